@@ -1,0 +1,1 @@
+"""Audit sink: the append-only, hash-chained record of every event."""

@@ -1,0 +1,72 @@
+"""``driftline serve``, ``driftline up`` and ``driftline migrate``: run the services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from driftline.runtime.services import SERVICE_NAMES, SERVICE_PORTS
+
+ServiceName = Annotated[
+    str,
+    typer.Argument(help=f"One of: {', '.join(SERVICE_NAMES)}.", show_default=False),
+]
+
+
+def _check_service(name: str) -> str:
+    if name not in SERVICE_PORTS:
+        raise typer.BadParameter(f"unknown service {name!r}; expected one of "
+                                 f"{', '.join(SERVICE_NAMES)}", param_hint="SERVICE")
+    return name
+
+
+def serve_command(
+    service: ServiceName,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: the service's).")] = None,
+) -> None:
+    """Run one service: its consumers, outbox relay and HTTP endpoints (until SIGTERM)."""
+    from driftline.runtime.app import serve
+
+    serve(_check_service(service), host=host, port=port)
+
+
+def migrate_command(
+    services: Annotated[list[str] | None, typer.Argument(help="Services (default: all).")] = None,
+) -> None:
+    """Apply database migrations for the given services (each owns one schema)."""
+    from driftline.runtime.app import load_definition
+    from driftline.runtime.db import build_engine, schema_for
+    from driftline.runtime.migrations import migrate
+    from driftline.runtime.settings import RuntimeSettings
+
+    async def run(names: list[str]) -> None:
+        settings = RuntimeSettings.load()
+        for name in names:
+            definition = load_definition(name)
+            engine = build_engine(settings.database, schema_for(name))
+            try:
+                await migrate(engine, schema_for(name), definition.migrations)
+            finally:
+                await engine.dispose()
+            typer.echo(f"migrated {name} (schema {schema_for(name)})")
+
+    asyncio.run(run([_check_service(s) for s in services or SERVICE_NAMES]))
+
+
+def up_command(
+    services: Annotated[list[str] | None, typer.Argument(help="Services (default: all).")] = None,
+) -> None:
+    """Start the local stack and every service as separate processes; Ctrl-C stops them all."""
+    from driftline.stack.services import run_services_foreground
+
+    run_services_foreground([_check_service(s) for s in services or SERVICE_NAMES])
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the commands on the top-level app."""
+    app.command("serve")(serve_command)
+    app.command("migrate")(migrate_command)
+    app.command("up")(up_command)

@@ -1,0 +1,1 @@
+"""Deployment service: serving, canaries judged statistically, rollback."""

@@ -1,0 +1,1 @@
+"""Ingest service: the dataset catalog behind DataArrived."""

@@ -1,0 +1,83 @@
+"""PostgreSQL dataset catalog (table ``dataset_versions`` in the ingest schema)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from driftline.ingest.core import DatasetVersion
+
+metadata = MetaData()
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("sha256", String(64)),
+    Column("uri", String(2048)),
+    Column("format", String(16)),
+    Column("size_bytes", BigInteger),
+    Column("rows", BigInteger),
+    Column("source", String(256)),
+    Column("actor", String(256)),
+    Column("event_id", String(64)),
+    Column("created_at", DateTime(timezone=True)),
+)
+_FIELDS = [f.name for f in fields(DatasetVersion)]
+
+
+def _version(row: object) -> DatasetVersion:
+    return DatasetVersion(**{name: getattr(row, name) for name in _FIELDS})
+
+
+class PostgresDatasetCatalog:
+    """Dataset versions in PostgreSQL, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def find(self, name: str, sha256: str) -> DatasetVersion | None:
+        """The version of ``name`` with these bytes, if catalogued."""
+        row = (await self._session.execute(
+            select(dataset_versions).where(dataset_versions.c.name == name,
+                                           dataset_versions.c.sha256 == sha256)
+        )).first()
+        return _version(row) if row else None
+
+    async def latest_version(self, name: str) -> int:
+        """Highest version number of ``name`` (0 when none)."""
+        value = await self._session.scalar(
+            select(func.max(dataset_versions.c.version)).where(dataset_versions.c.name == name))
+        return int(value or 0)
+
+    async def add(self, version: DatasetVersion) -> None:
+        """Insert a new version."""
+        values = {k: v for k, v in asdict(version).items() if k != "created_at"}
+        await self._session.execute(insert(dataset_versions).values(**values))
+
+    async def names(self) -> list[tuple[str, int, int]]:
+        """Every dataset: (name, number of versions, latest version)."""
+        rows = await self._session.execute(
+            select(dataset_versions.c.name, func.count(), func.max(dataset_versions.c.version))
+            .group_by(dataset_versions.c.name).order_by(dataset_versions.c.name))
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    async def versions(self, name: str) -> list[DatasetVersion]:
+        """Versions of ``name``, oldest first."""
+        rows = await self._session.execute(
+            select(dataset_versions).where(dataset_versions.c.name == name)
+            .order_by(dataset_versions.c.version))
+        return [_version(r) for r in rows]

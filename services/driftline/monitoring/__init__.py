@@ -1,0 +1,1 @@
+"""Monitoring service: drift and performance windows, DriftDetected/DriftResolved."""

@@ -1,0 +1,1 @@
+"""Model registry: specs, versions, quality gates, approval and lineage."""

@@ -1,0 +1,1 @@
+"""Shared service runtime: settings, broker, outbox/inbox, storage, HTTP health and metrics."""

@@ -1,0 +1,49 @@
+"""FastStream Kafka broker factory and the glue from a subscription to a subscriber."""
+
+from __future__ import annotations
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from driftline.runtime.consumer import EventProcessor
+from driftline.runtime.deadletter import RawRecord
+from driftline.runtime.kafka_config import build_security
+from driftline.runtime.settings import KafkaSettings
+
+
+def build_broker(kafka: KafkaSettings, service: str, *, graceful_timeout_s: float) -> KafkaBroker:
+    """A broker whose consumers commit manually, after the effect is durable."""
+    return KafkaBroker(
+        kafka.bootstrap_servers,
+        security=build_security(kafka),
+        client_id=f"driftline-{service}",
+        acks="all",
+        enable_idempotence=kafka.idempotent_producer,
+        graceful_timeout=graceful_timeout_s,
+        description=f"Driftline {service} service",
+    )
+
+
+def group_id(service: str, processor: EventProcessor) -> str:
+    """Consumer group of one subscription: every replica of a service shares it."""
+    return f"driftline.{processor.consumer}"
+
+
+def attach(broker: KafkaBroker, processor: EventProcessor, *, service: str) -> None:
+    """Subscribe ``processor`` to its event's topic; ack only after the outcome is durable."""
+    event_type = processor.subscription.event_type
+
+    async def consume(message: KafkaMessage) -> None:
+        await processor.process(RawRecord.from_consumer_record(message.raw_message))
+        await message.ack()
+
+    broker.subscriber(
+        event_type.topic,
+        group_id=group_id(service, processor),
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        title=f"{processor.consumer}:{event_type.topic}",
+        description=f"{processor.subscription.name} handles {event_type.__name__} "
+        f"({event_type.ce_type}).",
+    )(consume)

@@ -1,0 +1,160 @@
+"""Consuming one event type: decode, inbox, handler, outbox, retries, dead letters, commit.
+
+The offset is committed only after the effect is durable (or the event is dead-lettered).
+Transient outages (PostgreSQL, S3, Kafka down) are retried with capped back-off and never
+dead-lettered; any other failure is retried ``max_attempts`` times, then dead-lettered, so a
+poison message never blocks its partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
+from driftline.runtime.errors import backoff_delay, is_transient
+from driftline.runtime.logging import get_logger
+from driftline.runtime.metrics import Metrics
+from driftline.runtime.settings import RetrySettings
+from driftline.runtime.uow import UnitOfWork, UnitOfWorkFactory
+from driftline_contracts.codec import decode
+from driftline_contracts.envelope import Envelope
+from driftline_contracts.errors import ContractError
+
+Handler = Callable[[Any, UnitOfWork], Awaitable[Any]]
+log = get_logger(__name__)
+
+
+class Outcome(enum.Enum):
+    """What became of one delivered record."""
+
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A handler for one event type: ``async def on_x(event, uow) -> event | [events] | None``."""
+
+    event_type: type
+    handler: Handler
+
+    @property
+    def name(self) -> str:
+        """Consumer name (inbox key and consumer-group suffix): the handler's name."""
+        return self.handler.__name__
+
+
+def _as_events(result: Any) -> Sequence[Any]:
+    if result is None:
+        return ()
+    if isinstance(result, list | tuple):
+        return result
+    return (result,)
+
+
+def _log_context(envelope: Envelope) -> dict[str, str]:
+    context = {"event_id": envelope.id, "event_type": envelope.type,
+               "correlation_id": envelope.correlationid}
+    key = "dataset" if envelope.type.startswith("io.driftline.data.") else "model"
+    context[key] = envelope.subject
+    return context
+
+
+class EventProcessor:
+    """Handles records of one subscription with the failure policy of the module docstring."""
+
+    def __init__(self, subscription: Subscription, *, service: str, units: UnitOfWorkFactory,
+                 dead_letters: DeadLetterPublisher, retry: RetrySettings, metrics: Metrics,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.subscription = subscription
+        self.consumer = f"{service}.{subscription.name}"
+        self._units = units
+        self._dead_letters = dead_letters
+        self._retry = retry
+        self._metrics = metrics
+        self._sleep = sleep
+        self._service = service
+
+    async def process(self, record: RawRecord) -> Outcome:
+        """Handle one record; returns once its outcome is durable."""
+        try:
+            envelope, event = decode(record.headers, record.value)
+            if not isinstance(event, self.subscription.event_type):
+                raise ContractError(
+                    f"{envelope.type} on {record.topic} is not a "
+                    f"{self.subscription.event_type.__name__}"
+                )
+        except ContractError as exc:
+            return await self._dead_letter(record, exc, attempts=0, event_type="undecodable")
+        with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
+            return await self._handle_with_retries(record, envelope, event)
+
+    async def _handle_with_retries(self, record: RawRecord, envelope: Envelope,
+                                   event: Any) -> Outcome:
+        failures, transient_failures = 0, 0
+        while True:
+            started = time.perf_counter()
+            try:
+                outcome = await self._handle_once(record, envelope, event)
+            except Exception as exc:
+                kind = "transient" if is_transient(exc) else "error"
+                self._metrics.failed.labels(self._service, envelope.type, kind).inc()
+                if kind == "transient":
+                    transient_failures += 1
+                    attempt = transient_failures
+                else:
+                    failures += 1
+                    attempt = failures
+                    if failures >= self._retry.max_attempts:
+                        return await self._dead_letter(record, exc, failures, envelope.type)
+                delay = backoff_delay(attempt - 1, self._retry.initial_backoff_s,
+                                      self._retry.max_backoff_s)
+                log.warning("handler failed, retrying", kind=kind, attempt=attempt,
+                            retry_in_s=delay, error=repr(exc))
+                self._metrics.retries.labels(self._service, envelope.type, kind).inc()
+                await self._sleep(delay)
+                continue
+            self._metrics.handler_seconds.labels(self._service, envelope.type).observe(
+                time.perf_counter() - started)
+            counter = self._metrics.consumed if outcome is Outcome.HANDLED else self._metrics.duplicates
+            counter.labels(self._service, envelope.type).inc()
+            return outcome
+
+    async def _handle_once(self, record: RawRecord, envelope: Envelope, event: Any) -> Outcome:
+        async with self._units(cause=envelope) as uow:
+            if not await uow.claim(self.consumer, envelope, record.topic, record.partition,
+                                   record.offset):
+                log.info("duplicate delivery skipped")
+                return Outcome.DUPLICATE
+            for outgoing in _as_events(await self.subscription.handler(event, uow)):
+                await uow.emit(outgoing)
+        log.info("event handled", emitted=[e.type for e in uow.emitted])
+        return Outcome.HANDLED
+
+    async def _dead_letter(self, record: RawRecord, exc: Exception, attempts: int,
+                           event_type: str) -> Outcome:
+        transient_failures = 0
+        while True:
+            try:
+                await self._dead_letters.publish(record, exc, consumer=self.consumer,
+                                                 attempts=attempts)
+                break
+            except Exception as publish_error:
+                if not is_transient(publish_error):
+                    raise
+                transient_failures += 1
+                await self._sleep(backoff_delay(transient_failures, self._retry.initial_backoff_s,
+                                                self._retry.max_backoff_s))
+        self._metrics.dead_letters.labels(self._service, record.topic).inc()
+        log.error("event dead-lettered", topic=record.topic, partition=record.partition,
+                  offset=record.offset, reason=str(exc), error_type=type(exc).__name__,
+                  attempts=attempts, event_type=event_type)
+        return Outcome.DEAD_LETTERED

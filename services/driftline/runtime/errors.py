@@ -1,0 +1,54 @@
+"""Failure classification: transient outages are retried forever, everything else is not."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+from sqlalchemy import exc as sa_exc
+
+
+class TransientError(Exception):
+    """A dependency is unavailable right now; the same work will succeed later."""
+
+
+def _transient_types() -> tuple[type[BaseException], ...]:
+    from driftline.runtime.storage.errors import StoreUnavailable
+
+    return (
+        TransientError,
+        StoreUnavailable,
+        ConnectionError,
+        TimeoutError,
+        asyncio.TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.CrashShutdownError,
+        KafkaConnectionError,
+        KafkaTimeoutError,
+        NodeNotReadyError,
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` means "a dependency is down" rather than "this event cannot be handled"."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
+        return is_transient(exc.orig)
+    if isinstance(exc, _transient_types()):
+        return True
+    # Drivers wrap connection failures (``raise X from err``); follow explicit causes only,
+    # so a domain error raised while handling an I/O error is not mistaken for an outage.
+    cause = exc.__cause__
+    return cause is not None and is_transient(cause)
+
+
+def backoff_delay(attempt: int, initial_s: float, max_s: float) -> float:
+    """Exponential back-off: ``initial * 2**attempt`` capped at ``max_s`` (attempt counts from 0)."""
+    return float(min(max_s, initial_s * (2 ** min(attempt, 30))))

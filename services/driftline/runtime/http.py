@@ -1,0 +1,58 @@
+"""HTTP surface every service shares: ``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+import driftline
+from driftline.runtime.service import ServiceRuntime
+
+
+def build_http_app(runtime: ServiceRuntime) -> FastAPI:
+    """The service's ASGI app; its lifespan starts and stops the runtime."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Start in the background so /healthz and /readyz answer while dependencies come up.
+        starting = asyncio.create_task(runtime.start(), name=f"{runtime.name}-start")
+        yield
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        await runtime.stop()
+
+    app = FastAPI(title=f"Driftline {runtime.name}", version=driftline.__version__,
+                  lifespan=lifespan)
+    app.state.runtime = runtime
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process is up.")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.name}
+
+    @app.get("/readyz", tags=["operations"],
+             summary="Readiness: Kafka, PostgreSQL and S3 answer and the service has started.",
+             responses={503: {"description": "A dependency is down; `failing` names it."}})
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        failing = [name for name, error in checks.items() if error is not None]
+        if not runtime.started.is_set():
+            failing.append("startup")
+            checks["startup"] = runtime.startup_error or "starting"
+        body = {"service": runtime.name, "status": "unavailable" if failing else "ready",
+                "failing": failing, "checks": {k: v or "ok" for k, v in checks.items()}}
+        return JSONResponse(body, status_code=503 if failing else 200)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics.")
+    async def metrics() -> Response:
+        return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in runtime.definition.routers(runtime):
+        app.include_router(router)
+    return app

@@ -1,0 +1,50 @@
+"""Prometheus metrics of one service process (own registry, built in the factory)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    """The counters, gauges and histograms every service exposes on ``/metrics``."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        labels = {"service": service}
+        self.consumed = Counter(
+            "driftline_events_consumed_total", "Events handled successfully.",
+            ["service", "type"], registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "driftline_events_duplicate_total", "Redelivered events skipped by the inbox.",
+            ["service", "type"], registry=self.registry,
+        )
+        self.produced = Counter(
+            "driftline_events_produced_total", "Events published by the outbox relay.",
+            ["service", "type"], registry=self.registry,
+        )
+        self.failed = Counter(
+            "driftline_events_failed_total", "Handler attempts that raised.",
+            ["service", "type", "kind"], registry=self.registry,
+        )
+        self.retries = Counter(
+            "driftline_retries_total", "Retries of a consumed event, by kind (transient|error).",
+            ["service", "type", "kind"], registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "driftline_dead_letters_total", "Events dead-lettered, by original topic.",
+            ["service", "topic"], registry=self.registry,
+        )
+        self.handler_seconds = Histogram(
+            "driftline_handler_seconds", "Handler latency, by event type.",
+            ["service", "type"], registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "driftline_outbox_backlog", "Outbox rows not yet published.",
+            ["service"], registry=self.registry,
+        ).labels(**labels)
+        self.service = service
+
+    def render(self) -> bytes:
+        """Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)

@@ -1,0 +1,101 @@
+"""Outbox relay: publishes committed outbox rows in order, then marks them published.
+
+Only one relay per service schema publishes at a time (a transaction-scoped advisory lock),
+so events of one key keep their order even with several replicas. Each row is also copied
+to the audit topic. A crash after publishing but before marking re-publishes the batch
+(at-least-once); consumers' inboxes make that harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from driftline.runtime.errors import backoff_delay, is_transient
+from driftline.runtime.logging import get_logger
+from driftline.runtime.metrics import Metrics
+from driftline.runtime.producer import KafkaPublisher
+from driftline.runtime.settings import OutboxSettings, RetrySettings
+from driftline.runtime.tables import outbox
+from driftline_contracts.topics import AUDIT
+
+log = get_logger(__name__)
+_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('driftline.outbox.' || current_schema()))")
+
+
+class OutboxRelay:
+    """Moves outbox rows to Kafka; wake it with :meth:`notify` after a commit."""
+
+    def __init__(self, engine: AsyncEngine, publisher: KafkaPublisher, *, service: str,
+                 settings: OutboxSettings, retry: RetrySettings, metrics: Metrics) -> None:
+        self._engine = engine
+        self._publisher = publisher
+        self._service = service
+        self._settings = settings
+        self._retry = retry
+        self._metrics = metrics
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """New rows were committed: publish them now instead of at the next poll."""
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were published (0 if none or locked)."""
+        async with self._engine.begin() as conn:
+            if not await conn.scalar(_LOCK):
+                return 0
+            rows = (await conn.execute(
+                select(outbox).where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq).limit(self._settings.batch_size)
+            )).all()
+            if not rows:
+                return 0
+            records = []
+            for row in rows:
+                headers = [(name, value.encode()) for name, value in row.headers]
+                records.append((row.topic, row.payload, row.key, headers))
+                if self._settings.audit_topic_copy:
+                    records.append((AUDIT, row.payload, row.key, headers))
+            await self._publisher.send_batch(records)
+            await conn.execute(
+                update(outbox).where(outbox.c.seq.in_([r.seq for r in rows]))
+                .values(published_at=func.now())
+            )
+        for row in rows:
+            self._metrics.produced.labels(self._service, row.event_type).inc()
+        return len(rows)
+
+    async def backlog(self) -> int:
+        """Rows committed but not yet published."""
+        async with self._engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+        return int(count or 0)
+
+    async def run(self) -> None:
+        """Relay forever: publish while there is work, otherwise wait for a wake-up or poll."""
+        failures = 0
+        while True:
+            try:
+                published = await self.publish_pending()
+                failures = 0
+                if published:
+                    continue
+                self._metrics.outbox_backlog.set(await self.backlog())
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("outbox relay failed")
+                failures += 1
+                delay = backoff_delay(failures - 1, self._retry.initial_backoff_s,
+                                      self._retry.max_backoff_s)
+                log.warning("outbox relay retrying", retry_in_s=delay, error=repr(exc))
+                await asyncio.sleep(delay)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+            except TimeoutError:
+                pass

@@ -1,0 +1,134 @@
+"""Composition root of one service process: builds every dependency from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from driftline.runtime.broker import attach, build_broker
+from driftline.runtime.consumer import EventProcessor, Subscription
+from driftline.runtime.db import build_engine, ping_database, schema_for
+from driftline.runtime.deadletter import DeadLetterPublisher
+from driftline.runtime.errors import backoff_delay
+from driftline.runtime.logging import get_logger
+from driftline.runtime.metrics import Metrics
+from driftline.runtime.migrations import migrate
+from driftline.runtime.outbox import OutboxRelay
+from driftline.runtime.producer import KafkaPublisher
+from driftline.runtime.settings import RuntimeSettings
+from driftline.runtime.storage import ArtifactStore, build_artifact_store
+from driftline.runtime.uow import UnitOfWorkFactory
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes one service itself: its name, handlers, HTTP routes and migrations."""
+
+    name: str
+    subscriptions: Callable[[ServiceRuntime], Sequence[Subscription]] = lambda _: ()
+    routers: Callable[[ServiceRuntime], Sequence[APIRouter]] = lambda _: ()
+    migrations: Path | None = None
+    dependencies: Callable[[ServiceRuntime], Any] = lambda _: None
+    settings_cls: type[RuntimeSettings] = RuntimeSettings
+
+
+class ServiceRuntime:
+    """The running parts of one service: engine, store, broker, publisher, relay, metrics."""
+
+    def __init__(self, definition: ServiceDefinition, settings: RuntimeSettings, *,
+                 store: ArtifactStore | None = None, engine: AsyncEngine | None = None) -> None:
+        self.definition = definition
+        self.name = definition.name
+        self.settings = settings
+        self.section = settings.section(definition.name)
+        self.schema = schema_for(definition.name)
+        self.metrics = Metrics(definition.name)
+        self.engine = engine or build_engine(settings.database, self.schema)
+        self.store = store or build_artifact_store(settings.storage)
+        self.publisher = KafkaPublisher(settings.kafka, client_id=f"driftline-{self.name}")
+        self.relay = OutboxRelay(self.engine, self.publisher, service=self.name,
+                                 settings=settings.outbox, retry=settings.retry,
+                                 metrics=self.metrics)
+        self.deps = definition.dependencies(self)
+        self.units = UnitOfWorkFactory(self.engine, service=self.name, deps=self.deps,
+                                       on_commit=self.relay.notify)
+        self.broker: KafkaBroker = build_broker(
+            settings.kafka, self.name, graceful_timeout_s=self.section.graceful_timeout_s)
+        self.processors = [
+            EventProcessor(sub, service=self.name, units=self.units,
+                           dead_letters=DeadLetterPublisher(self.publisher),
+                           retry=settings.retry, metrics=self.metrics)
+            for sub in definition.subscriptions(self)
+        ]
+        for processor in self.processors:
+            attach(self.broker, processor, service=self.name)
+        self.started = asyncio.Event()
+        self.startup_error: str | None = None
+        self._relay_task: asyncio.Task[None] | None = None
+
+    async def _until_ok(self, step: str, action: Callable[[], Awaitable[Any]]) -> None:
+        attempt = 0
+        while True:
+            try:
+                await action()
+                self.startup_error = None
+                return
+            except Exception as exc:
+                self.startup_error = f"{step}: {exc!r}"
+                delay = backoff_delay(attempt, 0.5, 5.0)
+                log.warning("start-up step failed, retrying", step=step, retry_in_s=delay,
+                            error=repr(exc))
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def start(self) -> None:
+        """Migrate, connect, start consumers and the relay; waits out unavailable dependencies."""
+        await self._until_ok("migrate", lambda: migrate(
+            self.engine, self.schema, self.definition.migrations))
+        await self._until_ok("s3", self.store.ensure_bucket)
+        await self._until_ok("kafka-producer", self.publisher.start)
+        await self._until_ok("kafka-consumers", self.broker.start)
+        self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
+        self.started.set()
+        log.info("service started", subscriptions=[p.consumer for p in self.processors])
+
+    async def stop(self) -> None:
+        """Finish in-flight events, commit, publish what the outbox holds, close everything."""
+        await self.broker.stop()
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.relay.publish_pending(), 5)
+        await self.publisher.stop()
+        await self.engine.dispose()
+        log.info("service stopped")
+
+    async def readiness(self, timeout_s: float = 3.0) -> dict[str, str | None]:
+        """Each dependency → None when it answers, else the reason it does not."""
+        checks: dict[str, Callable[[], Awaitable[Any]]] = {
+            "kafka": self.publisher.ping,
+            "postgres": lambda: ping_database(self.engine, timeout_s),
+            "s3": self.store.ping,
+        }
+
+        async def run(check: Callable[[], Awaitable[Any]]) -> str | None:
+            try:
+                await asyncio.wait_for(check(), timeout_s)
+            except Exception as exc:
+                return repr(exc) if str(exc) else type(exc).__name__
+            return None
+
+        results = await asyncio.gather(*(run(c) for c in checks.values()))
+        return dict(zip(checks, results, strict=True))

@@ -1,0 +1,139 @@
+"""Settings shared by every service: one env prefix (``DRIFTLINE_``), one section per concern.
+
+Nested fields use ``__``: ``DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS``, ``DRIFTLINE_INGEST__PORT``.
+Values come from, in order of precedence: the process environment, then the env file that
+``driftline stack up`` writes (``$DRIFTLINE_HOME/stack.env``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "DRIFTLINE_"
+
+
+def driftline_home() -> Path:
+    """Folder holding local-stack state (``DRIFTLINE_HOME``, default ``./.driftline``)."""
+    return Path(os.environ.get("DRIFTLINE_HOME", ".driftline")).resolve()
+
+
+class KafkaSettings(BaseModel):
+    """How every service reaches the Kafka-protocol broker."""
+
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
+    idempotent_producer: bool = Field(
+        False,
+        description="enable.idempotence on producers: true for Apache Kafka, false for tansu "
+        "(which answers UnknownError to it). Effects stay exactly-once through the inbox.",
+    )
+    partitions: int = Field(4, ge=1, description="Partitions for topics the platform creates.")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security.protocol."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL mechanism when security_protocol uses SASL."
+    )
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL password.")
+    ssl_cafile: str | None = Field(None, description="CA bundle for TLS connections.")
+    ssl_certfile: str | None = Field(None, description="Client certificate for mutual TLS.")
+    ssl_keyfile: str | None = Field(None, description="Client key for mutual TLS.")
+
+
+class DatabaseSettings(BaseModel):
+    """PostgreSQL shared by the services; each service owns one schema in it."""
+
+    url: str = Field(
+        "postgresql+asyncpg://driftline:driftline@127.0.0.1:5432/driftline",
+        description="SQLAlchemy async URL (asyncpg driver).",
+    )
+    pool_size: int = Field(5, ge=1, description="Connections kept per service process.")
+    connect_timeout_s: float = Field(5.0, gt=0, description="Timeout for one connection attempt.")
+
+
+class StorageSettings(BaseModel):
+    """Object store for datasets, profiles, reports and model artifacts."""
+
+    backend: Literal["s3", "local"] = Field("s3", description="s3 (minio client) or local files.")
+    endpoint: str = Field("127.0.0.1:9000", description="S3 endpoint host:port.")
+    access_key: str = Field("driftline", description="S3 access key.")
+    secret_key: SecretStr = Field(SecretStr("driftline-secret"), description="S3 secret key.")
+    secure: bool = Field(False, description="Use HTTPS for S3.")
+    region: str = Field(
+        "us-east-1", description="S3 region; set so the client skips bucket-location lookups."
+    )
+    bucket: str = Field("driftline", description="Bucket holding every Driftline object.")
+    prefix: str = Field("", description="Key prefix inside the bucket that Driftline may use.")
+    allowed_buckets: list[str] = Field(
+        default_factory=list,
+        description="Extra buckets a DataArrived URI may point into (read only).",
+    )
+    local_root: str = Field(".driftline/objects", description="Root folder of the local backend.")
+
+
+class RetrySettings(BaseModel):
+    """Failure policy for consumed events."""
+
+    max_attempts: int = Field(3, ge=1, description="Attempts before a failing event is dead-lettered.")
+    initial_backoff_s: float = Field(0.2, gt=0, description="First back-off; doubles each retry.")
+    max_backoff_s: float = Field(10.0, gt=0, description="Cap on the back-off between retries.")
+
+
+class OutboxSettings(BaseModel):
+    """Outbox relay pacing."""
+
+    poll_interval_s: float = Field(0.5, gt=0, description="Idle poll interval of the relay.")
+    batch_size: int = Field(100, ge=1, description="Rows published per relay transaction.")
+    audit_topic_copy: bool = Field(True, description="Also append every event to the audit topic.")
+
+
+class ServiceSection(BaseModel):
+    """Per-service HTTP binding; each service subclasses it with its own settings."""
+
+    host: str = Field("127.0.0.1", description="Interface the HTTP server binds to.")
+    port: int = Field(..., ge=0, le=65535, description="HTTP port of the service (0: any free).")
+    graceful_timeout_s: float = Field(
+        20.0, gt=0, description="How long in-flight work may take to finish after SIGTERM."
+    )
+
+
+class RuntimeSettings(BaseSettings):
+    """Settings every service process reads."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    ingest: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8101))
+    validation: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8102))
+    training: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8103))
+    registry: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8104))
+    deployment: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8105))
+    monitoring: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8106))
+    audit: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8107))
+    log_level: str = Field("INFO", description="Log level of the JSON logs.")
+    log_format: Literal["json", "console"] = Field("json", description="json or console logs.")
+
+    def section(self, service: str) -> ServiceSection:
+        """The HTTP section of ``service`` (e.g. ``settings.section("ingest").port``)."""
+        section = getattr(self, service, None)
+        # Services without a section of their own (plug-ins, test probes) get the defaults.
+        return section if isinstance(section, ServiceSection) else ServiceSection(port=0)
+
+    @classmethod
+    def load(cls, **overrides: object) -> RuntimeSettings:
+        """Read the environment, then the local stack's env file, then defaults."""
+        env_file = driftline_home() / "stack.env"
+        return cls(_env_file=env_file if env_file.exists() else None, **overrides)  # type: ignore[call-arg]

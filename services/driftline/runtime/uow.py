@@ -1,0 +1,88 @@
+"""Unit of work: one PostgreSQL transaction holding an effect, its outbox events and inbox mark."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from driftline.runtime.tables import inbox, outbox
+from driftline_contracts.codec import encode
+from driftline_contracts.envelope import Envelope, new_envelope
+
+
+class UnitOfWork:
+    """What a handler gets: the session for its effect and ``emit`` for the events it causes."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        source: str,
+        actor: str,
+        cause: Envelope | None,
+        deps: Any = None,
+    ) -> None:
+        self.session = session
+        self.source = source
+        self.actor = actor
+        self.cause = cause
+        self.deps = deps
+        self.emitted: list[Envelope] = []
+
+    async def emit(self, event: Any, *, actor: str | None = None) -> Envelope:
+        """Queue ``event`` in the outbox; it is published only if this transaction commits."""
+        envelope = new_envelope(event, source=self.source, actor=actor or self.actor, cause=self.cause)
+        record = encode(event, envelope)
+        await self.session.execute(
+            insert(outbox).values(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                topic=record.topic,
+                key=record.key,
+                headers=[[name, value.decode()] for name, value in record.headers],
+                payload=record.value,
+            )
+        )
+        self.emitted.append(envelope)
+        return envelope
+
+    async def claim(self, consumer: str, envelope: Envelope, topic: str, partition: int,
+                    offset: int) -> bool:
+        """Record ``envelope`` as handled by ``consumer``; False if it already was (a redelivery)."""
+        result = await self.session.execute(
+            insert(inbox)
+            .values(
+                consumer=consumer, event_id=envelope.id, event_type=envelope.type,
+                topic=topic, partition=partition, offset=offset,
+            )
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return result.first() is not None
+
+
+class UnitOfWorkFactory:
+    """Opens units of work for one service; tells the outbox relay when events were committed."""
+
+    def __init__(self, engine: AsyncEngine, *, service: str, deps: Any = None,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._source = f"driftline/{service}"
+        self._actor = f"service:{service}"
+        self._deps = deps
+        self._on_commit = on_commit
+
+    @asynccontextmanager
+    async def __call__(self, *, cause: Envelope | None = None,
+                       actor: str | None = None) -> AsyncIterator[UnitOfWork]:
+        """A transaction that commits when the block exits cleanly and rolls back otherwise."""
+        async with self._sessions() as session, session.begin():
+            uow = UnitOfWork(session, source=self._source, actor=actor or self._actor,
+                             cause=cause, deps=self._deps)
+            yield uow
+        if uow.emitted and self._on_commit is not None:
+            self._on_commit()

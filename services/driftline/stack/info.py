@@ -1,0 +1,117 @@
+"""What callers get back: connection settings of a stack and the status of its processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_FILE = "stack.env"
+BOOTSTRAP_VAR = "DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS"
+DATABASE_VAR = "DRIFTLINE_DATABASE__URL"
+ENDPOINT_VAR = "DRIFTLINE_STORAGE__ENDPOINT"
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """Connection settings of a running stack (local or external)."""
+
+    kafka_bootstrap: str
+    database_url: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    bucket: str = "driftline"
+    idempotent_producer: bool = False
+    home: Path | None = None
+    external: bool = False
+
+    def env(self) -> dict[str, str]:
+        """The ``DRIFTLINE_*`` settings that point a service at this stack."""
+        return {
+            BOOTSTRAP_VAR: self.kafka_bootstrap,
+            "DRIFTLINE_KAFKA__IDEMPOTENT_PRODUCER": str(self.idempotent_producer).lower(),
+            DATABASE_VAR: self.database_url,
+            "DRIFTLINE_STORAGE__BACKEND": "s3",
+            ENDPOINT_VAR: self.s3_endpoint,
+            "DRIFTLINE_STORAGE__ACCESS_KEY": self.s3_access_key,
+            "DRIFTLINE_STORAGE__SECRET_KEY": self.s3_secret_key,
+            "DRIFTLINE_STORAGE__BUCKET": self.bucket,
+        }
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """The database URL without the SQLAlchemy driver suffix (for asyncpg/psql)."""
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    def write_env_file(self, path: Path) -> None:
+        """Write ``env()`` as ``KEY=value`` lines, readable by the owner only."""
+        text = "".join(f"{key}={value}\n" for key, value in self.env().items())
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """One server of the local stack."""
+
+    name: str
+    url: str
+    port: int | None
+    pid: int | None
+    alive: bool
+    answering: bool
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """One registered Driftline service process."""
+
+    name: str
+    url: str
+    pid: int
+    alive: bool
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    """Servers and registered services of one home folder."""
+
+    home: Path
+    servers: tuple[ServerStatus, ...]
+    services: tuple[ServiceStatus, ...]
+
+    @property
+    def healthy(self) -> bool:
+        """True when every server is alive and answering."""
+        return bool(self.servers) and all(s.alive and s.answering for s in self.servers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: servers and services keyed by name."""
+        return {
+            "home": str(self.home),
+            "healthy": self.healthy,
+            "servers": {s.name: asdict(s) for s in self.servers},
+            "services": {s.name: asdict(s) for s in self.services},
+        }
+
+
+def external_stack_from_env(environ: Mapping[str, str] | None = None) -> StackInfo | None:
+    """A StackInfo for explicit ``DRIFTLINE_*`` URLs (Kafka, database and S3 all set), else None."""
+    env = os.environ if environ is None else environ
+    if not all(env.get(var) for var in (BOOTSTRAP_VAR, DATABASE_VAR, ENDPOINT_VAR)):
+        return None
+    return StackInfo(
+        kafka_bootstrap=env[BOOTSTRAP_VAR],
+        database_url=env[DATABASE_VAR],
+        s3_endpoint=env[ENDPOINT_VAR],
+        s3_access_key=env.get("DRIFTLINE_STORAGE__ACCESS_KEY", "driftline"),
+        s3_secret_key=env.get("DRIFTLINE_STORAGE__SECRET_KEY", "driftline-secret"),
+        bucket=env.get("DRIFTLINE_STORAGE__BUCKET", "driftline"),
+        idempotent_producer=env.get("DRIFTLINE_KAFKA__IDEMPOTENT_PRODUCER", "false").lower()
+        in ("1", "true", "yes", "on"),
+        external=True,
+    )

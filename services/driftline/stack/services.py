@@ -1,0 +1,144 @@
+"""Run Driftline services as separate processes against a stack, and wait until they are ready."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from driftline.runtime.services import SERVICE_PORTS
+from driftline.stack.errors import StackError
+from driftline.stack.info import StackInfo
+from driftline.stack.procs import ProcRef, free_port, is_alive, port_is_free, spawn, stop_all
+from driftline.stack.supervisor import LocalStack
+
+SERVICE_GRACE_S = 25.0
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    """A service process we started."""
+
+    name: str
+    url: str
+    ref: ProcRef
+    log_path: Path
+
+
+def _port_for(name: str, taken: set[int]) -> int:
+    default = SERVICE_PORTS[name]
+    return default if default not in taken and port_is_free(default) else free_port(taken)
+
+
+def start_services(
+    stack: LocalStack, info: StackInfo, names: Sequence[str]
+) -> list[ServiceProcess]:
+    """Spawn ``driftline serve NAME`` for each name, registered with the stack."""
+    started: list[ServiceProcess] = []
+    taken: set[int] = set()
+    for name in names:
+        port = _port_for(name, taken)
+        taken.add(port)
+        env = {
+            **info.env(),
+            "DRIFTLINE_HOME": str(stack.home),
+            f"DRIFTLINE_{name.upper()}__PORT": str(port),
+        }
+        log_path = stack.home / "logs" / f"service-{name}.log"
+        ref = spawn([sys.executable, "-m", "driftline", "serve", name], log_path, env)
+        url = f"http://127.0.0.1:{port}"
+        stack.register_service(name, ref.pid, url)
+        started.append(ServiceProcess(name, url, ref, log_path))
+    return started
+
+
+def readiness(url: str, timeout_s: float = 5.0) -> tuple[int, dict[str, object]]:
+    """GET ``url``/readyz → (status code, body); (0, {}) when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=timeout_s) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+    except (OSError, ValueError):
+        return 0, {}
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_until_ready(
+    processes: Sequence[ServiceProcess],
+    timeout_s: float = 120.0,
+    on_ready: Callable[[ServiceProcess], None] | None = None,
+) -> None:
+    """Poll every ``/readyz`` until 200; raise naming the service that is not ready."""
+    pending = {p.name: p for p in processes}
+    deadline = time.monotonic() + timeout_s
+    while pending:
+        for name, process in list(pending.items()):
+            if not is_alive(process.ref):
+                raise StackError(
+                    f"service {name} exited; last log lines:\n{_tail(process.log_path)}"
+                )
+            status, _ = readiness(process.url)
+            if status == 200:
+                del pending[name]
+                if on_ready:
+                    on_ready(process)
+        if pending and time.monotonic() > deadline:
+            details = {n: readiness(p.url)[1].get("failing") for n, p in pending.items()}
+            raise StackError(f"services not ready after {timeout_s:.0f}s: {details}")
+        if pending:
+            time.sleep(0.3)
+
+
+def stop_services(stack: LocalStack, processes: Sequence[ServiceProcess]) -> None:
+    """SIGTERM every service, SIGKILL after the grace period, and unregister them."""
+    stop_all([p.ref for p in processes], SERVICE_GRACE_S)
+    for process in processes:
+        stack.unregister_service(process.name)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_services_foreground(names: Sequence[str]) -> None:
+    """``driftline up``: stack + services; blocks until Ctrl-C or SIGTERM, then stops them."""
+    from rich.console import Console
+
+    from driftline.runtime.settings import driftline_home
+
+    console = Console(stderr=True)
+    stack = LocalStack(driftline_home())
+    with console.status("starting the local stack…"):
+        info = stack.up(on_progress=lambda m: console.log(m))
+    processes = start_services(stack, info, names)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with console.status("waiting for services to be ready…"):
+            wait_until_ready(
+                processes, on_ready=lambda p: console.log(f"{p.name} ready at {p.url}")
+            )
+        console.print(
+            "[bold green]Driftline is up.[/] Ctrl-C stops the services; "
+            "`driftline stack down` stops the servers too."
+        )
+        while all(is_alive(p.ref) for p in processes):
+            time.sleep(1)
+        dead = [p.name for p in processes if not is_alive(p.ref)]
+        raise StackError(f"service(s) exited: {', '.join(dead)} (logs in {stack.home}/logs)")
+    except KeyboardInterrupt:
+        console.print("stopping services…")
+    finally:
+        stop_services(stack, processes)

@@ -1,0 +1,1 @@
+"""Training service: reproducible training runs as durable jobs."""

@@ -1,0 +1,1 @@
+"""Validation service: checks arriving data against model-spec expectations."""

@@ -1,0 +1,103 @@
+"""Reading topics from the beginning and producing raw records, for journey tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from driftline.runtime.settings import RuntimeSettings
+
+
+@contextmanager
+def environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Temporarily set environment variables."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def settings_from(env: Mapping[str, str]) -> RuntimeSettings:
+    """Runtime settings as a service started with ``env`` would read them."""
+    with environment(env):
+        return RuntimeSettings()
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    match: Callable[[ConsumerRecord], bool],
+    *,
+    count: int = 1,
+    timeout_s: float = 30,
+) -> list[ConsumerRecord]:
+    """Read ``topic`` from the start until ``count`` records match (no consumer group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[ConsumerRecord] = []
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for p in sorted(await consumer.partitions_for_topic(topic) or {0})
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        async with asyncio.timeout(timeout_s):
+            while len(found) < count:
+                batches = await consumer.getmany(timeout_ms=500)
+                found.extend(r for records in batches.values() for r in records if match(r))
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def produce_raw(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
+) -> None:
+    """Produce raw (key, value, headers) records and wait for acknowledgements."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value, headers in records:
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def header(record: ConsumerRecord, name: str) -> str | None:
+    """A header's value as text (first occurrence)."""
+    for key, value in record.headers or ():
+        if key == name:
+            return value.decode(errors="replace")
+    return None
+
+
+async def read_all(bootstrap: str, topic: str, match: Callable[[ConsumerRecord], bool],
+                   *, timeout_s: float = 30) -> list[ConsumerRecord]:
+    """Every record of ``topic`` up to its current end that matches."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[ConsumerRecord] = []
+    try:
+        partitions = [TopicPartition(topic, p)
+                      for p in sorted(await consumer.partitions_for_topic(topic) or {0})]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        async with asyncio.timeout(timeout_s):
+            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+                batches = await consumer.getmany(timeout_ms=500)
+                found.extend(r for records in batches.values() for r in records if match(r))
+    finally:
+        await consumer.stop()
+    return found

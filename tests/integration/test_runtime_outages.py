@@ -1,0 +1,91 @@
+"""Outages on the real local stack: a restarted broker loses nothing acknowledged, a stopped
+PostgreSQL is waited out (retried, not dead-lettered)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from driftline.stack import LocalStack
+from driftline_contracts import topics
+from driftline_contracts.publish import Publisher
+from tests.integration.kafka_helpers import header, read_all, settings_from
+from tests.integration.probe import Probe, arrival
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture
+async def probe(local_stack) -> AsyncIterator[Probe]:
+    """A fresh probe service (own schema and consumer group) per test."""
+    probe = Probe(settings_from(local_stack.env()))
+    await probe.runtime.start()
+    yield probe
+    await probe.runtime.stop()
+
+
+async def _publish_all(bootstrap: str, prefix: str, count: int, seed: int) -> list[str]:
+    async with Publisher(bootstrap_servers=bootstrap, source="pipeline/outage-test",
+                         actor="pipeline:outage-test") as publisher:
+        envelopes = [await publisher.publish(arrival(f"{prefix}-{i}", seed + i))
+                     for i in range(count)]
+    return [e.id for e in envelopes]
+
+
+async def _wait_all(probe: Probe, prefix: str, count: int, timeout_s: float = 90) -> None:
+    async with asyncio.timeout(timeout_s):
+        for i in range(count):
+            await probe.wait_for(f"{prefix}-{i}", timeout_s=timeout_s)
+
+
+async def test_broker_killed_and_restarted_loses_no_acknowledged_event(
+        local_stack, local_stack_control: LocalStack) -> None:
+    bootstrap = local_stack.kafka_bootstrap
+    probe = Probe(settings_from(local_stack.env()))
+    await probe.runtime.start()
+    try:
+        await _publish_all(bootstrap, "before-kill", 10, 1000)
+        await _wait_all(probe, "before-kill", 10)
+    finally:
+        await probe.runtime.stop()
+    # Acknowledged while nobody consumes, then the broker dies hard.
+    await _publish_all(bootstrap, "unconsumed", 10, 2000)
+    await asyncio.to_thread(local_stack_control.kill_broker)
+    await asyncio.to_thread(local_stack_control.start_broker)
+    probe = Probe.reopen(probe, settings_from(local_stack.env()))
+    await probe.runtime.start()
+    try:
+        await _publish_all(bootstrap, "after-restart", 10, 3000)
+        await _wait_all(probe, "unconsumed", 10)
+        await _wait_all(probe, "after-restart", 10)
+        for prefix in ("before-kill", "unconsumed", "after-restart"):
+            for i in range(10):
+                assert len(await probe.effects_for(f"{prefix}-{i}")) == 1
+        assert await probe.effect_count() == 30
+    finally:
+        await probe.runtime.stop()
+
+
+async def test_postgres_stopped_mid_stream_is_retried_not_dead_lettered(
+        probe: Probe, local_stack, local_stack_control: LocalStack) -> None:
+    bootstrap = local_stack.kafka_bootstrap
+    await _publish_all(bootstrap, "pg-warmup", 1, 4000)
+    await probe.wait_for("pg-warmup-0")
+    await asyncio.to_thread(local_stack_control.stop_postgres)
+    try:
+        ids = await _publish_all(bootstrap, "pg-outage", 5, 5000)
+        await asyncio.sleep(4)
+        retries = sum(s.value for f in probe.runtime.metrics.registry.collect()
+                      for s in f.samples if s.name == "driftline_retries_total"
+                      and s.labels.get("kind") == "transient")
+        assert retries >= 1
+    finally:
+        await asyncio.to_thread(local_stack_control.start_postgres)
+    await _wait_all(probe, "pg-outage", 5, timeout_s=120)
+    consumer = probe.runtime.processors[0].consumer
+    await _publish_all(bootstrap, "dlq-marker", 1, 6000)
+    dead = await read_all(bootstrap, topics.dlq(topics.DATA_ARRIVED),
+                          lambda r: header(r, "dlq-consumer") == consumer)
+    assert [header(r, "ce_id") for r in dead if header(r, "ce_id") in ids] == []

@@ -1,0 +1,115 @@
+"""All seven services as separate processes on the real local stack: readiness names the
+failing dependency, a pipeline's DataArrived reaches the ingest catalog, SIGTERM is clean."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from driftline.runtime.services import SERVICE_NAMES
+from driftline.stack import LocalStack
+from driftline.stack.services import (
+    ServiceProcess,
+    readiness,
+    start_services,
+    stop_services,
+    wait_until_ready,
+)
+from driftline_contracts.events.data import DataArrived
+from driftline_contracts.publish import publish
+from driftline_contracts.values import DatasetRef
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def services(local_stack_control: LocalStack) -> Iterator[list[ServiceProcess]]:
+    """Every service running as its own ``driftline serve`` process."""
+    stack = local_stack_control
+    processes = start_services(stack, stack.info(), SERVICE_NAMES)
+    try:
+        wait_until_ready(processes, timeout_s=120)
+        yield processes
+    finally:
+        stop_services(stack, processes)
+
+
+def _wait_status(processes: list[ServiceProcess], status: int, timeout_s: float = 30) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answers = {p.name: readiness(p.url) for p in processes}
+        if all(code == status for code, _ in answers.values()):
+            return {name: body for name, (_, body) in answers.items()}
+        if time.monotonic() > deadline:
+            pytest.fail(f"expected {status} from every /readyz, got "
+                        f"{ {n: c for n, (c, _) in answers.items()} }")
+        time.sleep(0.5)
+
+
+def test_every_service_is_ready_with_all_dependencies_up(services: list[ServiceProcess]) -> None:
+    bodies = _wait_status(services, 200)
+    assert set(bodies) == set(SERVICE_NAMES)
+    for body in bodies.values():
+        assert body["checks"] == {"kafka": "ok", "postgres": "ok", "s3": "ok"}
+        assert body["failing"] == []
+
+
+@pytest.mark.parametrize("dependency", ["s3", "postgres"])
+def test_readyz_answers_503_naming_the_dependency_that_is_down(
+        services: list[ServiceProcess], local_stack_control: LocalStack, dependency: str) -> None:
+    stop, start = {"s3": (local_stack_control.stop_s3, local_stack_control.start_s3),
+                   "postgres": (local_stack_control.stop_postgres,
+                                local_stack_control.start_postgres)}[dependency]
+    stop()
+    try:
+        bodies = _wait_status(services, 503)
+        for body in bodies.values():
+            assert body["failing"] == [dependency]
+            assert body["checks"][dependency] != "ok"
+    finally:
+        start()
+    _wait_status(services, 200, timeout_s=60)
+
+
+def test_pipeline_arrival_reaches_the_ingest_catalog(services: list[ServiceProcess],
+                                                     local_stack) -> None:
+    ingest = next(p for p in services if p.name == "ingest")
+    payload = b"a,b\n1,2\n"
+    event = DataArrived(dataset=DatasetRef(
+        name="process-journey", uri="s3://driftline/datasets/process-journey.csv",
+        sha256=hashlib.sha256(payload).hexdigest(), format="csv"))
+    sent = asyncio.run(publish(event, bootstrap_servers=local_stack.kafka_bootstrap,
+                               source="pipeline/test", actor="pipeline:test"))
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(
+                    f"{ingest.url}/v1/datasets/process-journey/versions", timeout=5) as resp:
+                versions = json.loads(resp.read())
+                break
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    assert [(v["version"], v["event_id"], v["actor"]) for v in versions] == \
+        [(1, sent.id, "pipeline:test")]
+    with urllib.request.urlopen(f"{ingest.url}/metrics", timeout=5) as resp:
+        metrics = resp.read().decode()
+    assert 'driftline_events_consumed_total{service="ingest",type="io.driftline.data.arrived.v1"}' \
+        in metrics
+
+
+def test_sigterm_stops_every_service_cleanly(local_stack_control: LocalStack) -> None:
+    processes = start_services(local_stack_control, local_stack_control.info(), ["validation"])
+    wait_until_ready(processes, timeout_s=120)
+    proc = psutil.Process(processes[0].ref.pid)
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0
+    stop_services(local_stack_control, processes)

@@ -1,0 +1,197 @@
+"""The consumer's failure policy, with in-memory fakes for the database and the producer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from driftline.runtime.consumer import EventProcessor, Outcome, Subscription
+from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
+from driftline.runtime.errors import TransientError
+from driftline.runtime.metrics import Metrics
+from driftline.runtime.settings import RetrySettings
+from driftline_contracts.codec import encode
+from driftline_contracts.envelope import Envelope, new_envelope
+from driftline_contracts.events.data import DataArrived
+from driftline_contracts.values import DatasetRef
+
+
+class FakeUnitOfWork:
+    """Records claims and emitted events; commits only when the block exits cleanly."""
+
+    def __init__(self, store: FakeUnits, cause: Envelope | None) -> None:
+        self.store, self.cause, self.claims = store, cause, []
+        self.events: list[Any] = []
+        self.emitted: list[Envelope] = []
+
+    async def claim(self, consumer: str, envelope: Envelope, *_: Any) -> bool:
+        key = (consumer, envelope.id)
+        if key in self.store.inbox:
+            return False
+        self.claims.append(key)
+        return True
+
+    async def emit(self, event: Any) -> Envelope:
+        envelope = new_envelope(event, source="driftline/test", actor="service:test",
+                                cause=self.cause)
+        self.events.append(event)
+        self.emitted.append(envelope)
+        return envelope
+
+
+class FakeUnits:
+    """A UnitOfWorkFactory over dicts; ``outage`` makes opening a transaction fail."""
+
+    def __init__(self) -> None:
+        self.inbox: set[tuple[str, str]] = set()
+        self.committed: list[Any] = []
+        self.outage = 0
+
+    @asynccontextmanager
+    async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[FakeUnitOfWork]:
+        if self.outage:
+            self.outage -= 1
+            raise ConnectionRefusedError(111, "PostgreSQL is down")
+        uow = FakeUnitOfWork(self, cause)
+        yield uow
+        self.inbox.update(uow.claims)
+        self.committed.extend(uow.events)
+
+
+class FakeSender:
+    """Collects dead letters."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, dict[str, bytes]]] = []
+
+    async def send(self, topic: str, value: bytes, *, key: bytes | None, headers: Any) -> None:
+        self.sent.append((topic, value, dict(headers)))
+
+
+def _record(event: DataArrived, offset: int = 0) -> RawRecord:
+    envelope = new_envelope(event, source="pipeline/test", actor="pipeline:test")
+    kafka = encode(event, envelope)
+    return RawRecord(topic=kafka.topic, partition=0, offset=offset, key=kafka.key,
+                     value=kafka.value, headers=tuple(kafka.headers))
+
+
+def _event(name: str = "churn") -> DataArrived:
+    return DataArrived(dataset=DatasetRef(name=name, uri=f"s3://b/{name}.csv", sha256="a" * 64,
+                                          format="csv"))
+
+
+def _processor(handler: Any, units: FakeUnits, sender: FakeSender) -> tuple[EventProcessor, list]:
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    processor = EventProcessor(
+        Subscription(DataArrived, handler), service="test", units=units,  # type: ignore[arg-type]
+        dead_letters=DeadLetterPublisher(sender),
+        retry=RetrySettings(max_attempts=3, initial_backoff_s=0.1, max_backoff_s=1.0),
+        metrics=Metrics("test"), sleep=sleep,
+    )
+    return processor, sleeps
+
+
+async def test_handled_once_then_duplicate() -> None:
+    units, sender, seen = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        seen.append(event.dataset.name)
+
+    processor, _ = _processor(on_data_arrived, units, sender)
+    record = _record(_event())
+    assert await processor.process(record) is Outcome.HANDLED
+    assert await processor.process(record) is Outcome.DUPLICATE
+    assert seen == ["churn"]
+    assert sender.sent == []
+
+
+async def test_returned_events_go_to_the_outbox() -> None:
+    units, sender = FakeUnits(), FakeSender()
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> list[DataArrived]:
+        return [_event("a"), _event("b")]
+
+    processor, _ = _processor(on_data_arrived, units, sender)
+    await processor.process(_record(_event()))
+    assert [e.dataset.name for e in units.committed] == ["a", "b"]
+
+
+async def test_failing_handler_dead_lettered_after_max_attempts_with_backoff() -> None:
+    units, sender, calls = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        calls.append(1)
+        raise ValueError("no target column")
+
+    processor, sleeps = _processor(on_data_arrived, units, sender)
+    assert await processor.process(_record(_event(), offset=7)) is Outcome.DEAD_LETTERED
+    assert len(calls) == 3
+    assert sleeps == [0.1, 0.2]
+    ((topic, _, headers),) = sender.sent
+    assert topic == "driftline.data-arrived.dlq"
+    assert headers["dlq-reason"] == b"no target column"
+    assert headers["dlq-original-offset"] == b"7"
+    assert units.inbox == set()
+
+
+async def test_transient_outage_is_retried_past_max_attempts_and_never_dead_lettered() -> None:
+    units, sender, seen = FakeUnits(), FakeSender(), []
+    units.outage = 10
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        seen.append(event.dataset.name)
+
+    processor, sleeps = _processor(on_data_arrived, units, sender)
+    assert await processor.process(_record(_event())) is Outcome.HANDLED
+    assert seen == ["churn"]
+    assert sender.sent == []
+    assert len(sleeps) == 10
+    assert max(sleeps) == 1.0
+
+
+async def test_transient_error_raised_by_handler_is_retried() -> None:
+    units, sender, calls = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        calls.append(1)
+        if len(calls) < 5:
+            raise TransientError("S3 unreachable")
+
+    processor, _ = _processor(on_data_arrived, units, sender)
+    assert await processor.process(_record(_event())) is Outcome.HANDLED
+    assert len(calls) == 5
+    assert sender.sent == []
+
+
+@pytest.mark.parametrize(
+    ("value", "headers", "reason"),
+    [
+        (b"{not json", None, "json"),
+        (None, (), "missing required header"),
+        (b"{}", None, "dataset"),
+    ],
+)
+async def test_malformed_records_dead_lettered_without_calling_the_handler(
+        value: bytes | None, headers: Any, reason: str) -> None:
+    units, sender, calls = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        calls.append(event)
+
+    processor, _ = _processor(on_data_arrived, units, sender)
+    good = _record(_event())
+    record = RawRecord(topic=good.topic, partition=0, offset=3, key=good.key,
+                       value=good.value if value is None else value,
+                       headers=good.headers if headers is None else headers)
+    assert await processor.process(record) is Outcome.DEAD_LETTERED
+    assert calls == []
+    ((_, body, dlq_headers),) = sender.sent
+    assert body == record.value
+    assert reason in dlq_headers["dlq-reason"].decode().lower()
