@@ -57,7 +57,10 @@ class Envelope(BaseModel):
     @field_validator("time")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("time is out of range once converted to UTC") from None
 
 
 def new_envelope(event: Any, *, source: str, actor: str, cause: Envelope | None = None,

@@ -33,6 +33,11 @@ def settings_from(env: Mapping[str, str]) -> RuntimeSettings:
         return RuntimeSettings()
 
 
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    await consumer.topics()  # loads cluster metadata
+    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})]
+
+
 async def read_topic(
     bootstrap: str,
     topic: str,
@@ -46,10 +51,7 @@ async def read_topic(
     await consumer.start()
     found: list[ConsumerRecord] = []
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for p in sorted(await consumer.partitions_for_topic(topic) or {0})
-        ]
+        partitions = await _partitions(consumer, topic)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         async with asyncio.timeout(timeout_s):
@@ -89,13 +91,12 @@ async def read_all(bootstrap: str, topic: str, match: Callable[[ConsumerRecord],
     await consumer.start()
     found: list[ConsumerRecord] = []
     try:
-        partitions = [TopicPartition(topic, p)
-                      for p in sorted(await consumer.partitions_for_topic(topic) or {0})]
+        partitions = await _partitions(consumer, topic)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         async with asyncio.timeout(timeout_s):
-            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
                 batches = await consumer.getmany(timeout_ms=500)
                 found.extend(r for records in batches.values() for r in records if match(r))
     finally:

@@ -201,3 +201,32 @@ async def test_dlq_handler_that_keeps_failing_is_dead_lettered_after_retries(
     assert header(dead, "dlq-reason") == "target column 'churn' is missing"
     assert header(dead, "dlq-attempts") == "3"
     assert await probe.effects_for("poison") == []
+
+
+async def test_pipeline_in_another_language_needs_only_schema_and_headers(
+        probe: Probe, bootstrap: str) -> None:
+    """What a Go/Java/Spark pipeline would do: JSON by hand, headers from the docs, raw client."""
+    import json
+    import uuid
+    from pathlib import Path
+
+    import jsonschema
+
+    body = {"dataset": {"name": "polyglot", "uri": "s3://lake/polyglot/2026-11-23.parquet",
+                        "sha256": "c" * 64, "format": "parquet", "rows": 10}}
+    schema = json.loads((Path(__file__).parents[2] / "contracts" / "schemas"
+                         / "io.driftline.data.arrived.v1.json").read_text())
+    jsonschema.validate(body, schema)
+    event_id = str(uuid.uuid4())
+    headers = [
+        ("ce_specversion", b"1.0"), ("ce_id", event_id.encode()),
+        ("ce_source", b"pipeline/spark-nightly"), ("ce_type", b"io.driftline.data.arrived.v1"),
+        ("ce_time", b"2026-11-23T02:00:00Z"), ("ce_subject", b"polyglot"),
+        ("ce_correlationid", event_id.encode()), ("ce_actor", b"pipeline:spark-nightly"),
+        ("content-type", b"application/json"),
+    ]
+    await produce_raw(bootstrap, "driftline.data-arrived",
+                      [(b"polyglot", json.dumps(body).encode(), headers)])
+    (row,) = await probe.wait_for("polyglot")
+    assert row["event_id"] == event_id
+    assert row["actor"] == "pipeline:spark-nightly"

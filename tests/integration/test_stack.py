@@ -64,7 +64,7 @@ def test_status_json_reports_servers_and_services(local_stack_control: LocalStac
         sleeper.kill()
         sleeper.wait()
     assert result.exit_code == 0, result.output
-    assert set(report["servers"]) == {"s3", "postgres", "broker"}
+    assert set(report["servers"]) == {"s3", "postgres", "broker-log", "broker"}
     for server in report["servers"].values():
         assert server["url"].split("://")[0] in {"http", "postgresql", "kafka"}
         assert server["alive"]
@@ -149,7 +149,7 @@ def test_down_stops_servers_and_services(tmp_path: Path) -> None:
     sleeper = subprocess.Popen(["sleep", "300"], start_new_session=True)
     stack.register_service("sleeper", sleeper.pid, "http://127.0.0.1:9")
     pids = [*(pid for pid in _pids(stack).values() if pid), sleeper.pid]
-    assert len(pids) == 4
+    assert len(pids) == 5  # four servers + the registered service
     stack.down()
     sleeper.wait(timeout=5)
     assert all(_gone(pid) for pid in pids)

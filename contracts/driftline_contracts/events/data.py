@@ -20,7 +20,7 @@ class DataArrived(Event):
     topic = topics.DATA_ARRIVED
     key_path = "dataset.name"
     producer = "data pipelines (driftline publish, driftline-contracts, raw Kafka)"
-    consumers = ("validation",)
+    consumers = ("ingest", "validation")
 
     dataset: DatasetRef = Field(description="The new data; version is assigned on validation.")
     pipeline_run: Identifier | None = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 
 from driftline.runtime.consumer import EventProcessor
 from driftline.runtime.deadletter import RawRecord
@@ -30,6 +31,12 @@ def group_id(service: str, processor: EventProcessor) -> str:
     return f"driftline.{processor.consumer}"
 
 
+async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
+    # Decoding is the processor's job (typed errors, dead letters); FastStream must not
+    # parse the JSON first and fail before we can dead-letter the record.
+    return message.body
+
+
 def attach(broker: KafkaBroker, processor: EventProcessor, *, service: str) -> None:
     """Subscribe ``processor`` to its event's topic; ack only after the outcome is durable."""
     event_type = processor.subscription.event_type
@@ -42,6 +49,7 @@ def attach(broker: KafkaBroker, processor: EventProcessor, *, service: str) -> N
         event_type.topic,
         group_id=group_id(service, processor),
         ack_policy=AckPolicy.MANUAL,
+        decoder=_keep_raw_body,
         auto_offset_reset="earliest",
         title=f"{processor.consumer}:{event_type.topic}",
         description=f"{processor.subscription.name} handles {event_type.__name__} "

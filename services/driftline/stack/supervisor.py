@@ -6,7 +6,7 @@ import signal
 from collections.abc import Mapping
 from pathlib import Path
 
-from driftline.stack import broker, postgres, s3
+from driftline.stack import broker, brokerlog, postgres, s3
 from driftline.stack.errors import StackError
 from driftline.stack.info import ENV_FILE, ServerStatus, ServiceStatus, StackInfo, StackStatus
 from driftline.stack.launcher import Launcher, Progress
@@ -14,7 +14,7 @@ from driftline.stack.procs import create_time, is_alive, stop, stop_all
 from driftline.stack.spec import ServerSpec
 from driftline.stack.state import ServiceRecord, StackState, load_state, locked, save_state
 
-SERVERS: tuple[ServerSpec, ...] = (s3.SPEC, postgres.SPEC, broker.SPEC)
+SERVERS: tuple[ServerSpec, ...] = (s3.SPEC, postgres.SPEC, brokerlog.SPEC, broker.SPEC)
 SERVICE_GRACE_S = 25.0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from driftline_contracts.envelope import Envelope, from_headers, new_envelope, to_headers
 from driftline_contracts.errors import ContractError, MalformedHeader, MissingHeader
@@ -108,3 +110,20 @@ def test_str_headers_and_mappings_are_accepted():
     env = root()
     as_text = {name: value.decode() for name, value in to_headers(env)}
     assert from_headers(as_text) == env
+
+
+OFFSETS = st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=59),
+                                            max_value=timedelta(hours=23, minutes=59)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(moment=st.datetimes(timezones=OFFSETS) | st.datetimes())
+def test_any_timestamp_header_decodes_to_utc_or_is_malformed(moment):
+    headers = [(n, moment.isoformat().encode() if n == "ce_time" else v)
+               for n, v in to_headers(root())]
+    try:
+        env = from_headers(headers)
+    except MalformedHeader:
+        return
+    assert env.time == moment
+    assert env.time.utcoffset() == timedelta(0)

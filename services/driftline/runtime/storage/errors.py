@@ -7,7 +7,7 @@ class StorageError(Exception):
     """An object-store operation failed and retrying the same call will not help."""
 
 
-class ObjectNotFound(StorageError):
+class ObjectNotFound(StorageError):  # noqa: N818 - names are the public port
     """No object lives at the URI."""
 
     def __init__(self, uri: str) -> None:
@@ -25,7 +25,7 @@ class IntegrityError(StorageError):
         self.actual = actual
 
 
-class UriNotAllowed(StorageError):
+class UriNotAllowed(StorageError):  # noqa: N818 - names are the public port
     """A key or URI is malformed or points outside what Driftline may touch."""
 
     def __init__(self, uri: str, reason: str) -> None:
@@ -34,5 +34,5 @@ class UriNotAllowed(StorageError):
         self.reason = reason
 
 
-class StoreUnavailable(StorageError):
+class StoreUnavailable(StorageError):  # noqa: N818 - names are the public port
     """The store cannot be reached right now (refused, timed out, 5xx); retry later."""

@@ -123,8 +123,9 @@ class UriPolicy:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prefix", normalize_prefix(self.prefix))
-        if self.backend == "local" and (not self.root.startswith("/") or key_problem(self.root[1:])):
-            raise ValueError(f"local storage root must be a normalized absolute path: {self.root!r}")
+        bad_root = not self.root.startswith("/") or key_problem(self.root[1:]) is not None
+        if self.backend == "local" and bad_root:
+            raise ValueError(f"local storage root must be an absolute, normal path: {self.root!r}")
 
     def uri_for(self, key: str) -> str:
         """Canonical URI of the relative ``key`` (under the prefix)."""

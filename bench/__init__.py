@@ -1,0 +1,1 @@
+"""Driftline benchmarks: ``python -m bench.run`` writes docs/benchmarks.md."""
