@@ -12,9 +12,17 @@ from driftline_contracts.values import DatasetRef
 
 
 def _event() -> DataArrived:
-    return DataArrived(dataset=DatasetRef(
-        name="telco-churn", version=None, uri="s3://driftline/datasets/telco-churn/a.parquet",
-        sha256="ab" * 32, format="parquet", rows=7043, size_bytes=977_501))
+    return DataArrived(
+        dataset=DatasetRef(
+            name="telco-churn",
+            version=None,
+            uri="s3://driftline/datasets/telco-churn/a.parquet",
+            sha256="ab" * 32,
+            format="parquet",
+            rows=7043,
+            size_bytes=977_501,
+        )
+    )
 
 
 def cases() -> dict[str, dict[str, Callable[[], object]]]:

@@ -15,17 +15,26 @@ ANY = frozenset({"object", "array", "string", "number", "integer", "boolean", "n
 _LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
 _UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
 _EXACT = ("pattern", "format", "multipleOf")
-_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string",
-               type(None): "null", list: "array", dict: "object"}
+_JSON_TYPES = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    type(None): "null",
+    list: "array",
+    dict: "object",
+}
 
 
 def breaking_changes(old_schema: Schema, new_schema: Schema) -> list[str]:
     """Every backward-incompatible difference from ``old_schema`` to ``new_schema``."""
     problems: list[str] = []
     old_meta, new_meta = old_schema.get("x-driftline", {}), new_schema.get("x-driftline", {})
-    problems += [f"x-driftline.{key} changed from {old_meta[key]!r} to {new_meta.get(key)!r}"
-                 for key in ("ce_type", "topic", "key")
-                 if key in old_meta and old_meta[key] != new_meta.get(key)]
+    problems += [
+        f"x-driftline.{key} changed from {old_meta[key]!r} to {new_meta.get(key)!r}"
+        for key in ("ce_type", "topic", "key")
+        if key in old_meta and old_meta[key] != new_meta.get(key)
+    ]
     _compare(old_schema, new_schema, old_schema, new_schema, "$", problems, set())
     return problems
 
@@ -79,8 +88,15 @@ def _allowed_values(node: Schema, root: Schema) -> list[Any] | None:
     return values
 
 
-def _compare(old: Schema, new: Schema, old_root: Schema, new_root: Schema, path: str,
-             problems: list[str], seen: set[tuple[int, int]]) -> None:
+def _compare(
+    old: Schema,
+    new: Schema,
+    old_root: Schema,
+    new_root: Schema,
+    path: str,
+    problems: list[str],
+    seen: set[tuple[int, int]],
+) -> None:
     old, new = _resolve(old, old_root), _resolve(new, new_root)
     if (id(old), id(new)) in seen:
         return
@@ -108,8 +124,9 @@ def _compare(old: Schema, new: Schema, old_root: Schema, new_root: Schema, path:
             _compare(old[key], new[key], old_root, new_root, f"{path}.{key}", problems, seen)
 
 
-def _compare_enums(old: Schema, new: Schema, old_root: Schema, new_root: Schema, path: str,
-                   problems: list[str]) -> None:
+def _compare_enums(
+    old: Schema, new: Schema, old_root: Schema, new_root: Schema, path: str, problems: list[str]
+) -> None:
     old_values, new_values = _allowed_values(old, old_root), _allowed_values(new, new_root)
     if new_values is None:
         return
@@ -123,25 +140,43 @@ def _compare_constraints(old: Schema, new: Schema, path: str, problems: list[str
     narrowed = [k for k in _LOWER_BOUNDS if k in new and (k not in old or new[k] > old[k])]
     narrowed += [k for k in _UPPER_BOUNDS if k in new and (k not in old or new[k] < old[k])]
     problems += [f"{path}: {k} narrowed from {old.get(k)!r} to {new[k]!r}" for k in narrowed]
-    problems += [f"{path}: {k} changed from {old.get(k)!r} to {new[k]!r}"
-                 for k in _EXACT if k in new and new[k] != old.get(k)]
+    problems += [
+        f"{path}: {k} changed from {old.get(k)!r} to {new[k]!r}"
+        for k in _EXACT
+        if k in new and new[k] != old.get(k)
+    ]
     if new.get("additionalProperties") is False and old.get("additionalProperties") is not False:
         problems.append(f"{path}: additional properties no longer allowed")
 
 
-def _compare_objects(old: Schema, new: Schema, old_root: Schema, new_root: Schema, path: str,
-                     problems: list[str], seen: set[tuple[int, int]]) -> None:
+def _compare_objects(
+    old: Schema,
+    new: Schema,
+    old_root: Schema,
+    new_root: Schema,
+    path: str,
+    problems: list[str],
+    seen: set[tuple[int, int]],
+) -> None:
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
-    problems += [f"{path}: property {name!r} removed" for name in old_props
-                 if name not in new_props]
+    problems += [
+        f"{path}: property {name!r} removed" for name in old_props if name not in new_props
+    ]
     old_required = set(old.get("required", ()))
-    problems += [f"{path}: property {name!r} is newly required"
-                 for name in new.get("required", ()) if name not in old_required]
+    problems += [
+        f"{path}: property {name!r} is newly required"
+        for name in new.get("required", ())
+        if name not in old_required
+    ]
     for name in old_props.keys() & new_props.keys():
-        _compare(old_props[name], new_props[name], old_root, new_root, f"{path}.{name}",
-                 problems, seen)
+        _compare(
+            old_props[name], new_props[name], old_root, new_root, f"{path}.{name}", problems, seen
+        )
 
 
 def _show(types: frozenset[str]) -> str:
-    return "any" if types == ANY else "|".join(sorted(types - {"integer"} if "number" in types
-                                                     else types))
+    return (
+        "any"
+        if types == ANY
+        else "|".join(sorted(types - {"integer"} if "number" in types else types))
+    )

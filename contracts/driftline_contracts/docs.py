@@ -53,21 +53,30 @@ def _fields(schema: Schema, root: Schema) -> list[str]:
     rows = ["| Field | Type | Required | Description |", "|---|---|---|---|"]
     for name, node in schema.get("properties", {}).items():
         description = node.get("description", "").replace("|", "\\|")
-        rows.append(f"| `{name}` | {render_type(node, root)} | "
-                    f"{'yes' if name in required else 'no'} | {description} |")
+        rows.append(
+            f"| `{name}` | {render_type(node, root)} | "
+            f"{'yes' if name in required else 'no'} | {description} |"
+        )
     return rows
 
 
 def _overview() -> list[str]:
     rows = ["| Event | ce_type | Topic | Key | Producer | Consumers |", "|---|---|---|---|---|---|"]
-    rows += [f"| [{c.__name__}](#{c.__name__.lower()}) | `{c.ce_type}` | `{c.topic}` | "
-             f"`{c.key_path}` | {c.producer} | {', '.join(c.consumers) or '-'} |" for c in EVENTS]
+    rows += [
+        f"| [{c.__name__}](#{c.__name__.lower()}) | `{c.ce_type}` | `{c.topic}` | "
+        f"`{c.key_path}` | {c.producer} | {', '.join(c.consumers) or '-'} |"
+        for c in EVENTS
+    ]
     return rows
 
 
 def _envelope() -> list[str]:
-    rows = ["## Envelope (Kafka headers)", "",
-            "| Header | Required | Description |", "|---|---|---|"]
+    rows = [
+        "## Envelope (Kafka headers)",
+        "",
+        "| Header | Required | Description |",
+        "|---|---|---|",
+    ]
     for name, field in Envelope.model_fields.items():
         header = "content-type" if name == "datacontenttype" else f"ce_{name}"
         required = "yes" if name in REQUIRED_ATTRIBUTES else "no"
@@ -86,14 +95,32 @@ def render_catalog(schemas: dict[str, Schema]) -> str:
         schema = schemas[f"{cls.ce_type}.json"]
         defs.update(schema.get("$defs", {}))
         sample = samples[cls.ce_type].model_dump_json(indent=2)
-        lines += [f"### {cls.__name__}", "", schema["description"], "",
-                  f"`{cls.ce_type}` on `{cls.topic}`, key `{cls.key_path}`. "
-                  f"Produced by {cls.producer}; consumed by {', '.join(cls.consumers) or 'audit'}.",
-                  "", *_fields(schema, schema), "", "Example value:", "", "```json", sample,
-                  "```", ""]
+        lines += [
+            f"### {cls.__name__}",
+            "",
+            schema["description"],
+            "",
+            f"`{cls.ce_type}` on `{cls.topic}`, key `{cls.key_path}`. "
+            f"Produced by {cls.producer}; consumed by {', '.join(cls.consumers) or 'audit'}.",
+            "",
+            *_fields(schema, schema),
+            "",
+            "Example value:",
+            "",
+            "```json",
+            sample,
+            "```",
+            "",
+        ]
     lines += ["## Shared values", ""]
     for name in sorted(defs):
         if "properties" in defs[name]:
-            lines += [f"### {name}", "", defs[name].get("description", ""), "",
-                      *_fields(defs[name], defs[name]), ""]
+            lines += [
+                f"### {name}",
+                "",
+                defs[name].get("description", ""),
+                "",
+                *_fields(defs[name], defs[name]),
+                "",
+            ]
     return "\n".join(lines).rstrip() + "\n"

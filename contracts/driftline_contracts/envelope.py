@@ -25,8 +25,16 @@ EventType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-
 
 CONTENT_TYPE = "application/json"
 HEADER_PREFIX = "ce_"
-REQUIRED_ATTRIBUTES = ("specversion", "id", "source", "type", "time", "subject",
-                       "correlationid", "actor")
+REQUIRED_ATTRIBUTES = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "correlationid",
+    "actor",
+)
 OPTIONAL_ATTRIBUTES = ("causationid",)
 
 
@@ -63,8 +71,14 @@ class Envelope(BaseModel):
             raise ValueError("time is out of range once converted to UTC") from None
 
 
-def new_envelope(event: Any, *, source: str, actor: str, cause: Envelope | None = None,
-                 correlation_id: str | None = None) -> Envelope:
+def new_envelope(
+    event: Any,
+    *,
+    source: str,
+    actor: str,
+    cause: Envelope | None = None,
+    correlation_id: str | None = None,
+) -> Envelope:
     """Envelope for ``event``; a caused event inherits the cause's correlation id."""
     event_id = _new_id()
     if cause is not None:
@@ -72,8 +86,13 @@ def new_envelope(event: Any, *, source: str, actor: str, cause: Envelope | None 
     else:
         correlation = correlation_id or event_id
     return Envelope(
-        id=event_id, source=source, type=event.ce_type, subject=event.subject(),
-        correlationid=correlation, causationid=cause.id if cause else None, actor=actor,
+        id=event_id,
+        source=source,
+        type=event.ce_type,
+        subject=event.subject(),
+        correlationid=correlation,
+        causationid=cause.id if cause else None,
+        actor=actor,
     )
 
 

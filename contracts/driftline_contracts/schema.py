@@ -41,22 +41,41 @@ def _close_pattern_maps(node: Any) -> Any:
 def event_schema(cls: type[Event]) -> Schema:
     """Draft 2020-12 schema of one event, with routing metadata under ``x-driftline``."""
     body = _close_pattern_maps(cls.model_json_schema())
-    meta = {"ce_type": cls.ce_type, "topic": cls.topic, "key": cls.key_path,
-            "producer": cls.producer, "consumers": list(cls.consumers)}
-    return {"$schema": DRAFT, "$id": f"{ID_BASE}{cls.ce_type}.json", **body,
-            "title": cls.__name__, "description": (cls.__doc__ or "").strip(),
-            "x-driftline": meta}
+    meta = {
+        "ce_type": cls.ce_type,
+        "topic": cls.topic,
+        "key": cls.key_path,
+        "producer": cls.producer,
+        "consumers": list(cls.consumers),
+    }
+    return {
+        "$schema": DRAFT,
+        "$id": f"{ID_BASE}{cls.ce_type}.json",
+        **body,
+        "title": cls.__name__,
+        "description": (cls.__doc__ or "").strip(),
+        "x-driftline": meta,
+    }
 
 
 def envelope_schema() -> Schema:
     """Schema of the envelope, with the Kafka header of each attribute under ``x-driftline``."""
     headers = {f"ce_{name}": name for name in (*REQUIRED_ATTRIBUTES, *OPTIONAL_ATTRIBUTES)}
     headers["content-type"] = "datacontenttype"
-    meta = {"binding": "CloudEvents 1.0 Kafka protocol binding, binary mode",
-            "headers": headers, "key": "subject (UTF-8)", "value": "the event as UTF-8 JSON"}
-    return {"$schema": DRAFT, "$id": f"{ID_BASE}{ENVELOPE_FILE}", **Envelope.model_json_schema(),
-            "title": "Envelope", "description": (Envelope.__doc__ or "").strip(),
-            "x-driftline": meta}
+    meta = {
+        "binding": "CloudEvents 1.0 Kafka protocol binding, binary mode",
+        "headers": headers,
+        "key": "subject (UTF-8)",
+        "value": "the event as UTF-8 JSON",
+    }
+    return {
+        "$schema": DRAFT,
+        "$id": f"{ID_BASE}{ENVELOPE_FILE}",
+        **Envelope.model_json_schema(),
+        "title": "Envelope",
+        "description": (Envelope.__doc__ or "").strip(),
+        "x-driftline": meta,
+    }
 
 
 def generate() -> dict[str, Schema]:
@@ -79,8 +98,9 @@ def _load(path: Path) -> Schema | None:
     return loaded if isinstance(loaded, dict) else None
 
 
-def check(directory: Path, docs: Path | None = None,
-          generated: dict[str, Schema] | None = None) -> list[str]:
+def check(
+    directory: Path, docs: Path | None = None, generated: dict[str, Schema] | None = None
+) -> list[str]:
     """Problems with the checked-in schemas (and docs): stale, missing or breaking files."""
     generated = generated if generated is not None else generate()
     problems: list[str] = []
@@ -93,20 +113,25 @@ def check(directory: Path, docs: Path | None = None,
         problems += [f"{path}: breaking change: {p}" for p in breaking_changes(old, schema)]
         if path.read_text() != render(schema):
             problems.append(f"{path}: stale; run write")
-    problems += [f"{path}: no event has this schema (removed?)"
-                 for path in sorted(directory.glob("*.json")) if path.name not in generated]
+    problems += [
+        f"{path}: no event has this schema (removed?)"
+        for path in sorted(directory.glob("*.json"))
+        if path.name not in generated
+    ]
     if docs is not None and (not docs.exists() or docs.read_text() != render_catalog(generated)):
         problems.append(f"{docs}: stale; run write")
     return problems
 
 
-def write(directory: Path, docs: Path | None = None, *, allow_breaking: bool = False
-          ) -> list[str]:
+def write(directory: Path, docs: Path | None = None, *, allow_breaking: bool = False) -> list[str]:
     """Write every schema (and the docs); refuses breaking changes unless allowed."""
     generated = generate()
-    breaking = [f"{directory / name}: {p}" for name, schema in generated.items()
-                if (old := _load(directory / name)) is not None
-                for p in breaking_changes(old, schema)]
+    breaking = [
+        f"{directory / name}: {p}"
+        for name, schema in generated.items()
+        if (old := _load(directory / name)) is not None
+        for p in breaking_changes(old, schema)
+    ]
     if breaking and not allow_breaking:
         return breaking
     directory.mkdir(parents=True, exist_ok=True)
@@ -125,8 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path("contracts/schemas"))
     parser.add_argument("--docs", type=Path, default=Path("docs/events.md"))
     parser.add_argument("--no-docs", action="store_true", help="skip docs/events.md")
-    parser.add_argument("--allow-breaking", action="store_true",
-                        help="write even if a change breaks backward compatibility")
+    parser.add_argument(
+        "--allow-breaking",
+        action="store_true",
+        help="write even if a change breaks backward compatibility",
+    )
     args = parser.parse_args(argv)
     docs = None if args.no_docs else args.docs
     if args.command == "write":

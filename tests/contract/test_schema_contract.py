@@ -25,9 +25,10 @@ def validator(name: str) -> Draft202012Validator:
 
 @pytest.mark.parametrize("cls", EVENTS, ids=lambda c: c.__name__)
 def test_what_python_publishes_is_valid_against_the_checked_in_schema(cls):
-    record = encode(SAMPLES[cls.ce_type], new_envelope(SAMPLES[cls.ce_type],
-                                                       source="driftline/test",
-                                                       actor="service:test"))
+    record = encode(
+        SAMPLES[cls.ce_type],
+        new_envelope(SAMPLES[cls.ce_type], source="driftline/test", actor="service:test"),
+    )
     errors = list(validator(f"{cls.ce_type}.json").iter_errors(json.loads(record.value)))
     assert errors == []
 
@@ -43,14 +44,24 @@ def test_the_schema_refuses_unknown_fields_and_missing_required_ones(cls):
 
 
 def test_the_envelope_schema_accepts_a_real_envelope_and_names_every_header():
-    env = new_envelope(SAMPLES["io.driftline.data.arrived.v1"], source="pipeline/etl",
-                       actor="pipeline:etl")
+    env = new_envelope(
+        SAMPLES["io.driftline.data.arrived.v1"], source="pipeline/etl", actor="pipeline:etl"
+    )
     check = validator("envelope.json")
     assert list(check.iter_errors(env.model_dump(mode="json", exclude_none=True))) == []
     headers = check.schema["x-driftline"]["headers"]
-    assert set(headers) == {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time",
-                            "ce_subject", "ce_correlationid", "ce_causationid", "ce_actor",
-                            "content-type"}
+    assert set(headers) == {
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_subject",
+        "ce_correlationid",
+        "ce_causationid",
+        "ce_actor",
+        "content-type",
+    }
 
 
 def test_a_sha256_that_python_refuses_the_schema_refuses_too():

@@ -84,8 +84,9 @@ def header(record: ConsumerRecord, name: str) -> str | None:
     return None
 
 
-async def read_all(bootstrap: str, topic: str, match: Callable[[ConsumerRecord], bool],
-                   *, timeout_s: float = 30) -> list[ConsumerRecord]:
+async def read_all(
+    bootstrap: str, topic: str, match: Callable[[ConsumerRecord], bool], *, timeout_s: float = 30
+) -> list[ConsumerRecord]:
     """Every record of ``topic`` up to its current end that matches."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()

@@ -84,10 +84,16 @@ async def test_outbox_rolled_back_transaction_publishes_nothing(probe: Probe) ->
         models=[],
         checks_run=0,
     )
-    with pytest.raises(RuntimeError, match="effect failed"):
+    emitted = []
+
+    async def effect_that_fails() -> None:
         async with probe.runtime.units() as uow:
-            emitted = await uow.emit(event)
+            emitted.append(await uow.emit(event))
             raise RuntimeError("effect failed")
+
+    with pytest.raises(RuntimeError, match="effect failed"):
+        await effect_that_fails()
+    (emitted,) = emitted
     async with probe.runtime.units() as uow:
         rows = (
             await uow.session.execute(
@@ -192,19 +198,22 @@ async def test_dlq_handler_that_keeps_failing_is_dead_lettered_after_retries(
             source="pipeline/x",
             actor="pipeline:x",
         )
+        # The two land on different partitions: wait for both outcomes before the probe
+        # stops failing, or the last retry of "poison" could succeed.
         await probe.wait_for("after-poison")
+        (dead,) = await read_topic(
+            bootstrap, topics.dlq(topics.DATA_ARRIVED), lambda r: header(r, "ce_id") == poison.id
+        )
     finally:
         probe.behaviour = None
-    (dead,) = await read_topic(
-        bootstrap, topics.dlq(topics.DATA_ARRIVED), lambda r: header(r, "ce_id") == poison.id
-    )
     assert header(dead, "dlq-reason") == "target column 'churn' is missing"
     assert header(dead, "dlq-attempts") == "3"
     assert await probe.effects_for("poison") == []
 
 
 async def test_pipeline_in_another_language_needs_only_schema_and_headers(
-        probe: Probe, bootstrap: str) -> None:
+    probe: Probe, bootstrap: str
+) -> None:
     """What a Go/Java/Spark pipeline would do: JSON by hand, headers from the docs, raw client."""
     import json
     import uuid
@@ -212,21 +221,39 @@ async def test_pipeline_in_another_language_needs_only_schema_and_headers(
 
     import jsonschema
 
-    body = {"dataset": {"name": "polyglot", "uri": "s3://lake/polyglot/2026-11-23.parquet",
-                        "sha256": "c" * 64, "format": "parquet", "rows": 10}}
-    schema = json.loads((Path(__file__).parents[2] / "contracts" / "schemas"
-                         / "io.driftline.data.arrived.v1.json").read_text())
+    body = {
+        "dataset": {
+            "name": "polyglot",
+            "uri": "s3://lake/polyglot/2026-11-23.parquet",
+            "sha256": "c" * 64,
+            "format": "parquet",
+            "rows": 10,
+        }
+    }
+    schema = json.loads(
+        (
+            Path(__file__).parents[2]
+            / "contracts"
+            / "schemas"
+            / "io.driftline.data.arrived.v1.json"
+        ).read_text()
+    )
     jsonschema.validate(body, schema)
     event_id = str(uuid.uuid4())
     headers = [
-        ("ce_specversion", b"1.0"), ("ce_id", event_id.encode()),
-        ("ce_source", b"pipeline/spark-nightly"), ("ce_type", b"io.driftline.data.arrived.v1"),
-        ("ce_time", b"2026-11-23T02:00:00Z"), ("ce_subject", b"polyglot"),
-        ("ce_correlationid", event_id.encode()), ("ce_actor", b"pipeline:spark-nightly"),
+        ("ce_specversion", b"1.0"),
+        ("ce_id", event_id.encode()),
+        ("ce_source", b"pipeline/spark-nightly"),
+        ("ce_type", b"io.driftline.data.arrived.v1"),
+        ("ce_time", b"2026-11-23T02:00:00Z"),
+        ("ce_subject", b"polyglot"),
+        ("ce_correlationid", event_id.encode()),
+        ("ce_actor", b"pipeline:spark-nightly"),
         ("content-type", b"application/json"),
     ]
-    await produce_raw(bootstrap, "driftline.data-arrived",
-                      [(b"polyglot", json.dumps(body).encode(), headers)])
+    await produce_raw(
+        bootstrap, "driftline.data-arrived", [(b"polyglot", json.dumps(body).encode(), headers)]
+    )
     (row,) = await probe.wait_for("polyglot")
     assert row["event_id"] == event_id
     assert row["actor"] == "pipeline:spark-nightly"

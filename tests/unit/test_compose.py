@@ -95,8 +95,9 @@ def test_shared_env_points_at_the_stack_containers(
     services: dict[str, dict[str, Any]], driftline_services: dict[str, dict[str, Any]]
 ) -> None:
     env = {k: resolve(v) for k, v in next(iter(driftline_services.values()))["environment"].items()}
-    assert "PLAINTEXT://" + env["DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS"] in (
-        services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    assert (
+        "PLAINTEXT://" + env["DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS"]
+        in (services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"])
     )
     pg = services["postgres"]["environment"]
     assert env["DRIFTLINE_DATABASE__URL"] == (

@@ -27,8 +27,12 @@ def _violations(service: str) -> list[str]:
     for path in (PACKAGE_ROOT / service).rglob("*.py"):
         for module in _imported_modules(path):
             parts = module.split(".")
-            if parts[0] == "driftline" and len(parts) > 1 and parts[1] in SERVICE_NAMES \
-                    and parts[1] != service:
+            if (
+                parts[0] == "driftline"
+                and len(parts) > 1
+                and parts[1] in SERVICE_NAMES
+                and parts[1] != service
+            ):
                 found.append(f"{path.relative_to(PACKAGE_ROOT)} imports {module}")
             if parts[0] == "driftline" and len(parts) > 1 and parts[1] in {"cli", "stack"}:
                 found.append(f"{path.relative_to(PACKAGE_ROOT)} imports {module}")

@@ -25,7 +25,7 @@ from driftline.runtime.services import SERVICE_NAMES
 console = Console()
 
 
-class StepFailed(Exception):
+class StepFailedError(Exception):
     """A demo step did not happen."""
 
 
@@ -45,7 +45,7 @@ def _poll(what: str, check, timeout_s: float = 60.0):  # type: ignore[no-untyped
         except Exception as exc:  # the service may not answer yet; keep polling
             last_error = exc
         time.sleep(0.3)
-    raise StepFailed(f"{what} (waited {timeout_s:.0f}s; last error: {last_error!r})")
+    raise StepFailedError(f"{what} (waited {timeout_s:.0f}s; last error: {last_error!r})")
 
 
 def _publish_arrival(bootstrap: str, name: str, payload: bytes) -> str:
@@ -53,11 +53,23 @@ def _publish_arrival(bootstrap: str, name: str, payload: bytes) -> str:
     from driftline_contracts.publish import publish
     from driftline_contracts.values import DatasetRef
 
-    event = DataArrived(dataset=DatasetRef(
-        name=name, uri=f"s3://driftline/datasets/{name}/demo.csv",
-        sha256=hashlib.sha256(payload).hexdigest(), format="csv", size_bytes=len(payload)))
-    envelope = asyncio.run(publish(event, bootstrap_servers=bootstrap,
-                                   source="pipeline/driftline-demo", actor="pipeline:demo"))
+    event = DataArrived(
+        dataset=DatasetRef(
+            name=name,
+            uri=f"s3://driftline/datasets/{name}/demo.csv",
+            sha256=hashlib.sha256(payload).hexdigest(),
+            format="csv",
+            size_bytes=len(payload),
+        )
+    )
+    envelope = asyncio.run(
+        publish(
+            event,
+            bootstrap_servers=bootstrap,
+            source="pipeline/driftline-demo",
+            actor="pipeline:demo",
+        )
+    )
     return envelope.id
 
 
@@ -90,15 +102,17 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
         done(f"ingest catalogued telco-churn v{versions[0]['version']}")
         _publish_arrival(info.kafka_bootstrap, "telco-churn", payload)
         _publish_arrival(info.kafka_bootstrap, "telco-churn", payload + b"7,70.70,1\n")
-        versions = _poll("ingest catalogues the second version",
-                         lambda: (v := _get_json(versions_url)) and len(v) >= 2 and v)
+        versions = _poll(
+            "ingest catalogues the second version",
+            lambda: (v := _get_json(versions_url)) and len(v) >= 2 and v,
+        )
         if len(versions) != 2:
-            raise StepFailed(f"same bytes twice must stay one version, got {len(versions)}")
+            raise StepFailedError(f"same bytes twice must stay one version, got {len(versions)}")
         done("same bytes again stayed v1; new bytes became v2")
         for name, url in urls.items():
             with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
                 if b"driftline_outbox_backlog" not in response.read():
-                    raise StepFailed(f"{name} /metrics lacks driftline metrics")
+                    raise StepFailedError(f"{name} /metrics lacks driftline metrics")
         done("every /metrics answers")
         _summary(urls, home)
     finally:
@@ -120,18 +134,20 @@ def _summary(urls: dict[str, str], home: Path) -> None:
 
 
 def demo_command(
-    keep_running: Annotated[bool, typer.Option(
-        help="Leave the stack and services running for exploring.")] = False,
-    home: Annotated[Path | None, typer.Option(
-        help="State folder (default: $DRIFTLINE_HOME or ./.driftline).")] = None,
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the stack and services running for exploring.")
+    ] = False,
+    home: Annotated[
+        Path | None, typer.Option(help="State folder (default: $DRIFTLINE_HOME or ./.driftline).")
+    ] = None,
 ) -> None:
-    """Run the end-to-end demo on the Docker-free local stack (exit 0 only if every step happened)."""
+    """Run the end-to-end demo on the local stack; exit 0 only if every step happened."""
     from driftline.runtime.settings import driftline_home
     from driftline.stack.errors import StackError
 
     try:
         timings = _journey((home or driftline_home()).resolve(), keep_running)
-    except (StepFailed, StackError) as exc:
+    except (StepFailedError, StackError) as exc:
         console.print(f"[bold red]demo failed:[/] {exc}")
         raise typer.Exit(1) from exc
     console.print(f"[bold green]demo passed[/] in {timings[-1][1]:.1f}s")

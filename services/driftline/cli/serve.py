@@ -17,8 +17,10 @@ ServiceName = Annotated[
 
 def _check_service(name: str) -> str:
     if name not in SERVICE_PORTS:
-        raise typer.BadParameter(f"unknown service {name!r}; expected one of "
-                                 f"{', '.join(SERVICE_NAMES)}", param_hint="SERVICE")
+        raise typer.BadParameter(
+            f"unknown service {name!r}; expected one of {', '.join(SERVICE_NAMES)}",
+            param_hint="SERVICE",
+        )
     return name
 
 

@@ -21,7 +21,8 @@ from driftline.stack import (
 from driftline.stack.info import ENV_FILE
 
 app = typer.Typer(
-    help="Run the local stack without Docker: rclone S3, PostgreSQL 18 and the tansu broker, "
+    help="Run the local stack without Docker: rclone S3, PostgreSQL 18, the tansu broker and "
+    "its moto S3 log store, "
     "from Python wheels, on free loopback ports. State lives in $DRIFTLINE_HOME "
     "(default ./.driftline).",
     no_args_is_help=True,

@@ -53,10 +53,16 @@ async def catalog_arrival(catalog: DatasetCatalog, arrival: Arrival) -> tuple[Da
     if existing is not None:
         return existing, False
     version = DatasetVersion(
-        name=arrival.name, version=await catalog.latest_version(arrival.name) + 1,
-        sha256=arrival.sha256, uri=arrival.uri, format=arrival.format,
-        size_bytes=arrival.size_bytes, rows=arrival.rows, source=arrival.source,
-        actor=arrival.actor, event_id=arrival.event_id,
+        name=arrival.name,
+        version=await catalog.latest_version(arrival.name) + 1,
+        sha256=arrival.sha256,
+        uri=arrival.uri,
+        format=arrival.format,
+        size_bytes=arrival.size_bytes,
+        rows=arrival.rows,
+        source=arrival.source,
+        actor=arrival.actor,
+        event_id=arrival.event_id,
     )
     await catalog.add(version)
     return version, True

@@ -16,9 +16,14 @@ async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> None:
     """Catalogue a pipeline's arrival: the same bytes twice are one version."""
     assert uow.cause is not None
     arrival = Arrival(
-        name=event.dataset.name, sha256=event.dataset.sha256, uri=event.dataset.uri,
-        format=event.dataset.format, size_bytes=event.dataset.size_bytes,
-        rows=event.dataset.rows, source=uow.cause.source, actor=uow.cause.actor,
+        name=event.dataset.name,
+        sha256=event.dataset.sha256,
+        uri=event.dataset.uri,
+        format=event.dataset.format,
+        size_bytes=event.dataset.size_bytes,
+        rows=event.dataset.rows,
+        source=uow.cause.source,
+        actor=uow.cause.actor,
         event_id=uow.cause.id,
     )
     version, new = await catalog_arrival(PostgresDatasetCatalog(uow.session), arrival)

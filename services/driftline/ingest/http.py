@@ -49,8 +49,11 @@ def routers(runtime: ServiceRuntime) -> list[APIRouter]:
             rows = await PostgresDatasetCatalog(uow.session).names()
         return [DatasetSummary(name=n, versions=c, latest_version=v) for n, c, v in rows]
 
-    @router.get("/{name}/versions", summary="List the versions of a dataset.",
-                responses={404: {"description": "No such dataset."}})
+    @router.get(
+        "/{name}/versions",
+        summary="List the versions of a dataset.",
+        responses={404: {"description": "No such dataset."}},
+    )
     async def list_versions(name: str = DatasetName) -> list[DatasetVersionOut]:
         async with runtime.units() as uow:
             versions = await PostgresDatasetCatalog(uow.session).versions(name)

@@ -50,8 +50,10 @@ def render() -> str:
     """The whole Markdown page."""
     lines = [HEADER, "| variable | type | default | description |", "|---|---|---|---|"]
     # model_construct: defaults only, whatever this process's environment says.
-    lines += [f"| `{env}` | {kind} | {default} | {text} |" for env, kind, default, text
-              in rows(RuntimeSettings.model_construct())]
+    lines += [
+        f"| `{env}` | {kind} | {default} | {text} |"
+        for env, kind, default, text in rows(RuntimeSettings.model_construct())
+    ]
     return "\n".join(lines) + "\n"
 
 

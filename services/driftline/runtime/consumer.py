@@ -61,8 +61,11 @@ def _as_events(result: Any) -> Sequence[Any]:
 
 
 def _log_context(envelope: Envelope) -> dict[str, str]:
-    context = {"event_id": envelope.id, "event_type": envelope.type,
-               "correlation_id": envelope.correlationid}
+    context = {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "correlation_id": envelope.correlationid,
+    }
     key = "dataset" if envelope.type.startswith("io.driftline.data.") else "model"
     context[key] = envelope.subject
     return context
@@ -71,9 +74,17 @@ def _log_context(envelope: Envelope) -> dict[str, str]:
 class EventProcessor:
     """Handles records of one subscription with the failure policy of the module docstring."""
 
-    def __init__(self, subscription: Subscription, *, service: str, units: UnitOfWorkFactory,
-                 dead_letters: DeadLetterPublisher, retry: RetrySettings, metrics: Metrics,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        subscription: Subscription,
+        *,
+        service: str,
+        units: UnitOfWorkFactory,
+        dead_letters: DeadLetterPublisher,
+        retry: RetrySettings,
+        metrics: Metrics,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.subscription = subscription
         self.consumer = f"{service}.{subscription.name}"
         self._units = units
@@ -97,8 +108,9 @@ class EventProcessor:
         with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
             return await self._handle_with_retries(record, envelope, event)
 
-    async def _handle_with_retries(self, record: RawRecord, envelope: Envelope,
-                                   event: Any) -> Outcome:
+    async def _handle_with_retries(
+        self, record: RawRecord, envelope: Envelope, event: Any
+    ) -> Outcome:
         failures, transient_failures = 0, 0
         while True:
             started = time.perf_counter()
@@ -115,23 +127,33 @@ class EventProcessor:
                     attempt = failures
                     if failures >= self._retry.max_attempts:
                         return await self._dead_letter(record, exc, failures, envelope.type)
-                delay = backoff_delay(attempt - 1, self._retry.initial_backoff_s,
-                                      self._retry.max_backoff_s)
-                log.warning("handler failed, retrying", kind=kind, attempt=attempt,
-                            retry_in_s=delay, error=repr(exc))
+                delay = backoff_delay(
+                    attempt - 1, self._retry.initial_backoff_s, self._retry.max_backoff_s
+                )
+                log.warning(
+                    "handler failed, retrying",
+                    kind=kind,
+                    attempt=attempt,
+                    retry_in_s=delay,
+                    error=repr(exc),
+                )
                 self._metrics.retries.labels(self._service, envelope.type, kind).inc()
                 await self._sleep(delay)
                 continue
             self._metrics.handler_seconds.labels(self._service, envelope.type).observe(
-                time.perf_counter() - started)
-            counter = self._metrics.consumed if outcome is Outcome.HANDLED else self._metrics.duplicates
+                time.perf_counter() - started
+            )
+            counter = (
+                self._metrics.consumed if outcome is Outcome.HANDLED else self._metrics.duplicates
+            )
             counter.labels(self._service, envelope.type).inc()
             return outcome
 
     async def _handle_once(self, record: RawRecord, envelope: Envelope, event: Any) -> Outcome:
         async with self._units(cause=envelope) as uow:
-            if not await uow.claim(self.consumer, envelope, record.topic, record.partition,
-                                   record.offset):
+            if not await uow.claim(
+                self.consumer, envelope, record.topic, record.partition, record.offset
+            ):
                 log.info("duplicate delivery skipped")
                 return Outcome.DUPLICATE
             for outgoing in _as_events(await self.subscription.handler(event, uow)):
@@ -139,22 +161,34 @@ class EventProcessor:
         log.info("event handled", emitted=[e.type for e in uow.emitted])
         return Outcome.HANDLED
 
-    async def _dead_letter(self, record: RawRecord, exc: Exception, attempts: int,
-                           event_type: str) -> Outcome:
+    async def _dead_letter(
+        self, record: RawRecord, exc: Exception, attempts: int, event_type: str
+    ) -> Outcome:
         transient_failures = 0
         while True:
             try:
-                await self._dead_letters.publish(record, exc, consumer=self.consumer,
-                                                 attempts=attempts)
+                await self._dead_letters.publish(
+                    record, exc, consumer=self.consumer, attempts=attempts
+                )
                 break
             except Exception as publish_error:
                 if not is_transient(publish_error):
                     raise
                 transient_failures += 1
-                await self._sleep(backoff_delay(transient_failures, self._retry.initial_backoff_s,
-                                                self._retry.max_backoff_s))
+                await self._sleep(
+                    backoff_delay(
+                        transient_failures, self._retry.initial_backoff_s, self._retry.max_backoff_s
+                    )
+                )
         self._metrics.dead_letters.labels(self._service, record.topic).inc()
-        log.error("event dead-lettered", topic=record.topic, partition=record.partition,
-                  offset=record.offset, reason=str(exc), error_type=type(exc).__name__,
-                  attempts=attempts, event_type=event_type)
+        log.error(
+            "event dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=str(exc),
+            error_type=type(exc).__name__,
+            attempts=attempts,
+            event_type=event_type,
+        )
         return Outcome.DEAD_LETTERED

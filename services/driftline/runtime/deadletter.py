@@ -27,20 +27,26 @@ class RawRecord:
     def from_consumer_record(cls, record: Any) -> RawRecord:
         """Build from an aiokafka ``ConsumerRecord``."""
         return cls(
-            topic=record.topic, partition=record.partition, offset=record.offset,
-            key=record.key, value=record.value or b"", headers=tuple(record.headers or ()),
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value or b"",
+            headers=tuple(record.headers or ()),
         )
 
 
 class RecordSender(Protocol):
     """Anything that can send one raw record and wait for the acknowledgement."""
 
-    async def send(self, topic: str, value: bytes, *, key: bytes | None,
-                   headers: Sequence[tuple[str, bytes]]) -> Any: ...
+    async def send(
+        self, topic: str, value: bytes, *, key: bytes | None, headers: Sequence[tuple[str, bytes]]
+    ) -> Any: ...
 
 
-def dead_letter_headers(record: RawRecord, exc: Exception, *, consumer: str,
-                        attempts: int) -> list[tuple[str, bytes]]:
+def dead_letter_headers(
+    record: RawRecord, exc: Exception, *, consumer: str, attempts: int
+) -> list[tuple[str, bytes]]:
     """Original headers plus ``dlq-*`` headers naming the reason and the origin."""
     reason = str(exc) or type(exc).__name__
     extra = {
@@ -63,8 +69,9 @@ class DeadLetterPublisher:
     def __init__(self, sender: RecordSender) -> None:
         self._sender = sender
 
-    async def publish(self, record: RawRecord, exc: Exception, *, consumer: str,
-                      attempts: int) -> None:
+    async def publish(
+        self, record: RawRecord, exc: Exception, *, consumer: str, attempts: int
+    ) -> None:
         """Send ``record`` to ``<topic>.dlq`` and wait for the acknowledgement."""
         headers = dead_letter_headers(record, exc, consumer=consumer, attempts=attempts)
         await self._sender.send(dlq(record.topic), record.value, key=record.key, headers=headers)

@@ -50,5 +50,5 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def backoff_delay(attempt: int, initial_s: float, max_s: float) -> float:
-    """Exponential back-off: ``initial * 2**attempt`` capped at ``max_s`` (attempt counts from 0)."""
+    """Back-off ``initial * 2**attempt`` capped at ``max_s`` (attempt counts from 0)."""
     return float(min(max_s, initial_s * (2 ** min(attempt, 30))))

@@ -28,25 +28,33 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
                 await starting
         await runtime.stop()
 
-    app = FastAPI(title=f"Driftline {runtime.name}", version=driftline.__version__,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title=f"Driftline {runtime.name}", version=driftline.__version__, lifespan=lifespan
+    )
     app.state.runtime = runtime
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process is up.")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": runtime.name}
 
-    @app.get("/readyz", tags=["operations"],
-             summary="Readiness: Kafka, PostgreSQL and S3 answer and the service has started.",
-             responses={503: {"description": "A dependency is down; `failing` names it."}})
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: Kafka, PostgreSQL and S3 answer and the service has started.",
+        responses={503: {"description": "A dependency is down; `failing` names it."}},
+    )
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         failing = [name for name, error in checks.items() if error is not None]
         if not runtime.started.is_set():
             failing.append("startup")
             checks["startup"] = runtime.startup_error or "starting"
-        body = {"service": runtime.name, "status": "unavailable" if failing else "ready",
-                "failing": failing, "checks": {k: v or "ok" for k, v in checks.items()}}
+        body = {
+            "service": runtime.name,
+            "status": "unavailable" if failing else "ready",
+            "failing": failing,
+            "checks": {k: v or "ok" for k, v in checks.items()},
+        }
         return JSONResponse(body, status_code=503 if failing else 200)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics.")

@@ -12,36 +12,52 @@ class Metrics:
         self.registry = CollectorRegistry()
         labels = {"service": service}
         self.consumed = Counter(
-            "driftline_events_consumed_total", "Events handled successfully.",
-            ["service", "type"], registry=self.registry,
+            "driftline_events_consumed_total",
+            "Events handled successfully.",
+            ["service", "type"],
+            registry=self.registry,
         )
         self.duplicates = Counter(
-            "driftline_events_duplicate_total", "Redelivered events skipped by the inbox.",
-            ["service", "type"], registry=self.registry,
+            "driftline_events_duplicate_total",
+            "Redelivered events skipped by the inbox.",
+            ["service", "type"],
+            registry=self.registry,
         )
         self.produced = Counter(
-            "driftline_events_produced_total", "Events published by the outbox relay.",
-            ["service", "type"], registry=self.registry,
+            "driftline_events_produced_total",
+            "Events published by the outbox relay.",
+            ["service", "type"],
+            registry=self.registry,
         )
         self.failed = Counter(
-            "driftline_events_failed_total", "Handler attempts that raised.",
-            ["service", "type", "kind"], registry=self.registry,
+            "driftline_events_failed_total",
+            "Handler attempts that raised.",
+            ["service", "type", "kind"],
+            registry=self.registry,
         )
         self.retries = Counter(
-            "driftline_retries_total", "Retries of a consumed event, by kind (transient|error).",
-            ["service", "type", "kind"], registry=self.registry,
+            "driftline_retries_total",
+            "Retries of a consumed event, by kind (transient|error).",
+            ["service", "type", "kind"],
+            registry=self.registry,
         )
         self.dead_letters = Counter(
-            "driftline_dead_letters_total", "Events dead-lettered, by original topic.",
-            ["service", "topic"], registry=self.registry,
+            "driftline_dead_letters_total",
+            "Events dead-lettered, by original topic.",
+            ["service", "topic"],
+            registry=self.registry,
         )
         self.handler_seconds = Histogram(
-            "driftline_handler_seconds", "Handler latency, by event type.",
-            ["service", "type"], registry=self.registry,
+            "driftline_handler_seconds",
+            "Handler latency, by event type.",
+            ["service", "type"],
+            registry=self.registry,
         )
         self.outbox_backlog = Gauge(
-            "driftline_outbox_backlog", "Outbox rows not yet published.",
-            ["service"], registry=self.registry,
+            "driftline_outbox_backlog",
+            "Outbox rows not yet published.",
+            ["service"],
+            registry=self.registry,
         ).labels(**labels)
         self.service = service
 

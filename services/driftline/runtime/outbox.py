@@ -9,6 +9,7 @@ to the audit topic. A crash after publishing but before marking re-publishes the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,8 +29,16 @@ _LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('driftline.outbox.' || c
 class OutboxRelay:
     """Moves outbox rows to Kafka; wake it with :meth:`notify` after a commit."""
 
-    def __init__(self, engine: AsyncEngine, publisher: KafkaPublisher, *, service: str,
-                 settings: OutboxSettings, retry: RetrySettings, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        publisher: KafkaPublisher,
+        *,
+        service: str,
+        settings: OutboxSettings,
+        retry: RetrySettings,
+        metrics: Metrics,
+    ) -> None:
         self._engine = engine
         self._publisher = publisher
         self._service = service
@@ -47,10 +56,14 @@ class OutboxRelay:
         async with self._engine.begin() as conn:
             if not await conn.scalar(_LOCK):
                 return 0
-            rows = (await conn.execute(
-                select(outbox).where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.seq).limit(self._settings.batch_size)
-            )).all()
+            rows = (
+                await conn.execute(
+                    select(outbox)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self._settings.batch_size)
+                )
+            ).all()
             if not rows:
                 return 0
             records = []
@@ -61,7 +74,8 @@ class OutboxRelay:
                     records.append((AUDIT, row.payload, row.key, headers))
             await self._publisher.send_batch(records)
             await conn.execute(
-                update(outbox).where(outbox.c.seq.in_([r.seq for r in rows]))
+                update(outbox)
+                .where(outbox.c.seq.in_([r.seq for r in rows]))
                 .values(published_at=func.now())
             )
         for row in rows:
@@ -72,7 +86,8 @@ class OutboxRelay:
         """Rows committed but not yet published."""
         async with self._engine.connect() as conn:
             count = await conn.scalar(
-                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            )
         return int(count or 0)
 
     async def run(self) -> None:
@@ -89,13 +104,12 @@ class OutboxRelay:
                 if not is_transient(exc):
                     log.exception("outbox relay failed")
                 failures += 1
-                delay = backoff_delay(failures - 1, self._retry.initial_backoff_s,
-                                      self._retry.max_backoff_s)
+                delay = backoff_delay(
+                    failures - 1, self._retry.initial_backoff_s, self._retry.max_backoff_s
+                )
                 log.warning("outbox relay retrying", retry_in_s=delay, error=repr(exc))
                 await asyncio.sleep(delay)
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
-            except TimeoutError:
-                pass

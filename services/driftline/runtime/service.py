@@ -45,8 +45,14 @@ class ServiceDefinition:
 class ServiceRuntime:
     """The running parts of one service: engine, store, broker, publisher, relay, metrics."""
 
-    def __init__(self, definition: ServiceDefinition, settings: RuntimeSettings, *,
-                 store: ArtifactStore | None = None, engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: RuntimeSettings,
+        *,
+        store: ArtifactStore | None = None,
+        engine: AsyncEngine | None = None,
+    ) -> None:
         self.definition = definition
         self.name = definition.name
         self.settings = settings
@@ -56,18 +62,30 @@ class ServiceRuntime:
         self.engine = engine or build_engine(settings.database, self.schema)
         self.store = store or build_artifact_store(settings.storage)
         self.publisher = KafkaPublisher(settings.kafka, client_id=f"driftline-{self.name}")
-        self.relay = OutboxRelay(self.engine, self.publisher, service=self.name,
-                                 settings=settings.outbox, retry=settings.retry,
-                                 metrics=self.metrics)
+        self.relay = OutboxRelay(
+            self.engine,
+            self.publisher,
+            service=self.name,
+            settings=settings.outbox,
+            retry=settings.retry,
+            metrics=self.metrics,
+        )
         self.deps = definition.dependencies(self)
-        self.units = UnitOfWorkFactory(self.engine, service=self.name, deps=self.deps,
-                                       on_commit=self.relay.notify)
+        self.units = UnitOfWorkFactory(
+            self.engine, service=self.name, deps=self.deps, on_commit=self.relay.notify
+        )
         self.broker: KafkaBroker = build_broker(
-            settings.kafka, self.name, graceful_timeout_s=self.section.graceful_timeout_s)
+            settings.kafka, self.name, graceful_timeout_s=self.section.graceful_timeout_s
+        )
         self.processors = [
-            EventProcessor(sub, service=self.name, units=self.units,
-                           dead_letters=DeadLetterPublisher(self.publisher),
-                           retry=settings.retry, metrics=self.metrics)
+            EventProcessor(
+                sub,
+                service=self.name,
+                units=self.units,
+                dead_letters=DeadLetterPublisher(self.publisher),
+                retry=settings.retry,
+                metrics=self.metrics,
+            )
             for sub in definition.subscriptions(self)
         ]
         for processor in self.processors:
@@ -86,15 +104,17 @@ class ServiceRuntime:
             except Exception as exc:
                 self.startup_error = f"{step}: {exc!r}"
                 delay = backoff_delay(attempt, 0.5, 5.0)
-                log.warning("start-up step failed, retrying", step=step, retry_in_s=delay,
-                            error=repr(exc))
+                log.warning(
+                    "start-up step failed, retrying", step=step, retry_in_s=delay, error=repr(exc)
+                )
                 attempt += 1
                 await asyncio.sleep(delay)
 
     async def start(self) -> None:
         """Migrate, connect, start consumers and the relay; waits out unavailable dependencies."""
-        await self._until_ok("migrate", lambda: migrate(
-            self.engine, self.schema, self.definition.migrations))
+        await self._until_ok(
+            "migrate", lambda: migrate(self.engine, self.schema, self.definition.migrations)
+        )
         await self._until_ok("s3", self.store.ensure_bucket)
         await self._until_ok("kafka-producer", self.publisher.start)
         await self._until_ok("kafka-consumers", self.broker.start)

@@ -79,7 +79,7 @@ class StorageSettings(BaseModel):
 class RetrySettings(BaseModel):
     """Failure policy for consumed events."""
 
-    max_attempts: int = Field(3, ge=1, description="Attempts before a failing event is dead-lettered.")
+    max_attempts: int = Field(3, ge=1, description="Attempts before an event is dead-lettered.")
     initial_backoff_s: float = Field(0.2, gt=0, description="First back-off; doubles each retry.")
     max_backoff_s: float = Field(10.0, gt=0, description="Cap on the back-off between retries.")
 

@@ -35,7 +35,9 @@ class UnitOfWork:
 
     async def emit(self, event: Any, *, actor: str | None = None) -> Envelope:
         """Queue ``event`` in the outbox; it is published only if this transaction commits."""
-        envelope = new_envelope(event, source=self.source, actor=actor or self.actor, cause=self.cause)
+        envelope = new_envelope(
+            event, source=self.source, actor=actor or self.actor, cause=self.cause
+        )
         record = encode(event, envelope)
         await self.session.execute(
             insert(outbox).values(
@@ -50,14 +52,19 @@ class UnitOfWork:
         self.emitted.append(envelope)
         return envelope
 
-    async def claim(self, consumer: str, envelope: Envelope, topic: str, partition: int,
-                    offset: int) -> bool:
-        """Record ``envelope`` as handled by ``consumer``; False if it already was (a redelivery)."""
+    async def claim(
+        self, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int
+    ) -> bool:
+        """Mark ``envelope`` handled by ``consumer``; False if it already was (a redelivery)."""
         result = await self.session.execute(
             insert(inbox)
             .values(
-                consumer=consumer, event_id=envelope.id, event_type=envelope.type,
-                topic=topic, partition=partition, offset=offset,
+                consumer=consumer,
+                event_id=envelope.id,
+                event_type=envelope.type,
+                topic=topic,
+                partition=partition,
+                offset=offset,
             )
             .on_conflict_do_nothing()
             .returning(inbox.c.event_id)
@@ -68,8 +75,14 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Opens units of work for one service; tells the outbox relay when events were committed."""
 
-    def __init__(self, engine: AsyncEngine, *, service: str, deps: Any = None,
-                 on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        service: str,
+        deps: Any = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._source = f"driftline/{service}"
         self._actor = f"service:{service}"
@@ -77,12 +90,18 @@ class UnitOfWorkFactory:
         self._on_commit = on_commit
 
     @asynccontextmanager
-    async def __call__(self, *, cause: Envelope | None = None,
-                       actor: str | None = None) -> AsyncIterator[UnitOfWork]:
+    async def __call__(
+        self, *, cause: Envelope | None = None, actor: str | None = None
+    ) -> AsyncIterator[UnitOfWork]:
         """A transaction that commits when the block exits cleanly and rolls back otherwise."""
         async with self._sessions() as session, session.begin():
-            uow = UnitOfWork(session, source=self._source, actor=actor or self._actor,
-                             cause=cause, deps=self._deps)
+            uow = UnitOfWork(
+                session,
+                source=self._source,
+                actor=actor or self._actor,
+                cause=cause,
+                deps=self._deps,
+            )
             yield uow
         if uow.emitted and self._on_commit is not None:
             self._on_commit()

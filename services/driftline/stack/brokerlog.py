@@ -53,8 +53,9 @@ def client(state: StackState) -> Minio:
     """A minio client for the log store."""
     from minio import Minio
 
-    return Minio(endpoint(state), access_key=ACCESS_KEY, secret_key=SECRET_KEY, secure=False,
-                 region=REGION)
+    return Minio(
+        endpoint(state), access_key=ACCESS_KEY, secret_key=SECRET_KEY, secure=False, region=REGION
+    )
 
 
 def _prepare(home: Path, state: StackState) -> Launch:

@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 
 Schema = dict[str, Any]
 MAX_COLLECTION = 3
-JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats(
-    allow_nan=False, allow_infinity=False)
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
 
 
 def _resolve(node: Schema, root: Schema) -> Schema:
@@ -35,9 +40,14 @@ def _number(node: Schema, integer: bool) -> st.SearchStrategy[Any]:
     high = node.get("maximum", node.get("exclusiveMaximum"))
     if integer:
         return st.integers(min_value=low, max_value=high)
-    return st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False,
-                     exclude_min="exclusiveMinimum" in node,
-                     exclude_max="exclusiveMaximum" in node)
+    return st.floats(
+        min_value=low,
+        max_value=high,
+        allow_nan=False,
+        allow_infinity=False,
+        exclude_min="exclusiveMinimum" in node,
+        exclude_max="exclusiveMaximum" in node,
+    )
 
 
 def _object(node: Schema, root: Schema) -> st.SearchStrategy[dict[str, Any]]:
@@ -45,14 +55,16 @@ def _object(node: Schema, root: Schema) -> st.SearchStrategy[dict[str, Any]]:
         [(pattern, extra)] = node["patternProperties"].items()
         keys = _string({"type": "string", "pattern": pattern})
         values = from_schema(extra, root)
-        return st.dictionaries(keys, values, min_size=node.get("minProperties", 0),
-                               max_size=MAX_COLLECTION)
+        return st.dictionaries(
+            keys, values, min_size=node.get("minProperties", 0), max_size=MAX_COLLECTION
+        )
     if "properties" not in node:
         extra = node.get("additionalProperties", {})
         keys = _string(node.get("propertyNames", {"type": "string", "minLength": 1}))
         values = from_schema(extra if isinstance(extra, dict) else {}, root)
-        return st.dictionaries(keys, values, min_size=node.get("minProperties", 0),
-                               max_size=MAX_COLLECTION)
+        return st.dictionaries(
+            keys, values, min_size=node.get("minProperties", 0), max_size=MAX_COLLECTION
+        )
     required = set(node.get("required", ()))
     fields = {name: from_schema(sub, root) for name, sub in node["properties"].items()}
     optional = {n: s for n, s in fields.items() if n not in required}
@@ -70,18 +82,29 @@ def from_schema(node: Schema, root: Schema) -> st.SearchStrategy[Any]:
         return st.sampled_from(node["enum"])
     kind = node.get("type")
     if kind is None:
-        return st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=2)
-                            | st.dictionaries(st.text(max_size=4), inner, max_size=2),
-                            max_leaves=4)
+        return st.recursive(
+            JSON_SCALARS,
+            lambda inner: (
+                st.lists(inner, max_size=2)
+                | st.dictionaries(st.text(max_size=4), inner, max_size=2)
+            ),
+            max_leaves=4,
+        )
     if kind == "array":
-        return st.lists(from_schema(node.get("items", {}), root),
-                        min_size=node.get("minItems", 0),
-                        max_size=min(node.get("maxItems", MAX_COLLECTION), MAX_COLLECTION))
+        return st.lists(
+            from_schema(node.get("items", {}), root),
+            min_size=node.get("minItems", 0),
+            max_size=min(node.get("maxItems", MAX_COLLECTION), MAX_COLLECTION),
+        )
     if kind == "object":
         return _object(node, root)
-    simple = {"string": lambda: _string(node), "integer": lambda: _number(node, True),
-              "number": lambda: _number(node, False), "boolean": st.booleans,
-              "null": st.none}
+    simple = {
+        "string": lambda: _string(node),
+        "integer": lambda: _number(node, True),
+        "number": lambda: _number(node, False),
+        "boolean": st.booleans,
+        "null": st.none,
+    }
     return simple[kind]()
 
 

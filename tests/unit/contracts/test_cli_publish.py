@@ -22,16 +22,32 @@ def run(*args: str):
 
 
 def test_dry_run_validates_and_prints_the_envelope_as_json():
-    result = run("data-arrived", "--dataset", "churn", "--uri", "s3://lake/churn.parquet",
-                 "--sha256", SHA, "--source", "pipeline/nightly-etl", "--actor",
-                 "pipeline:nightly-etl", "--version", "3", "--dry-run", "--json")
+    result = run(
+        "data-arrived",
+        "--dataset",
+        "churn",
+        "--uri",
+        "s3://lake/churn.parquet",
+        "--sha256",
+        SHA,
+        "--source",
+        "pipeline/nightly-etl",
+        "--actor",
+        "pipeline:nightly-etl",
+        "--version",
+        "3",
+        "--dry-run",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     assert printed["envelope"]["type"] == "io.driftline.data.arrived.v1"
     assert printed["envelope"]["subject"] == "churn"
     assert printed["envelope"]["source"] == "pipeline/nightly-etl"
-    assert printed["data"]["dataset"] | {"format": "parquet", "version": 3} == \
-        printed["data"]["dataset"]
+    assert (
+        printed["data"]["dataset"] | {"format": "parquet", "version": 3}
+        == printed["data"]["dataset"]
+    )
 
 
 def test_a_local_file_gets_its_sha256_size_and_format(tmp_path: Path):
@@ -46,21 +62,32 @@ def test_a_local_file_gets_its_sha256_size_and_format(tmp_path: Path):
     assert dataset["uri"].startswith("file://")
 
 
-@pytest.mark.parametrize(("args", "option"), [
-    (["--dataset", "Churn!", "--uri", "s3://b/k.csv", "--sha256", SHA], "--dataset"),
-    (["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", "xyz"], "--sha256"),
-    (["--dataset", "churn", "--uri", "s3://b/k.csv"], "--sha256"),
-    (["--dataset", "churn", "--uri", "s3://b/k", "--sha256", SHA], "--format"),
-    (["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--format", "xlsx"],
-     "--format"),
-    (["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--version", "0"],
-     "--version"),
-    (["--dataset", "churn", "--uri", "/no/such/file.csv"], "--uri"),
-    (["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--actor", "bob"],
-     "--actor"),
-    (["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--source", "a b"],
-     "--source"),
-])
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--dataset", "Churn!", "--uri", "s3://b/k.csv", "--sha256", SHA], "--dataset"),
+        (["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", "xyz"], "--sha256"),
+        (["--dataset", "churn", "--uri", "s3://b/k.csv"], "--sha256"),
+        (["--dataset", "churn", "--uri", "s3://b/k", "--sha256", SHA], "--format"),
+        (
+            ["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--format", "xlsx"],
+            "--format",
+        ),
+        (
+            ["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--version", "0"],
+            "--version",
+        ),
+        (["--dataset", "churn", "--uri", "/no/such/file.csv"], "--uri"),
+        (
+            ["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--actor", "bob"],
+            "--actor",
+        ),
+        (
+            ["--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA, "--source", "a b"],
+            "--source",
+        ),
+    ],
+)
 def test_bad_input_exits_2_naming_the_option(args, option):
     result = run("data-arrived", *args, "--dry-run")
     assert result.exit_code == 2
@@ -70,8 +97,16 @@ def test_bad_input_exits_2_naming_the_option(args, option):
 def test_any_event_from_a_json_file(tmp_path: Path):
     path = tmp_path / "trained.json"
     path.write_text(example(ModelTrained).model_dump_json())
-    result = run("event", "--type", ModelTrained.ce_type, "--data-file", str(path),
-                 "--actor", "service:training", "--dry-run")
+    result = run(
+        "event",
+        "--type",
+        ModelTrained.ce_type,
+        "--data-file",
+        str(path),
+        "--actor",
+        "service:training",
+        "--dry-run",
+    )
     assert result.exit_code == 0, result.output
     assert "io.driftline.training.model-trained.v1" in result.output
     assert "subject=churn-clf" in result.output
@@ -90,7 +125,16 @@ def test_any_event_errors_exit_2(tmp_path: Path):
 
 
 def test_an_unreachable_broker_is_a_clear_failure():
-    result = run("data-arrived", "--dataset", "churn", "--uri", "s3://b/k.csv", "--sha256", SHA,
-                 "--bootstrap-servers", "127.0.0.1:1")
+    result = run(
+        "data-arrived",
+        "--dataset",
+        "churn",
+        "--uri",
+        "s3://b/k.csv",
+        "--sha256",
+        SHA,
+        "--bootstrap-servers",
+        "127.0.0.1:1",
+    )
     assert result.exit_code == 1
     assert "could not publish to 127.0.0.1:1" in result.output

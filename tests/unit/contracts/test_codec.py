@@ -59,8 +59,11 @@ def test_data_events_are_keyed_by_dataset_and_the_rest_by_model():
 
 
 @pytest.mark.parametrize("cls", EVENTS, ids=lambda c: c.__name__)
-@settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_any_schema_valid_document_round_trips(cls, data):
     schema = event_schema(cls)
@@ -72,8 +75,9 @@ def test_any_schema_valid_document_round_trips(cls, data):
 
 @pytest.mark.parametrize("bad", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
 def test_non_finite_numbers_are_rejected_in_typed_and_free_form_fields(bad):
-    trained = record_of(example(ModelTrained)).value.replace(b'"accuracy":0.912',
-                                                            b'"accuracy":' + bad)
+    trained = record_of(example(ModelTrained)).value.replace(
+        b'"accuracy":0.912', b'"accuracy":' + bad
+    )
     assert bad in trained
     with pytest.raises(MalformedPayload):
         decode(list(record_of(example(ModelTrained)).headers), trained)
@@ -119,7 +123,8 @@ def test_wrong_types_name_the_field_in_the_reason():
 def test_subject_header_must_match_the_payload():
     event = example(DataArrived)
     env = new_envelope(event, source="pipeline/x", actor="pipeline:x").model_copy(
-        update={"subject": "other"})
+        update={"subject": "other"}
+    )
     with pytest.raises(SubjectMismatch, match="other"):
         decode(to_headers(env), event.model_dump_json().encode())
     with pytest.raises(SubjectMismatch):
@@ -129,26 +134,46 @@ def test_subject_header_must_match_the_payload():
 def test_unknown_type_is_reported_as_such():
     event = example(DataArrived)
     env = new_envelope(event, source="pipeline/x", actor="pipeline:x").model_copy(
-        update={"type": "io.driftline.data.arrived.v9"})
+        update={"type": "io.driftline.data.arrived.v9"}
+    )
     with pytest.raises(UnknownEventType, match=r"arrived\.v9"):
         decode(to_headers(env), b"{}")
 
 
 def test_encode_refuses_an_envelope_of_another_type():
     event = example(DataArrived)
-    env = new_envelope(example(ModelTrained), source="driftline/training",
-                       actor="service:training")
+    env = new_envelope(example(ModelTrained), source="driftline/training", actor="service:training")
     with pytest.raises(ContractError):
         encode(event, env)
 
 
-HEADER_NAMES = st.sampled_from(["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time",
-                                "ce_subject", "ce_correlationid", "ce_actor", "content-type"])
-HEADER_VALUES = st.none() | st.binary(max_size=40) | st.sampled_from(
-    [b"1.0", b"io.driftline.data.arrived.v1", b"churn", b"service:x", b"2025-01-01T00:00:00Z"])
+HEADER_NAMES = st.sampled_from(
+    [
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_subject",
+        "ce_correlationid",
+        "ce_actor",
+        "content-type",
+    ]
+)
+HEADER_VALUES = (
+    st.none()
+    | st.binary(max_size=40)
+    | st.sampled_from(
+        [b"1.0", b"io.driftline.data.arrived.v1", b"churn", b"service:x", b"2025-01-01T00:00:00Z"]
+    )
+)
 ANY_HEADERS = st.lists(st.tuples(HEADER_NAMES | st.text(max_size=5), HEADER_VALUES)) | st.one_of(
-    st.none(), st.integers(), st.text(), st.lists(st.integers()), st.dictionaries(
-        st.text(max_size=3), st.binary(max_size=3)))
+    st.none(),
+    st.integers(),
+    st.text(),
+    st.lists(st.integers()),
+    st.dictionaries(st.text(max_size=3), st.binary(max_size=3)),
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -169,6 +194,5 @@ def test_decode_of_corrupted_records_raises_only_contract_errors(event, data):
     if data.draw(st.booleans()):
         index = data.draw(st.integers(0, len(headers) - 1))
         headers[index] = (headers[index][0], data.draw(st.binary(max_size=30)))
-    with contextlib.suppress(MalformedPayload, MalformedHeader, SubjectMismatch,
-                             UnknownEventType):
+    with contextlib.suppress(MalformedPayload, MalformedHeader, SubjectMismatch, UnknownEventType):
         decode(headers, bytes(value))

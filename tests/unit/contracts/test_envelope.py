@@ -31,8 +31,9 @@ def test_a_root_event_starts_its_own_correlation():
 
 def test_a_caused_event_inherits_correlation_and_points_at_its_cause():
     cause = root()
-    env = new_envelope(VALIDATED, source="driftline/validation", actor="service:validation",
-                       cause=cause)
+    env = new_envelope(
+        VALIDATED, source="driftline/validation", actor="service:validation", cause=cause
+    )
     assert env.correlationid == cause.correlationid
     assert env.causationid == cause.id
     assert env.id not in (cause.id, cause.correlationid)
@@ -46,12 +47,23 @@ def test_a_given_correlation_id_is_kept():
 
 
 def test_headers_follow_the_kafka_binding_and_round_trip():
-    env = new_envelope(VALIDATED, source="driftline/validation", actor="service:validation",
-                       cause=root())
+    env = new_envelope(
+        VALIDATED, source="driftline/validation", actor="service:validation", cause=root()
+    )
     headers = to_headers(env)
     names = [name for name, _ in headers]
-    assert names == ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject",
-                     "ce_correlationid", "ce_actor", "ce_causationid", "content-type"]
+    assert names == [
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_subject",
+        "ce_correlationid",
+        "ce_actor",
+        "ce_causationid",
+        "content-type",
+    ]
     assert dict(headers)["content-type"] == b"application/json"
     assert dict(headers)["ce_time"].endswith(b"Z")
     assert from_headers(headers) == env
@@ -69,8 +81,19 @@ def test_time_is_normalised_to_utc():
     assert decoded.time.utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize("missing", ["ce_id", "ce_type", "ce_subject", "ce_correlationid",
-                                     "ce_actor", "ce_specversion", "ce_time", "ce_source"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "ce_id",
+        "ce_type",
+        "ce_subject",
+        "ce_correlationid",
+        "ce_actor",
+        "ce_specversion",
+        "ce_time",
+        "ce_source",
+    ],
+)
 def test_each_missing_header_is_named(missing):
     headers = [(n, v) for n, v in to_headers(root()) if n != missing]
     with pytest.raises(MissingHeader, match=missing) as caught:
@@ -78,15 +101,18 @@ def test_each_missing_header_is_named(missing):
     assert caught.value.header == missing
 
 
-@pytest.mark.parametrize(("name", "value", "reason"), [
-    ("ce_specversion", b"0.3", "specversion"),
-    ("ce_time", b"yesterday", "ce_time"),
-    ("ce_time", b"2025-01-01T00:00:00", "ce_time"),
-    ("ce_actor", b"alice", "ce_actor"),
-    ("ce_subject", b"Not a slug", "ce_subject"),
-    ("ce_id", b"\xff\xfe", "UTF-8"),
-    ("content-type", b"application/avro", "content-type"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("ce_specversion", b"0.3", "specversion"),
+        ("ce_time", b"yesterday", "ce_time"),
+        ("ce_time", b"2025-01-01T00:00:00", "ce_time"),
+        ("ce_actor", b"alice", "ce_actor"),
+        ("ce_subject", b"Not a slug", "ce_subject"),
+        ("ce_id", b"\xff\xfe", "UTF-8"),
+        ("content-type", b"application/avro", "content-type"),
+    ],
+)
 def test_garbled_headers_are_malformed(name, value, reason):
     headers = [(n, value if n == name else v) for n, v in to_headers(root())]
     with pytest.raises(MalformedHeader, match=reason):
@@ -99,8 +125,7 @@ def test_conflicting_duplicate_headers_are_refused():
         from_headers(headers)
 
 
-@pytest.mark.parametrize("headers", [None, 42, "ce_id", [("ce_id",)], [(1, b"x")],
-                                     [("ce_id", 5)]])
+@pytest.mark.parametrize("headers", [None, 42, "ce_id", [("ce_id",)], [(1, b"x")], [("ce_id", 5)]])
 def test_nonsense_header_containers_are_contract_errors(headers):
     with pytest.raises(ContractError):
         from_headers(headers)
@@ -112,15 +137,20 @@ def test_str_headers_and_mappings_are_accepted():
     assert from_headers(as_text) == env
 
 
-OFFSETS = st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=59),
-                                            max_value=timedelta(hours=23, minutes=59)))
+OFFSETS = st.builds(
+    timezone,
+    st.timedeltas(
+        min_value=timedelta(hours=-23, minutes=59), max_value=timedelta(hours=23, minutes=59)
+    ),
+)
 
 
 @settings(max_examples=100, deadline=None)
 @given(moment=st.datetimes(timezones=OFFSETS) | st.datetimes())
 def test_any_timestamp_header_decodes_to_utc_or_is_malformed(moment):
-    headers = [(n, moment.isoformat().encode() if n == "ce_time" else v)
-               for n, v in to_headers(root())]
+    headers = [
+        (n, moment.isoformat().encode() if n == "ce_time" else v) for n, v in to_headers(root())
+    ]
     try:
         env = from_headers(headers)
     except MalformedHeader:

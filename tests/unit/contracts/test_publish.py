@@ -20,15 +20,20 @@ class FakeProducer:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    async def send_and_wait(self, topic: str, value: bytes | None = None,
-                            key: bytes | None = None, **kwargs: Any) -> None:
+    async def send_and_wait(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None, **kwargs: Any
+    ) -> None:
         self.sent.append({"topic": topic, "value": value, "key": key, **kwargs})
 
 
 async def test_publish_sends_one_decodable_record_and_returns_its_envelope():
     producer = FakeProducer()
-    env = await publish(example(DataArrived), source="pipeline/nightly-etl",
-                        actor="pipeline:nightly-etl", producer=producer)
+    env = await publish(
+        example(DataArrived),
+        source="pipeline/nightly-etl",
+        actor="pipeline:nightly-etl",
+        producer=producer,
+    )
     [sent] = producer.sent
     assert sent["topic"] == "driftline.data-arrived"
     assert sent["key"] == b"churn"
@@ -58,9 +63,13 @@ async def test_publisher_needs_an_open_context():
 
 
 async def test_build_producer_uses_acks_all_no_idempotence_and_passes_security():
-    producer = build_producer("127.0.0.1:9092", security_protocol="SASL_PLAINTEXT",
-                              sasl_mechanism="PLAIN", sasl_plain_username="u",
-                              sasl_plain_password="p")
+    producer = build_producer(
+        "127.0.0.1:9092",
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="PLAIN",
+        sasl_plain_username="u",
+        sasl_plain_password="p",
+    )
     # aiokafka keeps its settings private; these are the attributes its own tests read.
     assert producer._txn_manager is None  # no idempotent producer (tansu refuses it)
     assert producer._sender._acks == -1  # acks="all"
@@ -71,12 +80,15 @@ async def test_build_producer_uses_acks_all_no_idempotence_and_passes_security()
 
 async def test_publish_sync_refuses_to_run_inside_an_event_loop():
     with pytest.raises(RuntimeError, match="await publish"):
-        publish_sync(example(DataArrived), bootstrap_servers="x:1", source="pipeline/p",
-                     actor="pipeline:p")
+        publish_sync(
+            example(DataArrived), bootstrap_servers="x:1", source="pipeline/p", actor="pipeline:p"
+        )
 
 
 def test_importing_the_package_does_not_import_aiokafka():
-    code = ("import sys, driftline_contracts, driftline_contracts.schema; "
-            "from driftline_contracts.publish import publish; "
-            "sys.exit('aiokafka' in sys.modules)")
+    code = (
+        "import sys, driftline_contracts, driftline_contracts.schema; "
+        "from driftline_contracts.publish import publish; "
+        "sys.exit('aiokafka' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -27,10 +27,18 @@ async def test_subscriber_passes_the_typed_event_and_envelope_to_the_handler() -
     envelope = new_envelope(event, source="pipeline/nightly", actor="pipeline:nightly")
     record = encode(event, envelope)
     async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(record.value, record.topic, key=record.key,
-                                  headers={k: v.decode() for k, v in record.headers})
-        await test_broker.publish(b"{oops", record.topic, key=record.key,
-                                  headers={k: v.decode() for k, v in record.headers})
+        await test_broker.publish(
+            record.value,
+            record.topic,
+            key=record.key,
+            headers={k: v.decode() for k, v in record.headers},
+        )
+        await test_broker.publish(
+            b"{oops",
+            record.topic,
+            key=record.key,
+            headers={k: v.decode() for k, v in record.headers},
+        )
     ((got, cause),) = seen
     assert got == event
     assert cause.id == envelope.id

@@ -18,7 +18,11 @@ def test_checked_in_reference_is_current() -> None:
 
 def test_reference_lists_nested_and_per_service_settings() -> None:
     text = render()
-    for variable in ("DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS", "DRIFTLINE_DATABASE__URL",
-                     "DRIFTLINE_STORAGE__SECRET_KEY", "DRIFTLINE_TRAINING__PORT"):
+    for variable in (
+        "DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS",
+        "DRIFTLINE_DATABASE__URL",
+        "DRIFTLINE_STORAGE__SECRET_KEY",
+        "DRIFTLINE_TRAINING__PORT",
+    ):
         assert f"`{variable}`" in text
     assert "| `DRIFTLINE_TRAINING__PORT` | int | `8103` |" in text

@@ -35,8 +35,9 @@ class FakeUnitOfWork:
         return True
 
     async def emit(self, event: Any) -> Envelope:
-        envelope = new_envelope(event, source="driftline/test", actor="service:test",
-                                cause=self.cause)
+        envelope = new_envelope(
+            event, source="driftline/test", actor="service:test", cause=self.cause
+        )
         self.events.append(event)
         self.emitted.append(envelope)
         return envelope
@@ -74,13 +75,20 @@ class FakeSender:
 def _record(event: DataArrived, offset: int = 0) -> RawRecord:
     envelope = new_envelope(event, source="pipeline/test", actor="pipeline:test")
     kafka = encode(event, envelope)
-    return RawRecord(topic=kafka.topic, partition=0, offset=offset, key=kafka.key,
-                     value=kafka.value, headers=tuple(kafka.headers))
+    return RawRecord(
+        topic=kafka.topic,
+        partition=0,
+        offset=offset,
+        key=kafka.key,
+        value=kafka.value,
+        headers=tuple(kafka.headers),
+    )
 
 
 def _event(name: str = "churn") -> DataArrived:
-    return DataArrived(dataset=DatasetRef(name=name, uri=f"s3://b/{name}.csv", sha256="a" * 64,
-                                          format="csv"))
+    return DataArrived(
+        dataset=DatasetRef(name=name, uri=f"s3://b/{name}.csv", sha256="a" * 64, format="csv")
+    )
 
 
 def _processor(handler: Any, units: FakeUnits, sender: FakeSender) -> tuple[EventProcessor, list]:
@@ -90,10 +98,13 @@ def _processor(handler: Any, units: FakeUnits, sender: FakeSender) -> tuple[Even
         sleeps.append(seconds)
 
     processor = EventProcessor(
-        Subscription(DataArrived, handler), service="test", units=units,  # type: ignore[arg-type]
+        Subscription(DataArrived, handler),
+        service="test",
+        units=units,  # type: ignore[arg-type]
         dead_letters=DeadLetterPublisher(sender),
         retry=RetrySettings(max_attempts=3, initial_backoff_s=0.1, max_backoff_s=1.0),
-        metrics=Metrics("test"), sleep=sleep,
+        metrics=Metrics("test"),
+        sleep=sleep,
     )
     return processor, sleeps
 
@@ -179,7 +190,8 @@ async def test_transient_error_raised_by_handler_is_retried() -> None:
     ],
 )
 async def test_malformed_records_dead_lettered_without_calling_the_handler(
-        value: bytes | None, headers: Any, reason: str) -> None:
+    value: bytes | None, headers: Any, reason: str
+) -> None:
     units, sender, calls = FakeUnits(), FakeSender(), []
 
     async def on_data_arrived(event: DataArrived, uow: Any) -> None:
@@ -187,9 +199,14 @@ async def test_malformed_records_dead_lettered_without_calling_the_handler(
 
     processor, _ = _processor(on_data_arrived, units, sender)
     good = _record(_event())
-    record = RawRecord(topic=good.topic, partition=0, offset=3, key=good.key,
-                       value=good.value if value is None else value,
-                       headers=good.headers if headers is None else headers)
+    record = RawRecord(
+        topic=good.topic,
+        partition=0,
+        offset=3,
+        key=good.key,
+        value=good.value if value is None else value,
+        headers=good.headers if headers is None else headers,
+    )
     assert await processor.process(record) is Outcome.DEAD_LETTERED
     assert calls == []
     ((_, body, dlq_headers),) = sender.sent

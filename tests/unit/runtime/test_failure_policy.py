@@ -29,28 +29,24 @@ def test_outages_are_transient(exc: BaseException) -> None:
 
 @pytest.mark.parametrize(
     "exc",
-    [ValueError("bad target column"), KeyError("x"), FileNotFoundError("model.skops"),
-     sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key"))],
+    [
+        ValueError("bad target column"),
+        KeyError("x"),
+        FileNotFoundError("model.skops"),
+        sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key")),
+    ],
 )
 def test_bugs_and_bad_data_are_not_transient(exc: BaseException) -> None:
     assert not is_transient(exc)
 
 
 def test_wrapped_outage_is_transient_but_context_alone_is_not() -> None:
-    try:
-        try:
-            raise ConnectionResetError()
-        except ConnectionResetError as err:
-            raise RuntimeError("upload failed") from err
-    except RuntimeError as wrapped:
-        assert is_transient(wrapped)
-    try:
-        try:
-            raise ConnectionResetError()
-        except ConnectionResetError:
-            raise ValueError("unrelated domain error")  # noqa: B904
-    except ValueError as unrelated:
-        assert not is_transient(unrelated)
+    wrapped = RuntimeError("upload failed")
+    wrapped.__cause__ = ConnectionResetError()
+    assert is_transient(wrapped)
+    unrelated = ValueError("unrelated domain error")
+    unrelated.__context__ = ConnectionResetError()
+    assert not is_transient(unrelated)
 
 
 def test_backoff_doubles_and_is_capped() -> None:
@@ -61,10 +57,19 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 
 def test_dead_letter_headers_keep_origin_and_reason() -> None:
-    record = RawRecord(topic="driftline.data-arrived", partition=3, offset=42, key=b"k",
-                       value=b"{", headers=(("ce_id", b"abc"), ("dlq-reason", b"old")))
-    headers = dict(dead_letter_headers(record, ValueError("truncated JSON"),
-                                       consumer="ingest.on_data_arrived", attempts=0))
+    record = RawRecord(
+        topic="driftline.data-arrived",
+        partition=3,
+        offset=42,
+        key=b"k",
+        value=b"{",
+        headers=(("ce_id", b"abc"), ("dlq-reason", b"old")),
+    )
+    headers = dict(
+        dead_letter_headers(
+            record, ValueError("truncated JSON"), consumer="ingest.on_data_arrived", attempts=0
+        )
+    )
     assert headers["ce_id"] == b"abc"
     assert headers["dlq-reason"] == b"truncated JSON"
     assert headers["dlq-error-type"] == b"ValueError"

@@ -32,8 +32,12 @@ def test_sasl_scram_over_tls() -> None:
 
 
 def test_sasl_plain_without_tls() -> None:
-    kafka = KafkaSettings(security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN",
-                          sasl_username="u", sasl_password="p")  # type: ignore[arg-type]
+    kafka = KafkaSettings(
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="PLAIN",
+        sasl_username="u",
+        sasl_password="p",
+    )  # type: ignore[arg-type]
     kwargs = aiokafka_kwargs(kafka)
     assert kwargs["security_protocol"] == "SASL_PLAINTEXT"
     assert kwargs["sasl_mechanism"] == "PLAIN"

@@ -51,16 +51,20 @@ class PostgresDatasetCatalog:
 
     async def find(self, name: str, sha256: str) -> DatasetVersion | None:
         """The version of ``name`` with these bytes, if catalogued."""
-        row = (await self._session.execute(
-            select(dataset_versions).where(dataset_versions.c.name == name,
-                                           dataset_versions.c.sha256 == sha256)
-        )).first()
+        row = (
+            await self._session.execute(
+                select(dataset_versions).where(
+                    dataset_versions.c.name == name, dataset_versions.c.sha256 == sha256
+                )
+            )
+        ).first()
         return _version(row) if row else None
 
     async def latest_version(self, name: str) -> int:
         """Highest version number of ``name`` (0 when none)."""
         value = await self._session.scalar(
-            select(func.max(dataset_versions.c.version)).where(dataset_versions.c.name == name))
+            select(func.max(dataset_versions.c.version)).where(dataset_versions.c.name == name)
+        )
         return int(value or 0)
 
     async def add(self, version: DatasetVersion) -> None:
@@ -72,12 +76,16 @@ class PostgresDatasetCatalog:
         """Every dataset: (name, number of versions, latest version)."""
         rows = await self._session.execute(
             select(dataset_versions.c.name, func.count(), func.max(dataset_versions.c.version))
-            .group_by(dataset_versions.c.name).order_by(dataset_versions.c.name))
+            .group_by(dataset_versions.c.name)
+            .order_by(dataset_versions.c.name)
+        )
         return [(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def versions(self, name: str) -> list[DatasetVersion]:
         """Versions of ``name``, oldest first."""
         rows = await self._session.execute(
-            select(dataset_versions).where(dataset_versions.c.name == name)
-            .order_by(dataset_versions.c.version))
+            select(dataset_versions)
+            .where(dataset_versions.c.name == name)
+            .order_by(dataset_versions.c.version)
+        )
         return [_version(r) for r in rows]
