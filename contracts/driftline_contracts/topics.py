@@ -62,5 +62,5 @@ def dlq(topic: str) -> str:
 
 
 def all_topics() -> tuple[str, ...]:
-    """Every topic the platform needs: event topics, their dead-letter topics and audit."""
-    return (*EVENT_TOPICS, *(dlq(t) for t in EVENT_TOPICS), AUDIT)
+    """Every topic the platform needs: event topics, audit, and a dead-letter topic for each."""
+    return (*EVENT_TOPICS, *(dlq(t) for t in EVENT_TOPICS), AUDIT, dlq(AUDIT))

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from driftline.runtime.services import SERVICE_NAMES
+from driftline.stack.info import StackInfo
 
 console = Console()
 
@@ -48,16 +49,31 @@ def _poll(what: str, check, timeout_s: float = 60.0):  # type: ignore[no-untyped
     raise StepFailedError(f"{what} (waited {timeout_s:.0f}s; last error: {last_error!r})")
 
 
-def _publish_arrival(bootstrap: str, name: str, payload: bytes) -> str:
+def _publish_arrival(info: StackInfo, name: str, payload: bytes) -> str:
+    """Do what a pipeline does: write the object to S3, then publish DataArrived."""
+    import io
+
+    from minio import Minio
+
     from driftline_contracts.events.data import DataArrived
     from driftline_contracts.publish import publish
     from driftline_contracts.values import DatasetRef
 
+    digest = hashlib.sha256(payload).hexdigest()
+    key = f"pipelines/{name}/{digest}.csv"
+    s3 = Minio(
+        info.s3_endpoint,
+        access_key=info.s3_access_key,
+        secret_key=info.s3_secret_key,
+        secure=False,
+        region="us-east-1",
+    )
+    s3.put_object(info.bucket, key, io.BytesIO(payload), len(payload), content_type="text/csv")
     event = DataArrived(
         dataset=DatasetRef(
             name=name,
-            uri=f"s3://driftline/datasets/{name}/demo.csv",
-            sha256=hashlib.sha256(payload).hexdigest(),
+            uri=f"s3://{info.bucket}/{key}",
+            sha256=digest,
             format="csv",
             size_bytes=len(payload),
         )
@@ -65,7 +81,7 @@ def _publish_arrival(bootstrap: str, name: str, payload: bytes) -> str:
     envelope = asyncio.run(
         publish(
             event,
-            bootstrap_servers=bootstrap,
+            bootstrap_servers=info.kafka_bootstrap,
             source="pipeline/driftline-demo",
             actor="pipeline:demo",
         )
@@ -88,20 +104,23 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
     with console.status("starting the local stack (tansu, PostgreSQL, rclone S3)…"):
         info = stack.up(on_progress=lambda m: console.log(m))
     done("local stack up")
-    processes = start_services(stack, info, SERVICE_NAMES)
+    # Sign the audit chain head every 2 s so the demo can verify it before it ends.
+    processes = start_services(
+        stack, info, SERVICE_NAMES, extra_env={"DRIFTLINE_AUDIT__DIGEST_INTERVAL_S": "2"}
+    )
     try:
         with console.status("waiting for seven services to be ready…"):
             wait_until_ready(processes, on_ready=lambda p: console.log(f"{p.name} ready"))
         done("all services ready (/readyz 200)")
         urls = {p.name: p.url for p in processes}
         payload = b"tenure,monthly_charges,churn\n1,29.85,0\n34,56.95,1\n"
-        event_id = _publish_arrival(info.kafka_bootstrap, "telco-churn", payload)
+        event_id = _publish_arrival(info, "telco-churn", payload)
         done(f"pipeline published DataArrived {event_id[:8]}")
         versions_url = f"{urls['ingest']}/v1/datasets/telco-churn/versions"
         versions = _poll("ingest catalogues the arrival", lambda: _get_json(versions_url))
         done(f"ingest catalogued telco-churn v{versions[0]['version']}")
-        _publish_arrival(info.kafka_bootstrap, "telco-churn", payload)
-        _publish_arrival(info.kafka_bootstrap, "telco-churn", payload + b"7,70.70,1\n")
+        _publish_arrival(info, "telco-churn", payload)
+        _publish_arrival(info, "telco-churn", payload + b"7,70.70,1\n")
         versions = _poll(
             "ingest catalogues the second version",
             lambda: (v := _get_json(versions_url)) and len(v) >= 2 and v,
@@ -114,6 +133,25 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
                 if b"driftline_outbox_backlog" not in response.read():
                     raise StepFailedError(f"{name} /metrics lacks driftline metrics")
         done("every /metrics answers")
+        timeline = _poll(
+            "the audit sink records the arrivals",
+            lambda: (
+                (t := _get_json(f"{urls['audit']}/v1/audit/events?model=telco-churn"))
+                and len(t) >= 2
+                and t
+            ),
+        )
+        for entry in timeline:
+            console.print(
+                f"  [dim]audit[/] #{entry['seq']} {entry['time'][11:19]} "
+                f"{entry['actor']:<18} {entry['type']}"
+            )
+        _poll(
+            "the audit chain verifies with a signed digest",
+            lambda: _get_json(f"{urls['audit']}/v1/audit/verify")["ok"],
+            timeout_s=30,
+        )
+        done("audit trail recorded every arrival; hash chain and signed digest verify")
         _summary(urls, home)
     finally:
         if not keep_running:

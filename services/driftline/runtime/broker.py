@@ -39,19 +39,19 @@ async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
 
 def attach(broker: KafkaBroker, processor: EventProcessor, *, service: str) -> None:
     """Subscribe ``processor`` to its event's topic; ack only after the outcome is durable."""
-    event_type = processor.subscription.event_type
+    subscription = processor.subscription
 
     async def consume(message: KafkaMessage) -> None:
         await processor.process(RawRecord.from_consumer_record(message.raw_message))
         await message.ack()
 
     broker.subscriber(
-        event_type.topic,
+        subscription.source_topic,
         group_id=group_id(service, processor),
         ack_policy=AckPolicy.MANUAL,
         decoder=_keep_raw_body,
         auto_offset_reset="earliest",
-        title=f"{processor.consumer}:{event_type.topic}",
-        description=f"{processor.subscription.name} handles {event_type.__name__} "
-        f"({event_type.ce_type}).",
+        title=f"{processor.consumer}:{subscription.source_topic}",
+        description=f"{subscription.name} handles "
+        f"{getattr(subscription.event_type, 'ce_type', 'every catalogued event')}.",
     )(consume)

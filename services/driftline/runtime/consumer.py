@@ -41,15 +41,32 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Subscription:
-    """A handler for one event type: ``async def on_x(event, uow) -> event | [events] | None``."""
+    """A handler for one event type: ``async def on_x(event, uow) -> event | [events] | None``.
+
+    ``event_type=object`` with an explicit ``topic`` subscribes to every catalogued event on
+    that topic (the audit sink reads ``driftline.audit`` this way).
+    """
 
     event_type: type
     handler: Handler
+    topic: str | None = None
 
     @property
     def name(self) -> str:
         """Consumer name (inbox key and consumer-group suffix): the handler's name."""
         return self.handler.__name__
+
+    @property
+    def source_topic(self) -> str:
+        """The topic this subscription reads."""
+        if self.topic is not None:
+            return self.topic
+        topic: str = self.event_type.topic  # type: ignore[attr-defined]
+        return topic
+
+    def accepts(self, event: Any) -> bool:
+        """Whether a decoded event is of the subscribed type."""
+        return self.event_type is object or isinstance(event, self.event_type)
 
 
 def _as_events(result: Any) -> Sequence[Any]:
@@ -98,7 +115,7 @@ class EventProcessor:
         """Handle one record; returns once its outcome is durable."""
         try:
             envelope, event = decode(record.headers, record.value)
-            if not isinstance(event, self.subscription.event_type):
+            if not self.subscription.accepts(event):
                 raise ContractError(
                     f"{envelope.type} on {record.topic} is not a "
                     f"{self.subscription.event_type.__name__}"
@@ -151,6 +168,7 @@ class EventProcessor:
 
     async def _handle_once(self, record: RawRecord, envelope: Envelope, event: Any) -> Outcome:
         async with self._units(cause=envelope) as uow:
+            uow.delivery = record
             if not await uow.claim(
                 self.consumer, envelope, record.topic, record.partition, record.offset
             ):

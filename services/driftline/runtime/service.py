@@ -40,6 +40,9 @@ class ServiceDefinition:
     migrations: Path | None = None
     dependencies: Callable[[ServiceRuntime], Any] = lambda _: None
     settings_cls: type[RuntimeSettings] = RuntimeSettings
+    background: Callable[[ServiceRuntime], Sequence[Callable[[], Awaitable[None]]]] = (
+        lambda _: ()
+    )
 
 
 class ServiceRuntime:
@@ -93,6 +96,7 @@ class ServiceRuntime:
         self.started = asyncio.Event()
         self.startup_error: str | None = None
         self._relay_task: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     async def _until_ok(self, step: str, action: Callable[[], Awaitable[Any]]) -> None:
         attempt = 0
@@ -119,12 +123,17 @@ class ServiceRuntime:
         await self._until_ok("kafka-producer", self.publisher.start)
         await self._until_ok("kafka-consumers", self.broker.start)
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
+        self._background = [asyncio.create_task(job(), name=f"{self.name}-{job.__name__}")
+                            for job in self.definition.background(self)]
         self.started.set()
         log.info("service started", subscriptions=[p.consumer for p in self.processors])
 
     async def stop(self) -> None:
         """Finish in-flight events, commit, publish what the outbox holds, close everything."""
         await self.broker.stop()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self._relay_task is not None:
             self._relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from driftline.runtime.services import SERVICE_PORTS
 
 ENV_PREFIX = "DRIFTLINE_"
 
@@ -125,6 +127,17 @@ class RuntimeSettings(BaseSettings):
     audit: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8107))
     log_level: str = Field("INFO", description="Log level of the JSON logs.")
     log_format: Literal["json", "console"] = Field("json", description="json or console logs.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _documented_default_ports(cls, data: Any) -> Any:
+        # DRIFTLINE_AUDIT__DIGEST_INTERVAL_S alone must not drop the audit section's port.
+        if isinstance(data, dict):
+            for name, port in SERVICE_PORTS.items():
+                section = data.get(name)
+                if isinstance(section, dict) and "port" not in section:
+                    data[name] = {**section, "port": port}
+        return data
 
     def section(self, service: str) -> ServiceSection:
         """The HTTP section of ``service`` (e.g. ``settings.section("ingest").port``)."""

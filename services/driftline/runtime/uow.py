@@ -32,6 +32,7 @@ class UnitOfWork:
         self.cause = cause
         self.deps = deps
         self.emitted: list[Envelope] = []
+        self.delivery: Any = None  # the consumed RawRecord, when handling an event
 
     async def emit(self, event: Any, *, actor: str | None = None) -> Envelope:
         """Queue ``event`` in the outbox; it is published only if this transaction commits."""

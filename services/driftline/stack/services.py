@@ -37,7 +37,10 @@ def _port_for(name: str, taken: set[int]) -> int:
 
 
 def start_services(
-    stack: LocalStack, info: StackInfo, names: Sequence[str]
+    stack: LocalStack,
+    info: StackInfo,
+    names: Sequence[str],
+    extra_env: dict[str, str] | None = None,
 ) -> list[ServiceProcess]:
     """Spawn ``driftline serve NAME`` for each name, registered with the stack."""
     started: list[ServiceProcess] = []
@@ -49,6 +52,7 @@ def start_services(
             **info.env(),
             "DRIFTLINE_HOME": str(stack.home),
             f"DRIFTLINE_{name.upper()}__PORT": str(port),
+            **(extra_env or {}),
         }
         log_path = stack.home / "logs" / f"service-{name}.log"
         ref = spawn([sys.executable, "-m", "driftline", "serve", name], log_path, env)

@@ -48,3 +48,12 @@ def test_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("DRIFTLINE_RETRY__MAX_ATTEMPTS", "0")
     with pytest.raises(ValueError, match="max_attempts"):
         RuntimeSettings()
+
+
+def test_one_nested_setting_keeps_the_sections_default_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DRIFTLINE_TRAINING__GRACEFUL_TIMEOUT_S", "5")
+    settings = RuntimeSettings()
+    assert settings.section("training").port == 8103
+    assert settings.section("training").graceful_timeout_s == 5

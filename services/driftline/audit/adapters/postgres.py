@@ -1,0 +1,115 @@
+"""The audit log table: append under a lock (dense seq, one chain), read in order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import fields
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from driftline.audit.core import GENESIS, AuditEntry
+
+audit_log = Table(
+    "audit_log",
+    MetaData(),
+    Column("seq", BigInteger, primary_key=True),
+    Column("event_id", String),
+    Column("type", String),
+    Column("subject", String),
+    Column("source", String),
+    Column("actor", String),
+    Column("time", DateTime(timezone=True)),
+    Column("correlation_id", String),
+    Column("causation_id", String),
+    Column("payload", LargeBinary),
+    Column("prev_hash", String),
+    Column("hash", String),
+)
+_FIELDS = [f.name for f in fields(AuditEntry)]
+_APPEND_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('driftline.audit.append'))")
+
+
+def _entry(row: object) -> AuditEntry:
+    return AuditEntry(**{name: getattr(row, name) for name in _FIELDS})
+
+
+class PostgresAuditLog:
+    """Audit entries in PostgreSQL, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest entry; (0, GENESIS) when empty. Takes the append lock."""
+        await self._session.execute(_APPEND_LOCK)
+        row = (
+            await self._session.execute(
+                select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+            )
+        ).first()
+        return (int(row.seq), str(row.hash)) if row else (0, GENESIS)
+
+    async def contains(self, event_id: str) -> bool:
+        """Whether ``event_id`` is already in the log."""
+        found = await self._session.scalar(
+            select(audit_log.c.seq).where(audit_log.c.event_id == event_id)
+        )
+        return found is not None
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Insert ``entry`` (its seq and prev_hash come from :meth:`head`)."""
+        await self._session.execute(
+            insert(audit_log).values(**{name: getattr(entry, name) for name in _FIELDS})
+        )
+
+    async def query(
+        self,
+        *,
+        subject: str | None = None,
+        type_: str | None = None,
+        since: datetime | None = None,
+        after_seq: int = 0,
+        limit: int = 1000,
+    ) -> list[AuditEntry]:
+        """Entries in chain order, filtered."""
+        stmt = select(audit_log).where(audit_log.c.seq > after_seq)
+        if subject:
+            stmt = stmt.where(audit_log.c.subject == subject)
+        if type_:
+            stmt = stmt.where(audit_log.c.type.contains(type_))
+        if since:
+            stmt = stmt.where(audit_log.c.time >= since)
+        rows = await self._session.execute(stmt.order_by(audit_log.c.seq).limit(limit))
+        return [_entry(r) for r in rows]
+
+
+async def all_entries(conn: AsyncConnection, batch: int = 5000) -> AsyncIterator[AuditEntry]:
+    """Every entry in seq order, streamed in batches (for verification)."""
+    last = 0
+    while True:
+        rows = (
+            await conn.execute(
+                select(audit_log)
+                .where(audit_log.c.seq > last)
+                .order_by(audit_log.c.seq)
+                .limit(batch)
+            )
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield _entry(row)
+        last = int(rows[-1].seq)
