@@ -10,10 +10,10 @@ import timeit
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import codec
+from bench import codec, validation
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-SUITES = {"codec": codec.cases}
+SUITES = {"codec": codec.cases, "validation": validation.cases}
 
 
 def measure(fn: Callable[[], object], *, repeat: int, min_time_s: float) -> float:

@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from driftline.runtime.services import SERVICE_NAMES
+from driftline.runtime.storage import build_artifact_store
 from driftline.stack import LocalStack
 from driftline.stack.services import (
     ServiceProcess,
@@ -25,6 +26,7 @@ from driftline.stack.services import (
 from driftline_contracts.events.data import DataArrived
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
+from tests.integration.kafka_helpers import settings_from
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -87,10 +89,12 @@ def test_pipeline_arrival_reaches_the_ingest_catalog(
 ) -> None:
     ingest = next(p for p in services if p.name == "ingest")
     payload = b"a,b\n1,2\n"
+    store = build_artifact_store(settings_from(local_stack.env()).storage)
+    stored = asyncio.run(store.put_bytes("pipelines/process-journey.csv", payload))
     event = DataArrived(
         dataset=DatasetRef(
             name="process-journey",
-            uri="s3://driftline/datasets/process-journey.csv",
+            uri=stored.uri,
             sha256=hashlib.sha256(payload).hexdigest(),
             format="csv",
         )

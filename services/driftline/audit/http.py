@@ -1,15 +1,24 @@
-"""Audit HTTP API: read the timeline, verify the chain."""
+"""Audit HTTP API: read the timeline, verify the chain, trace lineage, report KPIs."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import AwareDatetime
 
 from driftline.audit.adapters.postgres import PostgresAuditLog
 from driftline.audit.core import AuditEntry
+from driftline.audit.kpis import Kpis
+from driftline.audit.lineage import Lineage, UnknownEventError
+from driftline.audit.queries import (
+    PromotionNotFoundError,
+    load_kpis,
+    load_lineage,
+    load_promotion_lineage,
+)
 from driftline.audit.verify import verify_audit_log
 from driftline.runtime.service import ServiceRuntime
 
@@ -36,7 +45,7 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
 
 
 def routers(runtime: ServiceRuntime) -> list[APIRouter]:
-    """``GET /v1/audit/events`` and ``GET /v1/audit/verify``."""
+    """``/v1/audit/events``, ``/v1/audit/verify``, ``/v1/lineage/...`` and ``/v1/kpis``."""
     router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
     @router.get("/events", summary="Audited events in chain order, filtered.")
@@ -59,4 +68,46 @@ def routers(runtime: ServiceRuntime) -> list[APIRouter]:
         report = await verify_audit_log(runtime.engine, runtime.store, key)
         return report.to_dict()
 
-    return [router]
+    return [router, _lineage_router(runtime), _kpis_router(runtime)]
+
+
+def _lineage_router(runtime: ServiceRuntime) -> APIRouter:
+    """``GET /v1/lineage/{model}/{version}`` and ``GET /v1/lineage/events/{event_id}``."""
+    router = APIRouter(prefix="/v1/lineage", tags=["lineage"])
+
+    @router.get("/events/{event_id}", summary="Causation chain ending at one event.")
+    async def event_lineage(event_id: Annotated[str, Path(max_length=128)]) -> Lineage:
+        async with runtime.units() as uow:
+            try:
+                return await load_lineage(PostgresAuditLog(uow.session), event_id)
+            except UnknownEventError as exc:
+                raise HTTPException(404, str(exc)) from exc
+
+    @router.get("/{model}/{version}", summary="Chain from the data to a model's promotion.")
+    async def model_lineage(
+        model: Annotated[str, Path(max_length=128)], version: Annotated[int, Path(ge=1)]
+    ) -> Lineage:
+        async with runtime.units() as uow:
+            try:
+                return await load_promotion_lineage(PostgresAuditLog(uow.session), model, version)
+            except PromotionNotFoundError as exc:
+                raise HTTPException(404, str(exc)) from exc
+
+    return router
+
+
+def _kpis_router(runtime: ServiceRuntime) -> APIRouter:
+    """``GET /v1/kpis``."""
+    router = APIRouter(prefix="/v1", tags=["kpis"])
+
+    @router.get("/kpis", summary="Lead time, deployment frequency, failure rate, MTTD, MTTR.")
+    async def kpis(
+        model: Annotated[str | None, Query(max_length=128, description="Only this model.")] = None,
+        since: Annotated[AwareDatetime | None, Query(description="Window start.")] = None,
+    ) -> Kpis:
+        async with runtime.units() as uow:
+            return await load_kpis(
+                PostgresAuditLog(uow.session), model=model, since=since, now=datetime.now(UTC)
+            )
+
+    return router

@@ -1,4 +1,4 @@
-"""``driftline audit tail`` and ``driftline audit verify``: read and check the audit trail."""
+"""Read the audit trail: `audit tail|verify`, and the top-level `lineage` and `kpis`."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import asyncio
 import json
 import os
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(help="Read the audit trail and verify its hash chain.", no_args_is_help=True)
 console = Console()
@@ -114,3 +115,132 @@ def verify_command(
             console.print(f"[red]digest[/]: {report.digest_problem}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _get_json(path: str, url: str | None, params: dict[str, Any] | None = None) -> Any:
+    """GET ``path`` from the audit service; a 404 or an outage exits 1 with the reason."""
+    base = _audit_url(url)
+    try:
+        response = httpx.get(f"{base}{path}", params=params, timeout=30)
+    except httpx.HTTPError as exc:
+        console.print(f"[red]audit service at {base} did not answer: {exc}[/]")
+        raise typer.Exit(1) from exc
+    if response.status_code == 404:
+        console.print(f"[red]{response.json().get('detail', 'not found')}[/]")
+        raise typer.Exit(1)
+    response.raise_for_status()
+    return response.json()
+
+
+def _fact(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    text = str(value)
+    return f"{text[:12]}…" if len(text) == 64 and text.isalnum() else text  # sha256: short form
+
+
+def _facts_text(facts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_fact(v)}" for k, v in facts.items())
+
+
+def print_lineage(lineage: dict[str, Any]) -> None:
+    """The chain oldest first: time, actor, event, subject, then its key facts."""
+    if lineage.get("missing_parent"):
+        console.print(f"[yellow]cause {lineage['missing_parent']} is not in the audit log[/]")
+    if lineage.get("cycle_at"):
+        console.print(f"[yellow]causation links loop at event {lineage['cycle_at']}[/]")
+    for number, step in enumerate(lineage["steps"], start=1):
+        kind = step["type"].removeprefix("io.driftline.")
+        console.print(
+            f"{number:>2}. [bold]{kind}[/] {step['subject']}  "
+            f"[dim]{step['time'][:19]} by {step['actor']}[/]",
+            highlight=False,
+        )
+        if step["facts"]:
+            console.print(f"    {_facts_text(step['facts'])}", highlight=False, soft_wrap=True)
+
+
+def lineage_command(
+    target: Annotated[str, typer.Argument(help="MODEL@VERSION, e.g. churn-clf@3.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
+    url: Annotated[str | None, typer.Option(help="Audit service URL.")] = None,
+) -> None:
+    """Show how MODEL@VERSION came to production: data, training, gates, canary, promotion."""
+    model, _, version = target.partition("@")
+    if not model or not version.isdigit():
+        console.print("[red]expected MODEL@VERSION, e.g. churn-clf@3[/]")
+        raise typer.Exit(2)
+    lineage = _get_json(f"/v1/lineage/{model}/{version}", url)
+    if as_json:
+        typer.echo(json.dumps(lineage))
+    else:
+        print_lineage(lineage)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _per_day(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}/day"
+
+
+_KPI_ROWS = (
+    ("Lead time, median", "lead_time_median_s", _duration, "{lead_time_samples} runs"),
+    ("Lead time, p90", "lead_time_p90_s", _duration, "{lead_time_samples} runs"),
+    ("Deployment frequency", "deployment_frequency_per_day", _per_day, "{promotions} promotions"),
+    (
+        "Change failure rate",
+        "change_failure_rate",
+        _percent,
+        "{rollbacks}/{canaries_started} canaries rolled back",
+    ),
+    ("Mean time to detect", "mean_time_to_detect_s", _duration, "{drift_episodes} drift episodes"),
+    ("Mean time to recover", "mean_time_to_recover_s", _duration, "{recovered_episodes} recovered"),
+    (
+        "Monitoring coverage",
+        "monitoring_coverage",
+        _percent,
+        "{monitored_models}/{production_models} production models",
+    ),
+)
+
+
+def kpis_table(kpis: dict[str, Any]) -> Table:
+    """The KPIs as a small rich table: name, value, what it is based on."""
+    table = Table(title=f"Driftline KPIs ({kpis.get('model') or 'all models'})")
+    for column in ("KPI", "Value", "Based on"):
+        table.add_column(column)
+    for label, key, show, basis in _KPI_ROWS:
+        table.add_row(label, show(kpis[key]), basis.format(**kpis))
+    return table
+
+
+def kpis_command(
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Window start (default: first event).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as JSON.")] = False,
+    url: Annotated[str | None, typer.Option(help="Audit service URL.")] = None,
+) -> None:
+    """Lead time, deployment frequency, change failure rate, MTTD, MTTR, monitoring coverage."""
+    params = {"model": model, "since": since.astimezone(UTC).isoformat() if since else None}
+    kpis = _get_json("/v1/kpis", url, {k: v for k, v in params.items() if v})
+    if as_json:
+        typer.echo(json.dumps(kpis))
+    else:
+        console.print(kpis_table(kpis))
+
+
+app.command("lineage")(lineage_command)
+app.command("kpis")(kpis_command)

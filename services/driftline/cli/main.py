@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from driftline.cli import demo, publish, serve, stack
+from driftline.cli import audit, demo, ingest, publish, serve, stack
 
 app = typer.Typer(
     name="driftline",
@@ -14,8 +14,11 @@ app = typer.Typer(
 )
 app.add_typer(stack.app, name="stack")
 app.add_typer(publish.app, name="publish")
+app.add_typer(audit.app, name="audit")
 serve.register(app)
 app.command("demo")(demo.demo_command)
+app.command("ingest")(ingest.ingest_command)
+app.add_typer(ingest.datasets_app, name="datasets")
 
 
 def run() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from driftline.ingest.adapters.postgres import PostgresDatasetCatalog
-from driftline.ingest.core import Arrival, catalog_arrival
+from driftline.ingest.adapters.rejections import PostgresRejectedArrivals
+from driftline.ingest.core import admit_arrival
+from driftline.ingest.models import Arrival
+from driftline.ingest.ports import DatasetObjects
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork
@@ -13,21 +16,27 @@ log = get_logger(__name__)
 
 
 async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> None:
-    """Catalogue a pipeline's arrival: the same bytes twice are one version."""
+    """Catalogue a pipeline's arrival once its object checks out; record a refusal otherwise."""
     assert uow.cause is not None
+    ref = event.dataset
     arrival = Arrival(
-        name=event.dataset.name,
-        sha256=event.dataset.sha256,
-        uri=event.dataset.uri,
-        format=event.dataset.format,
-        size_bytes=event.dataset.size_bytes,
-        rows=event.dataset.rows,
-        source=uow.cause.source,
-        actor=uow.cause.actor,
-        event_id=uow.cause.id,
+        name=ref.name, sha256=ref.sha256, uri=ref.uri, format=ref.format,
+        size_bytes=ref.size_bytes, rows=ref.rows,
+        source=uow.cause.source, actor=uow.cause.actor, event_id=uow.cause.id,
+    )  # fmt: skip
+    objects: DatasetObjects = uow.deps.objects
+    admission = await admit_arrival(
+        arrival,
+        catalog=PostgresDatasetCatalog(uow.session),
+        objects=objects,
+        rejected=PostgresRejectedArrivals(uow.session),
     )
-    version, new = await catalog_arrival(PostgresDatasetCatalog(uow.session), arrival)
-    log.info("dataset arrival catalogued", version=version.version, new=new)
+    if admission.rejection is not None:
+        log.warning("dataset arrival rejected", code=admission.rejection.code,
+                    reason=admission.rejection.message, uri=ref.uri)  # fmt: skip
+    else:
+        assert admission.version is not None
+        log.info("dataset arrival catalogued", version=admission.version.version, new=admission.new)
 
 
 def subscriptions(_: object) -> list[Subscription]:

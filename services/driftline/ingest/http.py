@@ -1,45 +1,19 @@
-"""Ingest HTTP API: the dataset catalog."""
+"""Ingest HTTP API: the dataset catalog and uploads."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException
+from fastapi import Path as PathParam
 
 from driftline.ingest.adapters.postgres import PostgresDatasetCatalog
+from driftline.ingest.schemas import DatasetName, DatasetSummary, DatasetVersionOut
+from driftline.ingest.upload_api import upload_router
 from driftline.runtime.service import ServiceRuntime
-from driftline_contracts.values import SLUG_PATTERN
+
+VersionNumber = PathParam(ge=1, description="Version number, from 1.")
 
 
-class DatasetSummary(BaseModel):
-    """A dataset and how many versions it has."""
-
-    name: str = Field(description="Dataset name.")
-    versions: int = Field(description="Number of catalogued versions.")
-    latest_version: int = Field(description="Newest version number.")
-
-
-class DatasetVersionOut(BaseModel):
-    """One catalogued version of a dataset."""
-
-    name: str = Field(description="Dataset name.")
-    version: int = Field(description="Version number, from 1.")
-    sha256: str = Field(description="SHA-256 of the data's bytes.")
-    uri: str = Field(description="Where the data lives.")
-    format: str = Field(description="csv or parquet.")
-    size_bytes: int | None = Field(description="Size in bytes, when known.")
-    rows: int | None = Field(description="Rows, when known.")
-    source: str = Field(description="CloudEvents source that announced it.")
-    actor: str = Field(description="Who or what announced it.")
-    event_id: str = Field(description="Id of the DataArrived event.")
-    created_at: datetime | None = Field(description="When it was catalogued.")
-
-
-DatasetName = Path(pattern=SLUG_PATTERN, description="Dataset name (slug).")
-
-
-def routers(runtime: ServiceRuntime) -> list[APIRouter]:
+def catalog_router(runtime: ServiceRuntime) -> APIRouter:
     """The catalog's read endpoints."""
     router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
@@ -61,4 +35,29 @@ def routers(runtime: ServiceRuntime) -> list[APIRouter]:
             raise HTTPException(404, f"dataset {name!r} not found")
         return [DatasetVersionOut.model_validate(v, from_attributes=True) for v in versions]
 
-    return [router]
+    @router.get(
+        "/{name}/versions/{version}",
+        summary="One version of a dataset, with its validation outcome.",
+        responses={404: {"description": "No such dataset, or no such version of it."}},
+    )
+    async def get_version(
+        name: str = DatasetName, version: int = VersionNumber
+    ) -> DatasetVersionOut:
+        async with runtime.units() as uow:
+            catalog = PostgresDatasetCatalog(uow.session)
+            found = await catalog.get(name, version)
+            latest = await catalog.latest_version(name) if found is None else version
+        if found is None and latest == 0:
+            raise HTTPException(404, f"dataset {name!r} not found")
+        if found is None:
+            raise HTTPException(
+                404, f"dataset {name!r} has no version {version} (latest is {latest})"
+            )
+        return DatasetVersionOut.model_validate(found, from_attributes=True)
+
+    return router
+
+
+def routers(runtime: ServiceRuntime) -> list[APIRouter]:
+    """Every router of the ingest service."""
+    return [catalog_router(runtime), upload_router(runtime)]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
+from driftline.runtime.services import SERVICE_NAMES
 from driftline.runtime.settings import ENV_PREFIX, RuntimeSettings
 
 HEADER = """# Configuration reference
@@ -46,14 +47,37 @@ def rows(defaults: BaseModel, prefix: str = ENV_PREFIX) -> Iterator[tuple[str, s
         yield env, _type_name(info), _shown(value), (info.description or "").replace("\n", " ")
 
 
+def _service_defaults() -> dict[str, BaseModel]:
+    """Each service's own section (with its extra settings), from its settings class."""
+    from driftline.runtime.app import load_definition
+
+    sections: dict[str, BaseModel] = {}
+    for name in SERVICE_NAMES:
+        defaults = load_definition(name).settings_cls.model_construct()
+        sections[name] = getattr(defaults, name)
+    return sections
+
+
 def render() -> str:
     """The whole Markdown page."""
     lines = [HEADER, "| variable | type | default | description |", "|---|---|---|---|"]
     # model_construct: defaults only, whatever this process's environment says.
-    lines += [
-        f"| `{env}` | {kind} | {default} | {text} |"
-        for env, kind, default, text in rows(RuntimeSettings.model_construct())
-    ]
+    base = RuntimeSettings.model_construct()
+    services = _service_defaults()
+    for name in RuntimeSettings.model_fields:
+        value = services.get(name, getattr(base, name))
+        if not isinstance(value, BaseModel):
+            lines += [
+                f"| `{env}` | {kind} | {default} | {text} |"
+                for env, kind, default, text in rows(base)
+                if env == ENV_PREFIX + name.upper()
+            ]
+            continue
+        prefix = f"{ENV_PREFIX}{name.upper()}__"
+        lines += [
+            f"| `{env}` | {kind} | {default} | {text} |"
+            for env, kind, default, text in rows(value, prefix)
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,26 @@
-"""Composition of the validation service (runtime shell; its handlers land with its issue)."""
+"""Composition of the validation service."""
 
-from driftline.runtime.service import ServiceDefinition
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.validation.handlers import subscriptions
+from driftline.validation.settings import ValidationSettings, validation_section
+from driftline.validation.workflow import ValidationDeps
+
+
+def dependencies(runtime: ServiceRuntime) -> ValidationDeps:
+    """The object store and the loader limits, handed to the handlers as ``uow.deps``."""
+    return ValidationDeps(store=runtime.store, settings=validation_section(runtime.section))
 
 
 def definition() -> ServiceDefinition:
-    """The validation service: health, readiness, metrics and outbox relay on the shared runtime."""
-    return ServiceDefinition(name="validation")
+    """The validation service: checks arriving data and emits DataValidated or DataRejected."""
+    return ServiceDefinition(
+        name="validation",
+        subscriptions=subscriptions,
+        migrations=Path(__file__).parent / "migrations",
+        dependencies=dependencies,
+        settings_cls=ValidationSettings,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import fields
 from datetime import datetime
 
@@ -94,6 +94,46 @@ class PostgresAuditLog:
             stmt = stmt.where(audit_log.c.time >= since)
         rows = await self._session.execute(stmt.order_by(audit_log.c.seq).limit(limit))
         return [_entry(r) for r in rows]
+
+    async def get(self, event_id: str) -> AuditEntry | None:
+        """The entry of ``event_id``, or None."""
+        row = (
+            await self._session.execute(select(audit_log).where(audit_log.c.event_id == event_id))
+        ).first()
+        return _entry(row) if row else None
+
+    async def by_correlation(self, correlation_id: str, limit: int = 5000) -> list[AuditEntry]:
+        """Entries of one lifecycle run, in chain order."""
+        stmt = select(audit_log).where(audit_log.c.correlation_id == correlation_id)
+        rows = await self._session.execute(stmt.order_by(audit_log.c.seq).limit(limit))
+        return [_entry(r) for r in rows]
+
+    async def of_types(
+        self,
+        types: Sequence[str],
+        *,
+        since: datetime | None = None,
+        after_seq: int = 0,
+        limit: int = 5000,
+    ) -> list[AuditEntry]:
+        """Entries whose type is exactly one of ``types``, in chain order."""
+        stmt = select(audit_log).where(audit_log.c.seq > after_seq, audit_log.c.type.in_(types))
+        if since:
+            stmt = stmt.where(audit_log.c.time >= since)
+        rows = await self._session.execute(stmt.order_by(audit_log.c.seq).limit(limit))
+        return [_entry(r) for r in rows]
+
+    async def latest_per_subject(
+        self, types: Sequence[str], since: datetime | None = None
+    ) -> list[AuditEntry]:
+        """The newest entry of each subject among ``types`` (one per model)."""
+        stmt = select(audit_log).where(audit_log.c.type.in_(types))
+        if since:
+            stmt = stmt.where(audit_log.c.time >= since)
+        stmt = stmt.order_by(audit_log.c.subject, audit_log.c.seq.desc()).distinct(
+            audit_log.c.subject
+        )
+        return [_entry(r) for r in await self._session.execute(stmt)]
 
 
 async def all_entries(conn: AsyncConnection, batch: int = 5000) -> AsyncIterator[AuditEntry]:

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from driftline.ingest.core import DatasetVersion
+from driftline.ingest.models import DatasetVersion
 
 metadata = MetaData()
 dataset_versions = Table(
@@ -35,6 +35,10 @@ dataset_versions = Table(
     Column("actor", String(256)),
     Column("event_id", String(64)),
     Column("created_at", DateTime(timezone=True)),
+    Column("uploaded_by", String(256)),
+    Column("validation_status", String(16)),
+    Column("profile_uri", String(2048)),
+    Column("report_uri", String(2048)),
 )
 _FIELDS = [f.name for f in fields(DatasetVersion)]
 
@@ -71,6 +75,21 @@ class PostgresDatasetCatalog:
         """Insert a new version."""
         values = {k: v for k, v in asdict(version).items() if k != "created_at"}
         await self._session.execute(insert(dataset_versions).values(**values))
+
+    async def get(self, name: str, version: int) -> DatasetVersion | None:
+        """Version ``version`` of ``name``, if catalogued."""
+        row = (
+            await self._session.execute(
+                select(dataset_versions).where(
+                    dataset_versions.c.name == name, dataset_versions.c.version == version
+                )
+            )
+        ).first()
+        return _version(row) if row else None
+
+    async def exists(self, name: str) -> bool:
+        """Whether ``name`` has any version."""
+        return await self.latest_version(name) > 0
 
     async def names(self) -> list[tuple[str, int, int]]:
         """Every dataset: (name, number of versions, latest version)."""

@@ -1,0 +1,98 @@
+"""Read-side use cases of the audit log: load a lineage chain or the KPIs through a reader."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from driftline.audit.core import AuditEntry
+from driftline.audit.kpis import KPI_TYPES, Kpis, compute_kpis
+from driftline.audit.lineage import Lineage, UnknownEventError, find_promotion, lineage_of
+from driftline_contracts.events import ModelPromoted, PredictionsLogged
+
+MAX_HOPS = 1000
+"""A causation chain longer than this is cut (reported as a missing parent)."""
+PAGE = 5000
+
+
+class PromotionNotFoundError(LookupError):
+    """No ModelPromoted event for the requested MODEL@VERSION is in the audit log."""
+
+
+class AuditReader(Protocol):
+    """What the read-side needs from the audit log (``PostgresAuditLog`` provides it)."""
+
+    async def get(self, event_id: str) -> AuditEntry | None:
+        """The entry of ``event_id``, or None."""
+
+    async def query(
+        self,
+        *,
+        subject: str | None = None,
+        type_: str | None = None,
+        after_seq: int = 0,
+        limit: int = 1000,
+    ) -> list[AuditEntry]:
+        """Entries in chain order, filtered."""
+
+    async def of_types(
+        self,
+        types: Sequence[str],
+        *,
+        since: datetime | None = None,
+        after_seq: int = 0,
+        limit: int = PAGE,
+    ) -> list[AuditEntry]:
+        """Entries whose type is one of ``types``, in chain order."""
+
+    async def latest_per_subject(
+        self, types: Sequence[str], since: datetime | None = None
+    ) -> list[AuditEntry]:
+        """The newest entry of each subject among ``types``."""
+
+
+async def _every_page(fetch: Callable[[int], Awaitable[list[AuditEntry]]]) -> list[AuditEntry]:
+    found: list[AuditEntry] = []
+    while page := await fetch(found[-1].seq if found else 0):
+        found.extend(page)
+    return found
+
+
+async def load_lineage(reader: AuditReader, event_id: str) -> Lineage:
+    """The causation chain ending at ``event_id``, fetching one parent at a time."""
+    current = await reader.get(event_id)
+    if current is None:
+        raise UnknownEventError(f"event {event_id} is not in the audit log")
+    entries: dict[str, AuditEntry] = {}
+    while current is not None and len(entries) < MAX_HOPS:
+        entries[current.event_id] = current
+        parent = current.causation_id
+        if parent is None or parent in entries:
+            break
+        current = await reader.get(parent)
+    return lineage_of(entries, event_id)
+
+
+async def load_promotion_lineage(reader: AuditReader, model: str, version: int) -> Lineage:
+    """The chain from the data to the promotion of MODEL@VERSION."""
+    promotions = await _every_page(
+        lambda after: reader.query(
+            subject=model, type_=ModelPromoted.ce_type, after_seq=after, limit=PAGE
+        )
+    )
+    promotion = find_promotion(promotions, model, version)
+    if promotion is None:
+        raise PromotionNotFoundError(f"no promotion of {model}@{version} in the audit log")
+    return await load_lineage(reader, promotion.event_id)
+
+
+async def load_kpis(
+    reader: AuditReader, *, model: str | None, since: datetime | None, now: datetime
+) -> Kpis:
+    """KPIs from the lifecycle events plus each model's newest PredictionsLogged."""
+    entries = await _every_page(
+        lambda after: reader.of_types(KPI_TYPES, since=since, after_seq=after, limit=PAGE)
+    )
+    entries += await reader.latest_per_subject([PredictionsLogged.ce_type], since)
+    return compute_kpis(entries, model=model, now=now, since=since)

@@ -1,0 +1,150 @@
+"""Validate a frame against declared expectations, and infer expectations from a first version."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from driftline.stats.checks import check_column, check_row_count, check_target
+from driftline.stats.dtypes import ColumnFacts, Dtype, dtype_of, is_numeric
+from driftline.stats.spec import CheckCode, CheckResult, ColumnExpectation, Expectations
+
+__all__ = [
+    "CheckCode",
+    "CheckResult",
+    "ColumnExpectation",
+    "Dtype",
+    "Expectations",
+    "check_frame",
+    "dtype_of",
+    "infer_expectations",
+]
+
+MAX_WORKERS = 8
+"""Most threads :func:`check_frame` uses by default."""
+NULL_RATE_SLACK = 0.01
+"""Absolute slack added to the observed null rate when inferring ``max_null_rate``."""
+
+
+def check_frame(
+    df: pd.DataFrame, expectations: Expectations, *, workers: int | None = None
+) -> list[CheckResult]:
+    """Run every check ``expectations`` asks for on ``df``; passed and failed results alike.
+
+    Columns are checked on up to ``workers`` threads (default: one per CPU, at most 8); the
+    kernels release the GIL, and the results come back in expectation order either way.
+    """
+    present = _columns_by_name(df)
+    rows = len(df)
+
+    def one_column(expectation: ColumnExpectation) -> list[CheckResult]:
+        column = present.get(expectation.name)
+        results = [_presence(expectation, column is not None)]
+        if column is not None:
+            results += check_column(_series(df, column), expectation, rows)
+        return results
+
+    results = check_row_count(rows, expectations)
+    for column_results in _map(one_column, expectations.columns, workers):
+        results += column_results
+    if not expectations.allow_extra_columns:
+        results += _extra_columns(present, expectations)
+    if expectations.target is not None:
+        column = present.get(expectations.target)
+        target = None if column is None else ColumnFacts(_series(df, column))
+        results += check_target(target, expectations)
+    return results
+
+
+def _map(
+    check: Callable[[ColumnExpectation], list[CheckResult]],
+    columns: list[ColumnExpectation],
+    workers: int | None,
+) -> list[list[CheckResult]]:
+    workers = min(workers or os.cpu_count() or 1, MAX_WORKERS, len(columns))
+    if workers <= 1:
+        return [check(column) for column in columns]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check_frame") as pool:
+        return list(pool.map(check, columns))
+
+
+def infer_expectations(
+    df: pd.DataFrame,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    category_limit: int = 50,
+) -> Expectations:
+    """TFDV-style expectations from an accepted version; row bounds are left open."""
+    rows = len(df)
+    columns = [
+        _infer_column(name, _series(df, column), rows, category_limit)
+        for name, column in _columns_by_name(df).items()
+    ]
+    return Expectations.model_validate({"columns": columns, "target": target, "task": task})
+
+
+def _infer_column(name: str, series: pd.Series, rows: int, limit: int) -> ColumnExpectation:
+    column = ColumnFacts(series)
+    dtype = column.dtype
+    nulls, infinite = column.invalid
+    rate = (nulls + infinite) / rows if rows else 0.0
+    fields: dict[str, object] = {
+        "name": name,
+        "dtype": dtype,
+        "max_null_rate": min(1.0, math.ceil((rate + NULL_RATE_SLACK) * 1e4) / 1e4),
+    }
+    if is_numeric(dtype):
+        finite = column.values[np.isfinite(column.values)]
+        if finite.size:
+            fields |= {"min": float(finite.min()), "max": float(finite.max())}
+    elif dtype == "string":
+        uniques = series.dropna().unique()
+        if len(uniques) <= limit:
+            fields["allowed"] = sorted(str(value) for value in uniques)
+    return ColumnExpectation.model_validate(fields)
+
+
+def _presence(expectation: ColumnExpectation, present: bool) -> CheckResult:
+    expected = "present" if expectation.required else "present or absent (optional)"
+    return CheckResult(
+        code="missing_column",
+        column=expectation.name,
+        expected=expected,
+        observed="present" if present else "absent",
+        passed=present or not expectation.required,
+    )
+
+
+def _extra_columns(present: dict[str, object], expectations: Expectations) -> list[CheckResult]:
+    known = {column.name for column in expectations.columns} | {expectations.target}
+    extra = [name for name in present if name not in known]
+    if not extra:
+        return [_unexpected(None, "none", passed=True)]
+    return [_unexpected(name, "extra column", passed=False) for name in extra]
+
+
+def _unexpected(column: str | None, observed: str, *, passed: bool) -> CheckResult:
+    return CheckResult(
+        code="unexpected_column",
+        column=column,
+        expected="only the columns with an expectation",
+        observed=observed,
+        passed=passed,
+    )
+
+
+def _columns_by_name(df: pd.DataFrame) -> dict[str, object]:
+    """Column labels by their string form (labels need not be strings in a raw frame)."""
+    return {str(label): label for label in df.columns}
+
+
+def _series(df: pd.DataFrame, label: object) -> pd.Series:
+    """One column; the first when a hostile frame repeats a label."""
+    column = df[label]
+    return column.iloc[:, 0] if isinstance(column, pd.DataFrame) else column

@@ -1,0 +1,1 @@
+"""Adapters of the validation service: object loading, PostgreSQL tables, reports."""

@@ -1,0 +1,212 @@
+"""Validation decisions: given a loaded frame, the specs and the baseline, accept or reject.
+
+Everything here is pure (no I/O): the workflow loads, this module decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from driftline.stats.drift import FeatureDriftResult, compare_to_profile
+from driftline.stats.expectations import CheckResult, Expectations, check_frame, infer_expectations
+from driftline.stats.profile import DatasetProfile
+from driftline.validation.specs import SpecRecord
+from driftline_contracts.values import Reason
+
+INFERRED = "inferred"
+"""Model label of checks against expectations inferred from the first accepted version."""
+MAX_REASONS = 1000
+MAX_TEXT = 2000
+MAX_FIELD = 128
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """A dataset object read into a frame, or the typed reason it could not be."""
+
+    frame: pd.DataFrame | None
+    failure: Reason | None = None
+    about_bytes: bool = True
+    """False when the failure concerns access (URI, missing object), not the bytes themselves."""
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """One check result and the model whose expectations asked for it."""
+
+    model: str
+    result: CheckResult
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a dataset version is accepted, with every check and finding behind it."""
+
+    accepted: bool
+    models: tuple[str, ...]
+    checks: tuple[ModelCheck, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    warnings: tuple[Reason, ...] = ()
+    drift: tuple[FeatureDriftResult, ...] = ()
+    rows: int | None = None
+    inferred: Expectations | None = None
+    """Expectations inferred from this version, to hold later versions to (first version only)."""
+    about_bytes: bool = True
+
+
+def text(value: str, limit: int = MAX_TEXT) -> str:
+    """``value`` cut to ``limit`` characters."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def field_name(column: str | None) -> str | None:
+    """A column name that fits ``Reason.field`` (None for frame-level findings)."""
+    return text(str(column), MAX_FIELD) if column else None
+
+
+def reason_for(check: ModelCheck) -> Reason:
+    """The rejection reason of a failed check."""
+    r = check.result
+    message = f"expected {r.expected}, observed {r.observed} (model {check.model})"
+    return Reason(code=r.code, message=text(message), field=field_name(r.column))
+
+
+def capped(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
+    """At most ``MAX_REASONS`` reasons (the events' limit); the last says how many were cut."""
+    items = list(reasons)
+    if len(items) <= MAX_REASONS:
+        return tuple(items)
+    cut = len(items) - MAX_REASONS + 1
+    more = Reason(code="truncated", message=f"{cut} more findings are in the report")
+    return (*items[: MAX_REASONS - 1], more)
+
+
+def specs_fingerprint(specs: Sequence[SpecRecord], inferred: Expectations | None) -> str:
+    """What the verdict on a given set of bytes depends on besides the bytes."""
+    parts = sorted(f"{s.model}:{s.spec_hash}" for s in specs)
+    parts.append(f"inferred:{inferred is not None}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def spec_warnings(specs: Sequence[SpecRecord]) -> list[Reason]:
+    """A warning per spec whose expectations block could not be used."""
+    return [
+        Reason(
+            code="invalid_expectations",
+            message=text(f"model {s.model}: expectations ignored, model not listed: {s.error}"),
+        )
+        for s in specs
+        if s.error is not None
+    ]
+
+
+def reject_unloaded(load: LoadOutcome, specs: Sequence[SpecRecord]) -> Verdict:
+    """The verdict on an object that could not be read into a frame."""
+    assert load.failure is not None
+    return Verdict(
+        accepted=False,
+        models=tuple(sorted({s.model for s in specs})),
+        reasons=(load.failure,),
+        warnings=tuple(spec_warnings(specs)),
+        about_bytes=load.about_bytes,
+    )
+
+
+def run_checks(
+    frame: pd.DataFrame, specs: Sequence[SpecRecord], inferred: Expectations | None
+) -> tuple[list[ModelCheck], Expectations | None]:
+    """Checks of every declaring spec, else of the inferred expectations (inferring if none)."""
+    declared = [s for s in specs if s.expectations is not None]
+    if declared:
+        checks = [
+            ModelCheck(s.model, result)
+            for s in declared
+            for result in check_frame(frame, s.expectations)  # type: ignore[arg-type]
+        ]
+        return checks, None
+    new = None
+    if inferred is None:
+        inferred = new = _infer(frame, specs)
+    checks = [ModelCheck(INFERRED, result) for result in check_frame(frame, inferred)]
+    checks += _target_presence(frame, specs, inferred)
+    return checks, new
+
+
+def _infer(frame: pd.DataFrame, specs: Sequence[SpecRecord]) -> Expectations:
+    """Expectations learnt from ``frame``; the first spec's target if the frame has it."""
+    spec = next((s for s in sorted(specs, key=lambda s: s.model) if s.target in frame), None)
+    if spec is None:
+        return infer_expectations(frame)
+    return infer_expectations(frame, target=spec.target, task=spec.task)
+
+
+def _target_presence(
+    frame: pd.DataFrame, specs: Sequence[SpecRecord], inferred: Expectations
+) -> list[ModelCheck]:
+    """``target_missing`` for specs without expectations whose target column is absent."""
+    return [
+        ModelCheck(
+            s.model,
+            CheckResult(
+                code="target_missing",
+                column=s.target,
+                expected=f"target column {s.target!r} present",
+                observed="column absent",
+                passed=s.target in frame,
+            ),
+        )
+        for s in specs
+        if s.target != inferred.target
+    ]
+
+
+def drift_warnings(drift: Sequence[FeatureDriftResult]) -> list[Reason]:
+    """A ``distribution_shift`` warning per drifted feature."""
+    return [
+        Reason(
+            code="distribution_shift",
+            message=text(
+                f"{d.test} statistic {d.statistic:.4g}"
+                + (f" (p={d.p_value:.3g})" if d.p_value is not None else "")
+                + f" against threshold {d.threshold:.4g} vs the previous accepted version"
+            ),
+            field=field_name(d.feature),
+        )
+        for d in drift
+        if d.drifted
+    ]
+
+
+def decide(
+    frame: pd.DataFrame,
+    specs: Sequence[SpecRecord],
+    inferred: Expectations | None,
+    previous: DatasetProfile | None,
+) -> Verdict:
+    """Accept ``frame`` when every check passes (drift only warns), else reject it."""
+    checks, new_inferred = run_checks(frame, specs, inferred)
+    warnings = spec_warnings(specs)
+    failed = [reason_for(c) for c in checks if not c.result.passed]
+    if failed:
+        return Verdict(
+            accepted=False,
+            models=tuple(sorted({s.model for s in specs})),
+            checks=tuple(checks),
+            reasons=capped(failed),
+            warnings=capped(warnings),
+            rows=len(frame),
+        )
+    drift = compare_to_profile(previous, frame) if previous is not None else []
+    return Verdict(
+        accepted=True,
+        models=tuple(sorted(s.model for s in specs if s.error is None)),
+        checks=tuple(checks),
+        warnings=capped([*warnings, *drift_warnings(drift)]),
+        drift=tuple(drift),
+        rows=len(frame),
+        inferred=new_inferred,
+    )

@@ -1,0 +1,161 @@
+"""Validation decisions on frames, with specs and baselines passed in."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftline.stats.profile import profile_frame
+from driftline.validation.core import (
+    INFERRED,
+    MAX_REASONS,
+    LoadOutcome,
+    capped,
+    decide,
+    reject_unloaded,
+    specs_fingerprint,
+)
+from driftline_contracts.values import Reason
+from tests.unit.validation.helpers import spec
+
+EXPECTATIONS = {
+    "columns": [
+        {"name": "age", "dtype": "integer", "min": 0, "max": 120, "max_null_rate": 0.05},
+        {"name": "plan", "dtype": "string", "allowed": ["basic", "pro"]},
+        {"name": "label", "dtype": "integer"},
+    ],
+    "target": "label",
+    "task": "classification",
+}
+
+
+def _frame(rows: int = 100, seed: int = 0, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, rows),
+            "plan": rng.choice(["basic", "pro"], rows),
+            "spend": rng.normal(100 + shift, 10, rows),
+            "label": rng.integers(0, 2, rows),
+        }
+    )
+
+
+def test_passing_data_is_accepted_for_every_valid_spec() -> None:
+    specs = [spec("churn", expectations=EXPECTATIONS), spec("upsell")]
+    verdict = decide(_frame(), specs, None, None)
+    assert verdict.accepted
+    assert verdict.models == ("churn", "upsell")
+    assert verdict.checks
+    assert all(c.model == "churn" for c in verdict.checks)
+    assert verdict.inferred is None  # a spec declares expectations: nothing is inferred
+
+
+def test_corrupted_data_lists_each_failed_check_with_its_model() -> None:
+    frame = _frame().drop(columns=["plan"])
+    frame.loc[:9, "age"] = 500
+    frame["age"] = frame["age"].astype("float64")
+    frame.loc[50:79, "age"] = np.nan  # 30% nulls
+    verdict = decide(frame, [spec("churn", expectations=EXPECTATIONS)], None, None)
+    assert not verdict.accepted
+    codes = {(r.code, r.field) for r in verdict.reasons}
+    assert {("missing_column", "plan"), ("out_of_range", "age"), ("null_rate", "age")} <= codes
+    assert all(r.message.startswith("expected ") for r in verdict.reasons)
+    assert all(r.message.endswith("(model churn)") for r in verdict.reasons)
+    assert verdict.models == ("churn",)
+
+
+def test_checks_are_the_union_over_specs_of_the_dataset() -> None:
+    strict = {"columns": [{"name": "age", "max": 50}]}
+    specs = [spec("churn", expectations=EXPECTATIONS), spec("strict", expectations=strict)]
+    verdict = decide(_frame(), specs, None, None)
+    assert not verdict.accepted
+    assert [(r.code, r.field) for r in verdict.reasons] == [("out_of_range", "age")]
+    assert "(model strict)" in verdict.reasons[0].message
+
+
+def test_invalid_expectations_warn_and_leave_the_model_out() -> None:
+    specs = [spec("churn", expectations=EXPECTATIONS), spec("broken", error="columns: bad")]
+    verdict = decide(_frame(), specs, None, None)
+    assert verdict.accepted
+    assert verdict.models == ("churn",)
+    assert [w.code for w in verdict.warnings] == ["invalid_expectations"]
+    assert "broken" in verdict.warnings[0].message
+
+
+def test_without_declarations_the_first_version_sets_the_expectations() -> None:
+    first = decide(_frame(), [spec("churn")], None, None)
+    assert first.accepted
+    assert first.inferred is not None
+    assert first.inferred.target == "label"
+    later = _frame(seed=1)
+    later["plan"] = "enterprise"
+    verdict = decide(later, [spec("churn")], first.inferred, None)
+    assert not verdict.accepted
+    assert verdict.inferred is None
+    assert ("unexpected_category", "plan") in {(r.code, r.field) for r in verdict.reasons}
+    assert all(f"(model {INFERRED})" in r.message for r in verdict.reasons)
+
+
+def test_missing_target_of_a_spec_without_expectations_rejects() -> None:
+    verdict = decide(_frame().drop(columns=["label"]), [spec("churn")], None, None)
+    assert not verdict.accepted
+    assert [(r.code, r.field) for r in verdict.reasons] == [("target_missing", "label")]
+
+
+def test_distribution_shift_is_a_warning_not_a_rejection() -> None:
+    previous = profile_frame(_frame(rows=2000), sha256="1" * 64)
+    shifted = _frame(rows=2000, seed=1, shift=30.0)
+    verdict = decide(shifted, [spec("churn", expectations=EXPECTATIONS)], None, previous)
+    assert verdict.accepted
+    shifts = [w for w in verdict.warnings if w.code == "distribution_shift"]
+    assert [w.field for w in shifts] == ["spend"]
+    assert any(d.feature == "spend" and d.drifted for d in verdict.drift)
+
+
+def test_same_distribution_gives_no_shift_warning() -> None:
+    previous = profile_frame(_frame(rows=2000), sha256="1" * 64)
+    verdict = decide(_frame(rows=2000, seed=1), [spec("churn")], None, previous)
+    assert verdict.accepted
+    assert verdict.warnings == ()
+
+
+def test_nan_and_infinity_are_counted_not_fatal() -> None:
+    frame = pd.DataFrame({"x": [1.0, np.inf, -np.inf, np.nan] * 25})
+    expectations = {"columns": [{"name": "x", "max_null_rate": 0.1}]}
+    verdict = decide(frame, [spec("m", expectations=expectations, target="x")], None, None)
+    assert [(r.code, r.field) for r in verdict.reasons] == [("null_rate", "x")]
+
+
+def test_a_million_categories_stay_bounded() -> None:
+    frame = pd.DataFrame({"id": [f"user-{i}" for i in range(1_000_000)], "label": [0, 1] * 500_000})
+    verdict = decide(frame, [spec("churn")], None, None)
+    assert verdict.accepted
+    profile = profile_frame(frame, sha256="2" * 64, top_k=50)
+    assert len(profile.model_dump_json()) < 100_000
+    assert verdict.inferred is not None
+    ids = next(c for c in verdict.inferred.columns if c.name == "id")
+    assert ids.allowed is None  # too many values to enumerate
+
+
+def test_unloaded_object_is_rejected_with_its_reason() -> None:
+    failure = Reason(code="not_utf8", message="invalid UTF-8 at byte 3")
+    verdict = reject_unloaded(LoadOutcome(None, failure), [spec("b"), spec("a")])
+    assert not verdict.accepted
+    assert verdict.reasons == (failure,)
+    assert verdict.models == ("a", "b")
+
+
+def test_reasons_are_capped_at_the_event_limit() -> None:
+    many = [Reason(code="dtype", message="m", field=f"c{i}") for i in range(1500)]
+    kept = capped(many)
+    assert len(kept) == MAX_REASONS
+    assert kept[-1].code == "truncated"
+    assert "501 more" in kept[-1].message
+
+
+def test_fingerprint_changes_with_specs() -> None:
+    a = specs_fingerprint([spec("churn")], None)
+    assert a == specs_fingerprint([spec("churn")], None)
+    assert a != specs_fingerprint([spec("churn", spec_hash="b" * 64)], None)
+    assert a != specs_fingerprint([], None)
