@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from driftline.stats.expectations import (
     CheckResult,
@@ -35,7 +36,8 @@ def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
         data[name] = values
     data |= {f"i{i}": rng.integers(0, 1000, rows) for i in range(6)}
     for name, labels in CATEGORIES.items():
-        data[name] = pd.Series(np.asarray(labels)[rng.integers(0, len(labels), rows)], dtype="str")
+        codes = rng.integers(0, len(labels), rows)
+        data[name] = pd.Series(pa.array(labels, pa.large_string()).take(codes), dtype="str")
     data |= {f"b{i}": rng.random(rows) < 0.5 for i in range(4)}
     return pd.DataFrame(data)
 

@@ -120,12 +120,15 @@ def _window_start(data: dict[str, Any]) -> datetime | None:
         return None
 
 
-def drift_times(detections: list[_Event], promotions: list[_Event]) -> tuple[list, list, int]:
+def drift_times(
+    detections: list[_Event], promotions: list[_Event]
+) -> tuple[list[float], list[float], int]:
     """(detect seconds, recover seconds, episodes) over first detections per drift id."""
     firsts: dict[tuple[str, str], _Event] = {}
     for event in detections:
         firsts.setdefault((event.subject, str(event.data.get("drift_id"))), event)
-    detect, recover = [], []
+    detect: list[float] = []
+    recover: list[float] = []
     for event in firsts.values():
         start = _window_start(event.data)
         if start is not None:
@@ -190,9 +193,8 @@ def compute_kpis(
     leads = lead_times(_of(events, DataArrived.ce_type), promotions)
     detect, recover, episodes = drift_times(_of(events, DriftDetected.ce_type), promotions)
     production, monitored = monitoring(events, promotions)
-    canaries, rollbacks = (
-        len(_of(events, t)) for t in (CanaryStarted.ce_type, CanaryRolledBack.ce_type)
-    )
+    canaries = len(_of(events, CanaryStarted.ce_type))
+    rollbacks = len(_of(events, CanaryRolledBack.ce_type))
     return Kpis(
         model=model,
         window_start=start,

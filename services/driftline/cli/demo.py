@@ -89,6 +89,46 @@ def _publish_arrival(info: StackInfo, name: str, payload: bytes) -> str:
     return envelope.id
 
 
+DATASET = "breast-cancer"
+
+
+def _audit_events(urls: dict[str, str], kind: str) -> list[dict]:  # type: ignore[type-arg]
+    found = _get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}&type={kind}")
+    return found if isinstance(found, list) else []
+
+
+def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: ignore[no-untyped-def]
+    """Publish real data, a repeat and a corrupted variant; check catalog and validation."""
+    from driftline.cli.demo_data import breast_cancer_csv, corrupted
+
+    good = breast_cancer_csv()
+    event_id = _publish_arrival(info, DATASET, good)
+    done(f"pipeline wrote {DATASET} (569 rows) to S3 and published DataArrived {event_id[:8]}")
+    validated = _poll(
+        "validation accepts the data", lambda: _audit_events(urls, "data.validated"), timeout_s=90
+    )
+    profile = validated[0]["data"]["profile"]["uri"]
+    done(f"validation accepted {DATASET} v1; profile at {profile}")
+    versions_url = f"{urls['ingest']}/v1/datasets/{DATASET}/versions"
+    _poll("ingest catalogues the arrival", lambda: _get_json(versions_url))
+    _publish_arrival(info, DATASET, good)
+    _publish_arrival(info, DATASET, corrupted(good))
+    rejected = _poll(
+        "validation rejects the corrupted variant",
+        lambda: _audit_events(urls, "data.rejected"),
+        timeout_s=90,
+    )
+    for reason in rejected[0]["data"]["reasons"][:6]:
+        console.print(f"  [yellow]rejected[/] {reason['code']}: {reason['message'][:90]}")
+    versions = _poll(
+        "ingest catalogues the variant",
+        lambda: (v := _get_json(versions_url)) and len(v) >= 2 and v,
+    )
+    if len(versions) != 2 or len(_audit_events(urls, "data.validated")) != 1:
+        raise StepFailedError("the same bytes twice must stay one version and one validation")
+    done("same bytes again: no new version; corrupted variant rejected with typed reasons")
+
+
 def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
     from driftline.stack import LocalStack
     from driftline.stack.services import start_services, stop_services, wait_until_ready
@@ -113,21 +153,7 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
             wait_until_ready(processes, on_ready=lambda p: console.log(f"{p.name} ready"))
         done("all services ready (/readyz 200)")
         urls = {p.name: p.url for p in processes}
-        payload = b"tenure,monthly_charges,churn\n1,29.85,0\n34,56.95,1\n"
-        event_id = _publish_arrival(info, "telco-churn", payload)
-        done(f"pipeline published DataArrived {event_id[:8]}")
-        versions_url = f"{urls['ingest']}/v1/datasets/telco-churn/versions"
-        versions = _poll("ingest catalogues the arrival", lambda: _get_json(versions_url))
-        done(f"ingest catalogued telco-churn v{versions[0]['version']}")
-        _publish_arrival(info, "telco-churn", payload)
-        _publish_arrival(info, "telco-churn", payload + b"7,70.70,1\n")
-        versions = _poll(
-            "ingest catalogues the second version",
-            lambda: (v := _get_json(versions_url)) and len(v) >= 2 and v,
-        )
-        if len(versions) != 2:
-            raise StepFailedError(f"same bytes twice must stay one version, got {len(versions)}")
-        done("same bytes again stayed v1; new bytes became v2")
+        _data_steps(info, urls, done)
         for name, url in urls.items():
             with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
                 if b"driftline_outbox_backlog" not in response.read():
@@ -136,8 +162,8 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
         timeline = _poll(
             "the audit sink records the arrivals",
             lambda: (
-                (t := _get_json(f"{urls['audit']}/v1/audit/events?model=telco-churn"))
-                and len(t) >= 2
+                (t := _get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}"))
+                and len(t) >= 4
                 and t
             ),
         )

@@ -17,6 +17,8 @@ app.add_typer(publish.app, name="publish")
 app.add_typer(audit.app, name="audit")
 serve.register(app)
 app.command("demo")(demo.demo_command)
+app.command("lineage")(audit.lineage_command)
+app.command("kpis")(audit.kpis_command)
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.datasets_app, name="datasets")
 

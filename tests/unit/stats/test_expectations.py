@@ -68,6 +68,12 @@ def test_a_crafted_defect_fails_exactly_its_check(case: str) -> None:
     assert _failed(check_frame(mutate(clean_frame()), strict_expectations())) == expected
 
 
+def test_threads_do_not_change_the_results() -> None:
+    df = NEGATIVE_CONTROLS["out_of_range"][0](clean_frame())
+    expectations = strict_expectations()
+    assert check_frame(df, expectations, workers=4) == check_frame(df, expectations, workers=1)
+
+
 def test_integers_pass_as_floats_and_whole_floats_as_integers() -> None:
     df = pd.DataFrame({"n": [1.0, 2.0, np.nan], "f": [1, 2, 3], "x": [1.5, 2.0, 3.0]})
     columns = [ColumnExpectation(name=c, dtype="integer") for c in ("n", "x")]

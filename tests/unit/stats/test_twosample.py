@@ -26,6 +26,7 @@ samples = st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=300).map(np.array)
 counts = st.dictionaries(st.sampled_from("abcdefg"), st.integers(0, 10_000), min_size=1)
 
 
+@pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful")
 @settings(max_examples=50, deadline=None)
 @given(samples, samples)
 def test_ks_equals_scipy(reference: np.ndarray, current: np.ndarray) -> None:
