@@ -127,6 +127,15 @@ def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: i
     if len(versions) != 2 or len(_audit_events(urls, "data.validated")) != 1:
         raise StepFailedError("the same bytes twice must stay one version and one validation")
     done("same bytes again: no new version; corrupted variant rejected with typed reasons")
+    statuses = _poll(
+        "ingest shows validation's verdicts on the catalog",
+        lambda: (
+            [v["validation_status"] for v in _get_json(versions_url)] == ["validated", "rejected"]
+        ),
+    )
+    if statuses is not True:
+        raise StepFailedError("catalog verdicts missing")
+    done(f"catalog: GET {versions_url} shows v1 validated (with profile), v2 rejected")
 
 
 def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:

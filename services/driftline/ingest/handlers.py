@@ -10,7 +10,7 @@ from driftline.ingest.ports import DatasetObjects
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork
-from driftline_contracts.events.data import DataArrived
+from driftline_contracts.events.data import DataArrived, DataRejected, DataValidated
 
 log = get_logger(__name__)
 
@@ -39,6 +39,25 @@ async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> None:
         log.info("dataset arrival catalogued", version=admission.version.version, new=admission.new)
 
 
+async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
+    """Show validation's verdict and profile on the catalogued version."""
+    await PostgresDatasetCatalog(uow.session).record_validation(
+        event.dataset.name, event.dataset.sha256, "validated", event.profile.uri
+    )
+
+
+async def on_data_rejected(event: DataRejected, uow: UnitOfWork) -> None:
+    """Show validation's rejection on the catalogued version."""
+    profile = event.profile.uri if event.profile else None
+    await PostgresDatasetCatalog(uow.session).record_validation(
+        event.dataset.name, event.dataset.sha256, "rejected", profile
+    )
+
+
 def subscriptions(_: object) -> list[Subscription]:
     """What the ingest service consumes."""
-    return [Subscription(DataArrived, on_data_arrived)]
+    return [
+        Subscription(DataArrived, on_data_arrived),
+        Subscription(DataValidated, on_data_validated),
+        Subscription(DataRejected, on_data_rejected),
+    ]

@@ -129,16 +129,10 @@ def check_target(column: ColumnFacts | None, expectations: Expectations) -> list
     if column is None:
         return [_result("target_missing", name, "target column present", "absent", False)]
     invalid = sum(column.invalid)
+    observed = f"{invalid} invalid"
     results = [
         _result("target_missing", name, "target column present", "present", True),
-        _result(
-            "target_nulls",
-            name,
-            "no null or ±inf labels",
-            f"{invalid} invalid",
-            not invalid,
-            invalid,
-        ),
+        _result("target_nulls", name, "no null or ±inf labels", observed, not invalid, invalid),
     ]
     if expectations.task is not None:
         results.append(_check_target_type(column, name, expectations.task))

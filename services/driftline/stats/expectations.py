@@ -6,6 +6,7 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,9 @@ __all__ = [
 ]
 
 MAX_WORKERS = 8
-"""Most threads :func:`check_frame` uses by default."""
+"""Most threads :func:`check_frame` uses by default (one per CPU up to this)."""
+PARALLEL_MIN_ROWS = 50_000
+"""Smaller frames are checked on the calling thread: a pool would cost more than it saves."""
 NULL_RATE_SLACK = 0.01
 """Absolute slack added to the observed null rate when inferring ``max_null_rate``."""
 
@@ -34,11 +37,7 @@ NULL_RATE_SLACK = 0.01
 def check_frame(
     df: pd.DataFrame, expectations: Expectations, *, workers: int | None = None
 ) -> list[CheckResult]:
-    """Run every check ``expectations`` asks for on ``df``; passed and failed results alike.
-
-    Columns are checked on up to ``workers`` threads (default: one per CPU, at most 8); the
-    kernels release the GIL, and the results come back in expectation order either way.
-    """
+    """Run every check ``expectations`` asks for on ``df``; passed and failed results alike."""
     present = _columns_by_name(df)
     rows = len(df)
 
@@ -50,6 +49,8 @@ def check_frame(
         return results
 
     results = check_row_count(rows, expectations)
+    if rows < PARALLEL_MIN_ROWS:
+        workers = 1
     for column_results in _map(one_column, expectations.columns, workers):
         results += column_results
     if not expectations.allow_extra_columns:
@@ -66,6 +67,7 @@ def _map(
     columns: list[ColumnExpectation],
     workers: int | None,
 ) -> list[list[CheckResult]]:
+    # one column per thread: the numpy, pandas-hashtable and arrow kernels release the GIL
     workers = min(workers or os.cpu_count() or 1, MAX_WORKERS, len(columns))
     if workers <= 1:
         return [check(column) for column in columns]
@@ -77,7 +79,7 @@ def infer_expectations(
     df: pd.DataFrame,
     *,
     target: str | None = None,
-    task: str | None = None,
+    task: Literal["classification", "regression"] | None = None,
     category_limit: int = 50,
 ) -> Expectations:
     """TFDV-style expectations from an accepted version; row bounds are left open."""

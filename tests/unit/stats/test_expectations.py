@@ -69,7 +69,7 @@ def test_a_crafted_defect_fails_exactly_its_check(case: str) -> None:
 
 
 def test_threads_do_not_change_the_results() -> None:
-    df = NEGATIVE_CONTROLS["out_of_range"][0](clean_frame())
+    df = NEGATIVE_CONTROLS["out_of_range"][0](clean_frame(rows=60_000))
     expectations = strict_expectations()
     assert check_frame(df, expectations, workers=4) == check_frame(df, expectations, workers=1)
 

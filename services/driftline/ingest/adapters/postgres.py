@@ -15,7 +15,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from driftline.ingest.models import DatasetVersion
@@ -39,6 +41,14 @@ dataset_versions = Table(
     Column("validation_status", String(16)),
     Column("profile_uri", String(2048)),
     Column("report_uri", String(2048)),
+)
+validation_outcomes = Table(
+    "validation_outcomes",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("status", String(16)),
+    Column("profile_uri", String(2048)),
 )
 _FIELDS = [f.name for f in fields(DatasetVersion)]
 
@@ -75,6 +85,7 @@ class PostgresDatasetCatalog:
         """Insert a new version."""
         values = {k: v for k, v in asdict(version).items() if k != "created_at"}
         await self._session.execute(insert(dataset_versions).values(**values))
+        await self._copy_outcome(version.name, version.sha256)
 
     async def get(self, name: str, version: int) -> DatasetVersion | None:
         """Version ``version`` of ``name``, if catalogued."""
@@ -86,6 +97,39 @@ class PostgresDatasetCatalog:
             )
         ).first()
         return _version(row) if row else None
+
+    async def record_validation(
+        self, name: str, sha256: str, status: str, profile_uri: str | None
+    ) -> None:
+        """Keep validation's verdict for these bytes and show it on the catalogued version.
+
+        Validation may answer before ingest has catalogued the arrival (separate topics),
+        so the verdict is stored on its own and copied when the version row appears.
+        """
+        await self._session.execute(
+            pg_insert(validation_outcomes)
+            .values(name=name, sha256=sha256, status=status, profile_uri=profile_uri)
+            .on_conflict_do_update(
+                index_elements=["name", "sha256"],
+                set_={"status": status, "profile_uri": profile_uri},
+            )
+        )
+        await self._copy_outcome(name, sha256)
+
+    async def _copy_outcome(self, name: str, sha256: str) -> None:
+        outcome = (
+            await self._session.execute(
+                select(validation_outcomes).where(
+                    validation_outcomes.c.name == name, validation_outcomes.c.sha256 == sha256
+                )
+            )
+        ).first()
+        if outcome is not None:
+            await self._session.execute(
+                update(dataset_versions)
+                .where(dataset_versions.c.name == name, dataset_versions.c.sha256 == sha256)
+                .values(validation_status=outcome.status, profile_uri=outcome.profile_uri)
+            )
 
     async def exists(self, name: str) -> bool:
         """Whether ``name`` has any version."""
