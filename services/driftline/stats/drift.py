@@ -78,15 +78,7 @@ def compare_to_profile(
     psi_threshold: float = 0.2,
 ) -> list[FeatureDriftResult]:
     """One result per profiled column present in ``current`` with valid values on both sides."""
-    labels = {str(label): label for label in current.columns}
-    measured = []
-    for column in reference.columns:
-        if column.name in labels:
-            series = current[labels[column.name]]
-            if isinstance(series, pd.DataFrame):
-                series = series.iloc[:, 0]
-            measured.append(_measure(column, series, psi_threshold))
-    found = [m for m in measured if m is not None]
+    found = _measure_all(reference, current, psi_threshold)
     p_values = [m.p_value for m in found]
     verdicts = zip(found, bh_adjusted(p_values), benjamini_hochberg(p_values, alpha), strict=True)
     return [
@@ -102,6 +94,18 @@ def compare_to_profile(
         )
         for m, adjusted, significant in verdicts
     ]
+
+
+def _measure_all(
+    reference: DatasetProfile, current: pd.DataFrame, psi_threshold: float
+) -> list[_Measured]:
+    labels = {str(label): position for position, label in enumerate(current.columns)}
+    measured = (
+        _measure(column, current.iloc[:, labels[column.name]], psi_threshold)
+        for column in reference.columns
+        if column.name in labels
+    )
+    return [m for m in measured if m is not None]
 
 
 def _measure(column: ColumnProfile, series: pd.Series, psi_threshold: float) -> _Measured | None:

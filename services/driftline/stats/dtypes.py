@@ -1,4 +1,4 @@
-"""Logical column types and the invalid-value masks every statistic in this package shares."""
+"""Logical column types, and the per-column facts (extremes, nulls, ±inf) the checks share."""
 
 from __future__ import annotations
 

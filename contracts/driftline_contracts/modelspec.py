@@ -1,0 +1,135 @@
+"""The model spec a data scientist applies (``driftline apply churn.yaml``).
+
+Shared by the registry (validates and stores it, emits ``ModelSpecApplied`` with
+``spec = ModelSpec.model_dump(mode="json")``), training (how to train and evaluate),
+deployment (canary policy), monitoring (drift policy) and validation (``expectations``,
+in the format of docs/expectations.md, kept opaque here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import Field, JsonValue, model_validator
+
+from driftline_contracts.values import FiniteFloat, Name, Slug, Value
+
+ImportPath = Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$", max_length=256)]
+
+
+class TrainerSpec(Value):
+    """What trains the model: a scikit-learn estimator by import path, or a user function."""
+
+    estimator: ImportPath | None = Field(
+        None, description="Estimator class, e.g. sklearn.ensemble.RandomForestClassifier."
+    )
+    function: ImportPath | None = Field(
+        None, description="User function 'package.module:train' called as train(train_df, spec)."
+    )
+    params: dict[Name, JsonValue] = Field(
+        default_factory=dict, description="Keyword arguments for the estimator."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TrainerSpec:
+        if (self.estimator is None) == (self.function is None):
+            raise ValueError("set exactly one of trainer.estimator or trainer.function")
+        return self
+
+
+class SplitSpec(Value):
+    """How the seeded holdout is cut."""
+
+    holdout: FiniteFloat = Field(0.2, gt=0, lt=1, description="Share of rows held out.")
+    seed: int = Field(42, ge=0, description="Seed of the split and of the estimator.")
+    time_column: Name | None = Field(
+        None, description="If set, the newest rows by this column form the holdout."
+    )
+
+
+class GateSpec(Value):
+    """A quality gate the registry applies to every candidate."""
+
+    metric: Name = Field(description="Metric the gate reads, e.g. accuracy or rmse.")
+    min: FiniteFloat | None = Field(None, description="Candidate must be at least this.")
+    max: FiniteFloat | None = Field(None, description="Candidate must be at most this.")
+    beat_champion: FiniteFloat | None = Field(
+        None,
+        description="Candidate must beat the champion by at least this margin "
+        "(higher is better unless the metric is a loss/error: rmse, mae, log_loss).",
+    )
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> GateSpec:
+        if self.min is None and self.max is None and self.beat_champion is None:
+            raise ValueError("a gate needs min, max or beat_champion")
+        return self
+
+
+class CanaryPolicy(Value):
+    """How deployment rolls out a new version."""
+
+    steps: list[FiniteFloat] = Field(
+        default_factory=lambda: [5.0, 25.0, 50.0, 100.0],
+        min_length=1,
+        description="Traffic percentages, increasing, ending at 100.",
+    )
+    min_requests: int = Field(100, ge=0, description="Canary requests needed per step.")
+    min_duration_s: int = Field(60, ge=0, description="Minimum seconds per step.")
+    shadow: bool = Field(False, description="Mirror traffic to the challenger first.")
+
+
+class DriftPolicy(Value):
+    """How monitoring decides a model's inputs or predictions drifted."""
+
+    method: Literal["driftline", "evidently"] = Field(
+        "driftline", description="driftline (BH + effect floor) or Evidently-compatible rules."
+    )
+    alpha: FiniteFloat = Field(0.05, gt=0, lt=1, description="False discovery rate.")
+    psi_threshold: FiniteFloat = Field(0.2, gt=0, description="Effect-size floor (PSI).")
+    drift_share: FiniteFloat = Field(
+        0.5, gt=0, le=1, description="Share of drifted features that makes the window drift."
+    )
+    window_size: int = Field(500, ge=10, description="Predictions per count window.")
+
+
+class ModelSpec(Value):
+    """A model: data, target, trainer, evaluation, gates and rollout/monitoring policy."""
+
+    model: Slug = Field(description="Model name (slug).")
+    dataset: Slug = Field(description="Dataset the model trains on.")
+    target: Name = Field(description="Target (label) column.")
+    task: Literal["classification", "regression"] = Field(description="Learning task.")
+    features: list[Name] | None = Field(
+        None, description="Feature columns; default: every column but the target."
+    )
+    trainer: TrainerSpec = Field(description="Estimator or user function.")
+    split: SplitSpec = Field(default_factory=SplitSpec, description="Holdout split.")
+    metrics: list[Name] | None = Field(
+        None,
+        description="Metrics to record; default by task (accuracy, f1, roc_auc, "
+        "log_loss / rmse, mae, r2).",
+    )
+    gates: list[GateSpec] = Field(default_factory=list, description="Registry quality gates.")
+    approval: Literal["automatic", "manual"] = Field(
+        "automatic", description="manual: an approver (not the trainer) must approve."
+    )
+    canary: CanaryPolicy = Field(default_factory=CanaryPolicy, description="Rollout policy.")
+    drift: DriftPolicy = Field(default_factory=DriftPolicy, description="Monitoring policy.")
+    expectations: dict[Name, JsonValue] | None = Field(
+        None, description="Data expectations for validation (docs/expectations.md)."
+    )
+
+    @model_validator(mode="after")
+    def _target_not_a_feature(self) -> ModelSpec:
+        if self.features is not None and self.target in self.features:
+            raise ValueError(f"target {self.target!r} is listed among the features")
+        return self
+
+
+def spec_hash(spec: ModelSpec) -> str:
+    """SHA-256 of the spec's canonical JSON (sorted keys, no whitespace)."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,51 @@
+"""The model spec: valid specs parse with defaults; invalid ones name the field at fault."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from driftline_contracts.modelspec import ModelSpec, spec_hash
+
+BASE = {
+    "model": "churn",
+    "dataset": "telco-churn",
+    "target": "churn",
+    "task": "classification",
+    "trainer": {"estimator": "sklearn.linear_model.LogisticRegression", "params": {"C": 1.0}},
+}
+
+
+def test_minimal_spec_gets_documented_defaults() -> None:
+    spec = ModelSpec.model_validate(BASE)
+    assert spec.split.holdout == 0.2
+    assert spec.split.seed == 42
+    assert spec.canary.steps == [5.0, 25.0, 50.0, 100.0]
+    assert spec.approval == "automatic"
+    assert spec.drift.method == "driftline"
+
+
+def test_hash_is_stable_and_changes_with_content() -> None:
+    a, b = ModelSpec.model_validate(BASE), ModelSpec.model_validate(dict(reversed(BASE.items())))
+    assert spec_hash(a) == spec_hash(b)
+    changed = ModelSpec.model_validate({**BASE, "split": {"seed": 7}})
+    assert spec_hash(changed) != spec_hash(a)
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"task": "ranking"}, "task"),
+        ({"model": "Bad Name"}, "model"),
+        ({"trainer": {"params": {}}}, "trainer"),
+        ({"trainer": {"estimator": "a.B", "function": "m:f"}}, "trainer"),
+        ({"gates": [{"metric": "accuracy"}]}, "gates"),
+        ({"split": {"holdout": 1.5}}, "split.holdout"),
+        ({"features": ["tenure", "churn"]}, "target"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_invalid_spec_names_the_field(patch: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        ModelSpec.model_validate({**BASE, **patch})
+    assert field.split(".")[0] in str(err.value)
