@@ -19,8 +19,8 @@ class DataArrived(Event):
     ce_type = "io.driftline.data.arrived.v1"
     topic = topics.DATA_ARRIVED
     key_path = "dataset.name"
-    producer = "data pipelines (driftline publish, driftline-contracts, raw Kafka)"
-    consumers = ("ingest", "validation")
+    producer = "ingest (uploads); data pipelines (driftline publish, contracts, raw Kafka)"
+    consumers = ("ingest", "validation", "audit")
 
     dataset: DatasetRef = Field(description="The new data; version is assigned on validation.")
     pipeline_run: Identifier | None = Field(
@@ -38,7 +38,7 @@ class DataValidated(Event):
     topic = topics.DATA_VALIDATED
     key_path = "dataset.name"
     producer = "validation"
-    consumers = ("training", "monitoring")
+    consumers = ("training", "monitoring", "ingest")
 
     dataset: DatasetRef = Field(description="The accepted data, with its new version and rows.")
     profile: ArtifactRef = Field(description="Column profile (JSON) computed during validation.")
@@ -59,7 +59,7 @@ class DataRejected(Event):
     topic = topics.DATA_REJECTED
     key_path = "dataset.name"
     producer = "validation"
-    consumers = ()
+    consumers = ("ingest",)
 
     dataset: DatasetRef = Field(description="The rejected data (version stays null).")
     reasons: Annotated[list[Reason], Field(min_length=1, max_length=1000)] = Field(
