@@ -40,9 +40,7 @@ class ServiceDefinition:
     migrations: Path | None = None
     dependencies: Callable[[ServiceRuntime], Any] = lambda _: None
     settings_cls: type[RuntimeSettings] = RuntimeSettings
-    background: Callable[[ServiceRuntime], Sequence[Callable[[], Awaitable[None]]]] = (
-        lambda _: ()
-    )
+    background: Callable[[ServiceRuntime], Sequence[Callable[[], Awaitable[None]]]] = lambda _: ()
 
 
 class ServiceRuntime:
@@ -123,8 +121,10 @@ class ServiceRuntime:
         await self._until_ok("kafka-producer", self.publisher.start)
         await self._until_ok("kafka-consumers", self.broker.start)
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
-        self._background = [asyncio.create_task(job(), name=f"{self.name}-{job.__name__}")
-                            for job in self.definition.background(self)]
+        self._background = [
+            asyncio.create_task(job(), name=f"{self.name}-{job.__name__}")
+            for job in self.definition.background(self)
+        ]
         self.started.set()
         log.info("service started", subscriptions=[p.consumer for p in self.processors])
 

@@ -94,6 +94,20 @@ class OutboxSettings(BaseModel):
     audit_topic_copy: bool = Field(True, description="Also append every event to the audit topic.")
 
 
+class OpenLineageSettings(BaseModel):
+    """Where validation and training send OpenLineage run events."""
+
+    transport: Literal["none", "console", "file", "http"] = Field(
+        "none", description="none (default), console, file (JSON lines) or http (e.g. Marquez)."
+    )
+    url: str | None = Field(None, description="Base URL of the OpenLineage HTTP backend.")
+    endpoint: str = Field("api/v1/lineage", description="Path of the lineage endpoint.")
+    file_path: str = Field(
+        ".driftline/openlineage.jsonl", description="File the file transport appends to."
+    )
+    namespace: str = Field("driftline", description="Job namespace of Driftline's runs.")
+
+
 class ServiceSection(BaseModel):
     """Per-service HTTP binding; each service subclasses it with its own settings."""
 
@@ -118,6 +132,7 @@ class RuntimeSettings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    openlineage: OpenLineageSettings = Field(default_factory=OpenLineageSettings)
     ingest: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8101))
     validation: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8102))
     training: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8103))

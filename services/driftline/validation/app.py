@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 from driftline.validation.handlers import subscriptions
 from driftline.validation.settings import ValidationSettings, validation_section
@@ -12,7 +13,11 @@ from driftline.validation.workflow import ValidationDeps
 
 def dependencies(runtime: ServiceRuntime) -> ValidationDeps:
     """The object store and the loader limits, handed to the handlers as ``uow.deps``."""
-    return ValidationDeps(store=runtime.store, settings=validation_section(runtime.section))
+    return ValidationDeps(
+        store=runtime.store,
+        settings=validation_section(runtime.section),
+        lineage=LineageEmitter(runtime.settings.openlineage),
+    )
 
 
 def definition() -> ServiceDefinition:

@@ -6,6 +6,7 @@ from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork
 from driftline.validation.adapters.postgres import PostgresValidationRepository
+from driftline.validation.lineage import ValidationRun
 from driftline.validation.specs import spec_record
 from driftline.validation.workflow import Outcome, validate_arrival
 from driftline_contracts.events.data import DataArrived, DataValidated
@@ -26,7 +27,10 @@ async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> Outcome | None
     """Validate an arrival: DataValidated or DataRejected, nothing for bytes already judged."""
     assert uow.cause is not None
     repo = PostgresValidationRepository(uow.session)
+    run = ValidationRun(uow.deps.lineage, event.dataset, uow.cause.id)
+    await run.started()
     outcome = await validate_arrival(event.dataset, repo, uow.deps, event_id=uow.cause.id)
+    await run.finished(outcome)
     if outcome is None:
         log.info("dataset bytes already validated, nothing emitted")
     else:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.storage import ArtifactStore
 from driftline.stats.expectations import Expectations
 from driftline.stats.profile import DatasetProfile, profile_frame
@@ -46,6 +47,7 @@ class ValidationDeps:
     store: ArtifactStore
     settings: ValidationSection
     workdir: Path | None = None
+    lineage: LineageEmitter | None = None
 
     @property
     def limits(self) -> Limits:
