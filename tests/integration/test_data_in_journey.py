@@ -85,3 +85,6 @@ async def test_upload_is_validated_and_corrupted_variant_rejected(services, loca
 
     versions = await _statuses(services, name, ["validated", "rejected"])
     assert versions[0]["profile_uri"] == body["profile"]["uri"]
+    assert versions[0]["report_uri"] == body["report"]["uri"]
+    assert versions[1]["report_uri"] == json.loads(rejected.value)["report"]["uri"]
+    assert versions[1]["report_uri"].endswith(".html")

@@ -50,6 +50,9 @@ class DataValidated(Event):
     warnings: Annotated[list[Reason], Field(max_length=1000)] = Field(
         default_factory=list, description="Non-blocking findings."
     )
+    report: ArtifactRef | None = Field(
+        None, description="Readable validation report (HTML) listing every check."
+    )
 
 
 class DataRejected(Event):
@@ -70,3 +73,6 @@ class DataRejected(Event):
         None, ge=1, description="Accepted version compared against, if any."
     )
     models: Models = Field(description="Models whose spec expectations were checked.")
+    report: ArtifactRef | None = Field(
+        None, description="Readable validation report (HTML) listing every check."
+    )

@@ -42,7 +42,11 @@ async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> None:
 async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
     """Show validation's verdict and profile on the catalogued version."""
     await PostgresDatasetCatalog(uow.session).record_validation(
-        event.dataset.name, event.dataset.sha256, "validated", event.profile.uri
+        event.dataset.name,
+        event.dataset.sha256,
+        "validated",
+        event.profile.uri,
+        event.report.uri if event.report else None,
     )
 
 
@@ -50,7 +54,11 @@ async def on_data_rejected(event: DataRejected, uow: UnitOfWork) -> None:
     """Show validation's rejection on the catalogued version."""
     profile = event.profile.uri if event.profile else None
     await PostgresDatasetCatalog(uow.session).record_validation(
-        event.dataset.name, event.dataset.sha256, "rejected", profile
+        event.dataset.name,
+        event.dataset.sha256,
+        "rejected",
+        profile,
+        event.report.uri if event.report else None,
     )
 
 

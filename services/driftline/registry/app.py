@@ -1,8 +1,19 @@
-"""Composition of the registry service (runtime shell; its handlers land with its issue)."""
+"""Composition of the registry service."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftline.registry.handlers import subscriptions
+from driftline.registry.http import routers
 from driftline.runtime.service import ServiceDefinition
 
 
 def definition() -> ServiceDefinition:
-    """The registry service: health, readiness, metrics and outbox relay on the shared runtime."""
-    return ServiceDefinition(name="registry")
+    """The registry service: specs, versions, quality gates, approval, aliases and lineage."""
+    return ServiceDefinition(
+        name="registry",
+        subscriptions=subscriptions,
+        routers=routers,
+        migrations=Path(__file__).parent / "migrations",
+    )

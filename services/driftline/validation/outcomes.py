@@ -14,6 +14,7 @@ def validated_event(
     version: int,
     profile: ArtifactRef,
     baseline_version: int | None,
+    report: ArtifactRef | None = None,
 ) -> DataValidated:
     """``DataValidated`` for an accepted version."""
     return DataValidated(
@@ -23,6 +24,7 @@ def validated_event(
         models=list(verdict.models),
         checks_run=len(verdict.checks),
         warnings=list(verdict.warnings),
+        report=report,
     )
 
 
@@ -32,6 +34,7 @@ def rejected_event(
     *,
     profile: ArtifactRef | None,
     baseline_version: int | None,
+    report: ArtifactRef | None = None,
 ) -> DataRejected:
     """``DataRejected`` listing every blocking reason."""
     return DataRejected(
@@ -40,4 +43,5 @@ def rejected_event(
         profile=profile,
         baseline_version=baseline_version,
         models=list(verdict.models),
+        report=report,
     )

@@ -139,7 +139,12 @@ async def record(
     if version is not None and stored.profile is not None:
         await _remember_accepted(repo, dataset, judged, stored, version, event_id)
         return validated_event(
-            dataset, verdict, version=version, profile=stored.profile, baseline_version=base
+            dataset,
+            verdict,
+            version=version,
+            profile=stored.profile,
+            baseline_version=base,
+            report=stored.report_html,
         )
     if verdict.about_bytes:
         rejection = Rejection(
@@ -148,7 +153,13 @@ async def record(
         )  # fmt: skip
         await repo.add_rejection(rejection)
     compared = base if judged.profile is not None else None
-    return rejected_event(dataset, verdict, profile=stored.profile, baseline_version=compared)
+    return rejected_event(
+        dataset,
+        verdict,
+        profile=stored.profile,
+        baseline_version=compared,
+        report=stored.report_html,
+    )
 
 
 async def _remember_accepted(

@@ -49,6 +49,7 @@ validation_outcomes = Table(
     Column("sha256", String(64), primary_key=True),
     Column("status", String(16)),
     Column("profile_uri", String(2048)),
+    Column("report_uri", String(2048)),
 )
 _FIELDS = [f.name for f in fields(DatasetVersion)]
 
@@ -99,7 +100,12 @@ class PostgresDatasetCatalog:
         return _version(row) if row else None
 
     async def record_validation(
-        self, name: str, sha256: str, status: str, profile_uri: str | None
+        self,
+        name: str,
+        sha256: str,
+        status: str,
+        profile_uri: str | None,
+        report_uri: str | None = None,
     ) -> None:
         """Keep validation's verdict for these bytes and show it on the catalogued version.
 
@@ -108,10 +114,16 @@ class PostgresDatasetCatalog:
         """
         await self._session.execute(
             pg_insert(validation_outcomes)
-            .values(name=name, sha256=sha256, status=status, profile_uri=profile_uri)
+            .values(
+                name=name,
+                sha256=sha256,
+                status=status,
+                profile_uri=profile_uri,
+                report_uri=report_uri,
+            )
             .on_conflict_do_update(
                 index_elements=["name", "sha256"],
-                set_={"status": status, "profile_uri": profile_uri},
+                set_={"status": status, "profile_uri": profile_uri, "report_uri": report_uri},
             )
         )
         await self._copy_outcome(name, sha256)
@@ -128,7 +140,11 @@ class PostgresDatasetCatalog:
             await self._session.execute(
                 update(dataset_versions)
                 .where(dataset_versions.c.name == name, dataset_versions.c.sha256 == sha256)
-                .values(validation_status=outcome.status, profile_uri=outcome.profile_uri)
+                .values(
+                    validation_status=outcome.status,
+                    profile_uri=outcome.profile_uri,
+                    report_uri=outcome.report_uri,
+                )
             )
 
     async def exists(self, name: str) -> bool:

@@ -1,0 +1,212 @@
+"""PostgreSQL tables of the registry schema and the stores over them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from driftline.registry.models import Alias, ModelVersion, Rollback, SpecRecord, Status
+from driftline_contracts.values import Reason
+
+metadata = MetaData()
+specs = Table(
+    "specs", metadata,
+    Column("model", String(128), primary_key=True), Column("version", Integer, primary_key=True),
+    Column("spec_hash", String(64)), Column("spec", JSONB), Column("applied_by", String(256)),
+    Column("event_id", String(64)), Column("created_at", DateTime(timezone=True)),
+)  # fmt: skip
+model_versions = Table(
+    "model_versions", metadata,
+    Column("model", String(128), primary_key=True), Column("version", Integer, primary_key=True),
+    Column("run_id", String(128)), Column("status", String(16)), Column("approval", String(16)),
+    Column("dataset", JSONB), Column("artifact", JSONB), Column("spec_hash", String(64)),
+    Column("code_version", String(128)), Column("seed", BigInteger), Column("metrics", JSONB),
+    Column("params", JSONB), Column("trainer", String(256)), Column("trained_by", String(256)),
+    Column("gates", JSONB), Column("reasons", JSONB), Column("notes", JSONB),
+    Column("compared_to", Integer), Column("decided_by", String(256)), Column("comment", Text),
+    Column("event_id", String(64)), Column("created_at", DateTime(timezone=True)),
+    Column("decided_at", DateTime(timezone=True)),
+)  # fmt: skip
+aliases = Table(
+    "aliases", metadata,
+    Column("model", String(128), primary_key=True), Column("alias", String(32), primary_key=True),
+    Column("version", Integer), Column("updated_at", DateTime(timezone=True)),
+)  # fmt: skip
+rollbacks = Table(
+    "rollbacks", metadata,
+    Column("model", String(128), primary_key=True),
+    Column("canary_id", String(128), primary_key=True), Column("version", Integer),
+    Column("step", Integer), Column("traffic_percent", Float), Column("verdict", String(16)),
+    Column("reasons", JSONB), Column("created_at", DateTime(timezone=True)),
+)  # fmt: skip
+
+
+def _spec(row: Any) -> SpecRecord:
+    return SpecRecord(model=row.model, version=row.version, spec_hash=row.spec_hash,
+                      spec=row.spec, applied_by=row.applied_by, event_id=row.event_id,
+                      applied_at=row.created_at)  # fmt: skip
+
+
+def _version(row: Any) -> ModelVersion:
+    return ModelVersion.model_validate(dict(row._mapping))
+
+
+class PostgresSpecHistory:
+    """Applied specs in PostgreSQL, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def latest(self, model: str) -> SpecRecord | None:
+        """The newest spec of ``model``."""
+        row = (await self._session.execute(
+            select(specs).where(specs.c.model == model).order_by(specs.c.version.desc()).limit(1)
+        )).first()  # fmt: skip
+        return _spec(row) if row else None
+
+    async def history(self, model: str) -> list[SpecRecord]:
+        """Every spec of ``model``, oldest first."""
+        rows = await self._session.execute(
+            select(specs).where(specs.c.model == model).order_by(specs.c.version)
+        )
+        return [_spec(r) for r in rows]
+
+    async def add(self, record: SpecRecord) -> None:
+        """Insert a spec version."""
+        await self._session.execute(
+            insert(specs).values(**record.model_dump(exclude={"applied_at"}))
+        )
+
+    async def has_event(self, event_id: str) -> bool:
+        """Whether a stored spec came from the event ``event_id``."""
+        found = await self._session.scalar(
+            select(specs.c.model).where(specs.c.event_id == event_id)
+        )
+        return found is not None
+
+    async def models(self) -> dict[str, SpecRecord]:
+        """The newest spec of every model."""
+        newest = select(specs.c.model, func.max(specs.c.version).label("v")).group_by(specs.c.model)
+        sub = newest.subquery()
+        rows = await self._session.execute(
+            select(specs).join(sub, (specs.c.model == sub.c.model) & (specs.c.version == sub.c.v))
+        )
+        return {r.model: _spec(r) for r in rows}
+
+
+class PostgresModelVersions:
+    """Model versions, aliases and rollbacks in PostgreSQL, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _one(self, *where: Any) -> ModelVersion | None:
+        row = (await self._session.execute(select(model_versions).where(*where))).first()
+        return _version(row) if row else None
+
+    async def find_run(self, model: str, run_id: str) -> ModelVersion | None:
+        """The version a run produced, if registered."""
+        return await self._one(model_versions.c.model == model, model_versions.c.run_id == run_id)
+
+    async def get(self, model: str, version: int) -> ModelVersion | None:
+        """Version ``version`` of ``model``."""
+        return await self._one(model_versions.c.model == model, model_versions.c.version == version)
+
+    async def latest_number(self, model: str) -> int:
+        """Highest version number of ``model`` (0 when none)."""
+        value = await self._session.scalar(
+            select(func.max(model_versions.c.version)).where(model_versions.c.model == model)
+        )
+        return int(value or 0)
+
+    async def versions(self, model: str) -> list[ModelVersion]:
+        """Versions of ``model``, oldest first."""
+        rows = await self._session.execute(
+            select(model_versions).where(model_versions.c.model == model)
+            .order_by(model_versions.c.version)
+        )  # fmt: skip
+        return [_version(r) for r in rows]
+
+    async def add(self, version: ModelVersion) -> None:
+        """Insert a new version."""
+        values = version.model_dump(mode="json", exclude={"created_at", "decided_at"})
+        decided = None if version.status == "pending" else func.now()
+        await self._session.execute(insert(model_versions).values(**values, decided_at=decided))
+
+    async def decide(
+        self, model: str, version: int, status: Status, *, by: str,
+        reasons: list[Reason], comment: str | None,
+    ) -> bool:  # fmt: skip
+        """Move a pending version to ``status``; False if it was not pending any more."""
+        result = await self._session.execute(
+            update(model_versions)
+            .where(model_versions.c.model == model, model_versions.c.version == version,
+                   model_versions.c.status == "pending")
+            .values(status=status, decided_by=by, comment=comment, decided_at=func.now(),
+                    reasons=[r.model_dump(mode="json") for r in reasons])
+        )  # fmt: skip
+        return bool(result.rowcount)
+
+    async def aliases(self, model: str) -> list[Alias]:
+        """The aliases of ``model``."""
+        rows = await self._session.execute(
+            select(aliases).where(aliases.c.model == model).order_by(aliases.c.alias)
+        )
+        return [Alias(alias=r.alias, version=r.version, updated_at=r.updated_at) for r in rows]
+
+    async def set_aliases(self, model: str, moved: dict[str, int]) -> None:
+        """Point each alias at its version."""
+        for alias, version in moved.items():
+            await self._session.execute(
+                pg_insert(aliases).values(model=model, alias=alias, version=version,
+                                          updated_at=func.now())
+                .on_conflict_do_update(index_elements=["model", "alias"],
+                                       set_={"version": version, "updated_at": func.now()})
+            )  # fmt: skip
+
+    async def add_rollback(self, model: str, rollback: Rollback) -> None:
+        """Record a rolled-back canary (once per rollout)."""
+        values = rollback.model_dump(mode="json", exclude={"at"})
+        await self._session.execute(
+            pg_insert(rollbacks).values(model=model, **values).on_conflict_do_nothing()
+        )
+
+    async def rollbacks(self, model: str) -> list[Rollback]:
+        """Rolled-back canaries of ``model``, oldest first."""
+        rows = await self._session.execute(
+            select(rollbacks).where(rollbacks.c.model == model).order_by(rollbacks.c.created_at)
+        )
+        return [Rollback(version=r.version, canary_id=r.canary_id, step=r.step,
+                         traffic_percent=r.traffic_percent, verdict=r.verdict,
+                         reasons=r.reasons, at=r.created_at) for r in rows]  # fmt: skip
+
+    async def summaries(self) -> dict[str, tuple[int, int]]:
+        """Every model with versions: (count, latest version)."""
+        rows = await self._session.execute(
+            select(model_versions.c.model, func.count(), func.max(model_versions.c.version))
+            .group_by(model_versions.c.model)
+        )  # fmt: skip
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    async def champions(self) -> dict[str, int]:
+        """The champion version of every model that has one."""
+        rows = await self._session.execute(select(aliases).where(aliases.c.alias == "champion"))
+        return {r.model: r.version for r in rows}

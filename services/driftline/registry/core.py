@@ -1,0 +1,145 @@
+"""Registry decisions as pure functions: version numbers, quality gates, approval, aliases."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from driftline.registry.models import Approval, ModelVersion, Status
+from driftline_contracts.modelspec import GateSpec
+from driftline_contracts.values import GateResult, Reason
+
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss", "mse"})
+APPROVER_ROLE = "approver"
+_TOLERANCE = 1e-12  # a margin met exactly must not fail on float rounding
+
+
+class DecisionRefusedError(Exception):
+    """Base of the reasons a person may not approve or reject a version."""
+
+
+class NotAnApproverError(DecisionRefusedError):
+    """The caller lacks the approver role."""
+
+
+class SelfApprovalError(DecisionRefusedError):
+    """The caller trained the version; four eyes are required."""
+
+
+class NotPendingError(DecisionRefusedError):
+    """The version was already approved or rejected."""
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """Every gate result, the reasons of the failures and notes (e.g. no champion yet)."""
+
+    results: list[GateResult] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when no gate failed."""
+        return not self.reasons
+
+
+def next_version(latest: int) -> int:
+    """The number a new version gets after ``latest`` (0 when the model has none)."""
+    return latest + 1
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether smaller values of ``metric`` are better (losses and errors)."""
+    return metric.lower() in LOWER_IS_BETTER
+
+
+def reason_code(gate: str) -> str:
+    """Machine-readable reason code for a failed gate, e.g. ``gate.min_accuracy``."""
+    return "gate." + re.sub(r"[^a-z0-9_.]", "_", gate.lower())[:59]
+
+
+def _absolute(metric: str, kind: str, bound: float, observed: float) -> GateResult:
+    passed = observed >= bound - _TOLERANCE if kind == "minimum" else observed <= bound + _TOLERANCE
+    prefix = "min" if kind == "minimum" else "max"
+    return GateResult(gate=f"{prefix}_{metric}", metric=metric, kind=kind,  # type: ignore[arg-type]
+                      threshold=bound, observed=observed, passed=passed)  # fmt: skip
+
+
+def _beat(metric: str, margin: float, observed: float, champion: float | None) -> GateResult:
+    if champion is None:
+        passed = True
+    elif lower_is_better(metric):
+        passed = champion - observed >= margin - _TOLERANCE
+    else:
+        passed = observed - champion >= margin - _TOLERANCE
+    return GateResult(
+        gate=f"beat_champion_{metric}", metric=metric, kind="beat_champion",
+        threshold=margin, observed=observed, champion=champion, passed=passed,
+    )  # fmt: skip
+
+
+def _explain(result: GateResult) -> str:
+    if result.kind == "beat_champion":
+        direction = "lower" if lower_is_better(result.metric) else "higher"
+        return (f"{result.metric} {result.observed:g} does not beat the champion's "
+                f"{result.champion:g} by {result.threshold:g} ({direction} is better)")  # fmt: skip
+    word = "below the minimum" if result.kind == "minimum" else "above the maximum"
+    return f"{result.metric} {result.observed:g} is {word} {result.threshold:g}"
+
+
+def evaluate_gates(
+    gates: Sequence[GateSpec],
+    metrics: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+) -> GateVerdict:
+    """Check a candidate's metrics against the spec's gates and the champion's metrics."""
+    verdict = GateVerdict()
+    for gate in gates:
+        observed = metrics.get(gate.metric)
+        if observed is None:
+            verdict.reasons.append(Reason(code=reason_code(f"missing_{gate.metric}"),
+                                          message=f"the candidate has no metric {gate.metric!r}",
+                                          field=gate.metric))  # fmt: skip
+            continue
+        results = [_absolute(gate.metric, kind, bound, observed)
+                   for kind, bound in (("minimum", gate.min), ("maximum", gate.max))
+                   if bound is not None]  # fmt: skip
+        if gate.beat_champion is not None:
+            known = None if champion is None else champion.get(gate.metric)
+            results.append(_beat(gate.metric, gate.beat_champion, observed, known))
+            if known is None:
+                verdict.notes.append(f"beat_champion_{gate.metric} passed: no champion "
+                                     f"{gate.metric} to compare with")  # fmt: skip
+        verdict.results.extend(results)
+        verdict.reasons.extend(Reason(code=reason_code(r.gate), message=_explain(r),
+                                      field=r.metric) for r in results if not r.passed)  # fmt: skip
+    return verdict
+
+
+def initial_status(verdict: GateVerdict, approval: Approval) -> Status:
+    """Failed gates reject; passed gates approve, or wait for a person under manual approval."""
+    if not verdict.passed:
+        return "rejected"
+    return "approved" if approval == "automatic" else "pending"
+
+
+def check_manual_decision(version: ModelVersion, actor: str, role: str | None) -> None:
+    """Raise unless ``actor`` (an approver, not the trainer) may decide this pending version."""
+    if role != APPROVER_ROLE:
+        raise NotAnApproverError(f"deciding on a version needs the {APPROVER_ROLE!r} role")
+    if actor in {version.trainer, version.trained_by}:
+        raise SelfApprovalError(f"{actor} trained {version.model} v{version.version}; "
+                           "another person must decide")  # fmt: skip
+    if version.status != "pending":
+        raise NotPendingError(f"{version.model} v{version.version} is already {version.status}")
+
+
+def promotion_aliases(new: int, previous: int | None, champion: int | None) -> dict[str, int]:
+    """Aliases after a promotion: champion → new; previous → the replaced version, if any."""
+    replaced = previous if previous is not None else champion
+    aliases = {"champion": new}
+    if replaced is not None and replaced != new:
+        aliases["previous"] = replaced
+    return aliases

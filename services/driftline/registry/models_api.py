@@ -1,0 +1,161 @@
+"""Model endpoints: the catalog of models and versions, aliases, manual approval."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, HTTPException
+
+from driftline.registry.adapters.postgres import PostgresModelVersions, PostgresSpecHistory
+from driftline.registry.core import DecisionRefusedError, NotAnApproverError
+from driftline.registry.models import Alias, ModelVersion
+from driftline.registry.schemas import (
+    ACTOR_HEADER,
+    ANONYMOUS,
+    ROLE_HEADER,
+    DecisionIn,
+    DecisionOut,
+    ModelDetail,
+    ModelName,
+    ModelSummary,
+    VersionDetail,
+    VersionNumber,
+    user_actor,
+)
+from driftline.registry.workflow import UnknownVersionError, decide_manually
+from driftline.runtime.service import ServiceRuntime
+
+OptionalNote = Annotated[DecisionIn | None, Body(description="Optional comment.")]
+NOT_FOUND = {404: {"description": "No such model, or no such version of it."}}
+DECISION = {
+    403: {"description": f"No {ROLE_HEADER}: approver, or no {ACTOR_HEADER}: user:NAME."},
+    404: NOT_FOUND[404],
+    409: {"description": "The approver trained the version, or it is not pending."},
+}
+
+
+def _not_found(model: str, version: int | None = None) -> HTTPException:
+    what = f"model {model!r}" if version is None else f"model {model!r} version {version}"
+    return HTTPException(404, f"{what} not found")
+
+
+def catalog_router(runtime: ServiceRuntime) -> APIRouter:
+    """The read side: models, versions, aliases."""
+    router = APIRouter(prefix="/v1/models", tags=["models"])
+
+    @router.get("", summary="List models with their newest spec, versions and champion.")
+    async def list_models() -> list[ModelSummary]:
+        async with runtime.units() as uow:
+            versions = PostgresModelVersions(uow.session)
+            specs = await PostgresSpecHistory(uow.session).models()
+            counts, champions = await versions.summaries(), await versions.champions()
+        return [ModelSummary(
+            name=name, spec_version=specs[name].version if name in specs else None,
+            spec_hash=specs[name].spec_hash if name in specs else None,
+            versions=counts.get(name, (0, 0))[0], latest_version=counts.get(name, (0, None))[1],
+            champion=champions.get(name),
+        ) for name in sorted({*specs, *counts})]  # fmt: skip
+
+    @router.get("/{name}", summary="One model: spec, aliases, rollbacks.", responses=NOT_FOUND)
+    async def get_model(name: str = ModelName) -> ModelDetail:
+        async with runtime.units() as uow:
+            versions = PostgresModelVersions(uow.session)
+            spec = await PostgresSpecHistory(uow.session).latest(name)
+            count, latest = len(await versions.versions(name)), await versions.latest_number(name)
+            aliases, rollbacks = await versions.aliases(name), await versions.rollbacks(name)
+        if spec is None and count == 0:
+            raise _not_found(name)
+        champion = next((a.version for a in aliases if a.alias == "champion"), None)
+        return ModelDetail(
+            name=name, spec_version=spec.version if spec else None,
+            spec_hash=spec.spec_hash if spec else None, versions=count,
+            latest_version=latest or None, champion=champion, spec=spec, aliases=aliases,
+            rollbacks=rollbacks,
+        )  # fmt: skip
+
+    @router.get("/{name}/versions", summary="Versions of a model, oldest first.",
+                responses=NOT_FOUND)  # fmt: skip
+    async def list_versions(name: str = ModelName) -> list[ModelVersion]:
+        async with runtime.units() as uow:
+            found = await PostgresModelVersions(uow.session).versions(name)
+        if not found:
+            raise _not_found(name)
+        return found
+
+    @router.get("/{name}/versions/{version}", summary="One version: lineage, metrics, gates.",
+                responses=NOT_FOUND)  # fmt: skip
+    async def get_version(name: str = ModelName, version: int = VersionNumber) -> VersionDetail:
+        async with runtime.units() as uow:
+            versions = PostgresModelVersions(uow.session)
+            found = await versions.get(name, version)
+            aliases, rollbacks = await versions.aliases(name), await versions.rollbacks(name)
+        if found is None:
+            raise _not_found(name, version)
+        return VersionDetail(
+            **found.model_dump(), aliases=[a.alias for a in aliases if a.version == version],
+            rollbacks=[r for r in rollbacks if r.version == version],
+        )  # fmt: skip
+
+    @router.get("/{name}/aliases", summary="Aliases of a model: champion, previous.",
+                responses=NOT_FOUND)  # fmt: skip
+    async def get_aliases(name: str = ModelName) -> list[Alias]:
+        async with runtime.units() as uow:
+            versions = PostgresModelVersions(uow.session)
+            aliases, latest = await versions.aliases(name), await versions.latest_number(name)
+        if not aliases and latest == 0:
+            raise _not_found(name)
+        return aliases
+
+    return router
+
+
+def approval_router(runtime: ServiceRuntime) -> APIRouter:
+    """Manual approval: an approver other than the trainer approves or rejects."""
+    router = APIRouter(prefix="/v1/models", tags=["approval"])
+
+    async def decide(
+        name: str, version: int, approve: bool, body: DecisionIn | None,
+        actor_header: str | None, role: str | None,
+    ) -> DecisionOut:  # fmt: skip
+        try:
+            actor = user_actor(actor_header)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        comment = body.comment if body else None
+        try:
+            if actor == ANONYMOUS:
+                raise NotAnApproverError(f"an approval needs {ACTOR_HEADER}: user:NAME")
+            async with runtime.units(actor=actor) as uow:
+                event = await decide_manually(
+                    name, version, approve=approve, actor=actor, role=role, comment=comment,
+                    versions=PostgresModelVersions(uow.session),
+                )  # fmt: skip
+                envelope = await uow.emit(event, actor=actor)
+        except UnknownVersionError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except NotAnApproverError as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except DecisionRefusedError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return DecisionOut(model=name, version=version, decided_by=actor, event_id=envelope.id,
+                           status="approved" if approve else "rejected")  # fmt: skip
+
+    @router.post("/{name}/versions/{version}/approve", summary="Approve a pending version.",
+                 responses=DECISION)  # fmt: skip
+    async def approve(
+        name: str = ModelName, version: int = VersionNumber, body: OptionalNote = None,
+        actor: str | None = Header(None, alias=ACTOR_HEADER, description="user:NAME"),
+        role: str | None = Header(None, alias=ROLE_HEADER, description="approver"),
+    ) -> DecisionOut:  # fmt: skip
+        return await decide(name, version, True, body, actor, role)
+
+    @router.post("/{name}/versions/{version}/reject", summary="Reject a pending version.",
+                 responses=DECISION)  # fmt: skip
+    async def reject(
+        name: str = ModelName, version: int = VersionNumber, body: OptionalNote = None,
+        actor: str | None = Header(None, alias=ACTOR_HEADER, description="user:NAME"),
+        role: str | None = Header(None, alias=ROLE_HEADER, description="approver"),
+    ) -> DecisionOut:  # fmt: skip
+        return await decide(name, version, False, body, actor, role)
+
+    return router

@@ -1,0 +1,135 @@
+"""Registry use cases over its ports: apply a spec, register a run, decide, promote."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from driftline.registry import events
+from driftline.registry.core import (
+    NotPendingError,
+    check_manual_decision,
+    evaluate_gates,
+    initial_status,
+    next_version,
+    promotion_aliases,
+)
+from driftline.registry.models import ModelVersion, SpecRecord
+from driftline.registry.ports import ModelVersions, SpecHistory
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.events.training import ModelTrained
+from driftline_contracts.modelspec import ModelSpec, spec_hash
+from driftline_contracts.values import Reason
+
+Emit = Callable[[Any], Awaitable[str]]
+
+
+class UnknownModelError(Exception):
+    """No spec was applied for the model (retried, then dead-lettered)."""
+
+
+class UnknownVersionError(Exception):
+    """The model has no such version."""
+
+
+async def apply_spec(
+    spec: ModelSpec, actor: str, specs: SpecHistory, emit: Emit
+) -> tuple[SpecRecord, bool]:
+    """Store a new or changed spec and announce it; an unchanged spec is returned as it was."""
+    digest = spec_hash(spec)
+    latest = await specs.latest(spec.model)
+    if latest is not None and latest.spec_hash == digest:
+        return latest, False
+    event_id = await emit(events.spec_applied(spec, digest))
+    record = SpecRecord(
+        model=spec.model, version=next_version(latest.version if latest else 0), spec_hash=digest,
+        spec=spec.model_dump(mode="json"), applied_by=actor, event_id=event_id,
+    )  # fmt: skip
+    await specs.add(record)
+    return record, True
+
+
+async def current_champion(versions: ModelVersions, model: str) -> int | None:
+    """The champion's version number, if the model has one."""
+    return next((a.version for a in await versions.aliases(model) if a.alias == "champion"), None)
+
+
+def _candidate(event: ModelTrained, actor: str, number: int, event_id: str) -> dict[str, Any]:
+    return dict(
+        model=event.model, version=number, run_id=event.run_id, dataset=event.dataset,
+        artifact=event.artifact, spec_hash=event.spec_hash, code_version=event.code_version,
+        seed=event.seed, metrics=event.metrics, params=event.params, trainer=actor,
+        trained_by=event.trainer, event_id=event_id,
+    )  # fmt: skip
+
+
+async def register_run(
+    event: ModelTrained, actor: str, event_id: str, *, specs: SpecHistory, versions: ModelVersions
+) -> list[Any]:
+    """Give a trained run the next version, apply the latest spec's gates; a known run: no-op."""
+    if await versions.find_run(event.model, event.run_id) is not None:
+        return []
+    spec_record = await specs.latest(event.model)
+    if spec_record is None:
+        raise UnknownModelError(f"no spec applied for model {event.model!r}")
+    spec = ModelSpec.model_validate(spec_record.spec)
+    champion_number = await current_champion(versions, event.model)
+    champion = await versions.get(event.model, champion_number) if champion_number else None
+    verdict = evaluate_gates(spec.gates, event.metrics, champion.metrics if champion else None)
+    number = next_version(await versions.latest_number(event.model))
+    status = initial_status(verdict, spec.approval)
+    version = ModelVersion(
+        **_candidate(event, actor, number, event_id), approval=spec.approval, status=status,
+        gates=verdict.results, reasons=verdict.reasons, notes=verdict.notes,
+        compared_to=champion.version if champion else None,
+        decided_by=None if status == "pending" else events.REGISTRY_ACTOR,
+    )  # fmt: skip
+    await versions.add(version)
+    outcome = events.verdict(version)
+    return [events.registered(version, version.compared_to), *([outcome] if outcome else [])]
+
+
+async def decide_manually(
+    model: str, number: int, *, approve: bool, actor: str, role: str | None,
+    comment: str | None, versions: ModelVersions,
+) -> Any:  # fmt: skip
+    """A person approves or rejects a pending version; returns the event to emit."""
+    version = await versions.get(model, number)
+    if version is None:
+        raise UnknownVersionError(f"model {model!r} has no version {number}")
+    check_manual_decision(version, actor, role)
+    reasons = [] if approve else [Reason(code="manual", message=comment or f"rejected by {actor}")]
+    status = "approved" if approve else "rejected"
+    if not await versions.decide(model, number, status, by=actor, reasons=reasons, comment=comment):
+        raise NotPendingError(f"{model} v{number} was decided meanwhile")
+    champion = await current_champion(versions, model)
+    if approve:
+        return events.approved(version, actor, champion, comment)
+    return events.rejected(version, actor, reasons, champion)
+
+
+async def record_promotion(
+    model: str, new: int, previous: int | None, versions: ModelVersions
+) -> dict[str, int]:
+    """Point champion at the promoted version and previous at the one it replaced."""
+    aliases = promotion_aliases(new, previous, await current_champion(versions, model))
+    await versions.set_aliases(model, aliases)
+    return aliases
+
+
+async def record_applied_spec(
+    event: ModelSpecApplied, actor: str, event_id: str, specs: SpecHistory
+) -> bool:
+    """Keep a spec that was published directly (not through the API); True if it was new."""
+    if await specs.has_event(event_id):  # our own announcement coming back
+        return False
+    spec = ModelSpec.model_validate(event.spec)
+    digest = spec_hash(spec)
+    latest = await specs.latest(spec.model)
+    if latest is not None and latest.spec_hash == digest:
+        return False
+    await specs.add(SpecRecord(
+        model=spec.model, version=next_version(latest.version if latest else 0), spec_hash=digest,
+        spec=spec.model_dump(mode="json"), applied_by=actor, event_id=event_id,
+    ))  # fmt: skip
+    return True

@@ -1,0 +1,164 @@
+"""Registry journeys on the real local stack: specs in, versions, gates, approval, aliases out.
+
+The service runs in-process (its FastAPI app over ``httpx.ASGITransport``) against the stack's
+broker and PostgreSQL; training and deployment are played by publishing their events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from driftline.registry.app import definition
+from driftline.runtime.http import build_http_app
+from driftline.runtime.service import ServiceRuntime
+from driftline.stack.info import StackInfo
+from driftline_contracts import topics
+from driftline_contracts.events.deployment import ModelPromoted
+from driftline_contracts.events.training import ModelTrained
+from driftline_contracts.examples import example
+from driftline_contracts.publish import publish
+from driftline_contracts.values import ModelRef
+from tests.integration.kafka_helpers import header, read_all, read_topic, settings_from
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Registry:
+    """The running service, an HTTP client on it and the broker address."""
+
+    runtime: ServiceRuntime
+    http: httpx.AsyncClient
+    bootstrap: str
+
+    async def publish(self, event: Any, actor: str = "service:training") -> None:
+        """Publish ``event`` as another service would."""
+        await publish(event, bootstrap_servers=self.bootstrap, source="tests/registry", actor=actor)
+
+    async def until(self, path: str, ready: Callable[[Any], bool], timeout_s: float = 20) -> Any:
+        """Poll GET ``path`` until ``ready(body)``."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                response = await self.http.get(path)
+                if response.status_code == 200 and ready(response.json()):
+                    return response.json()
+                await asyncio.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+async def registry(local_stack: StackInfo) -> AsyncIterator[Registry]:
+    """The registry service running in-process on the stack."""
+    settings = settings_from(local_stack.env())
+    runtime = ServiceRuntime(definition(), settings)
+    await runtime.start()  # ASGITransport does not run the lifespan
+    transport = httpx.ASGITransport(app=build_http_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+        yield Registry(runtime, http, local_stack.kafka_bootstrap)
+    await runtime.stop()
+
+
+def spec(model: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "model": model, "dataset": "churn", "target": "churned", "task": "classification",
+        "trainer": {"estimator": "sklearn.linear_model.LogisticRegression"},
+        "gates": [{"metric": "accuracy", "min": 0.8, "beat_champion": 0.01}], **changes,
+    }  # fmt: skip
+
+
+def trained(model: str, run_id: str, accuracy: float) -> ModelTrained:
+    return example(ModelTrained).model_copy(
+        update={"model": model, "run_id": run_id, "metrics": {"accuracy": accuracy, "f1": 0.8}}
+    )
+
+
+def of(model: str, version: int | None = None) -> Callable[[Any], bool]:
+    def match(record: Any) -> bool:
+        if header(record, "ce_subject") != model:
+            return False
+        return version is None or json.loads(record.value)["model"]["version"] == version
+
+    return match
+
+
+async def test_invalid_spec_is_refused_naming_the_field(registry: Registry) -> None:
+    body = spec(f"bad-{uuid.uuid4().hex[:8]}")
+    del body["trainer"]
+    response = await registry.http.post("/v1/specs", json=body)
+    assert response.status_code == 422
+    assert "trainer" in response.text
+
+
+async def test_spec_versions_gates_champion_journey(registry: Registry) -> None:
+    model, actor = f"reg-{uuid.uuid4().hex[:8]}", {"X-Driftline-Actor": "user:alice"}
+    first = await registry.http.post("/v1/specs", json=spec(model), headers=actor)
+    assert first.status_code == 201, first.text
+    assert (first.json()["status"], first.json()["applied_by"]) == ("applied", "user:alice")
+    again = await registry.http.post("/v1/specs", json=spec(model))
+    assert (again.status_code, again.json()["status"]) == (200, "unchanged")
+    [applied] = await read_topic(registry.bootstrap, topics.MODEL_SPEC_APPLIED, of(model))
+    assert json.loads(applied.value)["spec_hash"] == first.json()["spec_hash"]
+    assert header(applied, "ce_actor") == "user:alice"
+    latest = (await registry.http.get(f"/v1/specs/{model}")).json()
+    assert (latest["version"], latest["spec"]["gates"][0]["min"]) == (1, 0.8)
+
+    await registry.publish(trained(model, "run-1", 0.90))
+    await read_topic(registry.bootstrap, topics.MODEL_REGISTERED, of(model, 1))
+    [ok] = await read_topic(registry.bootstrap, topics.MODEL_APPROVED, of(model, 1))
+    assert json.loads(ok.value)["approver"] == "service:registry"
+
+    await registry.publish(trained(model, "run-1", 0.90))  # the same run again: no new version
+    promoted = example(ModelPromoted).model_copy(
+        update={"model": ModelRef(name=model, version=1), "previous": None, "via": "direct"}
+    )
+    await registry.publish(promoted, actor="service:deployment")
+    await registry.until(f"/v1/models/{model}/aliases", lambda a: a and a[0]["version"] == 1)
+    await registry.publish(trained(model, "run-2", 0.905))  # not 0.01 better than 0.90
+    [no] = await read_topic(registry.bootstrap, topics.MODEL_REJECTED, of(model, 2))
+    rejected = json.loads(no.value)
+    assert [r["code"] for r in rejected["reasons"]] == ["gate.beat_champion_accuracy"]
+    assert rejected["champion"] == {"name": model, "version": 1}
+
+    versions = (await registry.http.get(f"/v1/models/{model}/versions")).json()
+    assert [(v["version"], v["run_id"], v["status"]) for v in versions] == [
+        (1, "run-1", "approved"), (2, "run-2", "rejected"),
+    ]  # fmt: skip
+    v1 = (await registry.http.get(f"/v1/models/{model}/versions/1")).json()
+    assert v1["aliases"] == ["champion"]
+    assert v1["spec_hash"] == trained(model, "x", 0).spec_hash
+    assert v1["dataset"]["sha256"] == trained(model, "x", 0).dataset.sha256
+    summary = (await registry.http.get(f"/v1/models/{model}")).json()
+    assert (summary["champion"], summary["versions"], summary["spec_version"]) == (1, 2, 1)
+    assert len(await read_all(registry.bootstrap, topics.MODEL_REGISTERED, of(model))) == 2
+
+
+async def test_manual_approval_needs_an_approver_who_did_not_train(registry: Registry) -> None:
+    model = f"manual-{uuid.uuid4().hex[:8]}"
+    response = await registry.http.post("/v1/specs", json=spec(model, approval="manual"))
+    assert response.status_code == 201, response.text
+    await registry.publish(trained(model, "run-1", 0.95), actor="user:bob")
+    version = await registry.until(f"/v1/models/{model}/versions/1", lambda v: True)
+    assert (version["status"], version["trainer"]) == ("pending", "user:bob")
+
+    url = f"/v1/models/{model}/versions/1/approve"
+    role = {"X-Driftline-Role": "approver"}
+    no_role = await registry.http.post(url, headers={"X-Driftline-Actor": "user:carol"})
+    assert no_role.status_code == 403
+    own = await registry.http.post(url, headers={**role, "X-Driftline-Actor": "user:bob"})
+    assert own.status_code == 409
+    ok = await registry.http.post(
+        url, headers={**role, "X-Driftline-Actor": "user:carol"}, json={"comment": "looks good"}
+    )
+    assert ok.status_code == 200, ok.text
+    twice = await registry.http.post(url, headers={**role, "X-Driftline-Actor": "user:dave"})
+    assert twice.status_code == 409
+    [approved] = await read_topic(registry.bootstrap, topics.MODEL_APPROVED, of(model, 1))
+    assert json.loads(approved.value)["approver"] == "user:carol"
+    assert header(approved, "ce_actor") == "user:carol"

@@ -1,0 +1,200 @@
+"""Registry use cases on in-memory ports: specs, registration, manual approval, promotion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from driftline.registry.core import NotAnApproverError, NotPendingError, SelfApprovalError
+from driftline.registry.workflow import (
+    UnknownModelError,
+    apply_spec,
+    decide_manually,
+    record_applied_spec,
+    record_promotion,
+    register_run,
+)
+from driftline_contracts.events.registry import ModelApproved, ModelRegistered, ModelRejected
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.events.training import ModelTrained
+from driftline_contracts.examples import example
+from driftline_contracts.modelspec import ModelSpec, spec_hash
+from tests.unit.registry.fakes import FakeModelVersions, FakeSpecHistory
+
+MODEL = "churn-clf"
+
+
+def spec(**changes: Any) -> ModelSpec:
+    base: dict[str, Any] = {
+        "model": MODEL, "dataset": "churn", "target": "churned", "task": "classification",
+        "trainer": {"estimator": "sklearn.linear_model.LogisticRegression"},
+        "gates": [{"metric": "accuracy", "min": 0.8, "beat_champion": 0.0}],
+    }  # fmt: skip
+    return ModelSpec.model_validate({**base, **changes})
+
+
+def trained(run_id: str, accuracy: float) -> ModelTrained:
+    return example(ModelTrained).model_copy(
+        update={"model": MODEL, "run_id": run_id, "metrics": {"accuracy": accuracy}}
+    )
+
+
+class Emitted:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    async def __call__(self, event: Any) -> str:
+        self.events.append(event)
+        return f"evt-{len(self.events)}"
+
+
+async def applied(history: FakeSpecHistory, the_spec: ModelSpec) -> None:
+    await apply_spec(the_spec, "user:alice", history, Emitted())
+
+
+async def test_a_new_spec_is_stored_and_announced_once() -> None:
+    history, emitted = FakeSpecHistory(), Emitted()
+    record, new = await apply_spec(spec(), "user:alice", history, emitted)
+    assert new
+    assert (record.version, record.applied_by, record.event_id) == (1, "user:alice", "evt-1")
+    event = emitted.events[0]
+    assert isinstance(event, ModelSpecApplied)
+    assert event.trainer == "sklearn.linear_model.LogisticRegression"
+    assert event.spec_hash == spec_hash(spec()) == record.spec_hash
+    assert ModelSpec.model_validate(event.spec) == spec()
+
+    again, new = await apply_spec(spec(), "user:bob", history, emitted)
+    assert not new
+    assert again == record
+    assert len(emitted.events) == 1  # unchanged: no event, no new version
+
+    changed, new = await apply_spec(spec(approval="manual"), "user:bob", history, emitted)
+    assert new
+    assert changed.version == 2
+
+
+async def test_our_own_spec_event_coming_back_is_not_stored_twice() -> None:
+    history, emitted = FakeSpecHistory(), Emitted()
+    await apply_spec(spec(), "user:alice", history, emitted)
+    assert not await record_applied_spec(emitted.events[0], "user:alice", "evt-1", history)
+    direct = emitted.events[0].model_copy(
+        update={"spec": spec(approval="manual").model_dump(mode="json")}
+    )
+    assert await record_applied_spec(direct, "pipeline:ci", "other", history)
+    assert [r.version for r in history.records] == [1, 2]
+
+
+async def test_first_run_gets_v1_and_passes_beat_champion_without_a_champion() -> None:
+    history, versions = FakeSpecHistory(), FakeModelVersions()
+    await applied(history, spec())
+    out = await register_run(trained("run-1", 0.9), "service:training", "e1",
+                             specs=history, versions=versions)  # fmt: skip
+    registered, approved = out
+    assert isinstance(registered, ModelRegistered)
+    assert (registered.model.version, registered.run_id, registered.approval) == (
+        1,
+        "run-1",
+        "automatic",
+    )
+    assert registered.trainer == "service:training"
+    assert registered.champion is None
+    assert isinstance(approved, ModelApproved)
+    assert approved.approver == "service:registry"
+    assert [g.passed for g in approved.gates] == [True, True]
+    assert "no champion" in (approved.comment or "")
+    stored = versions.rows[(MODEL, 1)]
+    assert (stored.status, stored.dataset, stored.trainer) == (
+        "approved",
+        registered.dataset,
+        "service:training",
+    )
+
+
+async def test_a_duplicate_run_makes_no_second_version() -> None:
+    history, versions = FakeSpecHistory(), FakeModelVersions()
+    await applied(history, spec())
+    first = await register_run(
+        trained("run-1", 0.9), "service:training", "e1", specs=history, versions=versions
+    )
+    again = await register_run(
+        trained("run-1", 0.9), "service:training", "e2", specs=history, versions=versions
+    )
+    assert len(first) == 2
+    assert again == []
+    assert list(versions.rows) == [(MODEL, 1)]
+
+
+async def test_a_worse_candidate_than_the_champion_is_rejected_naming_the_gate() -> None:
+    history, versions = FakeSpecHistory(), FakeModelVersions()
+    await applied(history, spec())
+    await register_run(
+        trained("run-1", 0.9), "service:training", "e1", specs=history, versions=versions
+    )
+    await record_promotion(MODEL, 1, None, versions)
+    out = await register_run(
+        trained("run-2", 0.85), "service:training", "e2", specs=history, versions=versions
+    )
+    registered, rejected = out
+    assert registered.model.version == 2
+    assert registered.champion is not None
+    assert registered.champion.version == 1
+    assert isinstance(rejected, ModelRejected)
+    assert [r.code for r in rejected.reasons] == ["gate.beat_champion_accuracy"]
+    assert rejected.rejected_by == "service:registry"
+    assert versions.rows[(MODEL, 2)].status == "rejected"
+
+
+async def test_a_run_for_a_model_without_spec_is_an_error() -> None:
+    with pytest.raises(UnknownModelError):
+        await register_run(trained("run-1", 0.9), "service:training", "e1",
+                           specs=FakeSpecHistory(), versions=FakeModelVersions())  # fmt: skip
+
+
+async def manual_candidate(trainer: str = "user:bob") -> FakeModelVersions:
+    history, versions = FakeSpecHistory(), FakeModelVersions()
+    await applied(history, spec(approval="manual"))
+    out = await register_run(trained("run-1", 0.9), trainer, "e1", specs=history, versions=versions)
+    assert [type(e) for e in out] == [ModelRegistered]  # waits for a person
+    return versions
+
+
+async def test_manual_approval_needs_the_role_and_a_different_person() -> None:
+    versions = await manual_candidate()
+    common: dict[str, Any] = {"approve": True, "comment": None, "versions": versions}
+    with pytest.raises(NotAnApproverError):
+        await decide_manually(MODEL, 1, actor="user:carol", role=None, **common)
+    with pytest.raises(SelfApprovalError):
+        await decide_manually(MODEL, 1, actor="user:bob", role="approver", **common)
+    event = await decide_manually(MODEL, 1, actor="user:carol", role="approver", **common)
+    assert isinstance(event, ModelApproved)
+    assert event.approver == "user:carol"
+    assert versions.rows[(MODEL, 1)].status == "approved"
+    with pytest.raises(NotPendingError):
+        await decide_manually(MODEL, 1, actor="user:dave", role="approver", **common)
+
+
+async def test_the_trainer_named_in_the_event_may_not_approve_either() -> None:
+    versions = await manual_candidate(trainer="service:training")
+    versions.rows[(MODEL, 1)] = versions.rows[(MODEL, 1)].model_copy(
+        update={"trained_by": "user:bob"}
+    )
+    with pytest.raises(SelfApprovalError):
+        await decide_manually(MODEL, 1, approve=True, actor="user:bob", role="approver",
+                              comment=None, versions=versions)  # fmt: skip
+
+
+async def test_manual_rejection_gives_the_reason() -> None:
+    versions = await manual_candidate()
+    event = await decide_manually(MODEL, 1, approve=False, actor="user:carol", role="approver",
+                                  comment="leaks the label", versions=versions)  # fmt: skip
+    assert isinstance(event, ModelRejected)
+    assert (event.rejected_by, event.reasons[0].code, event.reasons[0].message) == (
+        "user:carol", "manual", "leaks the label")  # fmt: skip
+
+
+async def test_promotion_moves_champion_and_keeps_the_previous() -> None:
+    versions = FakeModelVersions()
+    assert await record_promotion(MODEL, 1, None, versions) == {"champion": 1}
+    assert await record_promotion(MODEL, 2, None, versions) == {"champion": 2, "previous": 1}
+    assert await record_promotion(MODEL, 3, 2, versions) == {"champion": 3, "previous": 2}
