@@ -24,7 +24,9 @@ class ModelSpecApplied(Event):
     dataset: Slug = Field(description="Dataset the model trains on.")
     task: Literal["classification", "regression"] = Field(description="Learning task.")
     target: Name = Field(description="Target (label) column.")
-    trainer: Name = Field(description="Trainer plug-in, e.g. sklearn.random_forest.")
+    trainer: Annotated[str, Field(min_length=1, max_length=256)] = Field(
+        description="Estimator import path or user function 'package.module:train'."
+    )
     spec_hash: Sha256 = Field(description="SHA-256 of the canonical JSON of the spec.")
     spec: Annotated[dict[str, JsonValue], Field(max_length=100)] = Field(
         description="The full spec document as applied (features, expectations, gates, canary)."
