@@ -1,0 +1,61 @@
+"""Model artifacts in the object store, and loading a model back safely (skops, never pickle)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import skops.io as sio
+
+from driftline.runtime.storage import ArtifactStore
+from driftline.training.runner import RunOutput
+from driftline_contracts.values import ArtifactRef
+
+SKOPS_MEDIA_TYPE = "application/vnd.skops"
+TRUSTED_PREFIXES = ("sklearn.", "numpy.")
+
+
+class UntrustedModelError(Exception):
+    """A model artifact whose bytes do not match its sha256 or that holds untrusted types."""
+
+
+def model_key(model: str, run_id: str, name: str) -> str:
+    """Object key of one artifact of a run: ``models/{model}/{run_id}/{name}``."""
+    return f"models/{model}/{run_id.replace('/', '_')}/{name}"
+
+
+async def store_run_artifacts(
+    store: ArtifactStore, model: str, run_id: str, output: RunOutput
+) -> dict[str, ArtifactRef]:
+    """Put the model and its JSON documents; their references by file name."""
+    refs: dict[str, ArtifactRef] = {}
+    files = [("model.skops", output.model_bytes, SKOPS_MEDIA_TYPE)]
+    files += [(name, data, "application/json") for name, data in output.documents.items()]
+    for name, data, media_type in files:
+        key = model_key(model, run_id, name)
+        stored = await store.put_bytes(key, data, content_type=media_type)
+        refs[name] = ArtifactRef(
+            uri=stored.uri,
+            sha256=stored.sha256,
+            media_type=media_type,
+            size_bytes=stored.size_bytes,
+        )
+    return refs
+
+
+def loads_verified(data: bytes, sha256: str) -> Any:
+    """Deserialize skops bytes after checking their hash; only sklearn/numpy types are trusted."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise UntrustedModelError(f"artifact sha256 {actual} does not match the recorded {sha256}")
+    untrusted = sio.get_untrusted_types(data=data)
+    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if refused:
+        raise UntrustedModelError(f"artifact holds untrusted types: {refused[:10]}")
+    return sio.loads(data, trusted=untrusted)
+
+
+async def load_model(store: ArtifactStore, artifact: ArtifactRef) -> Any:
+    """The estimator stored at ``artifact``, its bytes verified before anything is loaded."""
+    data = await store.get_bytes(artifact.uri)
+    return loads_verified(data, artifact.sha256)

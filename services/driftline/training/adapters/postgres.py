@@ -1,0 +1,213 @@
+"""Training's repository: specs, accepted versions, durable jobs and runs in PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, Row, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from driftline.training.adapters.tables import dataset_versions, jobs, runs, spec_history, specs
+from driftline.training.core import Job, JobStatus, NewJob, SpecRecord
+from driftline.training.records import RunRecord
+from driftline_contracts.envelope import Envelope
+from driftline_contracts.values import DatasetRef
+
+
+def _spec(row: Row) -> SpecRecord:
+    return SpecRecord(row.model, row.dataset, row.spec_hash, row.spec)
+
+
+def _job(row: Row) -> Job:
+    return Job(
+        model=row.model,
+        run_id=row.run_id,
+        dataset=DatasetRef.model_validate(row.dataset),
+        spec_hash=row.spec_hash,
+        spec=row.spec,
+        trigger=row.trigger,
+        cause=Envelope.model_validate_json(row.cause),
+        id=row.id,
+        status=row.status,
+        attempt=row.attempt,
+        claimed_at=row.claimed_at,
+    )
+
+
+class PostgresTrainingRepository:
+    """Everything training remembers, used inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def save_spec(self, spec: SpecRecord) -> None:
+        """Make ``spec`` the model's current spec and keep it in the history."""
+        values = {"model": spec.model, "dataset": spec.dataset, "spec_hash": spec.spec_hash}
+        statement = insert(specs).values(**values, spec=spec.spec, updated_at=func.now())
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[specs.c.model],
+                set_={k: statement.excluded[k] for k in ("dataset", "spec_hash", "spec")}
+                | {"updated_at": func.now()},
+            )
+        )
+        history = insert(spec_history).values(
+            model=spec.model, spec_hash=spec.spec_hash, spec=spec.spec, applied_at=func.now()
+        )
+        await self._session.execute(history.on_conflict_do_nothing())
+
+    async def spec(self, model: str) -> SpecRecord | None:
+        """The current spec of ``model``."""
+        row = (await self._session.execute(select(specs).where(specs.c.model == model))).first()
+        return _spec(row) if row else None
+
+    async def specs_for(self, dataset: str) -> list[SpecRecord]:
+        """Current specs of every model training on ``dataset``."""
+        rows = await self._session.execute(
+            select(specs).where(specs.c.dataset == dataset).order_by(specs.c.model)
+        )
+        return [_spec(r) for r in rows]
+
+    async def record_version(self, dataset: DatasetRef, event_id: str) -> None:
+        """Remember an accepted dataset version (once)."""
+        statement = insert(dataset_versions).values(
+            dataset=dataset.name,
+            version=dataset.version,
+            sha256=dataset.sha256,
+            ref=dataset.model_dump(mode="json"),
+            event_id=event_id,
+        )
+        await self._session.execute(statement.on_conflict_do_nothing())
+
+    async def latest_version(self, dataset: str) -> DatasetRef | None:
+        """The newest accepted version of ``dataset`` seen."""
+        ref = await self._session.scalar(
+            select(dataset_versions.c.ref)
+            .where(dataset_versions.c.dataset == dataset)
+            .order_by(dataset_versions.c.version.desc())
+            .limit(1)
+        )
+        return DatasetRef.model_validate(ref) if ref is not None else None
+
+    async def enqueue(self, job: NewJob) -> bool:
+        """Queue ``job``; False when its (model, sha256, spec hash) already has one."""
+        statement = insert(jobs).values(
+            model=job.model,
+            dataset_sha256=job.dataset.sha256,
+            spec_hash=job.spec_hash,
+            run_id=job.run_id,
+            dataset=job.dataset.model_dump(mode="json"),
+            spec=job.spec,
+            trigger=job.trigger,
+            cause=job.cause.model_dump_json(),
+            status="queued",
+            attempt=0,
+        )
+        result = await self._session.execute(
+            statement.on_conflict_do_nothing(constraint="uq_jobs_training_key").returning(jobs.c.id)
+        )
+        return result.first() is not None
+
+    async def job_status(self, model: str, sha256: str, spec_hash: str) -> JobStatus | None:
+        """Status of the job for this training key, if there is one."""
+        return await self._session.scalar(
+            select(jobs.c.status).where(
+                jobs.c.model == model,
+                jobs.c.dataset_sha256 == sha256,
+                jobs.c.spec_hash == spec_hash,
+            )
+        )
+
+    async def last_trained_sha256(self, model: str) -> str | None:
+        """Dataset sha256 of the model's latest successful run."""
+        return await self._session.scalar(
+            select(runs.c.dataset_sha256)
+            .where(runs.c.model == model, runs.c.status == "succeeded")
+            .order_by(runs.c.created_at.desc())
+            .limit(1)
+        )
+
+    async def claim(self, lease_s: float) -> Job | None:
+        """Take the oldest queued job, or one whose worker's lease ran out."""
+        expired = func.now() - timedelta(seconds=lease_s)
+        candidate = (
+            select(jobs.c.id)
+            .where(
+                or_(
+                    jobs.c.status == "queued",
+                    (jobs.c.status == "running") & (jobs.c.claimed_at < expired),
+                )
+            )
+            .order_by(jobs.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        row = (
+            await self._session.execute(
+                update(jobs)
+                .where(jobs.c.id == candidate)
+                .values(status="running", attempt=jobs.c.attempt + 1, claimed_at=func.now())
+                .returning(*jobs.c)
+            )
+        ).first()
+        return _job(row) if row else None
+
+    def _owned(self, job: Job) -> ColumnElement[bool]:
+        """Rows of ``job`` as long as this claim of it is current."""
+        claim = (jobs.c.id == job.id) & (jobs.c.attempt == job.attempt)
+        return claim & (jobs.c.status == "running")
+
+    async def renew(self, job: Job) -> bool:
+        """Extend the lease; False when another worker has taken the job over."""
+        result = await self._session.execute(
+            update(jobs).where(self._owned(job)).values(claimed_at=func.now()).returning(jobs.c.id)
+        )
+        return result.first() is not None
+
+    async def release(self, job: Job) -> bool:
+        """Put a job back in the queue (an outage or a shutdown is not an attempt)."""
+        result = await self._session.execute(
+            update(jobs)
+            .where(self._owned(job))
+            .values(status="queued", attempt=job.attempt - 1, claimed_at=None)
+            .returning(jobs.c.id)
+        )
+        return result.first() is not None
+
+    async def finish(self, job: Job, status: JobStatus) -> bool:
+        """Mark the job done; False when this worker no longer owns it (nothing is recorded)."""
+        result = await self._session.execute(
+            update(jobs)
+            .where(self._owned(job))
+            .values(status=status, finished_at=func.now())
+            .returning(jobs.c.id)
+        )
+        return result.first() is not None
+
+    async def add_run(self, job: Job, record: RunRecord) -> None:
+        """Record a finished run."""
+        values = record.model_dump(mode="json", exclude={"created_at"})
+        await self._session.execute(
+            insert(runs).values(
+                **values,
+                job_id=job.id,
+                dataset_version=record.dataset.version,
+                dataset_sha256=record.dataset.sha256,
+                created_at=func.now(),
+            )
+        )
+
+    async def runs(self, model: str | None = None, limit: int = 200) -> list[RunRecord]:
+        """Recorded runs, newest first, optionally of one model."""
+        query = select(runs).order_by(runs.c.created_at.desc()).limit(limit)
+        if model is not None:
+            query = query.where(runs.c.model == model)
+        rows = await self._session.execute(query)
+        return [RunRecord.model_validate(r, from_attributes=True) for r in rows]
+
+    async def run(self, run_id: str) -> RunRecord | None:
+        """One run by id."""
+        row = (await self._session.execute(select(runs).where(runs.c.run_id == run_id))).first()
+        return RunRecord.model_validate(row, from_attributes=True) if row else None

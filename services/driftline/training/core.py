@@ -1,0 +1,135 @@
+"""Training decisions: which jobs an event asks for and whether a retrain is worth running.
+
+Everything here is pure (no I/O): handlers load, this module decides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from driftline_contracts.envelope import Envelope
+from driftline_contracts.events.training import RetrainSkipped, Trigger
+from driftline_contracts.modelspec import ModelSpec
+from driftline_contracts.values import DatasetRef, Reason
+
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+RETRYABLE_CODES = frozenset({"timeout", "resource_limit"})
+
+
+class InvalidSpecError(Exception):
+    """A ModelSpecApplied whose spec document is not a valid ModelSpec."""
+
+
+@dataclass(frozen=True)
+class SpecRecord:
+    """The spec of one model as training keeps it."""
+
+    model: str
+    dataset: str
+    spec_hash: str
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A training job to enqueue: unique on (model, dataset sha256, spec hash)."""
+
+    model: str
+    run_id: str
+    dataset: DatasetRef
+    spec_hash: str
+    spec: dict[str, Any]
+    trigger: Trigger
+    cause: Envelope
+
+
+@dataclass(frozen=True)
+class Job(NewJob):
+    """A job as stored, with its progress."""
+
+    id: int
+    status: JobStatus
+    attempt: int
+    claimed_at: datetime | None
+
+
+def spec_record(model: str, spec_hash: str, document: dict[str, Any]) -> SpecRecord:
+    """The validated spec of ``model``; ``InvalidSpec`` when the document is not a ModelSpec."""
+    try:
+        spec = ModelSpec.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidSpecError(f"spec of {model!r} is not a valid ModelSpec: {exc}") from exc
+    if spec.model != model:
+        raise InvalidSpecError(f"spec names model {spec.model!r}, the event {model!r}")
+    return SpecRecord(model, spec.dataset, spec_hash, spec.model_dump(mode="json"))
+
+
+def new_run_id() -> str:
+    """A fresh run id; stored with the job so a resumed run keeps it."""
+    return f"run-{uuid.uuid4().hex[:16]}"
+
+
+def job_for(spec: SpecRecord, dataset: DatasetRef, trigger: Trigger, cause: Envelope) -> NewJob:
+    """A job training ``spec`` on ``dataset``."""
+    return NewJob(spec.model, new_run_id(), dataset, spec.spec_hash, spec.spec, trigger, cause)
+
+
+def jobs_for_validated(
+    specs: Iterable[SpecRecord], dataset: DatasetRef, cause: Envelope
+) -> list[NewJob]:
+    """A job per spec training on this accepted dataset version (none without a version)."""
+    if dataset.version is None:
+        return []
+    trained_on = [s for s in specs if s.dataset == dataset.name]
+    return [job_for(s, dataset, "data_validated", cause) for s in trained_on]
+
+
+def retrain(
+    spec: SpecRecord,
+    latest: DatasetRef | None,
+    last_trained_sha256: str | None,
+    cause: Envelope,
+) -> NewJob | RetrainSkipped:
+    """A drift retrain on the newest accepted data, or a skip when the model already has it."""
+    if latest is None:
+        return skipped(spec.model, "no_new_data", f"no accepted version of {spec.dataset!r}")
+    if latest.sha256 == last_trained_sha256:
+        message = f"version {latest.version} of {latest.name!r} is what the latest run used"
+        return skipped(spec.model, "no_new_data", message, latest)
+    return job_for(spec, latest, "drift_detected", cause)
+
+
+def skipped(
+    model: str, code: str, message: str, latest: DatasetRef | None = None
+) -> RetrainSkipped:
+    """The RetrainSkipped of a drift retrain not done."""
+    return RetrainSkipped(
+        model=model,
+        trigger="drift_detected",
+        reason=Reason(code=code, message=message),
+        latest_dataset=latest,
+    )
+
+
+def already_queued(job: NewJob, status: JobStatus | None) -> RetrainSkipped:
+    """The skip of a drift retrain whose data and spec already have a job."""
+    active = status in ("queued", "running")
+    message = f"a run on version {job.dataset.version} with this spec is {status or 'recorded'}"
+    code = "run_in_progress" if active else "no_new_data"
+    return skipped(job.model, code, message, job.dataset)
+
+
+def is_retryable(code: str) -> bool:
+    """Whether a failure with this code may succeed if tried again."""
+    return code in RETRYABLE_CODES
+
+
+def lease_lost(attempt: int, max_attempts: int) -> bool:
+    """Whether a job was claimed more often than allowed (its workers keep dying)."""
+    return attempt > max_attempts

@@ -1,0 +1,70 @@
+"""Training handlers: thin subscribers that store specs and enqueue durable jobs."""
+
+from __future__ import annotations
+
+from driftline.runtime.consumer import Subscription
+from driftline.runtime.logging import get_logger
+from driftline.runtime.uow import UnitOfWork
+from driftline.training import core
+from driftline.training.adapters.postgres import PostgresTrainingRepository
+from driftline_contracts.events.data import DataValidated
+from driftline_contracts.events.monitoring import DriftDetected
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.events.training import RetrainSkipped
+
+log = get_logger(__name__)
+
+
+class UnknownModelError(Exception):
+    """A retrain was asked for a model whose spec training has not seen."""
+
+
+async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
+    """Keep the model's spec; train it on the newest accepted data if there is some."""
+    assert uow.cause is not None
+    spec = core.spec_record(event.model, event.spec_hash, event.spec)
+    repo = PostgresTrainingRepository(uow.session)
+    await repo.save_spec(spec)
+    latest = await repo.latest_version(spec.dataset)
+    if latest is not None and await repo.enqueue(
+        core.job_for(spec, latest, "spec_applied", uow.cause)
+    ):
+        log.info("training queued for the new spec", model=spec.model, version=latest.version)
+
+
+async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
+    """Queue a training job for every model trained on the accepted dataset."""
+    assert uow.cause is not None
+    repo = PostgresTrainingRepository(uow.session)
+    if event.dataset.version is not None:
+        await repo.record_version(event.dataset, uow.cause.id)
+    specs = await repo.specs_for(event.dataset.name)
+    for job in core.jobs_for_validated(specs, event.dataset, uow.cause):
+        queued = await repo.enqueue(job)
+        log.info("training job", model=job.model, queued=queued, run_id=job.run_id)
+
+
+async def on_drift_detected(event: DriftDetected, uow: UnitOfWork) -> RetrainSkipped | None:
+    """Retrain on the newest accepted data, or say why not."""
+    assert uow.cause is not None
+    repo = PostgresTrainingRepository(uow.session)
+    spec = await repo.spec(event.model.name)
+    if spec is None:
+        raise UnknownModelError(f"no spec for model {event.model.name!r}")
+    latest = await repo.latest_version(spec.dataset)
+    decision = core.retrain(spec, latest, await repo.last_trained_sha256(spec.model), uow.cause)
+    if isinstance(decision, RetrainSkipped):
+        return decision
+    if await repo.enqueue(decision):
+        return None
+    status = await repo.job_status(spec.model, decision.dataset.sha256, spec.spec_hash)
+    return core.already_queued(decision, status)
+
+
+def subscriptions(_: object) -> list[Subscription]:
+    """What the training service consumes."""
+    return [
+        Subscription(ModelSpecApplied, on_model_spec_applied),
+        Subscription(DataValidated, on_data_validated),
+        Subscription(DriftDetected, on_drift_detected),
+    ]

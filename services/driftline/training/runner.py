@@ -1,0 +1,86 @@
+"""The function a training process runs: read the file, train, serialize with skops.
+
+Module-level and free of I/O beyond reading one local file, so a ``ProcessPoolExecutor``
+can run it and tests can call it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import skops.io as sio
+
+from driftline.training.trainer import TrainingError, train_model
+from driftline_contracts.modelspec import ModelSpec
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What a training process hands back: artifacts and facts, or a typed failure."""
+
+    failure: tuple[str, str, str | None] | None = None
+    model_bytes: bytes = b""
+    documents: dict[str, bytes] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    train_rows: int = 0
+    holdout_rows: int = 0
+    duration_s: float = 0.0
+
+
+def read_frame(path: Path, data_format: str, max_rows: int) -> pd.DataFrame:
+    """The dataset file as a frame; ``resource_limit`` beyond ``max_rows`` rows."""
+    try:
+        if data_format == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, compression="infer", nrows=max_rows + 1)
+    except MemoryError as exc:
+        raise TrainingError("resource_limit", "out of memory while reading the data") from exc
+    except Exception as exc:
+        message = f"cannot read the {data_format} data: {exc}"
+        raise TrainingError("unreadable_data", message) from exc
+    if len(frame) > max_rows:
+        raise TrainingError("resource_limit", f"more than {max_rows} rows")
+    return frame
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, indent=2, sort_keys=True, allow_nan=False).encode()
+
+
+def run_training(
+    data_path: str, data_format: str, spec: dict[str, Any], max_rows: int
+) -> RunOutput:
+    """Train the model ``spec`` describes on the file at ``data_path``."""
+    started = time.perf_counter()
+    try:
+        model_spec = ModelSpec.model_validate(spec)
+        frame = read_frame(Path(data_path), data_format, max_rows)
+        trained = train_model(frame, model_spec)
+        model_bytes = sio.dumps(trained.estimator)
+    except TrainingError as exc:
+        return RunOutput(failure=(exc.code, exc.message[:2000], exc.field))
+    except MemoryError:
+        return RunOutput(failure=("resource_limit", "out of memory", None))
+    except Exception as exc:  # e.g. an estimator skops cannot serialize
+        return RunOutput(failure=("trainer_error", f"{type(exc).__name__}: {exc}"[:2000], None))
+    documents = {"metrics.json": _json(trained.metrics)}
+    if trained.feature_importance is not None:
+        documents["feature_importance.json"] = _json(trained.feature_importance)
+    if trained.confusion is not None:
+        documents["confusion_matrix.json"] = _json(trained.confusion)
+    return RunOutput(
+        model_bytes=model_bytes,
+        documents=documents,
+        metrics=trained.metrics,
+        params=trained.params,
+        train_rows=trained.train_rows,
+        holdout_rows=trained.holdout_rows,
+        duration_s=time.perf_counter() - started,
+    )

@@ -1,0 +1,178 @@
+"""The training worker: claims durable jobs, trains in a process, records the outcome.
+
+A job is claimed with ``FOR UPDATE SKIP LOCKED`` (so replicas share the queue), its lease is
+renewed while it trains, and its outcome is recorded only while this worker still owns the
+claim (same ``attempt``), so a job reclaimed from a crashed worker yields one run, not two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftline.runtime.errors import backoff_delay, is_transient
+from driftline.runtime.logging import get_logger
+from driftline.runtime.storage import ArtifactStore
+from driftline.runtime.storage.errors import StorageError
+from driftline.runtime.uow import UnitOfWorkFactory
+from driftline.training import outcomes
+from driftline.training.adapters.artifacts import store_run_artifacts
+from driftline.training.adapters.postgres import PostgresTrainingRepository
+from driftline.training.core import Job, lease_lost
+from driftline.training.lineage import lineage
+from driftline.training.pool import TrainingPool
+from driftline.training.runner import RunOutput
+from driftline.training.settings import TrainingSection
+from driftline_contracts.values import Reason
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Lease:
+    """Whether this worker still owns the job it trains."""
+
+    lost: bool = False
+
+
+@dataclass
+class TrainingWorker:
+    """Background job of the training service: loops claiming and running jobs."""
+
+    units: UnitOfWorkFactory
+    store: ArtifactStore
+    settings: TrainingSection
+    pool: TrainingPool
+    workdir: Path | None = None
+    repository: Callable[[Any], Any] = PostgresTrainingRepository
+    """Builds the job repository on a unit's session (a fake in unit tests)."""
+
+    async def run_forever(self) -> None:
+        """Run ``max_workers`` claim loops until cancelled."""
+        await asyncio.gather(*(self._loop() for _ in range(self.settings.max_workers)))
+
+    async def _loop(self) -> None:
+        failures = 0
+        while True:
+            try:
+                worked = await self.run_once()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                delay = backoff_delay(failures - 1, self.settings.poll_interval_s, 30.0)
+                kind = "transient" if is_transient(exc) else "error"
+                log.warning("training worker failed", kind=kind, error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                continue
+            if not worked:
+                await asyncio.sleep(self.settings.poll_interval_s)
+
+    async def run_once(self) -> bool:
+        """Claim and run one job; False when there was none."""
+        async with self.units() as uow:
+            job = await self.repository(uow.session).claim(self.settings.lease_s)
+        if job is None:
+            return False
+        log.info("training job claimed", model=job.model, run_id=job.run_id, attempt=job.attempt)
+        if lease_lost(job.attempt, self.settings.max_attempts):
+            message = f"job claimed {job.attempt} times; its workers keep dying"
+            await self._fail(job, outcomes.failure_reason("resource_limit", message))
+            return True
+        try:
+            await self._emit_started(job)
+            await self._execute(job)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._release(job))
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                await self._release(job)
+                raise
+            log.exception("training job failed unexpectedly", run_id=job.run_id)
+            await self._fail(job, outcomes.failure_reason("internal_error", repr(exc)))
+        return True
+
+    async def _emit_started(self, job: Job) -> None:
+        async with self.units(cause=job.cause) as uow:
+            await uow.emit(outcomes.started(job))
+
+    async def _execute(self, job: Job) -> None:
+        async with self._heartbeat(job) as lease:
+            with tempfile.TemporaryDirectory(dir=self.workdir) as folder:
+                output = await self._train(job, Path(folder))
+            if lease.lost:
+                log.warning("lease lost while training; result discarded", run_id=job.run_id)
+                return
+            if output.failure is not None:
+                await self._fail(job, outcomes.failure_reason(*output.failure))
+                return
+            artifacts = await store_run_artifacts(self.store, job.model, job.run_id, output)
+            event, record = outcomes.trained(job, output, artifacts, lineage())
+            await self._finish(job, "succeeded", event, record)
+
+    async def _train(self, job: Job, folder: Path) -> RunOutput:
+        """Download the dataset (verifying its sha256) and train on it in a process."""
+        suffix = ".csv.gz" if job.dataset.uri.endswith(".gz") else f".{job.dataset.format}"
+        path = folder / f"data{suffix}"
+        try:
+            await self.store.download(job.dataset.uri, path, sha256=job.dataset.sha256)
+        except StorageError as exc:
+            if is_transient(exc):
+                raise
+            return RunOutput(failure=("data_unavailable", f"{type(exc).__name__}: {exc}", None))
+        s = self.settings
+        return await self.pool.train(
+            str(path), job.dataset.format, job.spec, s.max_rows, s.timeout_s
+        )
+
+    async def _fail(self, job: Job, reason: Reason) -> None:
+        event, record = outcomes.failed(job, reason)
+        log.warning("training failed", run_id=job.run_id, reason=reason.code)
+        await self._finish(job, "failed", event, record)
+
+    async def _finish(self, job: Job, status: str, event: Any, record: Any) -> None:
+        """Record the run and emit its event, only if this worker still owns the job."""
+        async with self.units(cause=job.cause) as uow:
+            repo = self.repository(uow.session)
+            if not await repo.finish(job, status):  # type: ignore[arg-type]
+                log.warning("job taken over by another worker; outcome dropped", run_id=job.run_id)
+                return
+            await repo.add_run(job, record)
+            await uow.emit(event)
+        log.info("training job finished", run_id=job.run_id, status=status)
+
+    async def _release(self, job: Job) -> None:
+        with contextlib.suppress(Exception):
+            async with self.units() as uow:
+                await self.repository(uow.session).release(job)
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, job: Job) -> AsyncIterator[Lease]:
+        """Renew the job's lease every third of it while the body runs."""
+        lease = Lease()
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.settings.lease_s / 3)
+                try:
+                    async with self.units() as uow:
+                        owned = await self.repository(uow.session).renew(job)
+                except Exception as exc:
+                    log.warning("lease renewal failed", error=repr(exc))
+                    continue
+                if not owned:
+                    lease.lost = True
+                    return
+
+        task = asyncio.create_task(renew())
+        try:
+            yield lease
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,277 @@
+"""Training journeys on the real local stack: accepted data in, a verified skops model out."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import httpx
+import pytest
+from aiokafka import ConsumerRecord
+from fastapi import FastAPI
+from minio import Minio
+from sklearn.datasets import load_breast_cancer
+from sqlalchemy import func, select, update
+
+from driftline.runtime.service import ServiceRuntime
+from driftline.stack.info import StackInfo
+from driftline.training import core
+from driftline.training.adapters.artifacts import load_model
+from driftline.training.adapters.postgres import PostgresTrainingRepository
+from driftline.training.adapters.tables import jobs
+from driftline.training.app import definition
+from driftline.training.http import runs_router
+from driftline.training.settings import TrainingSettings
+from driftline_contracts import topics
+from driftline_contracts.codec import decode
+from driftline_contracts.envelope import Envelope
+from driftline_contracts.events.base import Event
+from driftline_contracts.events.data import DataValidated
+from driftline_contracts.events.monitoring import DriftDetected
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.events.training import (
+    ModelTrained,
+    RetrainSkipped,
+    TrainingFailed,
+    TrainingStarted,
+)
+from driftline_contracts.examples import example
+from driftline_contracts.modelspec import ModelSpec, spec_hash
+from driftline_contracts.publish import publish
+from driftline_contracts.values import DatasetRef, ModelRef
+from tests.integration.kafka_helpers import environment, header, read_all, read_topic
+
+pytestmark = pytest.mark.integration
+
+UID = uuid.uuid4().hex[:10]
+DATASET = f"cancer-{UID}"
+MODEL = f"cancer-clf-{UID}"
+BAD_MODEL = f"cancer-bad-{UID}"
+FENCE_MODEL = f"fence-{UID}"
+
+
+@pytest.fixture(scope="module")
+async def training(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
+    """The training service (handlers and worker) running in-process on the stack."""
+    with environment({**local_stack.env(), "DRIFTLINE_TRAINING__POLL_INTERVAL_S": "0.2"}):
+        settings = TrainingSettings()
+    runtime = ServiceRuntime(definition(), settings)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+def _minio(stack: StackInfo) -> Minio:
+    return Minio(
+        stack.s3_endpoint,
+        access_key=stack.s3_access_key,
+        secret_key=stack.s3_secret_key,
+        secure=False,
+        region="us-east-1",
+    )
+
+
+def _put_dataset(stack: StackInfo) -> DatasetRef:
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    data = frame.to_csv(index=False).encode()
+    key = f"datasets/{DATASET}/v1.csv"
+    _minio(stack).put_object(stack.bucket, key, io.BytesIO(data), len(data), "text/csv")
+    return DatasetRef(
+        name=DATASET,
+        version=1,
+        uri=f"s3://{stack.bucket}/{key}",
+        sha256=hashlib.sha256(data).hexdigest(),
+        format="csv",
+        rows=len(frame),
+        size_bytes=len(data),
+    )
+
+
+def _object_sha256(stack: StackInfo, uri: str) -> str:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    response = _minio(stack).get_object(bucket, key)
+    try:
+        return hashlib.sha256(response.read()).hexdigest()
+    finally:
+        response.close()
+        response.release_conn()
+
+
+async def _send(stack: StackInfo, event: Event) -> Envelope:
+    return await publish(
+        event, bootstrap_servers=stack.kafka_bootstrap, source="cli/test", actor="user:test"
+    )
+
+
+def _spec_event(model: str, target: str) -> ModelSpecApplied:
+    spec = ModelSpec(
+        model=model,
+        dataset=DATASET,
+        target=target,
+        task="classification",
+        trainer={
+            "estimator": "sklearn.ensemble.RandomForestClassifier",
+            "params": {"n_estimators": 50},
+        },
+    )
+    return ModelSpecApplied(
+        model=model,
+        dataset=DATASET,
+        task="classification",
+        target=target,
+        trainer="sklearn.random_forest",
+        spec_hash=spec_hash(spec),
+        spec=spec.model_dump(mode="json"),
+    )
+
+
+def _caused_by(event_id: str) -> Callable[[ConsumerRecord], bool]:
+    return lambda record: header(record, "ce_causationid") == event_id
+
+
+def _about(model: str) -> Callable[[ConsumerRecord], bool]:
+    return lambda record: header(record, "ce_subject") == model
+
+
+async def _one(stack: StackInfo, topic: str, match: Callable[[ConsumerRecord], bool]) -> Event:
+    (record,) = await read_topic(stack.kafka_bootstrap, topic, match, timeout_s=60)
+    return decode(record.headers, record.value)[1]
+
+
+async def _wait_for_spec(runtime: ServiceRuntime, model: str) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            async with runtime.units() as uow:
+                if await PostgresTrainingRepository(uow.session).spec(model) is not None:
+                    return
+            await asyncio.sleep(0.2)
+
+
+async def _jobs_of(runtime: ServiceRuntime, model: str) -> int:
+    async with runtime.units() as uow:
+        count = await uow.session.scalar(
+            select(func.count()).select_from(jobs).where(jobs.c.model == model)
+        )
+    return int(count or 0)
+
+
+async def test_claims_are_fenced_and_expired_leases_reclaimed(
+    training: ServiceRuntime,
+) -> None:
+    """PostgreSQL rules: one job per key, a reclaimed job fences out its crashed worker."""
+    ref = DatasetRef(
+        name=f"fence-{UID}", version=1, uri="s3://driftline/none.csv", sha256="e" * 64, format="csv"
+    )
+    spec = core.spec_record(FENCE_MODEL, "d" * 64, _spec_event(FENCE_MODEL, "target").spec)
+    cause = Envelope(
+        source="cli/test", type="test", subject=FENCE_MODEL, correlationid="c-1", actor="user:test"
+    )
+    async with training.units() as uow:
+        repo = PostgresTrainingRepository(uow.session)
+        assert await repo.enqueue(core.job_for(spec, ref, "manual", cause))
+        assert not await repo.enqueue(core.job_for(spec, ref, "manual", cause))
+        await uow.session.execute(
+            update(jobs)
+            .where(jobs.c.model == FENCE_MODEL)
+            .values(status="running", attempt=1, claimed_at=func.now() - timedelta(seconds=30))
+        )
+    async with training.units() as uow:
+        first = await PostgresTrainingRepository(uow.session).claim(lease_s=0)
+    assert first is not None
+    assert (first.model, first.attempt) == (FENCE_MODEL, 2)
+    async with training.units() as uow:
+        repo = PostgresTrainingRepository(uow.session)
+        stale = replace(first, attempt=1)
+        assert not await repo.renew(stale)
+        assert not await repo.finish(stale, "succeeded")
+        assert await repo.finish(first, "failed")
+    assert await _jobs_of(training, FENCE_MODEL) == 1
+
+
+async def test_training_journey(local_stack: StackInfo, training: ServiceRuntime) -> None:
+    """Spec + accepted data → TrainingStarted, ModelTrained with a verified artifact; no repeats."""
+    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    await _send(local_stack, _spec_event(MODEL, "target"))
+    await _wait_for_spec(training, MODEL)
+    validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
+    sent = await _send(local_stack, validated)
+
+    started = await _one(local_stack, topics.TRAINING_STARTED, _caused_by(sent.id))
+    assert isinstance(started, TrainingStarted)
+    assert (started.model, started.trigger, started.attempt) == (MODEL, "data_validated", 1)
+    trained = await _one(local_stack, topics.MODEL_TRAINED, _caused_by(sent.id))
+    assert isinstance(trained, ModelTrained)
+    assert trained.run_id == started.run_id
+    assert trained.metrics["accuracy"] > 0.9
+    assert {"f1", "roc_auc", "log_loss"} <= trained.metrics.keys()
+    assert trained.dataset.sha256 == ref.sha256
+    assert trained.seed == 42
+    assert trained.params["n_estimators"] == 50
+    assert trained.artifact.uri.endswith(f"models/{MODEL}/{trained.run_id}/model.skops")
+    sha = await asyncio.to_thread(_object_sha256, local_stack, trained.artifact.uri)
+    assert sha == trained.artifact.sha256
+    model = await load_model(training.store, trained.artifact)
+    features = load_breast_cancer(as_frame=True).data.head(5)
+    features.columns = [c.replace(" ", "_") for c in features.columns]
+    assert len(model.predict(features)) == 5
+
+    again = await _send(local_stack, validated)
+    await asyncio.sleep(3)
+    assert await _jobs_of(training, MODEL) == 1
+    produced = await read_all(local_stack.kafka_bootstrap, topics.MODEL_TRAINED, _about(MODEL))
+    assert len(produced) == 1
+    assert not await read_all(
+        local_stack.kafka_bootstrap, topics.TRAINING_STARTED, _caused_by(again.id)
+    )
+    await _check_http(training, trained)
+
+
+async def _check_http(runtime: ServiceRuntime, trained: ModelTrained) -> None:
+    """The runs API lists, shows and compares the recorded run."""
+    app = FastAPI()
+    app.include_router(runs_router(runtime))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://training") as client:
+        listed = (await client.get("/v1/runs", params={"model": MODEL})).json()
+        assert [r["run_id"] for r in listed] == [trained.run_id]
+        shown = (await client.get(f"/v1/runs/{trained.run_id}")).json()
+        assert shown["metrics"] == trained.metrics
+        assert shown["artifacts"]["model.skops"]["sha256"] == trained.artifact.sha256
+        assert {"metrics.json", "feature_importance.json", "confusion_matrix.json"} <= set(
+            shown["artifacts"]
+        )
+        assert shown["lineage"]["packages"]["scikit-learn"]
+        compared = await client.get("/v1/runs/compare", params={"ids": trained.run_id})
+        assert compared.json()["metrics"]["accuracy"] == [trained.metrics["accuracy"]]
+        assert (await client.get("/v1/runs/nope")).status_code == 404
+
+
+async def test_drift_without_new_data_is_skipped(
+    local_stack: StackInfo, training: ServiceRuntime
+) -> None:
+    """DriftDetected when the newest accepted data is what the model trained on → skip."""
+    drift = example(DriftDetected).model_copy(update={"model": ModelRef(name=MODEL, version=1)})
+    sent = await _send(local_stack, drift)
+    skipped = await _one(local_stack, topics.RETRAIN_SKIPPED, _caused_by(sent.id))
+    assert isinstance(skipped, RetrainSkipped)
+    assert skipped.reason.code == "no_new_data"
+    assert skipped.latest_dataset is not None
+    assert skipped.latest_dataset.name == DATASET
+
+
+async def test_missing_target_fails_with_bad_target(
+    local_stack: StackInfo, training: ServiceRuntime
+) -> None:
+    """A spec whose target is absent trains on the latest data and fails with bad_target."""
+    await _send(local_stack, _spec_event(BAD_MODEL, "nope"))
+    failed = await _one(local_stack, topics.TRAINING_FAILED, _about(BAD_MODEL))
+    assert isinstance(failed, TrainingFailed)
+    assert failed.reason.code == "bad_target"
+    assert failed.reason.field == "nope"
+    assert failed.retryable is False

@@ -1,0 +1,107 @@
+"""In-memory stand-ins for the worker's units of work, job repository and process pool."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from driftline.training.core import Job, JobStatus, NewJob
+from driftline.training.records import RunRecord
+from driftline.training.runner import RunOutput, run_training
+from driftline_contracts.envelope import Envelope
+
+
+@dataclass
+class FakeUnit:
+    """A unit of work that records what it emits, with the cause it was opened with."""
+
+    cause: Envelope | None
+    session: None = None
+    emitted: list[tuple[Any, Envelope | None]] = field(default_factory=list)
+
+    async def emit(self, event: Any) -> None:
+        self.emitted.append((event, self.cause))
+
+
+@dataclass
+class FakeUnits:
+    """Opens FakeUnits; keeps the events of units that exited cleanly (committed)."""
+
+    committed: list[tuple[Any, Envelope | None]] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[FakeUnit]:
+        unit = FakeUnit(cause)
+        yield unit
+        self.committed.extend(unit.emitted)
+
+    def events(self, kind: type) -> list[Any]:
+        """Committed events of one type."""
+        return [e for e, _ in self.committed if isinstance(e, kind)]
+
+
+@dataclass
+class FakeJobs:
+    """Jobs and runs in dicts, with the claim and ownership rules of the PostgreSQL adapter."""
+
+    jobs: dict[int, Job] = field(default_factory=dict)
+    runs: list[RunRecord] = field(default_factory=list)
+    expired: bool = False
+    """Whether running jobs' leases count as expired (a crashed worker)."""
+
+    def add(self, new: NewJob, *, status: JobStatus = "queued", attempt: int = 0) -> Job:
+        job = Job(
+            **vars(new), id=len(self.jobs) + 1, status=status, attempt=attempt, claimed_at=None
+        )
+        self.jobs[job.id] = job
+        return job
+
+    async def claim(self, lease_s: float) -> Job | None:
+        for job in sorted(self.jobs.values(), key=lambda j: j.id):
+            if job.status == "queued" or (job.status == "running" and self.expired):
+                claimed = replace(job, status="running", attempt=job.attempt + 1)
+                self.jobs[job.id] = claimed
+                return claimed
+        return None
+
+    def _owns(self, job: Job) -> bool:
+        current = self.jobs[job.id]
+        return current.status == "running" and current.attempt == job.attempt
+
+    async def renew(self, job: Job) -> bool:
+        return self._owns(job)
+
+    async def release(self, job: Job) -> bool:
+        if not self._owns(job):
+            return False
+        self.jobs[job.id] = replace(job, status="queued", attempt=job.attempt - 1)
+        return True
+
+    async def finish(self, job: Job, status: JobStatus) -> bool:
+        if not self._owns(job):
+            return False
+        self.jobs[job.id] = replace(job, status=status)
+        return True
+
+    async def add_run(self, job: Job, record: RunRecord) -> None:
+        self.runs.append(record)
+
+
+@dataclass
+class InlinePool:
+    """Runs ``run_training`` in this process; ``during`` simulates what happens meanwhile."""
+
+    during: Callable[[], None] = lambda: None
+
+    async def train(
+        self,
+        data_path: str,
+        data_format: str,
+        spec: dict[str, Any],
+        max_rows: int,
+        timeout_s: float,
+    ) -> RunOutput:
+        self.during()
+        return run_training(data_path, data_format, spec, max_rows)

@@ -1,0 +1,135 @@
+"""The worker's rules: one run per job, outcomes only while owning the claim, resumes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from driftline.runtime.storage.local import LocalArtifactStore
+from driftline.training.core import job_for, spec_record
+from driftline.training.settings import TrainingSection
+from driftline.training.worker import TrainingWorker
+from driftline_contracts.envelope import Envelope
+from driftline_contracts.events.training import ModelTrained, TrainingFailed, TrainingStarted
+from driftline_contracts.values import DatasetRef
+from tests.unit.training.builders import cancer, spec
+from tests.unit.training.fakes import FakeJobs, FakeUnits, InlinePool
+
+CAUSE = Envelope(
+    source="test",
+    type="io.driftline.data.validated.v1",
+    subject="cancer",
+    correlationid="corr-1",
+    actor="service:validation",
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalArtifactStore:
+    return LocalArtifactStore(tmp_path / "store")
+
+
+async def _dataset(store: LocalArtifactStore) -> DatasetRef:
+    stored = await store.put_bytes("datasets/cancer/v1.csv", cancer().to_csv(index=False).encode())
+    return DatasetRef(name="cancer", version=1, uri=stored.uri, sha256=stored.sha256, format="csv")
+
+
+def _setup(
+    store: LocalArtifactStore, pool: InlinePool | None = None, **section: float
+) -> tuple[TrainingWorker, FakeUnits, FakeJobs]:
+    units, jobs = FakeUnits(), FakeJobs()
+    worker = TrainingWorker(
+        units=units,  # type: ignore[arg-type]
+        store=store,
+        settings=TrainingSection(**section),
+        pool=pool or InlinePool(),  # type: ignore[arg-type]
+        repository=lambda _: jobs,
+    )
+    return worker, units, jobs
+
+
+def _job(dataset: DatasetRef, target: str = "target"):
+    document = spec(target=target).model_dump(mode="json")
+    return job_for(spec_record("cancer-clf", "f" * 64, document), dataset, "data_validated", CAUSE)
+
+
+async def test_a_queued_job_trains_once_and_records_the_run(store: LocalArtifactStore) -> None:
+    worker, units, jobs = _setup(store)
+    job = jobs.add(_job(await _dataset(store)))
+    assert await worker.run_once()
+    assert not await worker.run_once()
+    (started,) = units.events(TrainingStarted)
+    (trained,) = units.events(ModelTrained)
+    assert (started.run_id, started.attempt) == (job.run_id, 1)
+    assert trained.run_id == job.run_id
+    assert trained.metrics["accuracy"] > 0.9
+    assert all(cause == CAUSE for _, cause in units.committed)
+    assert (await store.stat(trained.artifact.uri)).sha256 == trained.artifact.sha256
+    assert jobs.jobs[job.id].status == "succeeded"
+    assert [r.status for r in jobs.runs] == ["succeeded"]
+    assert jobs.runs[0].lineage["packages"]["scikit-learn"]
+
+
+async def test_a_reclaimed_job_resumes_with_its_run_id(store: LocalArtifactStore) -> None:
+    worker, units, jobs = _setup(store)
+    job = jobs.add(_job(await _dataset(store)), status="running", attempt=1)
+    jobs.expired = True
+    assert await worker.run_once()
+    (started,) = units.events(TrainingStarted)
+    (trained,) = units.events(ModelTrained)
+    assert started.attempt == 2
+    assert trained.run_id == job.run_id
+    assert len(jobs.runs) == 1
+
+
+async def test_a_worker_that_lost_its_claim_records_nothing(store: LocalArtifactStore) -> None:
+    pool = InlinePool()
+    worker, units, jobs = _setup(store, pool)
+    job = jobs.add(_job(await _dataset(store)))
+
+    def taken_over() -> None:  # another worker reclaims the job while this one trains
+        jobs.jobs[job.id] = replace(jobs.jobs[job.id], attempt=2)
+
+    pool.during = taken_over
+    assert await worker.run_once()
+    assert units.events(ModelTrained) == []
+    assert jobs.runs == []
+
+
+async def test_a_job_whose_workers_keep_dying_fails(store: LocalArtifactStore) -> None:
+    worker, units, jobs = _setup(store, max_attempts=2)
+    jobs.add(_job(await _dataset(store)), status="running", attempt=2)
+    jobs.expired = True
+    assert await worker.run_once()
+    (failed,) = units.events(TrainingFailed)
+    assert failed.reason.code == "resource_limit"
+    assert failed.retryable
+    assert units.events(TrainingStarted) == []
+
+
+async def test_bytes_that_do_not_match_the_dataset_hash_are_not_trained_on(
+    store: LocalArtifactStore,
+) -> None:
+    worker, units, jobs = _setup(store)
+    dataset = (await _dataset(store)).model_copy(update={"sha256": "0" * 64})
+    jobs.add(_job(dataset))
+    assert await worker.run_once()
+    (failed,) = units.events(TrainingFailed)
+    assert failed.reason.code == "data_unavailable"
+    assert units.events(ModelTrained) == []
+
+
+async def test_a_missing_target_fails_the_run(store: LocalArtifactStore) -> None:
+    worker, units, jobs = _setup(store)
+    job = jobs.add(_job(await _dataset(store), target="nope"))
+    assert await worker.run_once()
+    (failed,) = units.events(TrainingFailed)
+    assert (failed.reason.code, failed.reason.field, failed.retryable) == (
+        "bad_target",
+        "nope",
+        False,
+    )
+    assert jobs.jobs[job.id].status == "failed"
+    assert jobs.runs[0].failure == failed.reason
