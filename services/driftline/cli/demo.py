@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 import urllib.request
 from pathlib import Path
@@ -20,33 +19,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from driftline.cli.demo_http import StepFailedError, get_json, poll
 from driftline.runtime.services import SERVICE_NAMES
 from driftline.stack.info import StackInfo
 
 console = Console()
-
-
-class StepFailedError(Exception):
-    """A demo step did not happen."""
-
-
-def _get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
-
-def _poll(what: str, check, timeout_s: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except Exception as exc:  # the service may not answer yet; keep polling
-            last_error = exc
-        time.sleep(0.3)
-    raise StepFailedError(f"{what} (waited {timeout_s:.0f}s; last error: {last_error!r})")
 
 
 def _publish_arrival(info: StackInfo, name: str, payload: bytes) -> str:
@@ -93,7 +70,7 @@ DATASET = "breast-cancer"
 
 
 def _audit_events(urls: dict[str, str], kind: str) -> list[dict]:  # type: ignore[type-arg]
-    found = _get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}&type={kind}")
+    found = get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}&type={kind}")
     return found if isinstance(found, list) else []
 
 
@@ -104,33 +81,33 @@ def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: i
     good = breast_cancer_csv()
     event_id = _publish_arrival(info, DATASET, good)
     done(f"pipeline wrote {DATASET} (569 rows) to S3 and published DataArrived {event_id[:8]}")
-    validated = _poll(
+    validated = poll(
         "validation accepts the data", lambda: _audit_events(urls, "data.validated"), timeout_s=90
     )
     profile = validated[0]["data"]["profile"]["uri"]
     done(f"validation accepted {DATASET} v1; profile at {profile}")
     versions_url = f"{urls['ingest']}/v1/datasets/{DATASET}/versions"
-    _poll("ingest catalogues the arrival", lambda: _get_json(versions_url))
+    poll("ingest catalogues the arrival", lambda: get_json(versions_url))
     _publish_arrival(info, DATASET, good)
     _publish_arrival(info, DATASET, corrupted(good))
-    rejected = _poll(
+    rejected = poll(
         "validation rejects the corrupted variant",
         lambda: _audit_events(urls, "data.rejected"),
         timeout_s=90,
     )
     for reason in rejected[0]["data"]["reasons"][:6]:
         console.print(f"  [yellow]rejected[/] {reason['code']}: {reason['message'][:90]}")
-    versions = _poll(
+    versions = poll(
         "ingest catalogues the variant",
-        lambda: (v := _get_json(versions_url)) and len(v) >= 2 and v,
+        lambda: (v := get_json(versions_url)) and len(v) >= 2 and v,
     )
     if len(versions) != 2 or len(_audit_events(urls, "data.validated")) != 1:
         raise StepFailedError("the same bytes twice must stay one version and one validation")
     done("same bytes again: no new version; corrupted variant rejected with typed reasons")
-    statuses = _poll(
+    statuses = poll(
         "ingest shows validation's verdicts on the catalog",
         lambda: (
-            [v["validation_status"] for v in _get_json(versions_url)] == ["validated", "rejected"]
+            [v["validation_status"] for v in get_json(versions_url)] == ["validated", "rejected"]
         ),
     )
     if statuses is not True:
@@ -162,16 +139,20 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
             wait_until_ready(processes, on_ready=lambda p: console.log(f"{p.name} ready"))
         done("all services ready (/readyz 200)")
         urls = {p.name: p.url for p in processes}
+        from driftline.cli.demo_model import apply_spec, model_steps
+
+        apply_spec(urls, done)
         _data_steps(info, urls, done)
+        model_steps(urls, done)
         for name, url in urls.items():
             with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
                 if b"driftline_outbox_backlog" not in response.read():
                     raise StepFailedError(f"{name} /metrics lacks driftline metrics")
         done("every /metrics answers")
-        timeline = _poll(
+        timeline = poll(
             "the audit sink records the arrivals",
             lambda: (
-                (t := _get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}"))
+                (t := get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}"))
                 and len(t) >= 4
                 and t
             ),
@@ -181,9 +162,9 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
                 f"  [dim]audit[/] #{entry['seq']} {entry['time'][11:19]} "
                 f"{entry['actor']:<18} {entry['type']}"
             )
-        _poll(
+        poll(
             "the audit chain verifies with a signed digest",
-            lambda: _get_json(f"{urls['audit']}/v1/audit/verify")["ok"],
+            lambda: get_json(f"{urls['audit']}/v1/audit/verify")["ok"],
             timeout_s=30,
         )
         done("audit trail recorded every arrival; hash chain and signed digest verify")

@@ -1,0 +1,46 @@
+"""Small HTTP helpers for the demo: JSON in and out, polling until a step happened."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+
+class StepFailedError(Exception):
+    """A demo step did not happen."""
+
+
+def get_json(url: str) -> Any:
+    """GET ``url`` and decode its JSON body."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def post_json(url: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+    """POST ``body`` as JSON and decode the JSON answer."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def poll(what: str, check: Callable[[], Any], timeout_s: float = 60.0) -> Any:
+    """Call ``check`` until it returns something truthy; raise naming ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception as exc:  # the service may not answer yet; keep polling
+            last_error = exc
+        time.sleep(0.3)
+    raise StepFailedError(f"{what} (waited {timeout_s:.0f}s; last error: {last_error!r})")
