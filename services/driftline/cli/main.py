@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from driftline.cli import audit, demo, ingest, publish, serve, stack
+from driftline.cli import audit, demo, ingest, monitoring, publish, registry, serve, stack, training
 
 app = typer.Typer(
     name="driftline",
@@ -21,6 +21,10 @@ app.command("lineage")(audit.lineage_command)
 app.command("kpis")(audit.kpis_command)
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.datasets_app, name="datasets")
+app.add_typer(monitoring.drift_app, name="drift")
+app.command("apply")(registry.apply_command)
+app.add_typer(registry.models_app, name="models")
+app.add_typer(training.runs_app, name="runs")
 
 
 def run() -> None:

@@ -1,8 +1,35 @@
-"""Composition of the monitoring service (runtime shell; its handlers land with its issue)."""
+"""Composition of the monitoring service."""
 
-from driftline.runtime.service import ServiceDefinition
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from driftline.monitoring.handlers import subscriptions
+from driftline.monitoring.http import drift_router
+from driftline.monitoring.reference import MonitoringDeps
+from driftline.monitoring.settings import MonitoringSettings, monitoring_section
+from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+
+
+def dependencies(runtime: ServiceRuntime) -> MonitoringDeps:
+    """The object store and the drift settings, handed to the handlers as ``uow.deps``."""
+    return MonitoringDeps(store=runtime.store, settings=monitoring_section(runtime.section))
+
+
+def routers(runtime: ServiceRuntime) -> list[APIRouter]:
+    """The drift report endpoints."""
+    return [drift_router(runtime)]
 
 
 def definition() -> ServiceDefinition:
-    """The monitoring service: health, readiness, metrics and outbox relay on the shared runtime."""
-    return ServiceDefinition(name="monitoring")
+    """The monitoring service: count windows, drift tests, episodes, reports."""
+    return ServiceDefinition(
+        name="monitoring",
+        subscriptions=subscriptions,
+        routers=routers,
+        migrations=Path(__file__).parent / "migrations",
+        dependencies=dependencies,
+        settings_cls=MonitoringSettings,
+    )

@@ -1,0 +1,1 @@
+"""Monitoring adapters: PostgreSQL state, reports and batches in the object store."""

@@ -1,0 +1,97 @@
+"""Monitoring handlers: thin subscribers that remember references and evaluate windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+
+from driftline.monitoring.adapters.references import PostgresReferences
+from driftline.monitoring.adapters.windows import PostgresWindows
+from driftline.monitoring.episodes import replace_model
+from driftline.monitoring.records import MonitoredModel, TrainedOn
+from driftline.monitoring.workflow import log_predictions
+from driftline.runtime.consumer import Subscription
+from driftline.runtime.logging import get_logger
+from driftline.runtime.uow import UnitOfWork
+from driftline_contracts.events.base import Event
+from driftline_contracts.events.data import DataValidated
+from driftline_contracts.events.deployment import ModelPromoted
+from driftline_contracts.events.monitoring import (
+    DriftResolved,
+    GroundTruthReceived,
+    PredictionsLogged,
+)
+from driftline_contracts.events.registry import ModelRegistered
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.modelspec import DriftPolicy
+from driftline_contracts.values import TimeWindow
+
+log = get_logger(__name__)
+
+
+class UnknownModelError(Exception):
+    """An event names a model whose spec monitoring has not seen (retried, then dead-lettered)."""
+
+
+async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
+    """Remember the model's target, task and drift policy."""
+    try:
+        policy = DriftPolicy.model_validate(event.spec.get("drift") or {})
+    except ValidationError as exc:
+        log.warning("drift policy invalid, defaults used", model=event.model, error=str(exc))
+        policy = DriftPolicy()
+    model = MonitoredModel(event.model, event.dataset, event.task, event.target, policy)
+    await PostgresReferences(uow.session).save_model(model)
+
+
+async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
+    """Remember the dataset version's profile: a possible reference."""
+    await PostgresReferences(uow.session).save_profile(event.dataset, event.profile)
+
+
+async def on_model_registered(event: ModelRegistered, uow: UnitOfWork) -> None:
+    """Remember which data a version trained on and its holdout metrics."""
+    trained = TrainedOn(event.dataset, dict(event.metrics))
+    await PostgresReferences(uow.session).save_version(
+        event.model.name, event.model.version, trained
+    )
+
+
+async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> DriftResolved | None:
+    """Switch the champion; an open episode of the replaced version ends as model_replaced."""
+    if not await PostgresReferences(uow.session).set_champion(
+        event.model.name, event.model.version
+    ):
+        raise UnknownModelError(f"no model spec seen for {event.model.name!r}")
+    windows = PostgresWindows(uow.session)
+    await windows.drop_pending(event.model.name, keep_version=event.model.version)
+    now = datetime.now(UTC)
+    return await replace_model(
+        windows, event.model, TimeWindow(start=now, end=now + timedelta(seconds=1))
+    )
+
+
+async def on_predictions_logged(event: PredictionsLogged, uow: UnitOfWork) -> list[Event]:
+    """Buffer a batch; DriftDetected or DriftResolved when a full window changes the episode."""
+    refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
+    return await log_predictions(event, refs, windows, uow.deps)
+
+
+async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) -> None:
+    """Keep true labels; windows evaluated later measure performance with them."""
+    await PostgresWindows(uow.session).save_labels(
+        event.model, dict(event.labels), event.received_at
+    )
+
+
+def subscriptions(_: object) -> list[Subscription]:
+    """What the monitoring service consumes."""
+    return [
+        Subscription(ModelSpecApplied, on_model_spec_applied),
+        Subscription(DataValidated, on_data_validated),
+        Subscription(ModelRegistered, on_model_registered),
+        Subscription(ModelPromoted, on_model_promoted),
+        Subscription(PredictionsLogged, on_predictions_logged),
+        Subscription(GroundTruthReceived, on_ground_truth_received),
+    ]

@@ -1,0 +1,31 @@
+"""Drift episodes with hysteresis: detected once, resolved after N consecutive clean windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Transition = Literal["detected", "continuing", "recovering", "resolved", "quiet"]
+
+
+@dataclass(frozen=True)
+class EpisodeStep:
+    """What one evaluated window does to a model's drift episode."""
+
+    transition: Transition
+    clean_streak: int
+
+    @property
+    def is_open(self) -> bool:
+        """Whether an episode is open after this window."""
+        return self.transition in ("detected", "continuing", "recovering")
+
+
+def advance(*, is_open: bool, clean_streak: int, drifted: bool, resolve_after: int) -> EpisodeStep:
+    """Next episode state: open on drift, stay open while drifting, close after clean windows."""
+    if not is_open:
+        return EpisodeStep("detected" if drifted else "quiet", 0)
+    if drifted:
+        return EpisodeStep("continuing", 0)
+    streak = clean_streak + 1
+    return EpisodeStep("resolved" if streak >= resolve_after else "recovering", streak)

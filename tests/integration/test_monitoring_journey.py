@@ -1,0 +1,185 @@
+"""Monitoring journey on the real local stack: clean traffic, a real shift, then recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+from driftline.monitoring.adapters.references import PostgresReferences
+from driftline.monitoring.adapters.windows import PostgresWindows
+from driftline.monitoring.app import definition
+from driftline.runtime.http import build_http_app
+from driftline.runtime.service import ServiceRuntime
+from driftline.stack.info import StackInfo
+from driftline.stats.profile import profile_frame
+from driftline_contracts import topics
+from driftline_contracts.codec import decode
+from driftline_contracts.events.data import DataValidated
+from driftline_contracts.events.deployment import ModelPromoted
+from driftline_contracts.events.monitoring import (
+    GroundTruthReceived,
+    PredictionRow,
+    PredictionsLogged,
+)
+from driftline_contracts.events.registry import ModelRegistered
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.examples import example
+from driftline_contracts.publish import publish
+from driftline_contracts.values import ArtifactRef, DatasetRef, ModelRef, TimeWindow
+from tests.integration.kafka_helpers import read_all, read_topic, settings_from
+
+pytestmark = pytest.mark.integration
+
+UID = uuid.uuid4().hex[:10]
+MODEL, DATASET = f"cancer-{UID}", f"biopsies-{UID}"
+CHAMPION = ModelRef(name=MODEL, version=1)
+WINDOW = 100
+START = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def monitoring(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
+    """The monitoring service running in-process on the stack."""
+    runtime = ServiceRuntime(definition(), settings_from(local_stack.env()))
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+def _population() -> pd.DataFrame:
+    return load_breast_cancer(as_frame=True).frame
+
+
+async def _send(stack: StackInfo, event: object) -> None:
+    await publish(event, bootstrap_servers=stack.kafka_bootstrap, source="test", actor="user:test")
+
+
+async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 30) -> None:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.3)
+
+
+async def _reference(stack: StackInfo, runtime: ServiceRuntime, frame: pd.DataFrame) -> None:
+    """Training data's profile in S3; spec, validation, registration and promotion events."""
+    data = frame.to_csv(index=False).encode()
+    sha = hashlib.sha256(data).hexdigest()
+    stored = await runtime.store.put_bytes(
+        f"profiles/{DATASET}/{sha}.json",
+        profile_frame(frame, sha256=sha).model_dump_json().encode(),
+        content_type="application/json",
+    )
+    profile = ArtifactRef(uri=stored.uri, sha256=stored.sha256,
+                          media_type="application/json", size_bytes=stored.size_bytes)  # fmt: skip
+    dataset = DatasetRef(name=DATASET, version=1, uri=f"s3://{stack.bucket}/datasets/{DATASET}.csv",
+                         sha256=sha, format="csv", rows=len(frame))  # fmt: skip
+    spec = {"dataset": DATASET, "target": "target", "drift": {"window_size": WINDOW}}
+    await _send(stack, example(ModelSpecApplied).model_copy(update={
+        "model": MODEL, "dataset": DATASET, "task": "classification", "target": "target",
+        "spec": spec}))  # fmt: skip
+    await _send(stack, example(DataValidated).model_copy(
+        update={"dataset": dataset, "profile": profile, "models": [MODEL]}))  # fmt: skip
+    await _send(stack, example(ModelRegistered).model_copy(
+        update={"model": CHAMPION, "dataset": dataset, "metrics": {"accuracy": 0.95}}))  # fmt: skip
+    await _send(
+        stack, example(ModelPromoted).model_copy(update={"model": CHAMPION, "previous": None})
+    )
+
+    async def ready() -> bool:
+        async with runtime.units() as uow:
+            refs = PostgresReferences(uow.session)
+            model = await refs.model(MODEL)
+            return bool(model and model.champion == 1 and await refs.trained_on(MODEL, 1)
+                        and await refs.profile(DATASET, sha))  # fmt: skip
+
+    await _until(ready)
+
+
+def _rows(frame: pd.DataFrame, batch: int) -> list[PredictionRow]:
+    features = frame.drop(columns="target")
+    return [
+        PredictionRow(
+            request_id=f"{UID}-{batch}-{i}", time=START + timedelta(minutes=batch, seconds=i),
+            variant="champion", features={str(k): float(v) for k, v in features.iloc[i].items()},
+            prediction=int(frame["target"].iloc[i]), latency_ms=3.0,
+        )
+        for i in range(len(frame))
+    ]  # fmt: skip
+
+
+def _batch(rows: list[PredictionRow], batch: int) -> PredictionsLogged:
+    span = TimeWindow(start=rows[0].time, end=rows[-1].time + timedelta(seconds=1))
+    return PredictionsLogged(model=CHAMPION, batch_id=f"{UID}-b{batch}", window=span,
+                             count=len(rows), rows=rows)  # fmt: skip
+
+
+async def _labels(stack: StackInfo, runtime: ServiceRuntime, rows: list[PredictionRow]) -> None:
+    labels = {row.request_id: row.prediction for row in rows[: WINDOW // 2]}
+    await _send(stack, GroundTruthReceived(model=MODEL, labels=labels, received_at=START))
+
+    async def stored() -> bool:
+        async with runtime.units() as uow:
+            return len(await PostgresWindows(uow.session).labels(MODEL, list(labels))) == len(
+                labels
+            )
+
+    await _until(stored)
+
+
+async def test_shift_is_detected_once_and_resolves(
+    local_stack: StackInfo, monitoring: ServiceRuntime
+) -> None:
+    population = _population()
+    await _reference(local_stack, monitoring, population)
+    rng = np.random.default_rng(0)
+    malignant = population[population["target"] == 0]
+    plan = ["clean", "clean", "shift", "shift", "clean", "clean"]
+    batches = [
+        _rows((malignant if kind == "shift" else population).sample(WINDOW, random_state=rng), b)
+        for b, kind in enumerate(plan)
+    ]
+    await _labels(local_stack, monitoring, batches[0])
+    for number, rows in enumerate(batches):
+        await _send(local_stack, _batch(rows, number))
+
+    by_model = lambda record: record.key == MODEL.encode()  # noqa: E731
+    (resolved,) = await read_topic(local_stack.kafka_bootstrap, topics.DRIFT_RESOLVED, by_model,
+                                   timeout_s=60)  # fmt: skip
+    detected = await read_all(local_stack.kafka_bootstrap, topics.DRIFT_DETECTED, by_model)
+    assert len(detected) == 1
+    _, drift = decode(detected[0].headers, detected[0].value)
+    _, recovered = decode(resolved.headers, resolved.value)
+    assert drift.drift_id == recovered.drift_id
+    assert recovered.resolution == "data_recovered"
+    assert drift.severity in ("high", "critical")
+    assert drift.reference_dataset is not None
+    assert drift.reference_dataset.name == DATASET
+    assert sum(f.drifted for f in drift.features) >= 15
+    assert drift.report is not None
+    assert drift.report.uri.endswith("/w000003.json")
+    await _check_api(monitoring)
+
+
+async def _check_api(runtime: ServiceRuntime) -> None:
+    app = build_http_app(runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        windows = (await c.get(f"/v1/models/{MODEL}/drift/windows")).json()
+        assert [w["transition"] for w in reversed(windows)] == [
+            "quiet", "quiet", "detected", "continuing", "recovering", "resolved"
+        ]  # fmt: skip
+        first = (await c.get(f"/v1/models/{MODEL}/drift")).json()
+        assert first["window_id"] == "w000006"
+        page = await c.get(f"/v1/models/{MODEL}/drift", params={"format": "html"})
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.text.count("<svg ") == 31  # 30 features and the prediction
