@@ -31,7 +31,7 @@ class ModelRegistered(Event):
     topic = topics.MODEL_REGISTERED
     key_path = "model.name"
     producer = "registry"
-    consumers = ()
+    consumers = ("monitoring",)
 
     model: ModelRef = Field(description="The new model version.")
     run_id: Identifier = Field(description="Training run that produced it.")
