@@ -1,0 +1,1 @@
+"""Adapters of the deployment service: PostgreSQL tables, the model cache, the batch writer."""

@@ -1,0 +1,31 @@
+"""Domain errors of the deployment service."""
+
+from __future__ import annotations
+
+
+class ModelLoadRefused(Exception):  # noqa: N818 - reads as what happened
+    """An artifact is not a skops file of trusted types; it is never deserialized."""
+
+
+class UnknownModelError(LookupError):
+    """No servable version of the model exists here."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"model {model!r} has no servable version")
+        self.model = model
+
+
+class FeatureError(ValueError):
+    """Instances do not carry exactly the features the model was trained on."""
+
+    def __init__(self, problems: list[dict[str, object]]) -> None:
+        super().__init__("; ".join(str(p["msg"]) for p in problems))
+        self.problems = problems
+
+
+class UnknownRequestIdsError(LookupError):
+    """Feedback named request ids this model never served."""
+
+    def __init__(self, request_ids: list[str]) -> None:
+        super().__init__(f"unknown request ids: {', '.join(request_ids)}")
+        self.request_ids = request_ids

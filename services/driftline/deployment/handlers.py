@@ -1,0 +1,41 @@
+"""Deployment handlers: remember canary policies, roll out approved versions."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from driftline.deployment.adapters.postgres import PostgresRolloutRepository
+from driftline.deployment.workflow import approve_version
+from driftline.runtime.consumer import Subscription
+from driftline.runtime.logging import get_logger
+from driftline.runtime.uow import UnitOfWork
+from driftline_contracts.events.registry import ModelApproved
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.modelspec import CanaryPolicy
+
+log = get_logger(__name__)
+
+
+async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
+    """Keep the model's canary policy (the default one when the spec sets none)."""
+    try:
+        policy = CanaryPolicy.model_validate(event.spec.get("canary") or {})
+    except ValidationError as exc:
+        log.warning("canary policy ignored, previous one kept", model=event.model, error=str(exc))
+        return
+    await PostgresRolloutRepository(uow.session).save_policy(event.model, policy)
+
+
+async def on_model_approved(event: ModelApproved, uow: UnitOfWork) -> list[object]:
+    """Load the approved version; promote it, start its canary, or record why it cannot load."""
+    assert uow.cause is not None
+    repo = PostgresRolloutRepository(uow.session)
+    return await approve_version(event, repo, uow.deps, event_id=uow.cause.id)
+
+
+def subscriptions(_: object) -> list[Subscription]:
+    """What the deployment service consumes."""
+    return [
+        Subscription(ModelSpecApplied, on_model_spec_applied),
+        Subscription(ModelApproved, on_model_approved),
+    ]

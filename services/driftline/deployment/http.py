@@ -1,0 +1,79 @@
+"""The serving API: ``/v1/models/{name}/predict`` and ``/v1/models/{name}/feedback``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from driftline.deployment.errors import FeatureError, UnknownModelError, UnknownRequestIdsError
+from driftline.deployment.feedback import receive_labels
+from driftline.deployment.schemas import (
+    FeedbackRequest,
+    FeedbackResponse,
+    PredictionOut,
+    PredictRequest,
+    PredictResponse,
+)
+from driftline.deployment.serving import serve
+from driftline.deployment.workflow import UNLOADABLE, DeploymentDeps
+from driftline.runtime.service import ServiceRuntime
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The model has no servable version."},
+    422: {"description": "A row misses or adds a feature; `detail` names each one."},
+    503: {"description": "The serving version's artifact cannot be loaded."},
+}
+
+
+async def predict(
+    runtime: ServiceRuntime,
+    name: str,
+    instances: Sequence[Mapping[str, Any]],
+    routing_key: str | None,
+) -> list[PredictionOut]:
+    """Serve rows, turning domain errors into HTTP answers (shared by /v1 and /v2)."""
+    deps: DeploymentDeps = runtime.deps
+    if len(instances) > deps.settings.max_instances:
+        raise HTTPException(422, f"at most {deps.settings.max_instances} instances per request")
+    try:
+        return await serve(runtime.units, deps, name, instances, routing_key)
+    except UnknownModelError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except FeatureError as exc:
+        raise HTTPException(422, exc.problems) from exc
+    except UNLOADABLE as exc:
+        raise HTTPException(503, f"model {name!r} cannot be loaded: {exc}") from exc
+
+
+def v1_router(runtime: ServiceRuntime) -> APIRouter:
+    """Routes of the Driftline serving API."""
+    router = APIRouter(prefix="/v1/models/{name}", tags=["serving"])
+
+    @router.post("/predict", summary="Score one or many rows.", responses=ERRORS)
+    async def predict_route(name: str, body: PredictRequest) -> PredictResponse:
+        answers = await predict(runtime, name, body.instances, body.routing_key)
+        return PredictResponse(model=name, predictions=answers)
+
+    @router.post(
+        "/feedback",
+        summary="True labels for earlier predictions, by request id.",
+        responses={422: {"description": "Unknown request ids; `detail` names each one."}},
+    )
+    async def feedback_route(name: str, body: FeedbackRequest) -> FeedbackResponse:
+        try:
+            event_id = await receive_labels(runtime.units, name, body.labels)
+        except UnknownRequestIdsError as exc:
+            detail = [
+                {
+                    "loc": ["body", "labels", rid],
+                    "msg": f"unknown request id {rid!r} for model {name!r}",
+                    "type": "unknown_request_id",
+                }
+                for rid in exc.request_ids
+            ]
+            raise HTTPException(422, detail) from exc
+        return FeedbackResponse(model=name, accepted=len(body.labels), event_id=event_id)
+
+    return router

@@ -1,0 +1,130 @@
+"""The canary job: judge each active rollout's live step, then advance, promote or roll back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from driftline.deployment import events
+from driftline.deployment.adapters.postgres import PostgresRolloutRepository
+from driftline.deployment.adapters.prediction_log import LoggedRow, PostgresPredictionLog
+from driftline.deployment.core import decide_step, step_ready
+from driftline.deployment.judge import JudgeConfig, JudgeReport, Sample, judge_canary
+from driftline.deployment.records import Canary
+from driftline.deployment.settings import DeploymentSection
+from driftline.runtime.logging import get_logger
+from driftline.runtime.uow import UnitOfWork, UnitOfWorkFactory
+from driftline_contracts.values import Reason
+
+log = get_logger(__name__)
+
+
+def _same(label: Any, prediction: Any) -> bool:
+    return bool(label == prediction or str(label) == str(prediction))
+
+
+def sample(rows: Sequence[LoggedRow], variant: str) -> Sample:
+    """One variant's rows as the judge's arrays."""
+    mine = [r for r in rows if r.variant == variant]
+    served = [r for r in mine if r.error is None]
+    return Sample(
+        requests=len(mine),
+        errors=len(mine) - len(served),
+        latencies_ms=np.array([r.latency_ms for r in mine], dtype=float),
+        predictions=tuple(r.prediction for r in served),
+        correct=np.array([_same(r.label, r.prediction) for r in served if r.labelled], dtype=bool),
+    )
+
+
+def judge_rows(rows: Sequence[LoggedRow], section: DeploymentSection) -> JudgeReport:
+    """Judge the canary's rows against the champion's from the same window."""
+    classes = any(r.score is not None or isinstance(r.prediction, str | bool) for r in rows)
+    config = JudgeConfig(
+        alpha=section.judge_alpha,
+        latency_allowed_increase=section.latency_allowed_increase,
+        min_labels=section.min_labels,
+        prediction_kind="classes" if classes else "scores",
+    )
+    return judge_canary(sample(rows, "champion"), sample(rows, "canary"), config)
+
+
+async def judge_rollout(uow: UnitOfWork, canary_id: str, section: DeploymentSection) -> str | None:
+    """Judge one rollout if its step is ready; what was done (None: not ready or busy)."""
+    rollouts, logs = PostgresRolloutRepository(uow.session), PostgresPredictionLog(uow.session)
+    canary = await rollouts.lock_canary(canary_id)
+    now = datetime.now(UTC)
+    if canary is None:
+        return None
+    if not step_ready(canary, await logs.canary_requests(canary_id, canary.step_started_at), now):
+        return None
+    if canary.current.traffic_percent >= 100.0:  # nothing left to compare against
+        await _promote(uow, rollouts, canary, None, now)
+        return "promote"
+    report = judge_rows(await logs.window(canary_id, canary.step_started_at), section)
+    action = decide_step(canary, report.verdict, now, section.canary_step_timeout_s)
+    if action == "advance":
+        await rollouts.update_canary(
+            canary_id, step=canary.step + 1, step_started_at=now, last_report=_dump(report)
+        )
+        await uow.emit(events.step_advanced(canary, report, now))
+    elif action == "promote":
+        await _promote(uow, rollouts, canary, report, now)
+    elif action == "roll_back":
+        await _roll_back(uow, rollouts, canary, report, now)
+    else:
+        await rollouts.update_canary(canary_id, last_report=_dump(report))
+    log.info("canary judged", canary_id=canary_id, verdict=report.verdict, action=action)
+    return action
+
+
+def _dump(report: JudgeReport) -> dict[str, Any]:
+    return report.model_dump(mode="json")
+
+
+async def _promote(
+    uow: UnitOfWork,
+    rollouts: PostgresRolloutRepository,
+    canary: Canary,
+    report: JudgeReport | None,
+    now: datetime,
+) -> None:
+    await rollouts.set_champion(canary.challenger.model)
+    last = _dump(report) if report is not None else None
+    await rollouts.update_canary(
+        canary.canary_id, status="promoted", ended_at=now, last_report=last
+    )
+    await uow.emit(events.promoted_after_canary(canary, report))
+
+
+async def _roll_back(
+    uow: UnitOfWork,
+    rollouts: PostgresRolloutRepository,
+    canary: Canary,
+    report: JudgeReport,
+    now: datetime,
+) -> None:
+    reasons = report.reasons() or [
+        Reason(code="inconclusive", message=f"still marginal (score {report.score:.0f}) at timeout")
+    ]
+    await rollouts.update_canary(
+        canary.canary_id, status="rolled_back", ended_at=now, last_report=_dump(report)
+    )
+    await uow.emit(events.rolled_back(canary, report, reasons, now))
+
+
+async def judge_canaries_forever(units: UnitOfWorkFactory, section: DeploymentSection) -> None:
+    """Judge every active rollout each interval until cancelled; failures retry next round."""
+    while True:
+        try:
+            async with units() as uow:
+                ids = await PostgresRolloutRepository(uow.session).active_canary_ids()
+            for canary_id in ids:
+                async with units() as uow:
+                    await judge_rollout(uow, canary_id, section)
+        except Exception as exc:  # an outage must not end the job; it retries next round
+            log.warning("canary judging failed, retrying", error=repr(exc))
+        await asyncio.sleep(section.judge_interval_s)

@@ -1,0 +1,54 @@
+"""Settings of the deployment service: serving limits, prediction-log pacing, canary judging."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from driftline.runtime.settings import RuntimeSettings, ServiceSection
+
+
+class DeploymentSection(ServiceSection):
+    """HTTP binding plus serving, prediction-log and canary-judge settings."""
+
+    port: int = Field(8105, ge=0, le=65535, description="HTTP port of the service (0: any free).")
+    max_instances: int = Field(1000, ge=1, description="Most rows one predict request may carry.")
+    model_cache_size: int = Field(
+        8, ge=1, description="Loaded model versions kept in memory per process (a cache)."
+    )
+    log_flush_interval_s: float = Field(
+        5.0, gt=0, description="Oldest unsent prediction waits at most this long before a batch."
+    )
+    log_batch_rows: int = Field(
+        1000, ge=1, description="Unsent predictions that trigger a PredictionsLogged batch at once."
+    )
+    log_max_rows_per_event: int = Field(
+        5000,
+        ge=1,
+        description="Most predictions per PredictionsLogged; over 1000 go to S3 as JSON lines.",
+    )
+    judge_interval_s: float = Field(5.0, gt=0, description="How often active canaries are judged.")
+    judge_alpha: float = Field(
+        0.05, gt=0, lt=1, description="Significance level of the canary judge's tests."
+    )
+    latency_allowed_increase: float = Field(
+        0.2, ge=0, description="Share by which canary latency may exceed the champion's (0.2: 20%)."
+    )
+    min_labels: int = Field(
+        20, ge=1, description="Labelled predictions per variant before accuracy is judged."
+    )
+    canary_step_timeout_s: float = Field(
+        3600.0, gt=0, description="A step still marginal after this long is rolled back."
+    )
+
+
+class DeploymentSettings(RuntimeSettings):
+    """Runtime settings whose ``deployment`` section carries the serving and canary settings."""
+
+    deployment: DeploymentSection = Field(default_factory=DeploymentSection)
+
+
+def deployment_section(section: ServiceSection) -> DeploymentSection:
+    """The section as a ``DeploymentSection`` (plain runtime settings get the defaults)."""
+    if isinstance(section, DeploymentSection):
+        return section
+    return DeploymentSection.model_validate(section.model_dump())

@@ -1,0 +1,288 @@
+"""Deployment journeys on the real local stack: approve, serve, canary, roll back, log."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+import skops.io as sio
+from aiokafka import ConsumerRecord
+from sklearn.datasets import load_breast_cancer
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sqlalchemy import select
+
+from driftline.deployment.adapters.tables import canary_policies, model_versions
+from driftline.deployment.app import definition
+from driftline.deployment.settings import DeploymentSettings
+from driftline.runtime.http import build_http_app
+from driftline.runtime.service import ServiceRuntime
+from driftline.stack.info import StackInfo
+from driftline_contracts import topics
+from driftline_contracts.codec import decode
+from driftline_contracts.events.registry import ModelApproved
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.examples import example
+from driftline_contracts.publish import publish
+from driftline_contracts.values import ArtifactRef, ModelRef
+from tests.integration.kafka_helpers import environment, header, read_all, read_topic
+
+pytestmark = pytest.mark.integration
+
+UID = uuid.uuid4().hex[:10]
+MODEL = f"cancer-{UID}"
+CANARY = {"steps": [50.0, 100.0], "min_requests": 50, "min_duration_s": 0}
+
+
+@pytest.fixture(scope="module")
+async def deployment(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
+    """The deployment service running in-process, judging and batching quickly."""
+    fast = {
+        "DRIFTLINE_DEPLOYMENT__JUDGE_INTERVAL_S": "0.3",
+        "DRIFTLINE_DEPLOYMENT__LOG_FLUSH_INTERVAL_S": "0.5",
+    }
+    with environment({**local_stack.env(), **fast}):
+        settings = DeploymentSettings()
+    runtime = ServiceRuntime(definition(), settings)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture(scope="module")
+async def client(deployment: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP client on the service's ASGI app (the runtime is started by the fixture above)."""
+    transport = httpx.ASGITransport(app=build_http_app(deployment))
+    async with httpx.AsyncClient(transport=transport, base_url="http://deployment") as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[list[dict[str, float]], list[int]]:
+    """Breast-cancer rows as feature dicts, and their labels."""
+    frame, target = load_breast_cancer(return_X_y=True, as_frame=True)
+    return frame.to_dict(orient="records"), [int(v) for v in target]
+
+
+async def _upload(runtime: ServiceRuntime, name: str, version: int, blob: bytes) -> ArtifactRef:
+    stored = await runtime.store.put_bytes(f"models/{name}/v{version}.skops", blob)
+    return ArtifactRef(
+        uri=stored.uri,
+        sha256=stored.sha256,
+        media_type="application/vnd.skops",
+        size_bytes=stored.size_bytes,
+    )
+
+
+async def _approve(stack: StackInfo, name: str, version: int, artifact: ArtifactRef) -> str:
+    event = example(ModelApproved).model_copy(
+        update={"model": ModelRef(name=name, version=version), "artifact": artifact}
+    )
+    sent = await publish(
+        event,
+        bootstrap_servers=stack.kafka_bootstrap,
+        source="driftline/registry",
+        actor="service:registry",
+    )
+    return sent.id
+
+
+async def _caused(stack: StackInfo, topic: str, event_id: str) -> Any:
+    def match(record: ConsumerRecord) -> bool:
+        return header(record, "ce_causationid") == event_id
+
+    (record,) = await read_topic(stack.kafka_bootstrap, topic, match, timeout_s=30)
+    return decode(record.headers, record.value)[1]
+
+
+async def _until(check: Callable[[], Any], timeout_s: float = 20) -> Any:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            found = await check()
+            if found:
+                return found
+            await asyncio.sleep(0.2)
+
+
+async def _apply_spec(stack: StackInfo, runtime: ServiceRuntime) -> None:
+    spec = example(ModelSpecApplied).model_copy(
+        update={"model": MODEL, "spec": {"model": MODEL, "canary": CANARY}}
+    )
+    await publish(spec, bootstrap_servers=stack.kafka_bootstrap, source="cli", actor="user:test")
+
+    async def stored() -> Any:
+        async with runtime.units() as uow:
+            return await uow.session.scalar(
+                select(canary_policies.c.policy).where(canary_policies.c.model == MODEL)
+            )
+
+    await _until(stored)
+
+
+async def _traffic(
+    http: httpx.AsyncClient, rows: list[dict[str, float]], labels: list[int], rounds: int
+) -> list[dict[str, Any]]:
+    """Predict in batches of 20 rows and send each batch's true labels back."""
+    served = []
+    for start in range(0, rounds * 20, 20):
+        batch = [i % len(rows) for i in range(start, start + 20)]
+        answer = await http.post(
+            f"/v1/models/{MODEL}/predict", json={"instances": [rows[i] for i in batch]}
+        )
+        assert answer.status_code == 200, answer.text
+        predictions = answer.json()["predictions"]
+        feedback = {p["request_id"]: labels[i] for p, i in zip(predictions, batch, strict=True)}
+        sent = await http.post(f"/v1/models/{MODEL}/feedback", json={"labels": feedback})
+        assert sent.status_code == 200, sent.text
+        served.extend(predictions)
+    return served
+
+
+async def test_happy_journey(
+    local_stack: StackInfo,
+    deployment: ServiceRuntime,
+    client: httpx.AsyncClient,
+    data: tuple[list[dict[str, float]], list[int]],
+) -> None:
+    """First version promoted; a bad second one canaried on live traffic and rolled back."""
+    rows, labels = data
+    good = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    good.fit(_frame(rows), labels)
+    bad = DummyClassifier(strategy="most_frequent").fit(_frame(rows), labels)
+    await _apply_spec(local_stack, deployment)
+
+    v1 = await _upload(deployment, MODEL, 1, sio.dumps(good))
+    promoted = await _caused(
+        local_stack, topics.MODEL_PROMOTED, await _approve(local_stack, MODEL, 1, v1)
+    )
+    assert (promoted.model.version, promoted.via, promoted.previous) == (1, "direct", None)
+
+    answer = await client.post(f"/v1/models/{MODEL}/predict", json={"instances": rows[:3]})
+    assert answer.status_code == 200
+    first = answer.json()["predictions"]
+    assert [p["prediction"] for p in first] == [int(v) for v in good.predict(_frame(rows[:3]))]
+    assert {p["variant"] for p in first} == {"champion"}
+    assert set(first[0]["probabilities"]) == {"0", "1"}
+    missing = {k: v for k, v in rows[0].items() if k != "mean radius"}
+    refused = await client.post(f"/v1/models/{MODEL}/predict", json={"instances": [missing]})
+    assert refused.status_code == 422
+    assert "mean radius" in refused.text
+
+    await _open_inference(client, rows[:2], [p["prediction"] for p in first[:2]])
+
+    v2 = await _upload(deployment, MODEL, 2, sio.dumps(bad))
+    started = await _caused(
+        local_stack, topics.CANARY_STARTED, await _approve(local_stack, MODEL, 2, v2)
+    )
+    assert [s.traffic_percent for s in started.steps] == [50.0, 100.0]
+    assert (started.model.version, started.champion.version) == (2, 1)
+
+    served = await _traffic(client, rows, labels, rounds=12)
+    assert {p["variant"] for p in served} == {"champion", "canary"}
+
+    def rolled(record: ConsumerRecord) -> bool:
+        return header(record, "ce_subject") == MODEL
+
+    (record,) = await read_topic(local_stack.kafka_bootstrap, topics.CANARY_ROLLED_BACK, rolled)
+    _, rollback = decode(record.headers, record.value)
+    assert rollback.canary_id == started.canary_id
+    assert rollback.verdict == "fail"
+    assert "accuracy_lower" in {r.code for r in rollback.reasons}
+
+    after = await client.post(f"/v1/models/{MODEL}/predict", json={"instances": rows[:10]})
+    assert {(p["variant"], p["model_version"]) for p in after.json()["predictions"]} == {
+        ("champion", 1)
+    }
+    await _logged_and_labelled(local_stack, {p["request_id"] for p in served})
+
+
+async def _open_inference(
+    http: httpx.AsyncClient, rows: list[dict[str, float]], expected: list[Any]
+) -> None:
+    assert (await http.get("/v2/health/live")).json() == {"live": True}
+    ready = await http.get(f"/v2/models/{MODEL}/ready")
+    assert ready.status_code == 200
+    assert ready.json()["ready"] is True
+    inputs = [
+        {"name": name, "shape": [len(rows)], "datatype": "FP64", "data": [r[name] for r in rows]}
+        for name in rows[0]
+    ]
+    answer = await http.post(f"/v2/models/{MODEL}/infer", json={"id": "r1", "inputs": inputs})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["model_name"], body["id"], body["model_version"]) == (MODEL, "r1", "1")
+    assert body["outputs"][0]["data"] == expected
+    assert body["outputs"][1]["shape"] == [len(rows), 2]
+    wrong = await http.post(f"/v2/models/{MODEL}/infer", json={"inputs": inputs[1:]})
+    assert wrong.status_code == 422
+    assert "mean radius" in wrong.text
+
+
+async def _logged_and_labelled(stack: StackInfo, request_ids: set[str]) -> None:
+    def ours(record: ConsumerRecord) -> bool:
+        return header(record, "ce_subject") == MODEL
+
+    async def logged() -> set[str]:
+        records = await read_all(stack.kafka_bootstrap, topics.PREDICTIONS_LOGGED, ours)
+        events = [decode(r.headers, r.value)[1] for r in records]
+        return {row.request_id for e in events for row in e.rows or ()}
+
+    sent: set[str] = set()
+
+    async def all_logged() -> bool:
+        sent.update(await logged())
+        return request_ids <= sent
+
+    await _until(all_logged, timeout_s=30)
+    truth = await read_all(stack.kafka_bootstrap, topics.GROUND_TRUTH_RECEIVED, ours)
+    labelled = {rid for r in truth for rid in decode(r.headers, r.value)[1].labels}
+    assert request_ids <= labelled
+
+
+async def test_unsafe_artifact_is_never_served(
+    local_stack: StackInfo,
+    tmp_path: Any,
+    deployment: ServiceRuntime,
+    client: httpx.AsyncClient,
+) -> None:
+    """A pickle posing as a model is recorded load_failed, never run, never promoted."""
+    name = f"evil-{UID}"
+    marker = tmp_path / "pwned"
+    blob = pickle.dumps(_Payload(str(marker)))
+    artifact = await _upload(deployment, name, 1, blob)
+    await _approve(local_stack, name, 1, artifact)
+
+    async def status() -> Any:
+        async with deployment.units() as uow:
+            return await uow.session.scalar(
+                select(model_versions.c.status).where(model_versions.c.model == name)
+            )
+
+    assert await _until(status) == "load_failed"
+    assert not marker.exists()
+    answer = await client.post(f"/v1/models/{name}/predict", json={"instances": [{"a": 1}]})
+    assert answer.status_code == 404
+    ready = await client.get(f"/v2/models/{name}/ready")
+    assert ready.status_code == 404
+
+
+class _Payload:
+    """Unpickling this would create the marker file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (self.path, "w"))
+
+
+def _frame(rows: list[dict[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows)
