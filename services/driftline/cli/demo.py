@@ -139,11 +139,22 @@ def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
             wait_until_ready(processes, on_ready=lambda p: console.log(f"{p.name} ready"))
         done("all services ready (/readyz 200)")
         urls = {p.name: p.url for p in processes}
-        from driftline.cli.demo_model import apply_spec, model_steps
+        from driftline.cli.demo_model import (
+            apply_spec,
+            bad_candidate_steps,
+            lineage_and_kpis,
+            model_steps,
+            retrain_steps,
+            serve_steps,
+        )
 
         apply_spec(urls, done)
         _data_steps(info, urls, done)
         model_steps(urls, done)
+        serve_steps(urls, done)
+        retrain_steps(info, urls, done, _publish_arrival)
+        bad_candidate_steps(urls, done)
+        lineage_and_kpis(urls, done)
         for name, url in urls.items():
             with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
                 if b"driftline_outbox_backlog" not in response.read():

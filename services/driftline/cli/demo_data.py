@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def breast_cancer_csv() -> bytes:
-    """The Wisconsin breast-cancer data set (569 rows, 30 features + target) as CSV bytes."""
+
+def breast_cancer_frame() -> pd.DataFrame:
+    """The Wisconsin breast-cancer data set: 569 rows, 30 features and ``target`` (0 malignant)."""
     from sklearn.datasets import load_breast_cancer
 
     frame = load_breast_cancer(as_frame=True).frame
     frame.columns = [c.replace(" ", "_") for c in frame.columns]
-    return frame.to_csv(index=False).encode()
+    return frame
+
+
+def breast_cancer_csv() -> bytes:
+    """The breast-cancer data set as CSV bytes."""
+    return breast_cancer_frame().to_csv(index=False).encode()
 
 
 def corrupted(csv: bytes, seed: int = 7) -> bytes:

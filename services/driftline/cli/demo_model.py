@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-from driftline.cli.demo_http import get_json, poll, post_json
+from driftline.cli.demo_http import StepFailedError, get_json, poll, post_json
 
 MODEL = "cancer-classifier"
 DATASET = "breast-cancer"
@@ -24,6 +24,7 @@ SPEC: dict[str, Any] = {
     "split": {"holdout": 0.25, "seed": 42},
     "gates": [{"metric": "accuracy", "min": 0.9}, {"metric": "roc_auc", "beat_champion": 0.0}],
     "canary": {"steps": [25, 50, 100], "min_requests": 40, "min_duration_s": 0},
+    "drift": {"window_size": 100},
 }
 
 
@@ -53,3 +54,198 @@ def model_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
     poll("the registry registers v1", lambda: model_events(urls, "registry.registered"))
     approved = poll("the gates approve v1", lambda: model_events(urls, "registry.approved"))
     done(f"registry: {MODEL} v1 registered and approved by {approved[0]['actor']}")
+
+
+def _rows(malignant_only: bool, count: int, seed: int) -> tuple[list[dict[str, Any]], list[int]]:
+    """Feature rows and true labels drawn from the real data (or its malignant sub-population)."""
+    from driftline.cli.demo_data import breast_cancer_frame
+
+    frame = breast_cancer_frame()
+    if malignant_only:
+        frame = frame[frame["target"] == 0]
+    sample = frame.sample(n=count, replace=True, random_state=seed)
+    labels = [int(v) for v in sample.pop("target")]
+    return sample.to_dict(orient="records"), labels
+
+
+def _traffic(urls: dict[str, str], rows: list[dict[str, Any]], labels: list[int]) -> int:
+    """Score rows in batches of 50 and send their ground truth; returns rows served."""
+    served = 0
+    for start in range(0, len(rows), 50):
+        answer = post_json(
+            f"{urls['deployment']}/v1/models/{MODEL}/predict",
+            {"instances": rows[start : start + 50]},
+        )
+        ids = [p["request_id"] for p in answer["predictions"]]
+        truth = dict(zip(ids, labels[start : start + 50], strict=True))
+        post_json(f"{urls['deployment']}/v1/models/{MODEL}/feedback", {"labels": truth})
+        served += len(ids)
+    return served
+
+
+def serve_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
+    """Promotion, production traffic with labels, then a real sub-population shift."""
+    promoted = poll(
+        "deployment promotes v1", lambda: model_events(urls, "deployment.promoted"), timeout_s=90
+    )
+    done(
+        f"deployment: v{promoted[0]['data']['model']['version']} is champion "
+        f"(via {promoted[0]['data']['via']})"
+    )
+    rows, labels = _rows(malignant_only=False, count=200, seed=1)
+    served = _traffic(urls, rows, labels)
+    done(f"production traffic: {served} predictions served and labelled (same population)")
+    rows, labels = _rows(malignant_only=True, count=300, seed=2)
+    _traffic(urls, rows, labels)
+    detected = poll(
+        "monitoring detects drift", lambda: model_events(urls, "drift-detected"), timeout_s=120
+    )
+    data = detected[0]["data"]
+    drifted = [f["feature"] for f in data.get("features", []) if f.get("drifted")]
+    done(
+        f"monitoring: DriftDetected ({data.get('severity')}) on the malignant-only "
+        f"sub-population; {len(drifted)} features drifted, e.g. {', '.join(drifted[:3])}"
+    )
+
+    def answer() -> list[dict[str, Any]]:
+        retrains = [
+            e
+            for e in model_events(urls, "training.started")
+            if e["data"].get("trigger") == "drift_detected"
+        ]
+        return model_events(urls, "retrain-skipped") + retrains
+
+    answered = poll("training answers the drift", answer, timeout_s=120)[0]
+    what = (answered["data"].get("reason") or {}).get("code") or "retraining"
+    done(f"training answers DriftDetected: {answered['type'].split('.')[-2]} ({what})")
+
+
+def _canary(urls: dict[str, str], version: int, outcome: str) -> dict[str, Any]:
+    """Drive labelled traffic until the canary of ``version`` ends; returns the ending event."""
+
+    def ended() -> dict[str, Any] | None:
+        for event in model_events(urls, "deployment.promoted") + model_events(
+            urls, "canary-rolled-back"
+        ):
+            data = event["data"]
+            ref = data.get("model") or {}
+            if (
+                ref.get("version") == version
+                or (data.get("canary") or {}).get("version") == version
+            ):
+                return event
+        rows, labels = _rows(malignant_only=False, count=100, seed=version * 100 + len(seen))
+        seen.append(_traffic(urls, rows, labels))
+        return None
+
+    seen: list[int] = []
+    event = poll(f"the canary of v{version} ends ({outcome} expected)", ended, timeout_s=240)
+    return event
+
+
+def retrain_steps(
+    info: Any,
+    urls: dict[str, str],
+    done: Callable[[str], None],
+    publish_arrival: Callable[..., str],
+) -> None:
+    """New labelled data → retrain → gates → canary → promotion of v2."""
+    from driftline.cli.demo_data import breast_cancer_frame
+
+    rows, labels = _rows(malignant_only=True, count=300, seed=2)
+    newer = breast_cancer_frame()
+    extra = [{**row, "target": label} for row, label in zip(rows, labels, strict=True)]
+    import pandas as pd
+
+    newer = pd.concat([newer, pd.DataFrame(extra)], ignore_index=True)
+    publish_arrival(info, DATASET, newer.to_csv(index=False).encode())
+    done("pipeline published the newest data: the original set plus 300 labelled production rows")
+    trained = poll(
+        "training retrains on the new data",
+        lambda: model_events(urls, "model-trained")[1:],
+        timeout_s=180,
+    )
+    done(
+        f"training: run {trained[0]['data']['run_id']} on v2 data "
+        f"(accuracy={trained[0]['data']['metrics'].get('accuracy', 0):.3f})"
+    )
+    started = poll(
+        "registry approves v2 and deployment starts a canary",
+        lambda: model_events(urls, "canary-started"),
+        timeout_s=60,
+    )
+    version = started[0]["data"]["model"]["version"]
+    done(
+        f"canary of v{version} started: steps "
+        f"{[s['traffic_percent'] for s in started[0]['data'].get('steps', [])]}"
+    )
+    end = _canary(urls, version, "promotion")
+    for step in model_events(urls, "canary-step-advanced"):
+        console.print(
+            f"  [dim]canary[/] step → {step['data'].get('traffic_percent')}% "
+            f"verdict {step['data'].get('verdict')}"
+        )
+    if "promoted" not in end["type"]:
+        raise StepFailedError(f"v{version} canary ended with {end['type']}")
+    done(f"v{version} promoted to champion via canary")
+
+
+def bad_candidate_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
+    """A deliberately bad model passes the loose gates but fails the canary: rollback."""
+    bad = {
+        **SPEC,
+        "trainer": {
+            "estimator": "sklearn.dummy.DummyClassifier",
+            "params": {"strategy": "most_frequent"},
+        },
+        "gates": [{"metric": "accuracy", "min": 0.5}],
+    }
+    post_json(
+        f"{urls['registry']}/v1/specs", bad, headers={"X-Driftline-Actor": "user:data-scientist"}
+    )
+    done("a data scientist applies a deliberately bad spec (always predicts one class)")
+    started = poll(
+        "the bad candidate reaches a canary",
+        lambda: model_events(urls, "canary-started")[1:],
+        timeout_s=180,
+    )
+    version = started[0]["data"]["model"]["version"]
+    end = _canary(urls, version, "rollback")
+    if "rolled-back" not in end["type"]:
+        raise StepFailedError(f"bad v{version} was not rolled back: {end['type']}")
+    reasons = [r.get("code") for r in end["data"].get("reasons", [])]
+    done(f"canary judge rolled back v{version}: {', '.join(reasons) or end['data'].get('verdict')}")
+
+
+def lineage_and_kpis(urls: dict[str, str], done: Callable[[str], None]) -> None:
+    """Print how the live version came to be, and the delivery KPIs from the audit stream."""
+    promoted = model_events(urls, "deployment.promoted")
+    live = promoted[-1]["data"]["model"]["version"]
+    chain = get_json(f"{urls['audit']}/v1/lineage/{MODEL}/{live}")
+    for step in chain.get("steps", []):
+        facts = ", ".join(f"{k}={v}" for k, v in list(step.get("facts", {}).items())[:3])
+        console.print(
+            f"  [dim]lineage[/] {step['time'][11:19]} {step['actor']:<22} "
+            f"{step['type'].removeprefix('io.driftline.'):<34} {facts[:70]}"
+        )
+    done(f"lineage of {MODEL}@{live}: {len(chain.get('steps', []))} events back to the data")
+    kpis = get_json(f"{urls['audit']}/v1/kpis?model={MODEL}")
+    shown = {
+        k: kpis.get(k)
+        for k in (
+            "promotions",
+            "lead_time_median_s",
+            "canaries_started",
+            "rollbacks",
+            "change_failure_rate",
+            "mean_time_to_recover_s",
+            "monitoring_coverage",
+        )
+    }
+    console.print(
+        "  [dim]kpis[/] "
+        + ", ".join(
+            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
+        )
+    )
+    done("KPIs computed from the audit stream")

@@ -30,7 +30,9 @@ async def on_model_approved(event: ModelApproved, uow: UnitOfWork) -> list[objec
     """Load the approved version; promote it, start its canary, or record why it cannot load."""
     assert uow.cause is not None
     repo = PostgresRolloutRepository(uow.session)
-    return await approve_version(event, repo, uow.deps, event_id=uow.cause.id)
+    return await approve_version(
+        event, repo, uow.deps, event_id=uow.cause.id, cause=uow.cause.model_dump_json()
+    )
 
 
 def subscriptions(_: object) -> list[Subscription]:

@@ -18,6 +18,7 @@ from driftline.deployment.records import Canary
 from driftline.deployment.settings import DeploymentSection
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork, UnitOfWorkFactory
+from driftline_contracts.envelope import Envelope
 from driftline_contracts.values import Reason
 
 log = get_logger(__name__)
@@ -121,9 +122,11 @@ async def judge_canaries_forever(units: UnitOfWorkFactory, section: DeploymentSe
     while True:
         try:
             async with units() as uow:
-                ids = await PostgresRolloutRepository(uow.session).active_canary_ids()
-            for canary_id in ids:
-                async with units() as uow:
+                active = await PostgresRolloutRepository(uow.session).active_canaries()
+            for canary_id, cause in active:
+                # The approval that started the rollout causes its steps, promotion or rollback.
+                envelope = Envelope.model_validate_json(cause) if cause else None
+                async with units(cause=envelope) as uow:
                     await judge_rollout(uow, canary_id, section)
         except Exception as exc:  # an outage must not end the job; it retries next round
             log.warning("canary judging failed, retrying", error=repr(exc))

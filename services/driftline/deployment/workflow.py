@@ -34,7 +34,11 @@ class DeploymentDeps:
 
 
 async def approve_version(
-    event: ModelApproved, repo: PostgresRolloutRepository, deps: DeploymentDeps, event_id: str
+    event: ModelApproved,
+    repo: PostgresRolloutRepository,
+    deps: DeploymentDeps,
+    event_id: str,
+    cause: str | None = None,
 ) -> list[Any]:
     """Load an approved version; the events of what it changed (none if it cannot load)."""
     if await repo.has_version(event.model):
@@ -57,11 +61,15 @@ async def approve_version(
         log.info("approved version not rolled out", reason=rollout.reason)
         return []
     assert deployment.champion is not None
-    return await _start_canary(repo, rollout, served, deployment.champion)
+    return await _start_canary(repo, rollout, served, deployment.champion, cause)
 
 
 async def _start_canary(
-    repo: PostgresRolloutRepository, rollout: StartCanary, challenger: Served, champion: Served
+    repo: PostgresRolloutRepository,
+    rollout: StartCanary,
+    challenger: Served,
+    champion: Served,
+    cause: str | None = None,
 ) -> list[Any]:
     now = datetime.now(UTC)
     emitted: list[Any] = []
@@ -74,6 +82,8 @@ async def _start_canary(
         )
         emitted.append(events.rolled_back(old, None, [reason], now))
     canary = Canary(rollout.canary_id, challenger, champion, rollout.steps, 0, now, now)
-    await repo.start_canary(canary.canary_id, challenger.model, champion.model, canary.steps, now)
+    await repo.start_canary(
+        canary.canary_id, challenger.model, champion.model, canary.steps, now, cause=cause
+    )
     emitted.append(events.canary_started(canary))
     return emitted

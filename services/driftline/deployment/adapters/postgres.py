@@ -86,8 +86,9 @@ class PostgresRolloutRepository:
         champion: ModelRef,
         steps: tuple[CanaryStep, ...],
         now: datetime,
+        cause: str | None = None,
     ) -> None:
-        """Begin a rollout on its first step."""
+        """Begin a rollout on its first step; ``cause`` is the approving event's envelope."""
         await self._session.execute(
             insert(canaries).values(
                 canary_id=canary_id,
@@ -99,6 +100,7 @@ class PostgresRolloutRepository:
                 step=0,
                 started_at=now,
                 step_started_at=now,
+                cause=cause,
             )
         )
 
@@ -126,6 +128,13 @@ class PostgresRolloutRepository:
             select(canaries.c.canary_id).where(canaries.c.status == "active")
         )
         return list(found)
+
+    async def active_canaries(self) -> list[tuple[str, str | None]]:
+        """(canary id, cause envelope JSON) of every active rollout."""
+        rows = await self._session.execute(
+            select(canaries.c.canary_id, canaries.c.cause).where(canaries.c.status == "active")
+        )
+        return [(r.canary_id, r.cause) for r in rows]
 
     async def lock_canary(self, canary_id: str) -> Canary | None:
         """The rollout, locked for this transaction; None if ended or another replica holds it."""

@@ -44,6 +44,7 @@ canaries = Table(
     Column("step_started_at", DateTime(timezone=True)),
     Column("ended_at", DateTime(timezone=True)),
     Column("last_report", JSONB),
+    Column("cause", Text),
 )
 predictions = Table(
     "predictions",
