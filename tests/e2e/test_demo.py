@@ -11,6 +11,7 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
+@pytest.mark.timeout(900)
 def test_demo_passes_and_names_every_step(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "driftline", "demo", "--home", str(tmp_path / "home")],
