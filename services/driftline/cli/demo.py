@@ -1,9 +1,10 @@
-"""``driftline demo``: the main job. Today: the foundation's smoke journey across real processes.
+"""``driftline demo``: the main job — the whole Driftline loop on the local stack.
 
-Steps: local stack up → all seven services as separate processes → every ``/readyz`` 200 →
-a pipeline publishes ``DataArrived`` → ingest catalogues version 1 → the same bytes again
-stay version 1 → each service's ``/metrics`` answers. Exit 0 only if every step happened;
-otherwise exit 1 naming the step that did not.
+Stack up → seven services as separate processes → spec applied → real data validated (and a
+corrupted variant rejected) → trained → gated → promoted → production traffic → drift on a
+real sub-population → RetrainSkipped → new labelled data → retrain → canary → promotion → a
+bad candidate rolled back → lineage and KPIs → audit chain verified. Exit 0 only if every step
+happened; otherwise exit 1 naming the step that did not.
 """
 
 from __future__ import annotations
