@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -14,22 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from driftline.cli.service_url import service_url
+
 app = typer.Typer(help="Read the audit trail and verify its hash chain.", no_args_is_help=True)
 console = Console()
 
 
 def _audit_url(explicit: str | None) -> str:
-    if explicit:
-        return explicit.rstrip("/")
-    if os.environ.get("DRIFTLINE_AUDIT_URL"):
-        return os.environ["DRIFTLINE_AUDIT_URL"].rstrip("/")
-    from driftline.runtime.settings import driftline_home
-    from driftline.stack import LocalStack
-
-    for service in LocalStack(driftline_home()).status().services:
-        if service.name == "audit" and service.alive:
-            return service.url
-    return "http://127.0.0.1:8107"
+    return service_url("audit", explicit)
 
 
 def _line(entry: dict[str, Any]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -14,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
+
+from driftline.cli.service_url import error_detail, service_url
 
 URL_ENV = "DRIFTLINE_INGEST_URL"
 DEFAULT_URL = "http://127.0.0.1:8101"
@@ -68,7 +69,7 @@ class IngestClient:
         except httpx.HTTPError as exc:
             raise IngestError(f"cannot reach ingest at {self.base_url}: {exc}") from exc
         if response.is_error:
-            raise IngestError(f"{response.status_code}: {_detail(response)}")
+            raise IngestError(f"{response.status_code}: {error_detail(response)}")
         return response
 
 
@@ -79,31 +80,9 @@ def _chunks(path: Path, on_chunk: Callable[[int], None]) -> Iterator[bytes]:
             yield chunk
 
 
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail", response.text)
-    except (ValueError, AttributeError):
-        return response.text.strip() or response.reason_phrase
-    if isinstance(detail, list):  # FastAPI request validation errors
-        return "; ".join(
-            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail
-        )
-    return str(detail)
-
-
 def default_url(environ: Mapping[str, str] | None = None, home: Path | None = None) -> str:
-    """``$DRIFTLINE_INGEST_URL``, else the local stack's ingest service, else the default."""
-    env = os.environ if environ is None else environ
-    if env.get(URL_ENV):
-        return env[URL_ENV]
-    from driftline.runtime.settings import driftline_home
-    from driftline.stack import LocalStack, StackError
-
-    try:
-        services = LocalStack(home or driftline_home()).status().services
-    except (StackError, OSError, ValueError):
-        return DEFAULT_URL
-    return next((s.url for s in services if s.name == "ingest" and s.alive), DEFAULT_URL)
+    """``${URL_ENV}``, else the local stack's ingest service, else the default port."""
+    return service_url("ingest", environ=environ, home=home)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,22 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from driftline.cli.service_url import service_url
+
 drift_app = typer.Typer(help="Read drift reports of production models.", no_args_is_help=True)
 console = Console()
 
 
 def _monitoring_url(explicit: str | None) -> str:
-    if explicit:
-        return explicit.rstrip("/")
-    if os.environ.get("DRIFTLINE_MONITORING_URL"):
-        return os.environ["DRIFTLINE_MONITORING_URL"].rstrip("/")
-    from driftline.runtime.settings import driftline_home
-    from driftline.stack import LocalStack
-
-    for service in LocalStack(driftline_home()).status().services:
-        if service.name == "monitoring" and service.alive:
-            return service.url
-    return "http://127.0.0.1:8106"
+    return service_url("monitoring", explicit)
 
 
 def _get(url: str, **params: str) -> httpx.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from driftline.cli.service_url import error_detail, service_url
 from driftline_contracts.modelspec import ModelSpec
 
 URL_ENV = "DRIFTLINE_REGISTRY_URL"
@@ -55,35 +55,13 @@ class RegistryClient:
         except httpx.HTTPError as exc:
             raise RegistryError(f"cannot reach the registry at {self.base_url}: {exc}") from exc
         if response.is_error:
-            raise RegistryError(f"{response.status_code}: {_detail(response)}")
+            raise RegistryError(f"{response.status_code}: {error_detail(response)}")
         return response
 
 
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail", response.text)
-    except (ValueError, AttributeError):
-        return response.text.strip() or response.reason_phrase
-    if isinstance(detail, list):  # FastAPI request validation errors
-        return "; ".join(
-            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail
-        )
-    return str(detail)
-
-
 def default_url(environ: Mapping[str, str] | None = None, home: Path | None = None) -> str:
-    """``$DRIFTLINE_REGISTRY_URL``, else the local stack's registry, else the default."""
-    env = os.environ if environ is None else environ
-    if env.get(URL_ENV):
-        return env[URL_ENV]
-    from driftline.runtime.settings import driftline_home
-    from driftline.stack import LocalStack, StackError
-
-    try:
-        services = LocalStack(home or driftline_home()).status().services
-    except (StackError, OSError, ValueError):
-        return DEFAULT_URL
-    return next((s.url for s in services if s.name == "registry" and s.alive), DEFAULT_URL)
+    """``${URL_ENV}``, else the local stack's registry service, else the default port."""
+    return service_url("registry", environ=environ, home=home)
 
 
 def _fail(message: str, code: int) -> NoReturn:

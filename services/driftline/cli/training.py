@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from driftline.cli.service_url import service_url
 
 runs_app = typer.Typer(help="Browse and compare training runs.", no_args_is_help=True)
 console = Console()
@@ -20,17 +21,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")
 
 
 def _training_url(explicit: str | None) -> str:
-    if explicit:
-        return explicit.rstrip("/")
-    if os.environ.get("DRIFTLINE_TRAINING_URL"):
-        return os.environ["DRIFTLINE_TRAINING_URL"].rstrip("/")
-    from driftline.runtime.settings import driftline_home
-    from driftline.stack import LocalStack
-
-    for service in LocalStack(driftline_home()).status().services:
-        if service.name == "training" and service.alive:
-            return service.url
-    return DEFAULT_URL
+    return service_url("training", explicit)
 
 
 def _get(path: str, url: str | None, params: dict[str, Any] | None = None) -> Any:
