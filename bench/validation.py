@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from bench import gx_peer
 from driftline.stats.expectations import (
     CheckResult,
     ColumnExpectation,
@@ -122,13 +123,19 @@ def _driftline_failures(results: list[CheckResult]) -> dict[tuple[str, str | Non
     return {(r.code, r.column): r.failing_rows for r in results if not r.passed}
 
 
-def negative_control(schema: object) -> None:
-    """Both validators report the same defects, row for row, on a frame with injected ones."""
+def _defect_frame() -> pd.DataFrame:
+    """100k rows with injected nulls, an out-of-set value, a duplicate id, out-of-range values."""
     df = make_frame(100_000, seed=1)
     df.loc[:49, "f0"] = np.nan
     df.loc[100:106, "c0"] = "not-a-category"
     df.loc[11, "id"] = df.loc[10, "id"]
     df.loc[5:8, "i0"] = 5000
+    return df
+
+
+def negative_control(schema: object) -> None:
+    """Both validators report the same defects, row for row, on a frame with injected ones."""
+    df = _defect_frame()
     expected = {
         ("null_rate", "f0"): 50,
         ("unexpected_category", "c0"): 7,
@@ -165,10 +172,17 @@ def cases() -> dict[str, dict[str, Callable[[], object]]]:
         f"validate 1M x 25 (check_frame peak extra memory {peak / 2**20:.0f} MiB, "
         f"{peak / frame_bytes:.0%} of the {frame_bytes / 2**20:.0f} MiB frame)"
     )
-    return {
-        title: {
-            "driftline.stats.check_frame": lambda: check_frame(df, checks),
-            "driftline.stats.check_frame (workers=1)": lambda: check_frame(df, checks, workers=1),
-            "pandera (DataFrameSchema.validate, lazy=True)": lambda: pandera_validate(schema, df),
-        }
+    impls: dict[str, Callable[[], object]] = {
+        "driftline.stats.check_frame": lambda: check_frame(df, checks),
+        "driftline.stats.check_frame (workers=1)": lambda: check_frame(df, checks, workers=1),
+        "pandera (DataFrameSchema.validate, lazy=True)": lambda: pandera_validate(schema, df),
     }
+    if gx_peer.available():
+        run_gx = gx_peer.validator(df, CATEGORIES, NULLABLE, MIN_ROWS)
+        assert run_gx().success, "Great Expectations must accept the clean frame"
+        defects = _defect_frame()
+        assert gx_peer.failures(run_gx(defects)) == _driftline_failures(
+            check_frame(defects, checks)
+        ), "GX and Driftline must report the same failures"
+        impls["Great Expectations 1.x (ephemeral context, same expectations)"] = run_gx
+    return {title: impls}
