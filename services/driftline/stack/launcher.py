@@ -20,6 +20,19 @@ def _reserved(state: StackState) -> set[int]:
     return set(state.ports.values())
 
 
+PORT_RELEASE_WAIT_S = 10.0
+
+
+def _port_frees_up(port: int, wait_s: float) -> bool:
+    """Whether ``port`` is free now or becomes free within ``wait_s`` seconds."""
+    deadline = time.monotonic() + wait_s
+    while not port_is_free(port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 class Launcher:
     """Starts servers of one home folder; ``pinned`` ports must be used as given."""
 
@@ -90,7 +103,9 @@ class Launcher:
     def _choose_port(self, spec: ServerSpec, state: StackState, say: Progress, fixed: bool) -> None:
         """Reuse the fixed or recorded port when free; otherwise pick one (or fail if fixed)."""
         wanted = self.pinned.get(spec.name) or state.ports.get(spec.name)
-        if wanted and port_is_free(wanted):
+        # A server killed a moment ago can hold its port for a little while (closing
+        # connections); a restart on the same port waits for it rather than failing.
+        if wanted and _port_frees_up(wanted, PORT_RELEASE_WAIT_S if fixed else 0.0):
             state.ports[spec.name] = wanted
             return
         if wanted and fixed:
