@@ -62,7 +62,6 @@ def validator(
 ) -> Callable[[], bool]:
     """A zero-argument callable running the suite on ``df``; returns whether it passed."""
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
