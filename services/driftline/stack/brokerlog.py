@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftline.stack.errors import StackError
-from driftline.stack.procs import HOST, port_answers
+from driftline.stack.procs import HOST
+from driftline.stack.s3 import ensure_buckets, s3_answers
 from driftline.stack.spec import Launch, ServerSpec
 from driftline.stack.state import StackState
 
@@ -63,19 +64,11 @@ def _prepare(home: Path, state: StackState) -> Launch:
 
 
 def _probe(home: Path, state: StackState) -> bool:
-    if not port_answers(state.ports[NAME]):
-        return False
-    try:
-        client(state).list_buckets()
-    except Exception:
-        return False
-    return True
+    return s3_answers(state.ports[NAME], client(state))
 
 
 def _provision(home: Path, state: StackState) -> None:
-    log_store = client(state)
-    if not log_store.bucket_exists(BUCKET):
-        log_store.make_bucket(BUCKET)
+    ensure_buckets(client(state), (BUCKET,))
 
 
 SPEC = ServerSpec(

@@ -69,23 +69,30 @@ def _prepare(home: Path, state: StackState) -> Launch:
     return Launch(cmd, env={"RCLONE_AUTH_KEY": f'"{state.s3_access_key},{state.s3_secret_key}"'})
 
 
-def _probe(home: Path, state: StackState) -> bool:
-    """True when the server lists buckets with our credentials."""
-    if not port_answers(state.ports[NAME]):
+def s3_answers(port: int, s3: Minio) -> bool:
+    """True when an S3 server on ``port`` lists buckets with these credentials."""
+    if not port_answers(port):
         return False
     try:
-        client(state).list_buckets()
+        s3.list_buckets()
     except Exception:
         return False
     return True
 
 
-def _provision(home: Path, state: StackState) -> None:
-    """Create the buckets through the S3 API (never as folders under a running rclone)."""
-    s3 = client(state)
-    for bucket in BUCKETS:
+def ensure_buckets(s3: Minio, buckets: tuple[str, ...]) -> None:
+    """Create missing buckets through the S3 API (never as folders under a running server)."""
+    for bucket in buckets:
         if not s3.bucket_exists(bucket):
             s3.make_bucket(bucket)
+
+
+def _probe(home: Path, state: StackState) -> bool:
+    return s3_answers(state.ports[NAME], client(state))
+
+
+def _provision(home: Path, state: StackState) -> None:
+    ensure_buckets(client(state), BUCKETS)
 
 
 SPEC = ServerSpec(
