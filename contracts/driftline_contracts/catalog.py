@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from driftline_contracts.errors import UnknownEventType
 from driftline_contracts.events import (
+    BatchScored,
+    BatchScoringFailed,
+    BatchScoringRequested,
     CanaryRolledBack,
     CanaryStarted,
     CanaryStepAdvanced,
@@ -46,6 +49,9 @@ EVENTS: tuple[type[Event], ...] = (
     GroundTruthReceived,
     DriftDetected,
     DriftResolved,
+    BatchScoringRequested,
+    BatchScored,
+    BatchScoringFailed,
 )
 """Every event class, in lifecycle order."""
 

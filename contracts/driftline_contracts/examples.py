@@ -43,6 +43,12 @@ REPORT = ArtifactRef(
     media_type="application/json",
     size_bytes=20_480,
 )
+SCORED = ArtifactRef(
+    uri="s3://driftline/predictions/churn-clf/batch/batch-2025-01-06.parquet",
+    sha256=SHA_C,
+    media_type="application/vnd.apache.parquet",
+    size_bytes=2_097_152,
+)
 WINDOW = TimeWindow(start=T0, end=T0 + timedelta(hours=1))
 METRICS = {"accuracy": 0.912, "f1": 0.874, "roc_auc": 0.951}
 GATES = [
@@ -217,6 +223,29 @@ def _examples() -> list[Event]:
             features=DRIFTS[1:],
             resolution="model_replaced",
             detected_at=T0,
+        ),
+        ev.BatchScoringRequested(
+            model="churn-clf",
+            job_id="batch-2025-01-06",
+            input_uri="s3://driftline/scoring/churn/2025-01-06.parquet",
+            id_column="customer_id",
+        ),
+        ev.BatchScored(
+            model=V1,
+            job_id="batch-2025-01-06",
+            variant="champion",
+            input_uri="s3://driftline/scoring/churn/2025-01-06.parquet",
+            input_sha256=SHA_A,
+            predictions=SCORED,
+            rows=120_000,
+            errors=0,
+            duration_s=14.2,
+        ),
+        ev.BatchScoringFailed(
+            model="churn-clf",
+            job_id="batch-2025-01-07",
+            input_uri="s3://driftline/scoring/churn/2025-01-07.parquet",
+            reasons=[GONE.model_copy(update={"code": "missing_feature"})],
         ),
     ]
 

@@ -78,7 +78,18 @@ class CanaryPolicy(Value):
     )
     min_requests: int = Field(100, ge=0, description="Canary requests needed per step.")
     min_duration_s: int = Field(60, ge=0, description="Minimum seconds per step.")
-    shadow: bool = Field(False, description="Mirror traffic to the challenger first.")
+    shadow: bool = Field(
+        False,
+        description="Mirror traffic to the challenger first: a shadow step (its answers never "
+        "returned, min_requests paired predictions) judged before the live steps.",
+    )
+    shadow_min_agreement: FiniteFloat | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Shadow fails below this agreement with the champion (classification: "
+        "share of equal labels; regression: correlation); null: agreement is only reported.",
+    )
 
 
 class DriftPolicy(Value):
@@ -93,6 +104,15 @@ class DriftPolicy(Value):
         0.5, gt=0, le=1, description="Share of drifted features that makes the window drift."
     )
     window_size: int = Field(500, ge=10, description="Predictions per count window.")
+    window_kind: Literal["count", "time"] = Field(
+        "count", description="count: every window_size predictions; time: by prediction time."
+    )
+    window_duration_s: int = Field(
+        900, ge=1, description="Time windows: seconds of prediction (event) time per window."
+    )
+    window_min_rows: int = Field(
+        100, ge=10, description="Time windows: fewer rows merge into the next window."
+    )
 
 
 class ModelSpec(Value):

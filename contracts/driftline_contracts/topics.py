@@ -29,6 +29,14 @@ PREDICTIONS_LOGGED = "driftline.predictions-logged"
 GROUND_TRUTH_RECEIVED = "driftline.ground-truth-received"
 DRIFT_DETECTED = "driftline.drift-detected"
 DRIFT_RESOLVED = "driftline.drift-resolved"
+BATCH_SCORING_REQUESTED = "driftline.batch-scoring-requested"
+BATCH_SCORED = "driftline.batch-scored"
+BATCH_SCORING_FAILED = "driftline.batch-scoring-failed"
+
+PREDICT_REQUESTS = "driftline.predict-requests"
+"""Streaming scoring in: JSON ``ScoringRequest`` records (not CloudEvents), keyed by model."""
+PREDICT_RESPONSES = "driftline.predict-responses"
+"""Streaming scoring out: JSON ``ScoringResponse`` records, keyed by model."""
 
 AUDIT = "driftline.audit"
 DLQ_SUFFIX = ".dlq"
@@ -53,7 +61,12 @@ EVENT_TOPICS: tuple[str, ...] = (
     GROUND_TRUTH_RECEIVED,
     DRIFT_DETECTED,
     DRIFT_RESOLVED,
+    BATCH_SCORING_REQUESTED,
+    BATCH_SCORED,
+    BATCH_SCORING_FAILED,
 )
+SCORING_TOPICS: tuple[str, ...] = (PREDICT_REQUESTS, PREDICT_RESPONSES)
+"""Plain JSON topics of streaming scoring (see ``driftline_contracts.scoring``)."""
 
 
 def dlq(topic: str) -> str:
@@ -63,4 +76,11 @@ def dlq(topic: str) -> str:
 
 def all_topics() -> tuple[str, ...]:
     """Every topic the platform needs: event topics, audit, and a dead-letter topic for each."""
-    return (*EVENT_TOPICS, *(dlq(t) for t in EVENT_TOPICS), AUDIT, dlq(AUDIT))
+    return (
+        *EVENT_TOPICS,
+        *(dlq(t) for t in EVENT_TOPICS),
+        AUDIT,
+        dlq(AUDIT),
+        *SCORING_TOPICS,
+        dlq(PREDICT_REQUESTS),
+    )

@@ -143,6 +143,13 @@ class MetricResult(Value):
 class CanaryStep(Value):
     """One step of a canary rollout plan."""
 
-    traffic_percent: FiniteFloat = Field(gt=0, le=100, description="Share of traffic, percent.")
+    traffic_percent: FiniteFloat = Field(
+        gt=0, le=100, description="Share of traffic, percent (mirrored share on a shadow step)."
+    )
     min_duration_s: int = Field(ge=0, description="Minimum seconds spent on this step.")
     min_requests: int = Field(ge=0, description="Minimum canary requests before judging.")
+    shadow: bool = Field(
+        False,
+        description="Shadow step: the canary scores mirrored requests but serves none; its "
+        "answers are never returned and it is judged on the paired predictions.",
+    )

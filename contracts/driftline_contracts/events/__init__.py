@@ -3,6 +3,9 @@
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.data import DataArrived, DataRejected, DataValidated
 from driftline_contracts.events.deployment import (
+    BatchScored,
+    BatchScoringFailed,
+    BatchScoringRequested,
     CanaryRolledBack,
     CanaryStarted,
     CanaryStepAdvanced,
@@ -25,6 +28,9 @@ from driftline_contracts.events.training import (
 )
 
 __all__ = [
+    "BatchScored",
+    "BatchScoringFailed",
+    "BatchScoringRequested",
     "CanaryRolledBack",
     "CanaryStarted",
     "CanaryStepAdvanced",

@@ -1,4 +1,4 @@
-"""Deployment events: canary rollout steps, promotion and rollback."""
+"""Deployment events: canary rollout steps, promotion and rollback, batch scoring."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ from pydantic import Field
 from driftline_contracts import topics
 from driftline_contracts.events.base import Event
 from driftline_contracts.values import (
+    Actor,
     ArtifactRef,
     CanaryStep,
     FiniteFloat,
     Identifier,
     MetricResult,
     ModelRef,
+    Name,
     Reason,
+    Sha256,
+    Slug,
     TimeWindow,
+    Uri,
 )
 
 Verdict = Literal["pass", "fail", "inconclusive"]
@@ -79,6 +84,9 @@ class ModelPromoted(Event):
     canary_id: Identifier | None = Field(None, description="Rollout id, when via canary.")
     artifact: ArtifactRef = Field(description="Serialized model now serving.")
     results: Results = Field(default_factory=list, description="Final step's comparison.")
+    promoted_by: Actor | None = Field(
+        None, description="The user who promoted it, when via manual; null otherwise."
+    )
 
 
 class CanaryRolledBack(Event):
@@ -101,3 +109,67 @@ class CanaryRolledBack(Event):
         description="Why, e.g. error_rate_higher, latency_higher, accuracy_lower."
     )
     window: TimeWindow = Field(description="Traffic window the judge looked at.")
+
+
+class BatchScoringRequested(Event):
+    """Someone asked for a dataset object (CSV or Parquet) to be scored in one batch."""
+
+    ce_type = "io.driftline.deployment.batch-scoring-requested.v1"
+    topic = topics.BATCH_SCORING_REQUESTED
+    key_path = "model"
+    producer = "a pipeline, or deployment (POST /v1/models/{name}/batch)"
+    consumers = ("deployment",)
+
+    model: Slug = Field(description="Model to score with.")
+    job_id: Identifier = Field(description="Id of this batch job; names the predictions file.")
+    input_uri: Uri = Field(description="Dataset object, inside the platform's bucket.")
+    format: Literal["csv", "parquet"] | None = Field(
+        None, description="File format; null: from the URI's extension."
+    )
+    sha256: Sha256 | None = Field(None, description="Verified before scoring when given.")
+    variant: Literal["champion", "canary"] = Field(
+        "champion", description="champion (default), or the running canary's version."
+    )
+    id_column: Name | None = Field(
+        None, description="Column copied to the predictions file to join rows back."
+    )
+
+
+class BatchScored(Event):
+    """A batch job finished: one prediction per input row, in a file in the object store."""
+
+    ce_type = "io.driftline.deployment.batch-scored.v1"
+    topic = topics.BATCH_SCORED
+    key_path = "model.name"
+    producer = "deployment"
+    consumers = ()
+
+    model: ModelRef = Field(description="Version that scored every row.")
+    job_id: Identifier = Field(description="Id of the batch job.")
+    variant: Literal["champion", "canary"] = Field(description="Which deployment scored it.")
+    input_uri: Uri = Field(description="Dataset object that was scored.")
+    input_sha256: Sha256 = Field(description="SHA-256 of the scored bytes.")
+    predictions: ArtifactRef = Field(
+        description="Predictions file (same format as the input): row, id column, prediction, "
+        "score, error."
+    )
+    rows: int = Field(ge=0, description="Rows scored.")
+    errors: int = Field(ge=0, description="Rows the model failed on (error column set).")
+    duration_s: FiniteFloat = Field(ge=0, description="Wall time of the job, seconds.")
+
+
+class BatchScoringFailed(Event):
+    """A batch job could not run: input missing, outside the bucket, unreadable, wrong features."""
+
+    ce_type = "io.driftline.deployment.batch-scoring-failed.v1"
+    topic = topics.BATCH_SCORING_FAILED
+    key_path = "model"
+    producer = "deployment"
+    consumers = ()
+
+    model: Slug = Field(description="Model that was asked to score.")
+    job_id: Identifier = Field(description="Id of the batch job.")
+    input_uri: Uri = Field(description="Dataset object that was to be scored.")
+    reasons: Annotated[list[Reason], Field(min_length=1, max_length=100)] = Field(
+        description="Why, e.g. object_not_found, uri_not_allowed, missing_feature."
+    )

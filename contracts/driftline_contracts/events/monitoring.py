@@ -32,7 +32,10 @@ class PredictionRow(Value):
 
     request_id: Identifier = Field(description="Id that ground truth refers back to.")
     time: AwareDatetime = Field(description="When the prediction was served.")
-    variant: Literal["champion", "canary"] = Field(description="Which deployment served it.")
+    variant: Literal["champion", "canary", "shadow"] = Field(
+        description="Which deployment served it; shadow: the challenger's answer to a mirrored "
+        "request, never returned (same request_id as the champion's row)."
+    )
     features: Annotated[dict[Name, Scalar], Field(max_length=500)] = Field(
         description="Input features as received."
     )

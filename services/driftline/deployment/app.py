@@ -12,26 +12,30 @@ from driftline.deployment.batches import log_predictions_forever
 from driftline.deployment.handlers import subscriptions
 from driftline.deployment.http import v1_router
 from driftline.deployment.judging import judge_canaries_forever
+from driftline.deployment.mirror import ShadowMirror, mirror_forever
+from driftline.deployment.operations import operations_router
 from driftline.deployment.settings import DeploymentSettings, deployment_section
+from driftline.deployment.stream_scoring import score_stream_forever
 from driftline.deployment.v2 import v2_router
 from driftline.deployment.workflow import DeploymentDeps
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def dependencies(runtime: ServiceRuntime) -> DeploymentDeps:
-    """Object store, model cache and settings, handed to handlers as ``uow.deps``."""
+    """Object store, model cache, settings and shadow mirror, handed to handlers as ``uow.deps``."""
     section = deployment_section(runtime.section)
     cache = ModelCache(runtime.store, section.model_cache_size)
-    return DeploymentDeps(store=runtime.store, cache=cache, settings=section)
+    mirror = ShadowMirror(section.shadow_queue_size)
+    return DeploymentDeps(store=runtime.store, cache=cache, settings=section, mirror=mirror)
 
 
 def routers(runtime: ServiceRuntime) -> list[APIRouter]:
-    """The serving API and the Open Inference Protocol."""
-    return [v1_router(runtime), v2_router(runtime)]
+    """The serving API, its operator routes and the Open Inference Protocol."""
+    return [v1_router(runtime), operations_router(runtime), v2_router(runtime)]
 
 
 def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
-    """The prediction-log batcher and the canary judge."""
+    """Prediction-log batcher, canary judge, shadow mirror and (if on) streaming scoring."""
     deps: DeploymentDeps = runtime.deps
 
     async def send_prediction_batches() -> None:
@@ -40,7 +44,14 @@ def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
     async def judge_canaries() -> None:
         await judge_canaries_forever(runtime.units, deps.settings)
 
-    return [send_prediction_batches, judge_canaries]
+    async def score_shadow_copies() -> None:
+        await mirror_forever(runtime.units, deps.cache, deps.mirror)
+
+    async def score_request_stream() -> None:
+        await score_stream_forever(runtime)
+
+    jobs = [send_prediction_batches, judge_canaries, score_shadow_copies]
+    return [*jobs, score_request_stream] if deps.settings.stream_scoring else jobs
 
 
 def definition() -> ServiceDefinition:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from driftline.deployment.adapters.prediction_log import LoggedRow, PostgresPredictionLog
+from driftline.deployment.adapters.shadow_log import PostgresShadowLog
 from driftline.deployment.events import window
 from driftline.deployment.settings import DeploymentSection
 from driftline.runtime.logging import get_logger
@@ -30,7 +31,7 @@ def prediction_row(row: LoggedRow) -> PredictionRow:
     return PredictionRow(
         request_id=row.request_id,
         time=row.created_at,
-        variant="canary" if row.variant == "canary" else "champion",
+        variant=row.variant if row.variant in ("canary", "shadow") else "champion",
         features=row.features,
         prediction=row.prediction,
         score=row.score,
@@ -66,19 +67,28 @@ async def _event(store: ArtifactStore, model: ModelRef, rows: list[LoggedRow]) -
 
 
 async def send_batch(uow: UnitOfWork, store: ArtifactStore, section: DeploymentSection) -> int:
-    """Claim unsent rows and emit one PredictionsLogged per model version; rows sent."""
-    repo = PostgresPredictionLog(uow.session)
-    count, oldest = await repo.unsent_summary()
-    if not due(count, oldest, datetime.now(UTC), section):
+    """Claim unsent rows (served and shadow); one PredictionsLogged per model version; rows sent."""
+    served, shadows = PostgresPredictionLog(uow.session), PostgresShadowLog(uow.session)
+    (count, oldest), (shadow_count, shadow_oldest) = (
+        await served.unsent_summary(),
+        await shadows.unsent_summary(),
+    )
+    oldest = min((t for t in (oldest, shadow_oldest) if t is not None), default=None)
+    if not due(count + shadow_count, oldest, datetime.now(UTC), section):
         return 0
+    claimed = await served.claim_unsent(section.log_max_rows_per_event)
+    room = section.log_max_rows_per_event - len(claimed)
+    claimed += await shadows.claim_unsent(room) if room > 0 else []
     groups: dict[tuple[str, int], list[LoggedRow]] = defaultdict(list)
-    for row in await repo.claim_unsent(section.log_max_rows_per_event):
+    for row in claimed:
         groups[(row.model, row.version)].append(row)
     for (name, version), rows in groups.items():
+        rows.sort(key=lambda r: r.created_at)
         event = await _event(store, ModelRef(name=name, version=version), rows)
         await uow.emit(event)
-        await repo.mark_sent([r.id for r in rows], event.batch_id)
-    return sum(len(rows) for rows in groups.values())
+        await served.mark_sent([r.id for r in rows if r.variant != "shadow"], event.batch_id)
+        await shadows.mark_sent([r.id for r in rows if r.variant == "shadow"], event.batch_id)
+    return len(claimed)
 
 
 async def log_predictions_forever(

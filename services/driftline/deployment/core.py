@@ -41,18 +41,25 @@ StepAction = Literal["advance", "promote", "roll_back", "hold"]
 
 
 def canary_steps(policy: CanaryPolicy) -> tuple[CanaryStep, ...]:
-    """The plan: the policy's increasing percentages, always ending at 100."""
+    """The plan: a shadow step first if the policy asks, then increasing shares up to 100."""
     percents = sorted({min(max(p, 0.01), 100.0) for p in policy.steps})
     if percents[-1] < 100.0:
         percents.append(100.0)
+    shadow = [(100.0, True)] if policy.shadow else []
     return tuple(
         CanaryStep(
             traffic_percent=p,
             min_duration_s=policy.min_duration_s,
             min_requests=policy.min_requests,
+            shadow=mirrored,
         )
-        for p in percents
+        for p, mirrored in [*shadow, *((p, False) for p in percents)]
     )
+
+
+def live_percent(step: CanaryStep) -> float:
+    """Share of answers the canary serves on ``step``: none on a shadow step."""
+    return 0.0 if step.shadow else step.traffic_percent
 
 
 def plan_rollout(deployment: Deployment, candidate: ModelRef, policy: CanaryPolicy) -> Rollout:
@@ -91,6 +98,6 @@ def decide_step(
         elapsed = (now - canary.step_started_at).total_seconds()
         return "roll_back" if elapsed >= timeout_s else "hold"
     following = canary.step + 1
-    if following >= len(canary.steps) or canary.steps[following].traffic_percent >= 100.0:
+    if following >= len(canary.steps) or live_percent(canary.steps[following]) >= 100.0:
         return "promote"
     return "advance"

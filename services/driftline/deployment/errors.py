@@ -29,3 +29,11 @@ class UnknownRequestIdsError(LookupError):
     def __init__(self, request_ids: list[str]) -> None:
         super().__init__(f"unknown request ids: {', '.join(request_ids)}")
         self.request_ids = request_ids
+
+
+class NoChallengerError(LookupError):
+    """The model has no running challenger (or not the one named) to act on."""
+
+
+class NoShadowError(LookupError):
+    """The model never ran a shadow step."""

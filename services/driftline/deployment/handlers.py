@@ -1,14 +1,20 @@
-"""Deployment handlers: remember canary policies, roll out approved versions."""
+"""Deployment handlers: remember canary policies, roll out approved versions, score batches."""
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 
 from driftline.deployment.adapters.postgres import PostgresRolloutRepository
+from driftline.deployment.batch_scoring import score_batch
 from driftline.deployment.workflow import approve_version
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork
+from driftline_contracts.events.deployment import (
+    BatchScored,
+    BatchScoringFailed,
+    BatchScoringRequested,
+)
 from driftline_contracts.events.registry import ModelApproved
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.modelspec import CanaryPolicy
@@ -35,9 +41,17 @@ async def on_model_approved(event: ModelApproved, uow: UnitOfWork) -> list[objec
     )
 
 
+async def on_batch_scoring_requested(
+    event: BatchScoringRequested, uow: UnitOfWork
+) -> BatchScored | BatchScoringFailed:
+    """Score the dataset object with the routed version; the file's event or why it failed."""
+    return await score_batch(event, PostgresRolloutRepository(uow.session), uow.deps)
+
+
 def subscriptions(_: object) -> list[Subscription]:
     """What the deployment service consumes."""
     return [
         Subscription(ModelSpecApplied, on_model_spec_applied),
         Subscription(ModelApproved, on_model_approved),
+        Subscription(BatchScoringRequested, on_batch_scoring_requested),
     ]

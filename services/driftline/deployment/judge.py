@@ -16,7 +16,15 @@ from scipy import stats
 
 from driftline.deployment.verdicts import JudgeConfig, JudgeReport, MetricCheck, Outcome, Sample
 
-__all__ = ["JudgeConfig", "JudgeReport", "MetricCheck", "Sample", "judge_canary"]
+__all__ = [
+    "JudgeConfig",
+    "JudgeReport",
+    "MetricCheck",
+    "Sample",
+    "judge_canary",
+    "judge_checks",
+    "judge_metrics",
+]
 
 
 def _check(
@@ -153,12 +161,16 @@ def accuracy_check(champion: Sample, canary: Sample, config: JudgeConfig) -> Met
     return _check("accuracy", values, p, samples, outcome, critical=True, bad="low")
 
 
-def judge_canary(champion: Sample, canary: Sample, config: JudgeConfig) -> JudgeReport:
-    """Compare canary with champion on every metric; score and verdict."""
-    checks = [
+def judge_metrics(champion: Sample, canary: Sample, config: JudgeConfig) -> list[MetricCheck]:
+    """Every metric's check of canary against champion."""
+    return [
         check(champion, canary, config)
         for check in (error_rate_check, latency_check, prediction_check, accuracy_check)
     ]
+
+
+def judge_checks(checks: list[MetricCheck], config: JudgeConfig) -> JudgeReport:
+    """Score (share of conclusive checks passed) and verdict of a set of checks."""
     conclusive = [c for c in checks if c.passed is not None]
     score = 100.0 * sum(bool(c.passed) for c in conclusive) / len(conclusive) if conclusive else 0.0
     if any(c.critical and c.passed is False for c in checks):
@@ -173,3 +185,8 @@ def judge_canary(champion: Sample, canary: Sample, config: JudgeConfig) -> Judge
         else "fail"
     )
     return JudgeReport(checks=checks, score=score, verdict=verdict)
+
+
+def judge_canary(champion: Sample, canary: Sample, config: JudgeConfig) -> JudgeReport:
+    """Compare canary with champion on every metric; score and verdict."""
+    return judge_checks(judge_metrics(champion, canary, config), config)

@@ -12,10 +12,12 @@ import numpy as np
 from driftline.deployment import events
 from driftline.deployment.adapters.postgres import PostgresRolloutRepository
 from driftline.deployment.adapters.prediction_log import LoggedRow, PostgresPredictionLog
+from driftline.deployment.adapters.shadow_log import PostgresShadowLog
 from driftline.deployment.core import decide_step, step_ready
 from driftline.deployment.judge import JudgeConfig, JudgeReport, Sample, judge_canary
 from driftline.deployment.records import Canary
 from driftline.deployment.settings import DeploymentSection
+from driftline.deployment.shadow import Agreement, agreement, judge_shadow
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork, UnitOfWorkFactory
 from driftline_contracts.envelope import Envelope
@@ -41,16 +43,60 @@ def sample(rows: Sequence[LoggedRow], variant: str) -> Sample:
     )
 
 
-def judge_rows(rows: Sequence[LoggedRow], section: DeploymentSection) -> JudgeReport:
-    """Judge the canary's rows against the champion's from the same window."""
+def _config(rows: Sequence[LoggedRow], section: DeploymentSection) -> JudgeConfig:
     classes = any(r.score is not None or isinstance(r.prediction, str | bool) for r in rows)
-    config = JudgeConfig(
+    return JudgeConfig(
         alpha=section.judge_alpha,
         latency_allowed_increase=section.latency_allowed_increase,
         min_labels=section.min_labels,
         prediction_kind="classes" if classes else "scores",
     )
+
+
+def judge_rows(rows: Sequence[LoggedRow], section: DeploymentSection) -> JudgeReport:
+    """Judge the canary's rows against the champion's from the same window."""
+    config = _config(rows, section)
     return judge_canary(sample(rows, "champion"), sample(rows, "canary"), config)
+
+
+def shadow_agreement(pairs: Sequence[tuple[LoggedRow, LoggedRow]], kind: str) -> Agreement:
+    """Agreement over the pairs both variants answered without error."""
+    both = [(c, s) for c, s in pairs if c.error is None and s.error is None]
+    return agreement(
+        [c.prediction for c, _ in both],
+        [s.prediction for _, s in both],
+        "classes" if kind == "classes" else "scores",
+    )
+
+
+def judge_pairs(
+    pairs: Sequence[tuple[LoggedRow, LoggedRow]],
+    section: DeploymentSection,
+    min_agreement: float | None,
+) -> tuple[JudgeReport, Agreement]:
+    """Judge the shadow's answers against the champion's on exactly the mirrored requests."""
+    rows = [row for pair in pairs for row in pair]
+    config = _config(rows, section)
+    found = shadow_agreement(pairs, config.prediction_kind)
+    champion, shadow = sample(rows, "champion"), sample(rows, "shadow")
+    return judge_shadow(champion, shadow, found, config, min_agreement), found
+
+
+async def _judge_shadow_step(
+    uow: UnitOfWork, canary: Canary, section: DeploymentSection, now: datetime
+) -> JudgeReport | None:
+    """The shadow step's report once enough mirrored requests were answered (else None)."""
+    shadows = PostgresShadowLog(uow.session)
+    if not step_ready(canary, await shadows.count(canary.canary_id, canary.step_started_at), now):
+        return None
+    policy = await PostgresRolloutRepository(uow.session).policy(canary.challenger.model.name)
+    pairs = await shadows.pairs(canary.canary_id, canary.step_started_at)
+    report, found = judge_pairs(pairs, section, policy.shadow_min_agreement)
+    summary = {"agreement": found.model_dump(mode="json"), "report": _dump(report)}
+    await PostgresRolloutRepository(uow.session).update_canary(
+        canary.canary_id, shadow_report={**summary, "judged_at": now.isoformat()}
+    )
+    return report
 
 
 async def judge_rollout(uow: UnitOfWork, canary_id: str, section: DeploymentSection) -> str | None:
@@ -60,12 +106,19 @@ async def judge_rollout(uow: UnitOfWork, canary_id: str, section: DeploymentSect
     now = datetime.now(UTC)
     if canary is None:
         return None
-    if not step_ready(canary, await logs.canary_requests(canary_id, canary.step_started_at), now):
-        return None
-    if canary.current.traffic_percent >= 100.0:  # nothing left to compare against
-        await _promote(uow, rollouts, canary, None, now)
-        return "promote"
-    report = judge_rows(await logs.window(canary_id, canary.step_started_at), section)
+    if canary.current.shadow:
+        report = await _judge_shadow_step(uow, canary, section, now)
+        if report is None:
+            return None
+    else:
+        if not step_ready(
+            canary, await logs.canary_requests(canary_id, canary.step_started_at), now
+        ):
+            return None
+        if canary.current.traffic_percent >= 100.0:  # nothing left to compare against
+            await _promote(uow, rollouts, canary, None, now)
+            return "promote"
+        report = judge_rows(await logs.window(canary_id, canary.step_started_at), section)
     action = decide_step(canary, report.verdict, now, section.canary_step_timeout_s)
     if action == "advance":
         await rollouts.update_canary(

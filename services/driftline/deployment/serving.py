@@ -11,9 +11,11 @@ from typing import Any
 
 from driftline.deployment.adapters.postgres import PostgresRolloutRepository
 from driftline.deployment.adapters.prediction_log import PostgresPredictionLog
+from driftline.deployment.core import live_percent
 from driftline.deployment.errors import FeatureError, UnknownModelError
 from driftline.deployment.features import row_problems, to_frame
 from driftline.deployment.loading import LoadedModel
+from driftline.deployment.mirror import Mirrored
 from driftline.deployment.predictor import RowResult, predict_rows
 from driftline.deployment.records import Deployment, Served
 from driftline.deployment.routing import Variant, choose_variant
@@ -28,10 +30,12 @@ def _variants(deployment: Deployment, count: int, routing_key: str | None) -> li
     canary = deployment.canary
     if canary is None:
         return ["champion"] * count
-    return [
-        choose_variant(canary.canary_id, canary.current.traffic_percent, routing_key)
-        for _ in range(count)
-    ]
+    share = live_percent(canary.current)
+    return [choose_variant(canary.canary_id, share, routing_key) for _ in range(count)]
+
+
+def _shadowing(deployment: Deployment) -> bool:
+    return deployment.canary is not None and deployment.canary.current.shadow
 
 
 def _served(deployment: Deployment, variant: Variant) -> Served:
@@ -42,7 +46,8 @@ def _served(deployment: Deployment, variant: Variant) -> Served:
 
 
 async def _models(deployment: Deployment, deps: DeploymentDeps) -> dict[Variant, LoadedModel]:
-    variants: list[Variant] = ["champion"] + (["canary"] if deployment.canary else [])
+    live_canary = deployment.canary is not None and not _shadowing(deployment)
+    variants: list[Variant] = ["champion"] + (["canary"] if live_canary else [])
     loaded = {}
     for variant in variants:
         served = _served(deployment, variant)
@@ -62,8 +67,13 @@ async def serve(
     name: str,
     instances: Sequence[Row],
     routing_key: str | None,
+    request_ids: Sequence[str] | None = None,
 ) -> list[PredictionOut]:
-    """Predictions in request order; ``FeatureError`` if any row has the wrong features."""
+    """Predictions in request order; ``FeatureError`` if any row has the wrong features.
+
+    ``request_ids`` (one per row) replaces the generated ids (streaming requests carry them).
+    During a shadow step the answered rows are offered to the mirror after logging.
+    """
     async with units() as uow:
         deployment = await PostgresRolloutRepository(uow.session).deployment(name)
     if deployment.champion is None:
@@ -85,7 +95,18 @@ async def serve(
                 _predict, model, [instances[i] for i in indices]
             )
             outputs.update(zip(indices, [(r, latency) for r in results], strict=True))
-    return await _log(units, deployment, instances, variants, outputs)
+    ids = list(request_ids) if request_ids is not None else [str(uuid.uuid4()) for _ in instances]
+    answers = await _log(units, deployment, instances, variants, outputs, ids)
+    if deployment.canary is not None and _shadowing(deployment):
+        deps.mirror.offer(
+            Mirrored(
+                deployment.canary.canary_id,
+                deployment.canary.challenger,
+                tuple(instances),
+                tuple(ids),
+            )
+        )
+    return answers
 
 
 async def _log(
@@ -94,6 +115,7 @@ async def _log(
     instances: Sequence[Row],
     variants: list[Variant],
     outputs: dict[int, tuple[RowResult, float]],
+    request_ids: list[str],
 ) -> list[PredictionOut]:
     now = datetime.now(UTC)
     canary_id = deployment.canary.canary_id if deployment.canary else None
@@ -101,7 +123,7 @@ async def _log(
     for index, variant in enumerate(variants):
         result, latency = outputs[index]
         version = _served(deployment, variant).model.version
-        request_id = str(uuid.uuid4())
+        request_id = request_ids[index]
         answers.append(
             PredictionOut(
                 request_id=request_id,

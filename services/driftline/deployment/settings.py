@@ -1,4 +1,4 @@
-"""Settings of the deployment service: serving limits, prediction-log pacing, canary judging."""
+"""Settings of the deployment service: serving, prediction log, canary judge, shadow, scoring."""
 
 from __future__ import annotations
 
@@ -38,6 +38,20 @@ class DeploymentSection(ServiceSection):
     )
     canary_step_timeout_s: float = Field(
         3600.0, gt=0, description="A step still marginal after this long is rolled back."
+    )
+    shadow_queue_size: int = Field(
+        1000,
+        ge=1,
+        description="Requests waiting for the shadow challenger per process; beyond, copies drop.",
+    )
+    stream_scoring: bool = Field(
+        True, description="Consume driftline.predict-requests and answer on -responses."
+    )
+    stream_max_batch: int = Field(
+        500, ge=1, description="Most streaming requests read and scored at once."
+    )
+    batch_chunk_rows: int = Field(
+        10_000, ge=1, description="Rows a batch-scoring job predicts at a time."
     )
 
 

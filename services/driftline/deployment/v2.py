@@ -1,4 +1,4 @@
-"""Open Inference Protocol (KServe V2) over the same serving path: health, readiness, infer."""
+"""Open Inference Protocol (KServe V2) over the same serving path: health, metadata, infer."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from driftline.deployment.adapters.queries import PostgresServingQueries
 from driftline.deployment.errors import UnknownModelError
 from driftline.deployment.http import predict
 from driftline.deployment.schemas import PredictionOut
 from driftline.deployment.serving import warm
+from driftline.deployment.v2_metadata import model_metadata
 from driftline.deployment.workflow import UNLOADABLE
 from driftline.runtime.service import ServiceRuntime
 
@@ -116,13 +118,16 @@ def v2_router(runtime: ServiceRuntime) -> APIRouter:
     async def live() -> dict[str, bool]:
         return {"live": True}
 
-    @router.get("/health/ready", summary="The server can serve (dependencies answer).")
+    @router.get("/health/ready", summary="The server can serve (dependencies answer).",
+                responses={503: {"description": "Not ready: a dependency is down."}})  # fmt: skip
     async def ready() -> JSONResponse:
         checks = await runtime.readiness()
         ok = runtime.started.is_set() and all(v is None for v in checks.values())
         return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
-    @router.get("/models/{name}/ready", summary="The model's serving versions are loaded.")
+    @router.get("/models/{name}/ready", summary="The model's serving versions are loaded.",
+                responses={404: {"description": "No such model."},
+                           503: {"description": "A version cannot be loaded."}})  # fmt: skip
     async def model_ready(name: str) -> JSONResponse:
         try:
             await warm(runtime.units, runtime.deps, name)
@@ -132,7 +137,40 @@ def v2_router(runtime: ServiceRuntime) -> APIRouter:
             return JSONResponse({"name": name, "ready": False, "error": str(exc)}, 503)
         return JSONResponse({"name": name, "ready": True})
 
-    @router.post("/models/{name}/infer", summary="Inference with named input tensors.")
+    async def metadata(name: str, version: int | None) -> JSONResponse:
+        try:
+            deployment = await warm(runtime.units, runtime.deps, name)
+        except UnknownModelError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except UNLOADABLE as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        async with runtime.units() as uow:
+            ready = await PostgresServingQueries(uow.session).ready_versions(name)
+        assert deployment.champion is not None
+        chosen = ready.get(version if version is not None else deployment.champion.model.version)
+        if chosen is None:
+            return JSONResponse({"error": f"model {name!r} has no version {version}"}, 404)
+        try:
+            loaded = await runtime.deps.cache.get(chosen.model, chosen.artifact)
+        except UNLOADABLE as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return JSONResponse(model_metadata(name, sorted(ready), loaded))
+
+    @router.get("/models/{name}", summary="Model metadata: versions, platform, input tensors.",
+                responses={404: {"description": "No such model or version."},
+                           503: {"description": "The version cannot be loaded."}})  # fmt: skip
+    async def model_metadata_route(name: str) -> JSONResponse:
+        return await metadata(name, None)
+
+    @router.get("/models/{name}/versions/{version}", summary="One version's metadata.",
+                responses={404: {"description": "No such model or version."},
+                           503: {"description": "The version cannot be loaded."}})  # fmt: skip
+    async def version_metadata_route(name: str, version: int) -> JSONResponse:
+        return await metadata(name, version)
+
+    @router.post("/models/{name}/infer", summary="Inference with named input tensors.",
+                 responses={404: {"description": "No such model."},
+                            503: {"description": "The model cannot be loaded."}})  # fmt: skip
     async def infer(name: str, body: InferRequest) -> JSONResponse:
         try:
             instances = instances_from_inputs(body.inputs)

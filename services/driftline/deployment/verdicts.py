@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from driftline_contracts.values import MetricResult, Reason
 
-Outcome = Literal["pass", "high", "low", "nodata"]
+Outcome = Literal["pass", "high", "low", "nodata", "info"]
+"""``info``: reported, not judged (passed is None), like ``nodata``."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class MetricCheck(BaseModel):
     p_value: float | None
     samples: int
     outcome: Outcome
-    passed: bool | None = Field(description="None when there was too little data (nodata).")
+    passed: bool | None = Field(description="None: too little data (nodata) or not judged.")
     critical: bool
 
     def to_result(self) -> MetricResult:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from driftline.deployment.adapters.postgres import PostgresRolloutRepository
 from driftline.deployment.core import PromoteDirectly, Skip, StartCanary, plan_rollout
 from driftline.deployment.errors import ModelLoadRefused
 from driftline.deployment.loading import fetch_model
+from driftline.deployment.mirror import ShadowMirror
 from driftline.deployment.records import Canary, Served
 from driftline.deployment.settings import DeploymentSection
 from driftline.runtime.logging import get_logger
@@ -26,11 +27,12 @@ UNLOADABLE = (ModelLoadRefused, IntegrityError, ObjectNotFound, UriNotAllowed)
 
 @dataclass(frozen=True)
 class DeploymentDeps:
-    """What handlers, routes and jobs share: the object store, the model cache, settings."""
+    """What handlers, routes and jobs share: store, model cache, settings, shadow mirror."""
 
     store: ArtifactStore
     cache: ModelCache
     settings: DeploymentSection
+    mirror: ShadowMirror = field(default_factory=ShadowMirror)
 
 
 async def approve_version(

@@ -47,9 +47,10 @@ def test_every_example_round_trips_with_its_topic_and_key(event):
 
 def test_catalog_covers_the_proposed_events_once_each():
     names = {cls.__name__ for cls in EVENTS}
-    assert len(names) == len(EVENT_CLASSES) == 19
+    assert len(names) == len(EVENT_CLASSES) == 22
     assert {"DataArrived", "ModelTrained", "CanaryRolledBack", "DriftDetected"} <= names
-    assert len({cls.topic for cls in EVENTS}) == 19
+    assert {"BatchScoringRequested", "BatchScored", "BatchScoringFailed"} <= names
+    assert len({cls.topic for cls in EVENTS}) == 22
 
 
 def test_data_events_are_keyed_by_dataset_and_the_rest_by_model():

@@ -149,6 +149,26 @@ class PostgresRolloutRepository:
             return None
         return (await self._assemble(row.model, row.champion_version, row)).canary
 
+    async def last_report(self, canary_id: str) -> dict[str, Any] | None:
+        """The judge's last report on the rollout, if it was judged."""
+        found: dict[str, Any] | None = await self._session.scalar(
+            select(canaries.c.last_report).where(canaries.c.canary_id == canary_id)
+        )
+        return found
+
+    async def lock_active(self, name: str) -> Canary | None:
+        """The model's active rollout, locked for this transaction (waits for the judge)."""
+        row = (
+            await self._session.execute(
+                select(canaries)
+                .where(canaries.c.model == name, canaries.c.status == "active")
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            return None
+        return (await self._assemble(row.model, row.champion_version, row)).canary
+
     async def _assemble(self, name: str, champion: int | None, canary: Row | None) -> Deployment:
         wanted = {v for v in (champion, canary and canary.challenger_version) if v}
         if canary is not None:

@@ -61,6 +61,15 @@ class PostgresPredictionLog:
         if rows:
             await self._session.execute(insert(predictions), list(rows))
 
+    async def find(self, request_ids: Sequence[str]) -> dict[str, LoggedRow]:
+        """Logged rows by request id, for those of ``request_ids`` already served."""
+        if not request_ids:
+            return {}
+        rows = await self._session.execute(
+            select(predictions).where(predictions.c.request_id.in_(list(request_ids)))
+        )
+        return {r.request_id: _row(r) for r in rows.all()}
+
     async def unknown_request_ids(self, model: str, request_ids: Sequence[str]) -> list[str]:
         """The ids among ``request_ids`` that ``model`` never served."""
         known = await self._session.scalars(

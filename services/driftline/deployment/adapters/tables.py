@@ -1,4 +1,4 @@
-"""Deployment's tables in its PostgreSQL schema (created by migration d0001)."""
+"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0003)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ canaries = Table(
     Column("ended_at", DateTime(timezone=True)),
     Column("last_report", JSONB),
     Column("cause", Text),
+    Column("shadow_report", JSONB),
 )
 predictions = Table(
     "predictions",
@@ -64,4 +65,19 @@ predictions = Table(
     Column("batch_id", String(128)),
     Column("label", JSONB),
     Column("labelled_at", DateTime(timezone=True)),
+)
+shadow_predictions = Table(
+    "shadow_predictions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("request_id", String(64)),
+    Column("canary_id", String(128)),
+    Column("model", String(128)),
+    Column("version", Integer),
+    Column("prediction", JSONB),
+    Column("score", Float),
+    Column("latency_ms", Float),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True)),
+    Column("batch_id", String(128)),
 )

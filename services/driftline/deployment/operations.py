@@ -1,0 +1,151 @@
+"""Operator routes: the shadow report, manual promotion, and batch-scoring requests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from driftline.deployment.auth import (
+    ACTOR_HEADER,
+    ROLE_HEADER,
+    NotAllowedError,
+    NotAuthenticatedError,
+    promoter,
+)
+from driftline.deployment.errors import NoChallengerError, NoShadowError, UnknownModelError
+from driftline.deployment.promotion import promote_challenger
+from driftline.deployment.shadow_status import ShadowReport, shadow_report
+from driftline.deployment.workflow import DeploymentDeps
+from driftline.runtime.service import ServiceRuntime
+from driftline.runtime.storage import StoreUnavailable, UriNotAllowed
+from driftline_contracts.events.deployment import BatchScoringRequested
+from driftline_contracts.values import Identifier, Name, Sha256, Uri
+
+
+class PromoteRequest(BaseModel):
+    """Optionally, the challenger version the operator means (409 if another one runs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, ge=1, description="Expected challenger version.")
+
+
+class Promoted(BaseModel):
+    """The promotion that happened."""
+
+    model: str
+    version: int = Field(description="New champion.")
+    previous: int | None = Field(description="Champion it replaced.")
+    promoted_by: str
+    event_id: str
+
+
+class BatchRequest(BaseModel):
+    """A dataset object to score; the job's result comes as BatchScored / BatchScoringFailed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_uri: Uri = Field(description="CSV or Parquet object inside the platform's bucket.")
+    format: Literal["csv", "parquet"] | None = Field(None, description="Default: by extension.")
+    sha256: Sha256 | None = Field(None, description="Verified before scoring when given.")
+    variant: Literal["champion", "canary"] = Field("champion", description="Who scores.")
+    id_column: Name | None = Field(None, description="Column copied to the predictions file.")
+    job_id: Identifier | None = Field(None, description="Default: a new id.")
+
+
+class BatchAccepted(BaseModel):
+    """The job was queued as a BatchScoringRequested event."""
+
+    model: str
+    job_id: str
+    event_id: str
+
+
+def operations_router(runtime: ServiceRuntime) -> APIRouter:
+    """Routes for operators and pipelines next to the serving API."""
+    router = APIRouter(prefix="/v1/models/{name}", tags=["rollout and batch"])
+    deps: DeploymentDeps = runtime.deps
+
+    @router.get(
+        "/shadow",
+        summary="The latest shadow comparison: paired answers, agreement, judge verdict.",
+        responses={404: {"description": "The model never ran a shadow step."}},
+    )
+    async def shadow_route(name: str) -> ShadowReport:
+        try:
+            return await shadow_report(runtime.units, name, deps.mirror)
+        except NoShadowError as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+    @router.post(
+        "/promote",
+        summary="Promote the running challenger now (approver or admin).",
+        responses={
+            401: {"description": f"No {ACTOR_HEADER}."},
+            403: {"description": f"{ROLE_HEADER} is not approver or admin."},
+            404: {"description": "Unknown model."},
+            409: {"description": "No running challenger, or not the version named."},
+        },
+    )
+    async def promote_route(
+        name: str,
+        body: PromoteRequest | None = None,
+        actor: Annotated[str | None, Header(alias=ACTOR_HEADER)] = None,
+        role: Annotated[str | None, Header(alias=ROLE_HEADER)] = None,
+    ) -> Promoted:
+        try:
+            user = promoter(actor, role)
+        except NotAuthenticatedError as exc:
+            raise HTTPException(401, str(exc)) from exc
+        except NotAllowedError as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        try:
+            async with runtime.units(actor=user) as uow:
+                event = await promote_challenger(uow, name, user, body.version if body else None)
+                event_id = uow.emitted[-1].id
+        except UnknownModelError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except NoChallengerError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        previous = event.previous.version if event.previous else None
+        return Promoted(
+            model=name,
+            version=event.model.version,
+            previous=previous,
+            promoted_by=user,
+            event_id=event_id,
+        )
+
+    @router.post(
+        "/batch",
+        status_code=202,
+        summary="Score a CSV or Parquet object into a predictions file (asynchronously).",
+        responses={
+            404: {"description": "No object at input_uri."},
+            422: {"description": "input_uri is outside the allowed bucket."},
+        },
+    )
+    async def batch_route(name: str, body: BatchRequest) -> BatchAccepted:
+        try:
+            if not await deps.store.exists(body.input_uri):
+                raise HTTPException(404, f"no object at {body.input_uri}")
+        except UriNotAllowed as exc:
+            raise HTTPException(422, str(exc)) from exc
+        except StoreUnavailable as exc:
+            raise HTTPException(503, f"object store unavailable: {exc}") from exc
+        job_id = body.job_id or f"batch-{uuid.uuid4().hex[:16]}"
+        fields = body.model_dump(exclude={"job_id"})
+        try:
+            event = BatchScoringRequested(model=name, job_id=job_id, **fields)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        async with runtime.units() as uow:
+            envelope = await uow.emit(event)
+        return BatchAccepted(model=name, job_id=job_id, event_id=envelope.id)
+
+    return router
