@@ -71,37 +71,45 @@ async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 30) ->
             await asyncio.sleep(0.3)
 
 
-async def _reference(stack: StackInfo, runtime: ServiceRuntime, frame: pd.DataFrame) -> None:
+async def _reference(
+    stack: StackInfo,
+    runtime: ServiceRuntime,
+    frame: pd.DataFrame,
+    model: str = MODEL,
+    dataset_name: str = DATASET,
+    drift: dict | None = None,
+) -> None:
     """Training data's profile in S3; spec, validation, registration and promotion events."""
     data = frame.to_csv(index=False).encode()
     sha = hashlib.sha256(data).hexdigest()
     stored = await runtime.store.put_bytes(
-        f"profiles/{DATASET}/{sha}.json",
+        f"profiles/{dataset_name}/{sha}.json",
         profile_frame(frame, sha256=sha).model_dump_json().encode(),
         content_type="application/json",
     )
     profile = ArtifactRef(uri=stored.uri, sha256=stored.sha256,
                           media_type="application/json", size_bytes=stored.size_bytes)  # fmt: skip
-    dataset = DatasetRef(name=DATASET, version=1, uri=f"s3://{stack.bucket}/datasets/{DATASET}.csv",
-                         sha256=sha, format="csv", rows=len(frame))  # fmt: skip
-    spec = {"dataset": DATASET, "target": "target", "drift": {"window_size": WINDOW}}
+    dataset = DatasetRef(name=dataset_name, version=1, sha256=sha, format="csv", rows=len(frame),
+                         uri=f"s3://{stack.bucket}/datasets/{dataset_name}.csv")  # fmt: skip
+    spec = {"dataset": dataset_name, "target": "target", "drift": drift or {"window_size": WINDOW}}
+    champion = ModelRef(name=model, version=1)
     await _send(stack, example(ModelSpecApplied).model_copy(update={
-        "model": MODEL, "dataset": DATASET, "task": "classification", "target": "target",
+        "model": model, "dataset": dataset_name, "task": "classification", "target": "target",
         "spec": spec}))  # fmt: skip
     await _send(stack, example(DataValidated).model_copy(
-        update={"dataset": dataset, "profile": profile, "models": [MODEL]}))  # fmt: skip
+        update={"dataset": dataset, "profile": profile, "models": [model]}))  # fmt: skip
     await _send(stack, example(ModelRegistered).model_copy(
-        update={"model": CHAMPION, "dataset": dataset, "metrics": {"accuracy": 0.95}}))  # fmt: skip
+        update={"model": champion, "dataset": dataset, "metrics": {"accuracy": 0.95}}))  # fmt: skip
     await _send(
-        stack, example(ModelPromoted).model_copy(update={"model": CHAMPION, "previous": None})
+        stack, example(ModelPromoted).model_copy(update={"model": champion, "previous": None})
     )
 
     async def ready() -> bool:
         async with runtime.units() as uow:
             refs = PostgresReferences(uow.session)
-            model = await refs.model(MODEL)
-            return bool(model and model.champion == 1 and await refs.trained_on(MODEL, 1)
-                        and await refs.profile(DATASET, sha))  # fmt: skip
+            found = await refs.model(model)
+            return bool(found and found.champion == 1 and await refs.trained_on(model, 1)
+                        and await refs.profile(dataset_name, sha))  # fmt: skip
 
     await _until(ready)
 
@@ -118,9 +126,9 @@ def _rows(frame: pd.DataFrame, batch: int) -> list[PredictionRow]:
     ]  # fmt: skip
 
 
-def _batch(rows: list[PredictionRow], batch: int) -> PredictionsLogged:
+def _batch(rows: list[PredictionRow], batch: int, model: ModelRef = CHAMPION) -> PredictionsLogged:
     span = TimeWindow(start=rows[0].time, end=rows[-1].time + timedelta(seconds=1))
-    return PredictionsLogged(model=CHAMPION, batch_id=f"{UID}-b{batch}", window=span,
+    return PredictionsLogged(model=model, batch_id=f"{UID}-{model.name}-b{batch}", window=span,
                              count=len(rows), rows=rows)  # fmt: skip
 
 
@@ -183,3 +191,76 @@ async def _check_api(runtime: ServiceRuntime) -> None:
         page = await c.get(f"/v1/models/{MODEL}/drift", params={"format": "html"})
         assert page.headers["content-type"].startswith("text/html")
         assert page.text.count("<svg ") == 31  # 30 features and the prediction
+
+
+TIMED = ModelRef(name=f"timed-{UID}", version=1)
+
+
+def _minute(frame: pd.DataFrame, minute: int) -> list[PredictionRow]:
+    """30 predictions stamped 2 s apart inside one minute of event time."""
+    rows = _rows(frame, minute)
+    return [
+        row.model_copy(update={"request_id": f"t-{row.request_id}",
+                               "time": START + timedelta(minutes=minute, seconds=2 * i)})
+        for i, row in enumerate(rows)
+    ]  # fmt: skip
+
+
+async def test_time_windows_and_late_labels(
+    local_stack: StackInfo, monitoring: ServiceRuntime
+) -> None:
+    population = _population()
+    drift = {"window_kind": "time", "window_duration_s": 60, "window_min_rows": 20}
+    await _reference(local_stack, monitoring, population, TIMED.name, f"{TIMED.name}-data", drift)
+    rng = np.random.default_rng(1)
+    minutes = [_minute(population.sample(30, random_state=rng), m) for m in range(4)]
+    for number, rows in enumerate(minutes):
+        await _send(local_stack, _batch(rows, number, TIMED))
+
+    async def windows() -> list:
+        async with monitoring.units() as uow:
+            return await PostgresWindows(uow.session).windows(TIMED.name)
+
+    await _until(lambda: _count(windows, 3))
+    found = sorted(await windows(), key=lambda w: w.seq)
+    assert [(w.start, w.end, w.rows) for w in found] == [
+        (START + timedelta(minutes=m), START + timedelta(minutes=m + 1), 30) for m in range(3)
+    ]  # minute 3 stays open: no prediction stamped after it yet
+    assert not any(w.drifted for w in found)
+    # labels after the windows were evaluated: minute 1's predictions were half wrong
+    wrong = {row.request_id: 1 - row.prediction if i % 2 else row.prediction
+             for i, row in enumerate(minutes[1])}  # fmt: skip
+    await _send(local_stack, GroundTruthReceived(model=TIMED.name, labels=wrong,
+                                                 received_at=START))  # fmt: skip
+    by_model = lambda record: record.key == TIMED.name.encode()  # noqa: E731
+    (detected,) = await read_topic(local_stack.kafka_bootstrap, topics.DRIFT_DETECTED, by_model,
+                                   timeout_s=60)  # fmt: skip
+    _, drift_event = decode(detected.headers, detected.value)
+    assert drift_event.performance == {"accuracy": 0.5}
+    assert drift_event.window.start == START + timedelta(minutes=1)
+    # minute 2 is as bad: the open episode holds, no second DriftDetected
+    worse = {row.request_id: 1 - row.prediction for row in minutes[2]}
+    await _send(local_stack, GroundTruthReceived(model=TIMED.name, labels=worse,
+                                                 received_at=START))  # fmt: skip
+
+    async def judged() -> bool:
+        last = next(w for w in await windows() if w.seq == found[2].seq)
+        return bool(last.performance and last.performance["judged"])
+
+    await _until(judged)
+    assert len(await read_all(local_stack.kafka_bootstrap, topics.DRIFT_DETECTED, by_model)) == 1
+
+
+async def _count(windows: Callable[[], Awaitable[list]], n: int) -> bool:
+    return len(await windows()) >= n
+
+
+async def test_buffer_of_an_unknown_model_is_capped(monitoring: ServiceRuntime) -> None:
+    unknown = f"unknown-{UID}"
+    rows = _rows(_population().head(5), 0)
+    async with monitoring.units() as uow:
+        store = PostgresWindows(uow.session)
+        await store.append(unknown, 1, rows)
+        assert await store.trim_pending(unknown, keep=2) == 3
+        kept = await store.take(unknown, 10)
+    assert [row.request_id for row in kept] == [r.request_id for r in rows[3:]]

@@ -8,14 +8,18 @@ from fastapi import APIRouter
 
 from driftline.monitoring.handlers import subscriptions
 from driftline.monitoring.http import drift_router
-from driftline.monitoring.reference import MonitoringDeps
+from driftline.monitoring.reference import MonitoringDeps, dropped_rows_counter
 from driftline.monitoring.settings import MonitoringSettings, monitoring_section
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def dependencies(runtime: ServiceRuntime) -> MonitoringDeps:
-    """The object store and the drift settings, handed to the handlers as ``uow.deps``."""
-    return MonitoringDeps(store=runtime.store, settings=monitoring_section(runtime.section))
+    """The object store, drift settings and a counter, handed to the handlers as ``uow.deps``."""
+    return MonitoringDeps(
+        store=runtime.store,
+        settings=monitoring_section(runtime.section),
+        dropped=dropped_rows_counter(runtime.metrics.registry),
+    )
 
 
 def routers(runtime: ServiceRuntime) -> list[APIRouter]:

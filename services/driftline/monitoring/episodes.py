@@ -21,7 +21,12 @@ class EpisodeStore(Protocol):
     async def open_episode(self, model: str) -> Episode | None: ...
     async def open(self, model: str, episode: Episode) -> None: ...
     async def update(
-        self, drift_id: str, clean_streak: int, *, resolution: str | None = None
+        self,
+        drift_id: str,
+        clean_streak: int,
+        *,
+        resolution: str | None = None,
+        performance: bool | None = None,
     ) -> None: ...
 
 
@@ -35,6 +40,7 @@ class Evaluated:
     result: WindowResult
     reference: DatasetRef | None
     report: ArtifactRef
+    seq: int = 0
 
 
 def drift_id_for(model: str, window_id: str) -> str:
@@ -46,19 +52,22 @@ async def apply_window(
     store: EpisodeStore, evaluated: Evaluated, resolve_after: int
 ) -> tuple[EpisodeStep, str | None, DriftDetected | DriftResolved | None]:
     """Advance the episode; DriftDetected once when it opens, DriftResolved when it closes."""
-    name = evaluated.model.name
+    name, result = evaluated.model.name, evaluated.result
     episode = await store.open_episode(name)
     step = advance(
         is_open=episode is not None,
         clean_streak=episode.clean_streak if episode else 0,
-        drifted=evaluated.result.drifted,
+        drifted=_evidence(episode, result),
         resolve_after=resolve_after,
     )
     if step.transition == "quiet":
         return step, None, None
     if episode is None:
         drift_id = drift_id_for(name, evaluated.window_id)
-        opened = Episode(drift_id, evaluated.model.version, datetime.now(UTC), 0)
+        by_performance = "performance_drop" in result.reasons
+        opened = Episode(
+            drift_id, evaluated.model.version, datetime.now(UTC), 0, by_performance, evaluated.seq
+        )
         await store.open(name, opened)
         event = drift_detected(
             evaluated.model, drift_id, evaluated.window, evaluated.result,
@@ -66,7 +75,10 @@ async def apply_window(
         )  # fmt: skip
         return step, drift_id, event
     resolution = "data_recovered" if step.transition == "resolved" else None
-    await store.update(episode.drift_id, step.clean_streak, resolution=resolution)
+    await store.update(
+        episode.drift_id, step.clean_streak, resolution=resolution,
+        performance=True if "performance_drop" in result.reasons else None,
+    )  # fmt: skip
     if resolution is None:
         return step, episode.drift_id, None
     resolved = drift_resolved(
@@ -74,6 +86,13 @@ async def apply_window(
         detected_at=episode.detected_at, resolution="data_recovered",
     )  # fmt: skip
     return step, episode.drift_id, resolved
+
+
+def _evidence(episode: Episode | None, result: WindowResult) -> bool | None:
+    """A window without judged labels says nothing about a performance episode's recovery."""
+    if episode is not None and episode.performance and not result.drifted:
+        return False if result.performance.judged else None
+    return result.drifted
 
 
 async def replace_model(

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from driftline.monitoring.adapters.references import PostgresReferences
 from driftline.monitoring.adapters.windows import PostgresWindows
 from driftline.monitoring.episodes import replace_model
+from driftline.monitoring.late_labels import receive_labels
 from driftline.monitoring.records import MonitoredModel, TrainedOn
 from driftline.monitoring.workflow import log_predictions
 from driftline.runtime.consumer import Subscription
@@ -78,11 +79,10 @@ async def on_predictions_logged(event: PredictionsLogged, uow: UnitOfWork) -> li
     return await log_predictions(event, refs, windows, uow.deps)
 
 
-async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) -> None:
-    """Keep true labels; windows evaluated later measure performance with them."""
-    await PostgresWindows(uow.session).save_labels(
-        event.model, dict(event.labels), event.received_at
-    )
+async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) -> list[Event]:
+    """Keep true labels; re-judge the performance of windows already evaluated without them."""
+    refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
+    return await receive_labels(event, refs, windows, uow.deps)
 
 
 def subscriptions(_: object) -> list[Subscription]:

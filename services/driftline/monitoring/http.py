@@ -36,7 +36,8 @@ def drift_router(runtime: ServiceRuntime) -> APIRouter:
     """``/v1/models/{name}/drift`` and ``/v1/models/{name}/drift/windows``."""
     router = APIRouter(prefix="/v1/models", tags=["drift"])
 
-    @router.get("/{name}/drift", summary="Latest drift report (JSON, or HTML with format=html).")
+    @router.get("/{name}/drift", summary="Latest drift report (JSON, or HTML with format=html).",
+                responses={404: {"description": "No evaluated drift window yet."}})  # fmt: skip
     async def latest_report(
         name: str,
         format: Literal["json", "html"] = Query("json"),

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from driftline.monitoring.evaluation import WindowResult
+from driftline.monitoring.performance import PerformanceResult
 from driftline.stats.drift import FeatureDriftResult
 from driftline_contracts.events.monitoring import DriftDetected, DriftResolved
 from driftline_contracts.values import ArtifactRef, DatasetRef, FeatureDrift, ModelRef, TimeWindow
@@ -67,4 +68,28 @@ def drift_resolved(
         features=feature_drifts(result) if result is not None else [],
         resolution=resolution,
         detected_at=detected_at,
+    )
+
+
+def performance_drift_detected(
+    model: ModelRef,
+    drift_id: str,
+    window: TimeWindow,
+    performance: PerformanceResult,
+    *,
+    reference: DatasetRef | None,
+    report: ArtifactRef | None,
+) -> DriftDetected:
+    """The event opening an episode when late labels show a window's performance dropped."""
+    return DriftDetected(
+        model=model,
+        drift_id=drift_id,
+        window=window,
+        reference_dataset=reference,
+        features=[],
+        performance={performance.metric: performance.value}
+        if performance.value is not None
+        else {},
+        severity="high",
+        report=report,
     )

@@ -18,6 +18,7 @@ class PerformanceResult(Value):
     value: FiniteFloat | None = Field(description="Window's value; null without labels.")
     training: FiniteFloat | None = Field(description="Holdout value at training, if known.")
     labelled: int = Field(ge=0, description="Predictions in the window with a label.")
+    judged: bool = Field(False, description="Enough labels and a training value to compare.")
     dropped: bool = Field(description="Enough labels and worse than training beyond tolerance.")
 
 
@@ -33,15 +34,17 @@ def measure_performance(
     metric: Literal["accuracy", "rmse"] = "accuracy" if task == "classification" else "rmse"
     value = _accuracy(pairs) if metric == "accuracy" else _rmse(pairs)
     baseline = training.get(metric)
-    dropped = False
+    dropped = judged = False
     if value is not None and baseline is not None and len(pairs) >= min_labels:
+        judged = True
         if metric == "accuracy":
             dropped = value < baseline - tolerance
         else:
             dropped = value > baseline * (1 + tolerance)
     return PerformanceResult(
-        metric=metric, value=value, training=baseline, labelled=len(pairs), dropped=dropped
-    )
+        metric=metric, value=value, training=baseline, labelled=len(pairs), judged=judged,
+        dropped=dropped,
+    )  # fmt: skip
 
 
 def _same(prediction: Scalar, label: Scalar) -> bool:

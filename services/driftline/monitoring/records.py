@@ -49,6 +49,8 @@ class Episode:
     version: int
     detected_at: datetime
     clean_streak: int
+    performance: bool = False  # opened or held by a performance drop: recovery needs labels
+    opened_seq: int | None = None  # the window that opened it
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,4 @@ class WindowRecord:
     drift_id: str | None
     report: ArtifactRef
     report_html: ArtifactRef
+    performance: dict | None = None  # PerformanceResult, re-judged when late labels arrive

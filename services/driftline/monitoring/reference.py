@@ -6,6 +6,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from prometheus_client import CollectorRegistry, Counter
+
 from driftline.monitoring.adapters.artifacts import load_profile
 from driftline.monitoring.evaluation import Reference
 from driftline.monitoring.records import MonitoredModel, TrainedOn
@@ -25,13 +27,24 @@ class ReferenceStore(Protocol):
     ) -> tuple[DatasetRef, ArtifactRef] | None: ...
 
 
+def dropped_rows_counter(registry: CollectorRegistry | None) -> Counter:
+    """Predictions dropped from the buffer of a model whose reference is unknown."""
+    return Counter(
+        "driftline_monitoring_rows_dropped_total",
+        "Buffered predictions dropped while the model's spec or reference was unknown.",
+        ["model"],
+        registry=registry,
+    )
+
+
 @dataclass
 class MonitoringDeps:
-    """What the handlers need beyond the unit of work: store, settings, a profile cache."""
+    """What the handlers need beyond the unit of work: store, settings, caches, a counter."""
 
     store: ArtifactStore
     settings: MonitoringSection
     profiles: OrderedDict[str, DatasetProfile] = field(default_factory=OrderedDict)
+    dropped: Counter = field(default_factory=lambda: dropped_rows_counter(CollectorRegistry()))
 
     async def profile(self, ref: ArtifactRef) -> DatasetProfile:
         """A profile by reference; the few most recent stay in memory (they never change)."""

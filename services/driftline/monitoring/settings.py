@@ -25,6 +25,12 @@ class MonitoringSection(ServiceSection):
     )
     min_labels: int = Field(30, ge=1, description="Labelled predictions needed to judge a window.")
     max_batch_bytes: int = Field(64 * MIB, gt=0, description="Largest prediction batch object.")
+    max_unreferenced_rows: int = Field(
+        100_000,
+        ge=0,
+        description="Predictions buffered per model while its spec or reference profile is "
+        "unknown; older ones are dropped (counted in driftline_monitoring_rows_dropped_total).",
+    )
 
     @property
     def tolerances(self) -> Tolerances:

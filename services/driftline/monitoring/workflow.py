@@ -1,10 +1,10 @@
-"""Monitoring one model: buffer predictions, evaluate each full count window, move episodes."""
+"""Monitoring one model: buffer predictions, evaluate each complete window, move episodes."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import pandas as pd
@@ -17,6 +17,7 @@ from driftline.monitoring.records import BufferedRow, MonitoredModel, WindowReco
 from driftline.monitoring.reference import MonitoringDeps, ReferenceStore, Resolved
 from driftline.monitoring.reference import resolve_reference as find_reference
 from driftline.monitoring.reports import build_report, distributions
+from driftline.monitoring.windowing import CountCut, Cut, count_cut, duration_of, time_cut
 from driftline.runtime.logging import get_logger
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.monitoring import PredictionRow, PredictionsLogged
@@ -31,6 +32,12 @@ class WindowStore(EpisodeStore, Protocol):
     async def append(self, model: str, version: int, rows: Sequence[PredictionRow]) -> None: ...
     async def pending(self, model: str) -> int: ...
     async def take(self, model: str, size: int) -> list[BufferedRow]: ...
+    async def pending_cells(
+        self, model: str, duration: timedelta
+    ) -> list[tuple[datetime, int]]: ...
+    async def take_until(self, model: str, end: datetime) -> list[BufferedRow]: ...
+    async def last_end(self, model: str) -> datetime | None: ...
+    async def trim_pending(self, model: str, keep: int) -> int: ...
     async def labels(self, model: str, request_ids: Sequence[str]) -> dict[str, Scalar]: ...
     async def next_seq(self, model: str) -> int: ...
     async def save_window(self, record: WindowRecord, row_ids: Sequence[int]) -> None: ...
@@ -39,34 +46,67 @@ class WindowStore(EpisodeStore, Protocol):
 async def log_predictions(
     event: PredictionsLogged, refs: ReferenceStore, windows: WindowStore, deps: MonitoringDeps
 ) -> list[Event]:
-    """Buffer the champion's predictions; evaluate every window that became full."""
+    """Buffer the champion's predictions; evaluate every window that became complete."""
+    name = event.model.name
     rows = await prediction_rows(event, deps.store, deps.settings.max_batch_bytes)
     served = [row for row in rows if row.variant == "champion"]  # canaries are the judge's
-    await windows.append(event.model.name, event.model.version, served)
-    model = await refs.model(event.model.name)
+    await windows.append(name, event.model.version, served)
+    model = await refs.model(name)
     if model is None:
-        log.warning("no spec for model yet; predictions buffered", model=event.model.name)
+        await cap_unreferenced(name, "no spec for model yet", windows, deps)
         return []
     emitted: list[Event] = []
-    while await windows.pending(model.model) >= model.policy.window_size:
+    while (cut := await next_cut(model, windows)) is not None:
         version = model.champion or event.model.version
         resolved = await find_reference(model, version, refs, deps)
         if resolved is None:
-            log.warning("no reference profile yet; window kept open", model=model.model)
+            await cap_unreferenced(name, "no reference profile yet", windows, deps)
             break
-        emitted.extend(await evaluate_next(model, version, resolved, windows, deps))
+        emitted.extend(await evaluate_next(model, version, resolved, cut, windows, deps))
     return emitted
+
+
+async def next_cut(model: MonitoredModel, windows: WindowStore) -> Cut | None:
+    """The model's next complete window under its policy (count or event-time)."""
+    policy = model.policy
+    if policy.window_kind == "count":
+        return count_cut(await windows.pending(model.model), policy.window_size)
+    return time_cut(
+        await windows.pending_cells(model.model, duration_of(policy)),
+        after=await windows.last_end(model.model),
+        duration=duration_of(policy),
+        min_rows=policy.window_min_rows,
+    )
+
+
+async def cap_unreferenced(
+    model: str, why: str, windows: WindowStore, deps: MonitoringDeps
+) -> None:
+    """Keep at most ``max_unreferenced_rows`` waiting predictions: an unknown model is bounded."""
+    dropped = await windows.trim_pending(model, deps.settings.max_unreferenced_rows)
+    if dropped:
+        deps.dropped.labels(model=model).inc(dropped)
+        log.warning("prediction buffer capped; oldest rows dropped", model=model, reason=why,
+                    dropped=dropped, cap=deps.settings.max_unreferenced_rows)  # fmt: skip
+    else:
+        log.info("predictions buffered until the reference is known", model=model, reason=why)
 
 
 async def evaluate_next(
     model: MonitoredModel,
     version: int,
     resolved: Resolved,
+    cut: Cut,
     windows: WindowStore,
     deps: MonitoringDeps,
 ) -> list[Event]:
-    """Evaluate the oldest full window, store its report and advance the drift episode."""
-    rows = await windows.take(model.model, model.policy.window_size)
+    """Evaluate the next window, store its report and advance the drift episode."""
+    if isinstance(cut, CountCut):
+        rows = await windows.take(model.model, cut.rows)
+        span = time_window(rows)
+    else:
+        rows = await windows.take_until(model.model, cut.end)
+        span = TimeWindow(start=cut.start, end=cut.end)
     labels = await windows.labels(model.model, [row.request_id for row in rows])
     data = window_data(rows, labels)
     tolerances = deps.settings.tolerances
@@ -74,17 +114,14 @@ async def evaluate_next(
         evaluate_window, resolved.reference, data, model.policy, tolerances
     )
     seq = await windows.next_seq(model.model)
-    window_id, span, ref = (
-        f"w{seq:06d}",
-        time_window(rows),
-        ModelRef(name=model.model, version=version),
-    )
+    window_id, ref = f"w{seq:06d}", ModelRef(name=model.model, version=version)
     stored = await _store(model, ref, window_id, span, resolved, data, result, deps)
-    evaluated = Evaluated(ref, window_id, span, result, resolved.dataset, stored.json)
+    evaluated = Evaluated(ref, window_id, span, result, resolved.dataset, stored.json, seq)
     step, drift_id, event = await apply_window(windows, evaluated, deps.settings.resolve_after)
     record = WindowRecord(
         model.model, seq, window_id, version, span.start, span.end, len(rows), result.drifted,
         result.drift_share, result.severity, step.transition, drift_id, stored.json, stored.html,
+        result.performance.model_dump(mode="json"),
     )  # fmt: skip
     await windows.save_window(record, [row.id for row in rows])
     log.info("window evaluated", model=model.model, window=window_id, drifted=result.drifted,

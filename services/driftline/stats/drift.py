@@ -57,6 +57,9 @@ class FeatureDriftResult(Value):
     drifted: bool = Field(description="Significant and with an effect size above its floor.")
     effect_size: FiniteFloat | None = Field(None, description="Effect size behind the verdict.")
     effect_test: Test | None = Field(None, description="Measure of effect_size (psi, ...).")
+    method: str | None = Field(
+        None, description="Evidently mode: Evidently's stat-test name (ks, z, chisquare, ...)."
+    )
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from driftline.monitoring.evaluation import Reference, WindowData
+from driftline.monitoring.records import Episode
 from driftline.stats.profile import profile_frame
 
 SHA = "0" * 64
@@ -34,3 +37,26 @@ def window_of(frame: pd.DataFrame, labels: list | None = None) -> WindowData:
     predictions = frame["label"].tolist()
     labelled = list(zip(predictions, labels, strict=True)) if labels is not None else []
     return WindowData(frame.drop(columns="label"), predictions, labelled)
+
+
+class FakeEpisodes:
+    """Drift episodes in memory: (episode, resolution) by drift id."""
+
+    def __init__(self) -> None:
+        self.episodes: dict[str, tuple[Episode, str | None]] = {}
+
+    async def open_episode(self, model: str) -> Episode | None:
+        return next((e for e, r in self.episodes.values() if r is None), None)
+
+    async def open(self, model: str, episode: Episode) -> None:
+        assert await self.open_episode(model) is None  # the database's unique open episode
+        self.episodes[episode.drift_id] = (episode, None)
+
+    async def update(
+        self, drift_id: str, clean_streak: int, *, resolution=None, performance=None
+    ) -> None:
+        episode, _ = self.episodes[drift_id]
+        episode = replace(episode, clean_streak=clean_streak)
+        if performance is not None:
+            episode = replace(episode, performance=performance)
+        self.episodes[drift_id] = (episode, resolution)

@@ -38,7 +38,7 @@ def test_large_numeric_reference_uses_normalised_wasserstein_at_0_1() -> None:
     rng = np.random.default_rng(1)
     reference, current = pd.Series(rng.normal(size=3000)), pd.Series(rng.normal(0.05, 1, 300))
     result = evidently_column(_column(reference), current)
-    expected = stats.wasserstein_distance(reference, current) / reference.std()
+    expected = stats.wasserstein_distance(reference, current) / np.std(reference)  # ddof=0
     assert result is not None
     assert result.test == "wasserstein"
     assert result.p_value is None
@@ -92,3 +92,47 @@ def test_half_the_columns_drifting_drifts_the_dataset() -> None:
         reference_of(reference), window_of(population(300, seed=4)), EVIDENTLY, Tolerances()
     )
     assert not calm.drifted
+
+
+def test_many_categories_use_evidently_goodness_of_fit_chi_square() -> None:
+    reference = pd.Series(["a"] * 300 + ["b"] * 200 + ["c"] * 100)
+    current = pd.Series(["a"] * 90 + ["b"] * 60 + ["c"] * 50)
+    result = evidently_column(_column(reference), current)
+    # Evidently: reference proportions taken as exact, scaled to the current size
+    expected = stats.chisquare([90, 60, 50], [300 / 3, 200 / 3, 100 / 3]).pvalue
+    assert result is not None
+    assert (result.method, result.test) == ("chisquare", "chi2")
+    assert result.p_value == pytest.approx(expected, abs=1e-12)
+    unseen = evidently_column(_column(reference), pd.Series(["a"] * 199 + ["new"]))
+    assert unseen is not None
+    assert unseen.p_value == 0.0  # Evidently's expected count of 0: infinite statistic
+    assert unseen.drifted
+
+
+def test_two_categories_use_the_z_test() -> None:
+    result = evidently_column(_column(pd.Series(["x", "y"] * 200)), pd.Series(["x"] * 150))
+    assert result is not None
+    assert result.method == "z"
+    assert result.drifted
+
+
+def test_integers_with_at_most_ten_values_are_categorical() -> None:
+    rng = np.random.default_rng(5)
+    few = pd.Series(rng.integers(0, 8, 600))
+    result = evidently_column(_column(few), pd.Series(rng.integers(0, 8, 300)))
+    assert result is not None
+    assert result.method == "chisquare"
+    many = pd.Series(rng.integers(0, 40, 600))
+    assert evidently_column(_column(many), pd.Series(rng.integers(0, 40, 300))).method == "ks"
+    floats = pd.Series(rng.integers(0, 8, 600).astype(float))
+    assert (
+        evidently_column(_column(floats), pd.Series(rng.integers(0, 8, 300) * 1.0)).method == "ks"
+    )
+
+
+def test_distinct_values_are_counted_over_reference_and_current() -> None:
+    reference = pd.Series([0.5, 1.5, 2.5] * 200)  # 3 values: chi-square on its own
+    current = pd.Series([0.5, 1.5, 2.5, 3.5, 4.5, 5.5] * 50)  # 6 together: KS, as Evidently
+    result = evidently_column(_column(reference), current)
+    assert result is not None
+    assert result.method == "ks"

@@ -7,38 +7,16 @@ from datetime import UTC, datetime, timedelta
 from driftline.monitoring.episodes import Evaluated, apply_window, replace_model
 from driftline.monitoring.evaluation import Tolerances, WindowResult, evaluate_window
 from driftline.monitoring.hysteresis import advance
-from driftline.monitoring.records import Episode
 from driftline_contracts.events.monitoring import DriftDetected, DriftResolved
 from driftline_contracts.modelspec import DriftPolicy
 from driftline_contracts.values import ArtifactRef, ModelRef, TimeWindow
-from tests.unit.monitoring.helpers import population, reference_of, window_of
+from tests.unit.monitoring.helpers import FakeEpisodes, population, reference_of, window_of
 
 MODEL = ModelRef(name="churn", version=3)
 REPORT = ArtifactRef(
     uri="s3://driftline/reports/drift/churn/w000001.json",
     sha256="a" * 64, media_type="application/json", size_bytes=10,
 )  # fmt: skip
-
-
-class FakeEpisodes:
-    """Episodes in memory."""
-
-    def __init__(self) -> None:
-        self.episodes: dict[str, tuple[Episode, str | None]] = {}
-
-    async def open_episode(self, model: str) -> Episode | None:
-        return next((e for e, r in self.episodes.values() if r is None), None)
-
-    async def open(self, model: str, episode: Episode) -> None:
-        assert await self.open_episode(model) is None
-        self.episodes[episode.drift_id] = (episode, None)
-
-    async def update(self, drift_id: str, clean_streak: int, *, resolution=None) -> None:
-        episode, _ = self.episodes[drift_id]
-        self.episodes[drift_id] = (
-            Episode(episode.drift_id, episode.version, episode.detected_at, clean_streak),
-            resolution,
-        )
 
 
 def _results() -> dict[bool, WindowResult]:

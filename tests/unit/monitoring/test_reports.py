@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -56,14 +57,73 @@ def test_html_has_one_svg_per_feature_and_nothing_external() -> None:
     assert "age" in html
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
-def test_headless_chromium_renders_the_svgs(tmp_path: Path) -> None:
-    _, html, tested = _page()
+# Appended to a copy of the page only: the report itself carries no script. It records, after
+# layout, each SVG's rendered size and its bars that Chromium drew with a non-zero area.
+PROBE = """<script>
+addEventListener('load', () => {
+  const plots = [...document.querySelectorAll('svg')].map(svg => {
+    const box = svg.getBoundingClientRect();
+    const bars = [...svg.querySelectorAll('rect')].filter(rect => {
+      const b = rect.getBoundingClientRect();
+      return b.width > 0 && b.height > 0;
+    });
+    return {feature: svg.getAttribute('aria-label'), width: box.width, height: box.height,
+            bars: bars.length, colours: new Set(bars.map(r => getComputedStyle(r).fill)).size};
+  });
+  const out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify(plots);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def _rendered(html: str, tmp_path: Path) -> list[dict]:
+    """What headless Chromium laid out: one entry per SVG with its size and drawn bars."""
     page = tmp_path / "report.html"
-    page.write_text(html)
+    page.write_text(html.replace("</body>", f"{PROBE}</body>"))
     done = subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, page.as_uri()],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
-    assert done.stdout.count("<svg") == tested
-    assert done.stdout.count("<rect") >= tested * 2
+    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
+    assert found is not None, "the page did not load in Chromium"
+    return json.loads(found.group(1))
+
+
+def _assert_plotted(plots: list[dict], features: list[str]) -> None:
+    """Every feature has a laid-out SVG with reference and current bars actually drawn."""
+    assert sorted(p["feature"] for p in plots) == sorted(features)
+    for plot in plots:
+        assert plot["width"] > 0, plot
+        assert plot["height"] > 0, plot
+        assert plot["bars"] >= 2, plot
+        assert plot["colours"] == 2, plot  # grey reference and blue current bars both drawn
+
+
+def _chromium() -> str:
+    # CI installs chromium; a missing browser fails here rather than skipping the check
+    assert Path(CHROMIUM).exists(), f"headless Chromium needed at {CHROMIUM} (apt install chromium)"
+    return CHROMIUM
+
+
+def test_headless_chromium_renders_the_plots(tmp_path: Path) -> None:
+    _chromium()
+    report, html, _ = _page()
+    features = [f["feature"] for f in report["result"]["features"]] + ["prediction"]
+    _assert_plotted(_rendered(html, tmp_path), features)
+
+
+def test_chromium_check_fails_without_plots(tmp_path: Path) -> None:
+    _chromium()
+    report, html, _ = _page()
+    features = [f["feature"] for f in report["result"]["features"]] + ["prediction"]
+    without_plots = report_html(report, [])
+    with pytest.raises(AssertionError):
+        _assert_plotted(_rendered(without_plots, tmp_path), features)
+    with pytest.raises(AssertionError):  # SVGs present but no bar drawn
+        _assert_plotted(_rendered(_bars_flattened(html), tmp_path), features)
+
+
+def _bars_flattened(html: str) -> str:
+    return re.sub(r"(<rect [^>]*?)height='[0-9.]+'", r"\1height='0'", html)

@@ -76,6 +76,7 @@ drift_windows = Table(
     Column("drift_id", String(128)),
     Column("report", JSONB),
     Column("report_html", JSONB),
+    Column("performance", JSONB(none_as_null=True)),
 )  # fmt: skip
 drift_episodes = Table(
     "drift_episodes", metadata,
@@ -86,4 +87,6 @@ drift_episodes = Table(
     Column("clean_streak", Integer),
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolution", String(32)),
+    Column("performance", Boolean),
+    Column("opened_seq", Integer),
 )  # fmt: skip

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from driftline.monitoring.adapters.episodes import PostgresEpisodes
 from driftline.monitoring.adapters.tables import (
     buffered_predictions as buffer,
 )
-from driftline.monitoring.adapters.tables import (
-    drift_episodes,
-    drift_windows,
-    ground_truth,
-)
-from driftline.monitoring.records import BufferedRow, Episode, WindowRecord
+from driftline.monitoring.adapters.tables import drift_windows, ground_truth
+from driftline.monitoring.performance import PerformanceResult
+from driftline.monitoring.records import BufferedRow, WindowRecord
+from driftline.monitoring.windowing import EPOCH
 from driftline_contracts.events.monitoring import PredictionRow
 from driftline_contracts.values import ArtifactRef, Scalar
 
 
-class PostgresWindows:
-    """Count windows and episodes of every model, inside the caller's transaction."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class PostgresWindows(PostgresEpisodes):
+    """Count and time windows and episodes of every model, inside the caller's transaction."""
 
     async def append(self, model: str, version: int, rows: Sequence[PredictionRow]) -> None:
         """Add predictions to the model's open window."""
@@ -45,10 +40,42 @@ class PostgresWindows:
             .where(buffer.c.model == model, buffer.c.window_seq.is_(None))
             .order_by(buffer.c.id).limit(size).with_for_update()
         )  # fmt: skip
-        return [
-            BufferedRow(r.id, r.version, r.request_id, r.served_at, r.features, r.prediction)
-            for r in await self.session.execute(query)
-        ]
+        return [_row(r) for r in await self.session.execute(query)]
+
+    async def pending_cells(self, model: str, duration: timedelta) -> list[tuple[datetime, int]]:
+        """Pending predictions per time-window grid cell (event time), oldest first."""
+        cell = func.date_bin(literal(duration), buffer.c.served_at, literal(EPOCH)).label("cell")
+        query = (
+            select(cell, func.count()).where(buffer.c.model == model, buffer.c.window_seq.is_(None))
+            .group_by(cell).order_by(cell)
+        )  # fmt: skip
+        return [(r[0], int(r[1])) for r in await self.session.execute(query)]
+
+    async def take_until(self, model: str, end: datetime) -> list[BufferedRow]:
+        """Every pending prediction stamped before ``end``, by time, locked for this transaction."""
+        query = (
+            select(buffer)
+            .where(buffer.c.model == model, buffer.c.window_seq.is_(None), buffer.c.served_at < end)
+            .order_by(buffer.c.served_at, buffer.c.id).with_for_update()
+        )  # fmt: skip
+        return [_row(r) for r in await self.session.execute(query)]
+
+    async def last_end(self, model: str) -> datetime | None:
+        """End of the model's newest evaluated window (where the next time window starts)."""
+        query = (
+            select(drift_windows.c.end_at).where(drift_windows.c.model == model)
+            .order_by(drift_windows.c.seq.desc()).limit(1)
+        )  # fmt: skip
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def trim_pending(self, model: str, keep: int) -> int:
+        """Drop the oldest pending predictions beyond the newest ``keep``; how many went."""
+        oldest = (
+            select(buffer.c.id).where(buffer.c.model == model, buffer.c.window_seq.is_(None))
+            .order_by(buffer.c.id.desc()).offset(keep)
+        )  # fmt: skip
+        result = await self.session.execute(delete(buffer).where(buffer.c.id.in_(oldest)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def drop_pending(self, model: str, keep_version: int) -> None:
         """Forget pending predictions served by other versions (a new champion took over)."""
@@ -81,6 +108,37 @@ class PostgresWindows:
         )
         return {r.request_id: r.label for r in await self.session.execute(query)}
 
+    async def windows_holding(
+        self, model: str, version: int, request_ids: Sequence[str]
+    ) -> list[WindowRecord]:
+        """Evaluated windows of ``version`` holding any of these requests, oldest first."""
+        seqs = select(buffer.c.window_seq).where(
+            buffer.c.model == model, buffer.c.request_id.in_(list(request_ids)),
+            buffer.c.window_seq.is_not(None),
+        )  # fmt: skip
+        query = (
+            select(drift_windows)
+            .where(drift_windows.c.model == model, drift_windows.c.version == version,
+                   drift_windows.c.seq.in_(seqs))
+            .order_by(drift_windows.c.seq).with_for_update()
+        )  # fmt: skip
+        return [_window(r) for r in await self.session.execute(query)]
+
+    async def window_predictions(self, model: str, seq: int) -> list[tuple[str, Scalar]]:
+        """(request id, prediction) of every row of an evaluated window."""
+        query = select(buffer.c.request_id, buffer.c.prediction).where(
+            buffer.c.model == model, buffer.c.window_seq == seq
+        )
+        return [(r.request_id, r.prediction) for r in await self.session.execute(query)]
+
+    async def set_performance(self, model: str, seq: int, result: PerformanceResult) -> None:
+        """Replace a window's performance verdict (late labels re-judged it)."""
+        await self.session.execute(
+            update(drift_windows)
+            .where(drift_windows.c.model == model, drift_windows.c.seq == seq)
+            .values(performance=result.model_dump(mode="json"))
+        )
+
     async def next_seq(self, model: str) -> int:
         """Number of the next window of ``model`` (from 1)."""
         query = select(func.coalesce(func.max(drift_windows.c.seq), 0)).where(
@@ -109,44 +167,16 @@ class PostgresWindows:
         )  # fmt: skip
         return [_window(r) for r in await self.session.execute(query)]
 
-    async def open_episode(self, model: str) -> Episode | None:
-        """The model's open drift episode, if any (locked for this transaction)."""
-        query = (
-            select(drift_episodes)
-            .where(drift_episodes.c.model == model, drift_episodes.c.resolved_at.is_(None))
-            .with_for_update()
-        )
-        row = (await self.session.execute(query)).first()
-        if row is None:
-            return None
-        return Episode(row.drift_id, row.version, row.detected_at, row.clean_streak)
-
-    async def open(self, model: str, episode: Episode) -> None:
-        """Start a drift episode."""
-        await self.session.execute(
-            insert(drift_episodes).values(
-                drift_id=episode.drift_id, model=model, version=episode.version,
-                detected_at=episode.detected_at, clean_streak=0,
-            )
-        )  # fmt: skip
-
-    async def update(
-        self, drift_id: str, clean_streak: int, *, resolution: str | None = None
-    ) -> None:
-        """Count clean windows of an open episode, or close it with a resolution."""
-        values: dict[str, object] = {"clean_streak": clean_streak}
-        if resolution is not None:
-            values |= {"resolution": resolution, "resolved_at": func.now()}
-        await self.session.execute(
-            update(drift_episodes).where(drift_episodes.c.drift_id == drift_id).values(**values)
-        )
-
 
 def _buffered(model: str, version: int, row: PredictionRow) -> dict[str, object]:
     return {
         "model": model, "version": version, "request_id": row.request_id,
         "served_at": row.time, "features": row.features, "prediction": row.prediction,
     }  # fmt: skip
+
+
+def _row(r: object) -> BufferedRow:
+    return BufferedRow(r.id, r.version, r.request_id, r.served_at, r.features, r.prediction)  # type: ignore[attr-defined]
 
 
 def _window(row: object) -> WindowRecord:
