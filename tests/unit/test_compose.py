@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -43,8 +44,18 @@ def resolve(value: object) -> str:
     return _DEFAULTED.sub(lambda m: m.group(2), str(value))
 
 
+@functools.cache
+def _configuration_reference() -> str:
+    from driftline.runtime.config_reference import render
+
+    return render()
+
+
 def settings_field(path: str) -> bool:
-    """Whether ``A__B`` (after DRIFTLINE_) names a field of RuntimeSettings' model tree."""
+    """Whether ``A__B`` (after DRIFTLINE_) names a setting: RuntimeSettings' model tree or a
+    service's own section (both are in the generated configuration reference)."""
+    if f"`DRIFTLINE_{path.upper()}`" in _configuration_reference():
+        return True
     model: type[BaseModel] = RuntimeSettings
     *sections, leaf = path.lower().split("__")
     for name in sections:
@@ -140,3 +151,38 @@ def test_docker_compose_accepts_the_file() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def _host_env() -> dict[str, str]:
+    lines = (ROOT / "deploy" / "compose.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_host_env_reaches_the_published_ports(services: dict[str, dict[str, Any]]) -> None:
+    """deploy/compose.env points host commands (the demo) at ports compose publishes."""
+    env = _host_env()
+    published = {
+        int(mapping.split(":")[0])
+        for spec in services.values()
+        for mapping in spec.get("ports", [])
+    }
+    kafka = services["kafka"]["environment"]
+    assert (
+        f"HOST://{env['DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS']}" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    )
+    shared = services["ingest"]["environment"]
+    container_db = resolve(shared["DRIFTLINE_DATABASE__URL"]).replace("@postgres:", "@localhost:")
+    assert env["DRIFTLINE_DATABASE__URL"] == container_db
+    for key in ("ACCESS_KEY", "SECRET_KEY", "BUCKET"):
+        assert env[f"DRIFTLINE_STORAGE__{key}"] == resolve(shared[f"DRIFTLINE_STORAGE__{key}"])
+    ports = [
+        int(value.rsplit(":", 1)[1])
+        for key, value in env.items()
+        if key.endswith(("_URL", "__ENDPOINT", "__BOOTSTRAP_SERVERS"))
+        and key != "DRIFTLINE_DATABASE__URL"
+    ]
+    ports.append(int(env["DRIFTLINE_DATABASE__URL"].rsplit(":", 1)[1].split("/")[0]))
+    assert set(ports) <= published
+    for name, port in SERVICE_PORTS.items():
+        assert env[f"DRIFTLINE_{name.upper()}_URL"] == f"http://localhost:{port}"
+    assert all(settings_field(k.removeprefix("DRIFTLINE_")) for k in env if "__" in k)
