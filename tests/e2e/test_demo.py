@@ -1,39 +1,238 @@
-"""The README's main job: ``driftline demo`` passes end to end in separate processes."""
+"""The README's main job: ``driftline demo`` passes end to end in separate processes.
+
+The story is asserted from the audit stream itself (the ``driftline.audit`` topic, read with a
+plain consumer), then through ``driftline audit tail`` and the lineage API, never from the
+demo's own log text alone. A second test kills a service mid-demo and expects a prompt,
+named failure instead of a hang.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from driftline.stack import LocalStack
+from driftline.stack.state import load_state
+from driftline_contracts import topics
+from tests.integration.kafka_helpers import header, read_all
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MODEL = "cancer-classifier"
+DATASET = "breast-cancer"
+
+STORY: list[tuple[str, str, int | None]] = [
+    # (event kind, subject, model version or None) in the order the story must happen
+    ("spec.applied", MODEL, None),
+    ("data.arrived", DATASET, None),
+    ("data.validated", DATASET, None),
+    ("data.rejected", DATASET, None),
+    ("training.model-trained", MODEL, 1),
+    ("registry.registered", MODEL, 1),
+    ("registry.approved", MODEL, 1),
+    ("deployment.promoted", MODEL, 1),
+    ("monitoring.predictions-logged", MODEL, None),
+    ("monitoring.ground-truth-received", MODEL, None),
+    ("monitoring.drift-detected", MODEL, None),
+    ("training.retrain-skipped", MODEL, None),
+    ("data.validated", DATASET, None),
+    ("training.model-trained", MODEL, 2),
+    ("registry.approved", MODEL, 2),
+    ("deployment.canary-started", MODEL, 2),
+    ("deployment.canary-step-advanced", MODEL, 2),
+    ("deployment.promoted", MODEL, 2),
+    ("spec.applied", MODEL, None),
+    ("training.model-trained", MODEL, 3),
+    ("deployment.canary-started", MODEL, 3),
+    ("deployment.canary-rolled-back", MODEL, 3),
+]
+
+
+def _demo_env(tmp_path: Path) -> dict[str, str]:
+    return {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+
+def _kind(ce_type: str) -> str:
+    return ce_type.removeprefix("io.driftline.").rsplit(".v", 1)[0]
+
+
+def _version(data: dict[str, Any]) -> int | None:
+    model = data.get("model")
+    return model.get("version") if isinstance(model, dict) else None
+
+
+def _audit_stream(home: Path) -> list[tuple[str, str, int | None, dict[str, Any], str]]:
+    """(kind, subject, version, data, actor) of every event on the audit topic, in order."""
+    info = LocalStack(home).info()
+    records = asyncio.run(
+        read_all(info.kafka_bootstrap, topics.AUDIT, lambda _: True, timeout_s=60)
+    )
+    events = []
+    for record in sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset)):
+        data = json.loads(record.value)
+        events.append(
+            (
+                _kind(header(record, "ce_type") or ""),
+                header(record, "ce_subject") or "",
+                _version(data),
+                data,
+                header(record, "ce_actor") or "",
+            )
+        )
+    return events
+
+
+def _missing_from_story(events: list[tuple[str, str, int | None, Any, str]]) -> list[str]:
+    """The story's steps not found, in order, in the audited events."""
+    missing, position = [], 0
+    for kind, subject, version in STORY:
+        hit = next(
+            (
+                i
+                for i in range(position, len(events))
+                if events[i][0] == kind
+                and events[i][1] == subject
+                and (version is None or events[i][2] == version)
+            ),
+            None,
+        )
+        if hit is None:
+            missing.append(f"{kind} {subject}{'' if version is None else f'@{version}'}")
+        else:
+            position = hit + 1
+    return missing
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def demo_home(tmp_path: Path) -> Iterator[Path]:
+    """A home folder for one demo; whatever it left running is stopped at the end."""
+    home = tmp_path / "home"
+    yield home
+    subprocess.run(
+        [sys.executable, "-m", "driftline", "stack", "down", "--home", str(home)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(home)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert leftovers == [], "processes left running"
 
 
 @pytest.mark.timeout(900)
-def test_demo_passes_and_names_every_step(tmp_path: Path) -> None:
+def test_demo_story_is_in_the_audit_stream(tmp_path: Path, demo_home: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "driftline", "demo", "--home", str(tmp_path / "home")],
+        [sys.executable, "-m", "driftline", "demo", "--home", str(demo_home), "--keep-running"],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        env=_demo_env(tmp_path),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    for step in (
-        "local stack up",
-        "all services ready",
-        "validation accepted breast-cancer v1",
-        "corrupted variant rejected",
-        "hash chain and signed digest verify",
-        "demo passed",
-    ):
-        assert step in output, step
-    assert "missing_column" in output
-    leftovers = subprocess.run(
-        ["pgrep", "-f", str(tmp_path / "home")], capture_output=True, text=True, check=False
-    ).stdout.split()
-    assert leftovers == [], "demo left processes running"
+    assert "demo passed" in output
+    assert "matches the bytes in S3" in output
+
+    events = _audit_stream(demo_home)
+    assert _missing_from_story(events) == []
+    kinds = [kind for kind, *_ in events]
+    assert kinds.count("monitoring.drift-detected") == 1, "one DriftDetected per episode"
+    validated = [e for e in events if e[0] == "data.validated" and e[1] == DATASET]
+    assert len(validated) == 2, "same bytes twice must not validate twice"
+    assert all(actor for *_, actor in events), "every audited event names its actor"
+
+    audit_url = load_state(demo_home).services["audit"].url
+    tail = subprocess.run(
+        [sys.executable, "-m", "driftline", "audit", "tail", "--json", "--url", audit_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    entries = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert [e["seq"] for e in entries] == sorted({e["seq"] for e in entries})
+    assert len(entries) == len(events), "audit tail shows every event of the stream"
+    assert all(e["actor"] for e in entries)
+    human = subprocess.run(
+        [sys.executable, "-m", "driftline", "audit", "tail", "--model", MODEL, "--url", audit_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    ).stdout
+    assert "service:deployment" in human
+    assert "deployment.promoted" in human
+
+    live = [e for e in events if e[0] == "deployment.promoted"][-1][2]
+    lineage = _get_json(f"{audit_url}/v1/lineage/{MODEL}/{live}")
+    assert lineage["missing_parent"] is None
+    assert lineage["cycle_at"] is None
+    roots = [s["facts"] for s in lineage["steps"] if s["facts"].get("dataset_sha256")]
+    assert roots, "the lineage reaches the dataset"
+    info = LocalStack(demo_home).info()
+    bucket, _, key = roots[0]["dataset_uri"].removeprefix("s3://").partition("/")
+    from minio import Minio
+
+    s3 = Minio(
+        info.s3_endpoint,
+        access_key=info.s3_access_key,
+        secret_key=info.s3_secret_key,
+        secure=False,
+        region="us-east-1",
+    )
+    body = s3.get_object(bucket, key)
+    try:
+        assert hashlib.sha256(body.read()).hexdigest() == roots[0]["dataset_sha256"]
+    finally:
+        body.close()
+        body.release_conn()
+
+
+@pytest.mark.timeout(600)
+def test_killing_a_service_fails_the_demo_naming_the_step(tmp_path: Path, demo_home: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "driftline", "demo", "--home", str(demo_home), "--no-timeline"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_demo_env(tmp_path),
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line)
+        if "all services ready" in line:
+            break
+    training = load_state(demo_home).services["training"].pid
+    os.kill(training, signal.SIGKILL)
+    killed_at = time.monotonic()
+    lines += process.stdout.readlines()
+    code = process.wait(timeout=300)
+    output = "".join(lines)
+    assert code == 1, output[-3000:]
+    assert "demo failed" in output
+    assert "service training" in output
+    assert "no longer running" in output
+    assert "demo passed" not in output
+    # the failure is named as soon as a poll notices, not after a step's full timeout
+    assert time.monotonic() - killed_at < 120, output[-3000:]

@@ -15,13 +15,14 @@ from driftline.audit.app import definition
 from driftline.audit.digests import write_digest
 from driftline.audit.settings import AuditSettings
 from driftline.audit.verify import verify_audit_log
+from driftline.runtime.db import build_engine
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack import LocalStack
 from driftline.stack.state import load_state
 from driftline_contracts import topics
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import new_envelope
-from tests.integration.kafka_helpers import environment, produce_raw
+from tests.integration.kafka_helpers import environment, produce_raw, settings_from
 from tests.integration.probe import arrival
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -30,8 +31,9 @@ KEY = b"test-digest-key"
 
 @pytest.fixture(scope="module")
 async def audit(local_stack) -> AsyncIterator[ServiceRuntime]:
-    """The audit sink running in-process against the stack."""
-    with environment({**local_stack.env(), "DRIFTLINE_AUDIT__DIGEST_KEY": KEY.decode()}):
+    """The audit sink running in-process against the stack, as its own database role."""
+    env = {**local_stack.service_env("audit"), "DRIFTLINE_AUDIT__DIGEST_KEY": KEY.decode()}
+    with environment(env):
         settings = AuditSettings()
     runtime = ServiceRuntime(definition(), settings)
     await runtime.start()
@@ -86,9 +88,26 @@ async def test_timeline_chain_and_tampering(
     assert report.ok, report
     seqs = [e.seq for e in entries]
 
-    async with audit.engine.connect() as conn:
-        with pytest.raises(Exception, match="append-only"):
-            await conn.exec_driver_sql(f"UPDATE audit_log SET actor='user:x' WHERE seq={seqs[0]}")
+    # The sink's own role may append and read, never change or remove a row.
+    assert audit.engine.url.username == "driftline_audit"
+    for statement in (
+        f"UPDATE audit_log SET actor='user:x' WHERE seq={seqs[0]}",
+        f"DELETE FROM audit_log WHERE seq={seqs[0]}",
+        "TRUNCATE audit_log",
+    ):
+        async with audit.engine.connect() as conn:
+            with pytest.raises(Exception, match="permission denied"):
+                await conn.exec_driver_sql(statement)
+    # Even the schema's owner is stopped by the append-only triggers.
+    owner = build_engine(settings_from(local_stack.env()).database, audit.schema)
+    try:
+        async with owner.connect() as conn:
+            with pytest.raises(Exception, match="append-only"):
+                await conn.exec_driver_sql(
+                    f"UPDATE audit_log SET actor='user:x' WHERE seq={seqs[0]}"
+                )
+    finally:
+        await owner.dispose()
 
     su = await _superuser(local_stack_control)
     try:

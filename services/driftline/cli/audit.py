@@ -13,23 +13,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from driftline.cli.audit_format import event_line, facts_text
 from driftline.cli.service_url import service_url
 
 app = typer.Typer(help="Read the audit trail and verify its hash chain.", no_args_is_help=True)
 console = Console()
 
 
+PAGE_SIZE = 1000
+"""Events fetched per request by ``audit tail``."""
+
+
 def _audit_url(explicit: str | None) -> str:
     return service_url("audit", explicit)
-
-
-def _line(entry: dict[str, Any]) -> str:
-    data = entry.get("data") or {}
-    facts = ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, str | int | float))
-    return (
-        f"{entry['seq']:>6}  {entry['time'][:19]}  {entry['actor']:<24} "
-        f"{entry['type'].removeprefix('io.driftline.'):<28} {entry['subject']:<20} {facts[:80]}"
-    )
 
 
 @app.command("tail")
@@ -53,15 +49,22 @@ def tail_command(
             try:
                 response = client.get(
                     f"{base}/v1/audit/events",
-                    params={**{k: v for k, v in params.items() if v}, "after_seq": after},
+                    params={
+                        **{k: v for k, v in params.items() if v},
+                        "after_seq": after,
+                        "limit": PAGE_SIZE,
+                    },
                 )
                 response.raise_for_status()
             except httpx.HTTPError as exc:
                 console.print(f"[red]audit service at {base} did not answer: {exc}[/]")
                 raise typer.Exit(1) from exc
-            for entry in response.json():
-                typer.echo(json.dumps(entry) if as_json else _line(entry))
+            page = response.json()
+            for entry in page:
+                typer.echo(json.dumps(entry) if as_json else event_line(entry))
                 after = entry["seq"]
+            if len(page) >= PAGE_SIZE:
+                continue  # more are waiting: page on without sleeping
             if not follow:
                 return
             time.sleep(1)
@@ -123,17 +126,6 @@ def _get_json(path: str, url: str | None, params: dict[str, Any] | None = None) 
     return response.json()
 
 
-def _fact(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    text = str(value)
-    return f"{text[:12]}…" if len(text) == 64 and text.isalnum() else text  # sha256: short form
-
-
-def _facts_text(facts: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={_fact(v)}" for k, v in facts.items())
-
-
 def print_lineage(lineage: dict[str, Any]) -> None:
     """The chain oldest first: time, actor, event, subject, then its key facts."""
     if lineage.get("missing_parent"):
@@ -148,7 +140,7 @@ def print_lineage(lineage: dict[str, Any]) -> None:
             highlight=False,
         )
         if step["facts"]:
-            console.print(f"    {_facts_text(step['facts'])}", highlight=False, soft_wrap=True)
+            console.print(f"    {facts_text(step['facts'])}", highlight=False, soft_wrap=True)
 
 
 def lineage_command(

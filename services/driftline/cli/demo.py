@@ -10,6 +10,7 @@ happened; otherwise exit 1 naming the step that did not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 import urllib.request
@@ -20,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from driftline.cli.demo_http import StepFailedError, get_json, poll
+from driftline.cli.demo_http import StepFailedError, get_json, guarded_by, poll
 from driftline.runtime.services import SERVICE_NAMES
 from driftline.stack.info import StackInfo
 
@@ -116,76 +117,127 @@ def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: i
     done(f"catalog: GET {versions_url} shows v1 validated (with profile), v2 rejected")
 
 
-def _journey(home: Path, keep_running: bool) -> list[tuple[str, float]]:
-    from driftline.stack import LocalStack
-    from driftline.stack.services import start_services, stop_services, wait_until_ready
-
-    timings: list[tuple[str, float]] = []
-    began = time.monotonic()
-    stack = LocalStack(home)
-
-    def done(step: str) -> None:
-        timings.append((step, time.monotonic() - began))
-        console.print(f"[green]✓[/] {step}  [dim]{timings[-1][1]:.1f}s[/]")
-
-    with console.status("starting the local stack (tansu, PostgreSQL, rclone S3)…"):
-        info = stack.up(on_progress=lambda m: console.log(m))
-    done("local stack up")
-    # Sign the audit chain head every 2 s so the demo can verify it before it ends.
-    processes = start_services(
-        stack, info, SERVICE_NAMES, extra_env={"DRIFTLINE_AUDIT__DIGEST_INTERVAL_S": "2"}
+def _run_steps(  # type: ignore[no-untyped-def]
+    info: StackInfo, urls: dict[str, str], done, timeline: bool
+) -> None:
+    """Every step of the story, with the live audit timeline printed while they run."""
+    from driftline.cli.demo_model import (
+        apply_spec,
+        bad_candidate_steps,
+        lineage_and_kpis,
+        model_steps,
+        retrain_steps,
+        serve_steps,
     )
-    try:
-        with console.status("waiting for seven services to be ready…"):
-            wait_until_ready(processes, on_ready=lambda p: console.log(f"{p.name} ready"))
-        done("all services ready (/readyz 200)")
-        urls = {p.name: p.url for p in processes}
-        from driftline.cli.demo_model import (
-            apply_spec,
-            bad_candidate_steps,
-            lineage_and_kpis,
-            model_steps,
-            retrain_steps,
-            serve_steps,
-        )
+    from driftline.cli.demo_timeline import AuditTimeline
 
+    live = AuditTimeline(urls["audit"], console)
+    with live if timeline else contextlib.nullcontext():
         apply_spec(urls, done)
         _data_steps(info, urls, done)
         model_steps(urls, done)
         serve_steps(urls, done)
         retrain_steps(info, urls, done, _publish_arrival)
         bad_candidate_steps(urls, done)
-        lineage_and_kpis(urls, done)
+        lineage_and_kpis(info, urls, done)
         for name, url in urls.items():
             with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
                 if b"driftline_outbox_backlog" not in response.read():
                     raise StepFailedError(f"{name} /metrics lacks driftline metrics")
         done("every /metrics answers")
-        timeline = poll(
+        poll(
             "the audit sink records the arrivals",
-            lambda: (
-                (t := get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}"))
-                and len(t) >= 4
-                and t
-            ),
+            lambda: len(get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}")) >= 4,
         )
-        for entry in timeline:
-            console.print(
-                f"  [dim]audit[/] #{entry['seq']} {entry['time'][11:19]} "
-                f"{entry['actor']:<18} {entry['type']}"
-            )
         poll(
             "the audit chain verifies with a signed digest",
             lambda: get_json(f"{urls['audit']}/v1/audit/verify")["ok"],
             timeout_s=30,
         )
-        done("audit trail recorded every arrival; hash chain and signed digest verify")
+    counted = ", ".join(f"{n} {kind}" for kind, n in live.quiet_counts.items())
+    events = f"{len(live.seen)} events ({counted or 'none batched'})" if timeline else "events"
+    done(f"audit trail: {events}; hash chain and signed digest verify")
+
+
+def _external_service_urls() -> dict[str, str] | None:
+    """Every service's URL from ``DRIFTLINE_<SERVICE>_URL``, or None unless all seven are set."""
+    import os
+
+    from driftline.cli.service_url import url_env
+
+    urls = {name: os.environ.get(url_env(name), "").rstrip("/") for name in SERVICE_NAMES}
+    return urls if all(urls.values()) else None
+
+
+def _wait_for_urls(urls: dict[str, str], timeout_s: float = 180.0) -> None:
+    """Wait until every externally run service answers ``/readyz`` with 200."""
+    from driftline.stack.services import readiness
+
+    for name, url in urls.items():
+        poll(f"{name} at {url} is ready", lambda url=url: readiness(url)[0] == 200, timeout_s)
+        console.log(f"{name} ready at {url}")
+
+
+def _journey(home: Path, keep_running: bool, timeline: bool) -> list[tuple[str, float]]:
+    """Infrastructure, services, then the story; everything the demo started is stopped after.
+
+    With ``DRIFTLINE_*`` connection settings in the environment (Docker Compose, a cluster) the
+    demo uses that Kafka, PostgreSQL and S3 instead of starting the local stack; when every
+    ``DRIFTLINE_<SERVICE>_URL`` is set too, it drives those services instead of starting its own.
+    """
+    from driftline.stack import LocalStack, external_stack_from_env
+    from driftline.stack.services import (
+        first_dead,
+        start_services,
+        stop_services,
+        wait_until_ready,
+    )
+
+    timings: list[tuple[str, float]] = []
+    began = time.monotonic()
+    stack = LocalStack(home)
+    external = external_stack_from_env()
+    external_urls = _external_service_urls() if external is not None else None
+
+    def done(step: str) -> None:
+        timings.append((step, time.monotonic() - began))
+        console.print(f"[green]✓[/] {step}  [dim]{timings[-1][1]:.1f}s[/]")
+
+    if external is not None:
+        info = external
+        done(f"using the stack from DRIFTLINE_* settings (Kafka at {info.kafka_bootstrap})")
+    else:
+        with console.status("starting the local stack (tansu, PostgreSQL, rclone S3)…"):
+            info = stack.up(on_progress=lambda m: console.log(m))
+        done("local stack up")
+    processes = []
+    try:
+        if external_urls is not None:
+            with console.status("waiting for the seven services to be ready…"):
+                _wait_for_urls(external_urls)
+            urls = external_urls
+        else:
+            # Sign the audit chain head every 2 s so the demo can verify it before it ends.
+            processes = start_services(
+                stack, info, SERVICE_NAMES, extra_env={"DRIFTLINE_AUDIT__DIGEST_INTERVAL_S": "2"}
+            )
+            with console.status("waiting for seven services to be ready…"):
+                wait_until_ready(processes, on_ready=lambda p: console.log(f"{p.name} ready"))
+            urls = {p.name: p.url for p in processes}
+        done("all services ready (/readyz 200)")
+        with guarded_by(lambda: first_dead(processes)):
+            try:
+                _run_steps(info, urls, done, timeline)
+            except OSError as exc:  # a service stopped answering mid-request
+                why = first_dead(processes) or "while every service process is still running"
+                raise StepFailedError(f"a service did not answer ({exc}) {why}") from exc
         _summary(urls, home)
     finally:
         if not keep_running:
             with console.status("stopping services and the stack…"):
                 stop_services(stack, processes)
-                stack.down()
+                if external is None:
+                    stack.down()
     return timings
 
 
@@ -206,13 +258,16 @@ def demo_command(
     home: Annotated[
         Path | None, typer.Option(help="State folder (default: $DRIFTLINE_HOME or ./.driftline).")
     ] = None,
+    timeline: Annotated[
+        bool, typer.Option(help="Print audited events live as they happen.")
+    ] = True,
 ) -> None:
     """Run the end-to-end demo on the local stack; exit 0 only if every step happened."""
     from driftline.runtime.settings import driftline_home
     from driftline.stack.errors import StackError
 
     try:
-        timings = _journey((home or driftline_home()).resolve(), keep_running)
+        timings = _journey((home or driftline_home()).resolve(), keep_running, timeline)
     except (StepFailedError, StackError) as exc:
         console.print(f"[bold red]demo failed:[/] {exc}")
         raise typer.Exit(1) from exc

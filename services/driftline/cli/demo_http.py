@@ -5,12 +5,33 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
 class StepFailedError(Exception):
     """A demo step did not happen."""
+
+
+Guard = Callable[[], str | None]
+"""Returns why waiting is pointless (e.g. a service process died), or None while all is well."""
+
+_guards: list[Guard] = []
+
+
+@contextmanager
+def guarded_by(guard: Guard) -> Iterator[None]:
+    """While inside, every :func:`poll` fails at once when ``guard`` reports a problem."""
+    _guards.append(guard)
+    try:
+        yield
+    finally:
+        _guards.remove(guard)
+
+
+def _guard_problem() -> str | None:
+    return next((problem for guard in _guards if (problem := guard())), None)
 
 
 def get_json(url: str) -> Any:
@@ -32,10 +53,16 @@ def post_json(url: str, body: Any, headers: dict[str, str] | None = None) -> Any
 
 
 def poll(what: str, check: Callable[[], Any], timeout_s: float = 60.0) -> Any:
-    """Call ``check`` until it returns something truthy; raise naming ``what`` on timeout."""
+    """Call ``check`` until it returns something truthy; raise naming ``what`` on timeout.
+
+    Fails early, still naming ``what``, when an active guard (see :func:`guarded_by`) reports
+    that the step can no longer happen.
+    """
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
     while time.monotonic() < deadline:
+        if problem := _guard_problem():
+            raise StepFailedError(f"{what}: did not happen, {problem}")
         try:
             result = check()
             if result:

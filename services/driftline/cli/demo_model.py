@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 
+from driftline.cli.audit_format import facts_text
 from driftline.cli.demo_http import StepFailedError, get_json, poll, post_json
+from driftline.stack.info import StackInfo
 
 MODEL = "cancer-classifier"
 DATASET = "breast-cancer"
@@ -217,18 +220,38 @@ def bad_candidate_steps(urls: dict[str, str], done: Callable[[str], None]) -> No
     done(f"canary judge rolled back v{version}: {', '.join(reasons) or end['data'].get('verdict')}")
 
 
-def lineage_and_kpis(urls: dict[str, str], done: Callable[[str], None]) -> None:
-    """Print how the live version came to be, and the delivery KPIs from the audit stream."""
+LINEAGE_KINDS = ("data.arrived", "data.validated", "model-trained", "registered", "approved")
+"""Event kinds the live version's lineage must contain, oldest first, before its promotion."""
+
+
+def lineage_and_kpis(info: StackInfo, urls: dict[str, str], done: Callable[[str], None]) -> None:
+    """Print how the live version came to be, check it against S3, then the delivery KPIs."""
     promoted = model_events(urls, "deployment.promoted")
     live = promoted[-1]["data"]["model"]["version"]
     chain = get_json(f"{urls['audit']}/v1/lineage/{MODEL}/{live}")
-    for step in chain.get("steps", []):
-        facts = ", ".join(f"{k}={v}" for k, v in list(step.get("facts", {}).items())[:3])
+    steps = chain.get("steps", [])
+    for step in steps:
         console.print(
             f"  [dim]lineage[/] {step['time'][11:19]} {step['actor']:<22} "
-            f"{step['type'].removeprefix('io.driftline.'):<34} {facts[:70]}"
+            f"{step['type'].removeprefix('io.driftline.'):<34} "
+            f"{facts_text(step.get('facts', {}), limit=3)[:90]}",
+            highlight=False,
+            soft_wrap=True,
         )
-    done(f"lineage of {MODEL}@{live}: {len(chain.get('steps', []))} events back to the data")
+    missing = missing_lineage_kinds([step["type"] for step in steps])
+    if missing or chain.get("missing_parent") or chain.get("cycle_at"):
+        raise StepFailedError(
+            f"lineage of {MODEL}@{live} is incomplete: missing {missing}, "
+            f"broken at {chain.get('missing_parent') or chain.get('cycle_at')}"
+        )
+    uri, recorded = dataset_of(steps)
+    actual = s3_sha256(info, uri)
+    if actual != recorded:
+        raise StepFailedError(f"lineage says {uri} has sha256 {recorded}, S3 holds {actual}")
+    done(
+        f"lineage of {MODEL}@{live}: {len(steps)} events back to the data; "
+        f"dataset sha256 {recorded[:12]}… matches the bytes in S3"
+    )
     kpis = get_json(f"{urls['audit']}/v1/kpis?model={MODEL}")
     shown = {
         k: kpis.get(k)
@@ -249,3 +272,49 @@ def lineage_and_kpis(urls: dict[str, str], done: Callable[[str], None]) -> None:
         )
     )
     done("KPIs computed from the audit stream")
+
+
+def missing_lineage_kinds(types: list[str]) -> list[str]:
+    """The kinds of :data:`LINEAGE_KINDS` not found, in order, in a chain's event types."""
+    missing, position = [], 0
+    for kind in LINEAGE_KINDS:
+        found = next((i for i, t in enumerate(types[position:], position) if kind in t), None)
+        if found is None:
+            missing.append(kind)
+        else:
+            position = found + 1
+    if not types or "deployment.promoted" not in types[-1]:
+        missing.append("deployment.promoted (last)")
+    return missing
+
+
+def dataset_of(steps: list[dict[str, Any]]) -> tuple[str, str]:
+    """(S3 URI, sha256) of the data at the root of a lineage chain."""
+    for step in steps:
+        facts = step.get("facts", {})
+        if facts.get("dataset_uri") and facts.get("dataset_sha256"):
+            return facts["dataset_uri"], facts["dataset_sha256"]
+    raise StepFailedError("no step of the lineage names the dataset's URI and sha256")
+
+
+def s3_sha256(info: StackInfo, uri: str) -> str:
+    """sha256 of the object at ``s3://bucket/key``, read back from the stack's S3."""
+    from minio import Minio
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    s3 = Minio(
+        info.s3_endpoint,
+        access_key=info.s3_access_key,
+        secret_key=info.s3_secret_key,
+        secure=False,
+        region="us-east-1",
+    )
+    response = s3.get_object(bucket, key)
+    try:
+        digest = hashlib.sha256()
+        for chunk in response.stream(1 << 20):
+            digest.update(chunk)
+        return digest.hexdigest()
+    finally:
+        response.close()
+        response.release_conn()

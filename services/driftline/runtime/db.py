@@ -34,6 +34,14 @@ def build_engine(database: DatabaseSettings, schema: str) -> AsyncEngine:
     )
 
 
+def build_migration_engine(database: DatabaseSettings, schema: str) -> AsyncEngine | None:
+    """A one-connection engine for ``migration_url``, or None when migrations use ``url``."""
+    if not database.migration_url:
+        return None
+    owner = database.model_copy(update={"url": database.migration_url, "pool_size": 1})
+    return build_engine(owner, schema)
+
+
 async def ping_database(engine: AsyncEngine, timeout_s: float = 3.0) -> None:
     """Raise if PostgreSQL does not answer ``SELECT 1`` within ``timeout_s``."""
     async with asyncio.timeout(timeout_s), engine.connect() as conn:

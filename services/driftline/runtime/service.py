@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from driftline.runtime.broker import attach, build_broker
 from driftline.runtime.consumer import EventProcessor, Subscription
-from driftline.runtime.db import build_engine, ping_database, schema_for
+from driftline.runtime.db import (
+    build_engine,
+    build_migration_engine,
+    ping_database,
+    schema_for,
+)
 from driftline.runtime.deadletter import DeadLetterPublisher
 from driftline.runtime.errors import backoff_delay
 from driftline.runtime.logging import get_logger
@@ -112,11 +117,18 @@ class ServiceRuntime:
                 attempt += 1
                 await asyncio.sleep(delay)
 
+    async def _migrate(self) -> None:
+        """Migrate the schema, as its owner when ``database.migration_url`` names one."""
+        owner = build_migration_engine(self.settings.database, self.schema)
+        try:
+            await migrate(owner or self.engine, self.schema, self.definition.migrations)
+        finally:
+            if owner is not None:
+                await owner.dispose()
+
     async def start(self) -> None:
         """Migrate, connect, start consumers and the relay; waits out unavailable dependencies."""
-        await self._until_ok(
-            "migrate", lambda: migrate(self.engine, self.schema, self.definition.migrations)
-        )
+        await self._until_ok("migrate", self._migrate)
         await self._until_ok("s3", self.store.ensure_bucket)
         await self._until_ok("kafka-producer", self.publisher.start)
         await self._until_ok("kafka-consumers", self.broker.start)

@@ -8,6 +8,7 @@ Values come from, in order of precedence: the process environment, then the env 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +48,10 @@ class KafkaSettings(BaseModel):
     ssl_keyfile: str | None = Field(None, description="Client key for mutual TLS.")
 
 
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 class DatabaseSettings(BaseModel):
     """PostgreSQL shared by the services; each service owns one schema in it."""
 
@@ -54,7 +59,18 @@ class DatabaseSettings(BaseModel):
         "postgresql+asyncpg://driftline:driftline@127.0.0.1:5432/driftline",
         description="SQLAlchemy async URL (asyncpg driver).",
     )
+    migration_url: str | None = Field(
+        None,
+        description="URL of the role that owns the schema and runs migrations (default: url). "
+        "Set it when the service itself runs as a less privileged role, like the audit writer.",
+    )
     pool_size: int = Field(5, ge=1, description="Connections kept per service process.")
+
+    def __repr_args__(self) -> Any:
+        """The URLs without their passwords (settings reprs must never carry a secret)."""
+        for name, value in super().__repr_args__():
+            yield name, _hide_password(value) if isinstance(value, str) else value
+
     connect_timeout_s: float = Field(5.0, gt=0, description="Timeout for one connection attempt.")
 
 
@@ -108,6 +124,19 @@ class OpenLineageSettings(BaseModel):
     namespace: str = Field("driftline", description="Job namespace of Driftline's runs.")
 
 
+class AuthSettings(BaseModel):
+    """Bearer tokens for the HTTP APIs; none configured means a trusted gateway sets identity."""
+
+    tokens_file: str | None = Field(
+        None,
+        description="File of 'TOKEN user:NAME ROLE' lines (roles: viewer, publisher, approver, "
+        "admin). When set (or tokens is), every write needs a bearer token.",
+    )
+    tokens: SecretStr | None = Field(
+        None, description="The same entries inline, separated by ';' (prefer the file)."
+    )
+
+
 class ServiceSection(BaseModel):
     """Per-service HTTP binding; each service subclasses it with its own settings."""
 
@@ -133,6 +162,7 @@ class RuntimeSettings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     openlineage: OpenLineageSettings = Field(default_factory=OpenLineageSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     ingest: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8101))
     validation: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8102))
     training: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8103))

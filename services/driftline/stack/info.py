@@ -27,6 +27,15 @@ class StackInfo:
     idempotent_producer: bool = False
     home: Path | None = None
     external: bool = False
+    audit_database_url: str | None = None
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """``env()`` for one service: the audit sink runs as its own role, migrating as owner."""
+        env = self.env()
+        if service == "audit" and self.audit_database_url:
+            env["DRIFTLINE_DATABASE__MIGRATION_URL"] = self.database_url
+            env[DATABASE_VAR] = self.audit_database_url
+        return env
 
     def env(self) -> dict[str, str]:
         """The ``DRIFTLINE_*`` settings that point a service at this stack."""

@@ -19,6 +19,8 @@ from driftline.stack.state import StackState
 NAME = "postgres"
 DB = "driftline"
 ROLE = "driftline"
+AUDIT_ROLE = "driftline_audit"
+"""The audit sink's login: it owns nothing; its migration grants SELECT and INSERT on the log."""
 SUPERUSER = "postgres"
 ROOT_RUN_AS = "embedded_postgres"  # postgres refuses to run as root
 
@@ -132,6 +134,12 @@ async def _ensure_database(state: StackState) -> None:
         await conn.execute(f"alter role {ROLE} with login password '{state.pg_password}'")
         if not await conn.fetchval("select 1 from pg_database where datname = $1", DB):
             await conn.execute(f"create database {DB} owner {ROLE}")
+        if not await conn.fetchval("select 1 from pg_roles where rolname = $1", AUDIT_ROLE):
+            await conn.execute(f"create role {AUDIT_ROLE} login")
+        await conn.execute(
+            f"alter role {AUDIT_ROLE} with login password '{state.pg_audit_password}'"
+        )
+        await conn.execute(f"grant connect on database {DB} to {AUDIT_ROLE}")
     finally:
         await conn.close()
 
@@ -139,6 +147,12 @@ async def _ensure_database(state: StackState) -> None:
 def database_url(state: StackState) -> str:
     """SQLAlchemy async URL of the ``driftline`` database."""
     return f"postgresql+asyncpg://{ROLE}:{state.pg_password}@{HOST}:{state.ports[NAME]}/{DB}"
+
+
+def audit_database_url(state: StackState) -> str:
+    """URL of the same database as the audit sink's role (no UPDATE/DELETE on the log)."""
+    port = state.ports[NAME]
+    return f"postgresql+asyncpg://{AUDIT_ROLE}:{state.pg_audit_password}@{HOST}:{port}/{DB}"
 
 
 SPEC = ServerSpec(

@@ -16,6 +16,7 @@ from driftline.runtime.services import SERVICE_PORTS
 from driftline.stack.errors import StackError
 from driftline.stack.info import StackInfo
 from driftline.stack.procs import ProcRef, free_port, is_alive, port_is_free, spawn, stop_all
+from driftline.stack.state import load_state
 from driftline.stack.supervisor import LocalStack
 
 SERVICE_GRACE_S = 25.0
@@ -36,29 +37,44 @@ def _port_for(name: str, taken: set[int]) -> int:
     return default if default not in taken and port_is_free(default) else free_port(taken)
 
 
+def _registered_ports(stack: LocalStack) -> set[int]:
+    """Ports of the service processes the stack already knows (they may not listen yet)."""
+    ports = set()
+    for record in load_state(stack.home).services.values():
+        port = record.url.rsplit(":", 1)[-1]
+        if port.isdigit():
+            ports.add(int(port))
+    return ports
+
+
 def start_services(
     stack: LocalStack,
     info: StackInfo,
     names: Sequence[str],
     extra_env: dict[str, str] | None = None,
 ) -> list[ServiceProcess]:
-    """Spawn ``driftline serve NAME`` for each name, registered with the stack."""
+    """Spawn ``driftline serve NAME`` for each name, registered with the stack.
+
+    ``NAME#REPLICA`` (e.g. ``training#2``) starts another replica of a service: same consumer
+    groups, its own port, log file and entry in ``driftline stack status``.
+    """
     started: list[ServiceProcess] = []
-    taken: set[int] = set()
-    for name in names:
+    taken = _registered_ports(stack)
+    for key in names:
+        name = key.split("#", 1)[0]
         port = _port_for(name, taken)
         taken.add(port)
         env = {
-            **info.env(),
+            **info.service_env(name),
             "DRIFTLINE_HOME": str(stack.home),
             f"DRIFTLINE_{name.upper()}__PORT": str(port),
             **(extra_env or {}),
         }
-        log_path = stack.home / "logs" / f"service-{name}.log"
+        log_path = stack.home / "logs" / f"service-{key.replace('#', '-')}.log"
         ref = spawn([sys.executable, "-m", "driftline", "serve", name], log_path, env)
         url = f"http://127.0.0.1:{port}"
-        stack.register_service(name, ref.pid, url)
-        started.append(ServiceProcess(name, url, ref, log_path))
+        stack.register_service(key, ref.pid, url)
+        started.append(ServiceProcess(key, url, ref, log_path))
     return started
 
 
@@ -104,6 +120,17 @@ def wait_until_ready(
             raise StackError(f"services not ready after {timeout_s:.0f}s: {details}")
         if pending:
             time.sleep(0.3)
+
+
+def first_dead(processes: Sequence[ServiceProcess]) -> str | None:
+    """Why a started service is gone (name, pid, log file), or None while all are alive."""
+    for process in processes:
+        if not is_alive(process.ref):
+            return (
+                f"because service {process.name} (pid {process.ref.pid}) is no longer running; "
+                f"its log: {process.log_path}"
+            )
+    return None
 
 
 def stop_services(stack: LocalStack, processes: Sequence[ServiceProcess]) -> None:

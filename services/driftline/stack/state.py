@@ -42,6 +42,7 @@ class StackState:
     s3_secret_key: str = ""
     pg_superuser_password: str = ""
     pg_password: str = ""
+    pg_audit_password: str = ""
 
     def ensure_credentials(self) -> None:
         """Generate the credentials once per home; later calls keep them."""
@@ -49,6 +50,7 @@ class StackState:
         self.s3_secret_key = self.s3_secret_key or secrets.token_hex(20)
         self.pg_superuser_password = self.pg_superuser_password or secrets.token_hex(16)
         self.pg_password = self.pg_password or secrets.token_hex(16)
+        self.pg_audit_password = self.pg_audit_password or secrets.token_hex(16)
 
     def to_json(self) -> str:
         """Serialise to JSON."""

@@ -159,6 +159,7 @@ class LocalStack:
         return StackInfo(
             kafka_bootstrap=broker.bootstrap(state),
             database_url=postgres.database_url(state),
+            audit_database_url=postgres.audit_database_url(state),
             s3_endpoint=s3.endpoint(state),
             s3_access_key=state.s3_access_key,
             s3_secret_key=state.s3_secret_key,
