@@ -1,18 +1,14 @@
-"""Shared fixtures for integration tests: one real stack per test session.
+"""Integration tests: every test here is marked ``integration``.
 
-``local_stack`` uses explicit ``DRIFTLINE_*`` URLs from the environment when all three are set
-(compose, real clusters); otherwise it starts the Docker-free local stack in a temp folder and
-stops it at the end of the session.
+The session's real stack (``local_stack`` and friends) lives in ``tests/conftest.py`` so the
+reliability tests share the same one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from driftline.stack import LocalStack, StackInfo, external_stack_from_env
 
 HERE = Path(__file__).parent
 
@@ -22,56 +18,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.fixture(scope="session")
-def _session_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack | None]:
-    """The session's LocalStack (started here), or None when the environment names one."""
-    if external_stack_from_env() is not None:
-        yield None
-        return
-    stack = LocalStack(tmp_path_factory.mktemp("stack"))
-    try:
-        stack.up()
-        yield stack
-    finally:
-        stack.down()
-
-
-@pytest.fixture(scope="session")
-def local_stack(_session_stack: LocalStack | None) -> StackInfo:
-    """Connection settings of the session's stack (external or local)."""
-    external = external_stack_from_env()
-    if _session_stack is None and external is not None:
-        return external
-    assert _session_stack is not None
-    return _session_stack.info()
-
-
-@pytest.fixture(scope="session")
-def local_stack_control(_session_stack: LocalStack | None) -> LocalStack:
-    """The LocalStack, for tests that kill or restart servers; skipped on external stacks."""
-    if _session_stack is None:
-        pytest.skip("external stack from DRIFTLINE_* URLs: no process control")
-    return _session_stack
-
-
-@pytest.fixture(scope="session")
-def stack_env(local_stack: StackInfo) -> dict[str, str]:
-    """The ``DRIFTLINE_*`` settings of the stack as a plain dict (nothing is exported)."""
-    return local_stack.env()
-
-
-@pytest.fixture(scope="session")
-def stack_environ(
-    local_stack: StackInfo,
-    stack_env: dict[str, str],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[str, str]]:
-    """Export the stack's settings and DRIFTLINE_HOME for the session (RuntimeSettings.load())."""
-    home = local_stack.home or tmp_path_factory.mktemp("driftline-home")
-    values = {**stack_env, "DRIFTLINE_HOME": str(home)}
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in values.items():
-            patch.setenv(key, value)
-        yield values

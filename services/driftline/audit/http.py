@@ -75,7 +75,8 @@ def _lineage_router(runtime: ServiceRuntime) -> APIRouter:
     """``GET /v1/lineage/{model}/{version}`` and ``GET /v1/lineage/events/{event_id}``."""
     router = APIRouter(prefix="/v1/lineage", tags=["lineage"])
 
-    @router.get("/events/{event_id}", summary="Causation chain ending at one event.")
+    @router.get("/events/{event_id}", summary="Causation chain ending at one event.",
+                responses={404: {"description": "The event is not in the audit log."}})  # fmt: skip
     async def event_lineage(event_id: Annotated[str, Path(max_length=128)]) -> Lineage:
         async with runtime.units() as uow:
             try:
@@ -83,7 +84,8 @@ def _lineage_router(runtime: ServiceRuntime) -> APIRouter:
             except UnknownEventError as exc:
                 raise HTTPException(404, str(exc)) from exc
 
-    @router.get("/{model}/{version}", summary="Chain from the data to a model's promotion.")
+    @router.get("/{model}/{version}", summary="Chain from the data to a model's promotion.",
+                responses={404: {"description": "No promotion of that version."}})  # fmt: skip
     async def model_lineage(
         model: Annotated[str, Path(max_length=128)], version: Annotated[int, Path(ge=1)]
     ) -> Lineage:

@@ -125,13 +125,15 @@ def initial_status(verdict: GateVerdict, approval: Approval) -> Status:
     return "approved" if approval == "automatic" else "pending"
 
 
-def check_manual_decision(version: ModelVersion, actor: str, role: str | None) -> None:
-    """Raise unless ``actor`` (an approver, not the trainer) may decide this pending version."""
+def check_manual_decision(
+    version: ModelVersion, actor: str, role: str | None, spec_applier: str | None = None
+) -> None:
+    """Raise unless ``actor`` (an approver, not the trainer or spec applier) may decide."""
     if role != APPROVER_ROLE:
         raise NotAnApproverError(f"deciding on a version needs the {APPROVER_ROLE!r} role")
-    if actor in {version.trainer, version.trained_by}:
-        raise SelfApprovalError(f"{actor} trained {version.model} v{version.version}; "
-                           "another person must decide")  # fmt: skip
+    if actor in {version.trainer, version.trained_by, spec_applier}:
+        raise SelfApprovalError(f"{actor} trained {version.model} v{version.version} or applied "
+                                "its spec; another person must decide")  # fmt: skip
     if version.status != "pending":
         raise NotPendingError(f"{version.model} v{version.version} is already {version.status}")
 

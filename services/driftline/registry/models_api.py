@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, HTTPException
 
 from driftline.registry.adapters.postgres import PostgresModelVersions, PostgresSpecHistory
-from driftline.registry.core import DecisionRefusedError, NotAnApproverError
+from driftline.registry.core import APPROVER_ROLE, DecisionRefusedError, NotAnApproverError
 from driftline.registry.models import Alias, ModelVersion
 from driftline.registry.schemas import (
     ACTOR_HEADER,
@@ -125,10 +125,13 @@ def approval_router(runtime: ServiceRuntime) -> APIRouter:
         try:
             if actor == ANONYMOUS:
                 raise NotAnApproverError(f"an approval needs {ACTOR_HEADER}: user:NAME")
+            if role != APPROVER_ROLE:  # before any lookup: no hints to whoever may not decide
+                raise NotAnApproverError(f"deciding on a version needs the {APPROVER_ROLE!r} role")
             async with runtime.units(actor=actor) as uow:
                 event = await decide_manually(
                     name, version, approve=approve, actor=actor, role=role, comment=comment,
                     versions=PostgresModelVersions(uow.session),
+                    specs=PostgresSpecHistory(uow.session),
                 )  # fmt: skip
                 envelope = await uow.emit(event, actor=actor)
         except UnknownVersionError as exc:

@@ -91,13 +91,14 @@ async def register_run(
 
 async def decide_manually(
     model: str, number: int, *, approve: bool, actor: str, role: str | None,
-    comment: str | None, versions: ModelVersions,
+    comment: str | None, versions: ModelVersions, specs: SpecHistory | None = None,
 ) -> Any:  # fmt: skip
     """A person approves or rejects a pending version; returns the event to emit."""
     version = await versions.get(model, number)
     if version is None:
         raise UnknownVersionError(f"model {model!r} has no version {number}")
-    check_manual_decision(version, actor, role)
+    spec = await specs.latest(model) if specs is not None else None
+    check_manual_decision(version, actor, role, spec.applied_by if spec else None)
     reasons = [] if approve else [Reason(code="manual", message=comment or f"rejected by {actor}")]
     status = "approved" if approve else "rejected"
     if not await versions.decide(model, number, status, by=actor, reasons=reasons, comment=comment):

@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
+from driftline.runtime import faults
 from driftline.runtime.consumer import EventProcessor
 from driftline.runtime.deadletter import RawRecord
 from driftline.runtime.kafka_config import build_security
@@ -43,6 +44,7 @@ def attach(broker: KafkaBroker, processor: EventProcessor, *, service: str) -> N
 
     async def consume(message: KafkaMessage) -> None:
         await processor.process(RawRecord.from_consumer_record(message.raw_message))
+        faults.point("consumer.before_ack")
         await message.ack()
 
     broker.subscriber(

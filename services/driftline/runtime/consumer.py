@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from driftline.runtime import faults
 from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
 from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
@@ -176,6 +177,7 @@ class EventProcessor:
                 return Outcome.DUPLICATE
             for outgoing in _as_events(await self.subscription.handler(event, uow)):
                 await uow.emit(outgoing)
+            faults.point("inbox.before_commit")
         log.info("event handled", emitted=[e.type for e in uow.emitted])
         return Outcome.HANDLED
 

@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+from asyncpg.exceptions._base import DataError as ArgumentDataError
 from sqlalchemy import exc as sa_exc
 
 
@@ -33,8 +34,25 @@ def _transient_types() -> tuple[type[BaseException], ...]:
     )
 
 
+def is_invalid_input(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused a value as given (out of range, NUL in text): never transient.
+
+    asyncpg's client-side ``DataError`` subclasses its ``InterfaceError``, which otherwise
+    means a broken connection; without this check such an event would be retried forever.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ArgumentDataError | asyncpg.DataError):
+            return True
+        orig = seen.orig if isinstance(seen, sa_exc.DBAPIError) else None
+        seen = orig if isinstance(orig, BaseException) else seen.__cause__
+    return False
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` means "a dependency is down" rather than "this event cannot be handled"."""
+    if is_invalid_input(exc):
+        return False
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import DBAPIError
+from starlette.requests import Request
 
 import driftline
+from driftline.runtime.auth import BearerAuth, load_tokens
+from driftline.runtime.errors import is_invalid_input
 from driftline.runtime.service import ServiceRuntime
 
 
@@ -57,10 +62,53 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         }
         return JSONResponse(body, status_code=503 if failing else 200)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics.")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics.",
+        response_class=PlainTextResponse,
+    )
     async def metrics() -> Response:
         return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     for router in runtime.definition.routers(runtime):
         app.include_router(router)
+    app.add_exception_handler(DBAPIError, _invalid_input)
+    _document_plain_422(app)
+    tokens = load_tokens(runtime.settings.auth)
+    if tokens:
+        app.add_middleware(BearerAuth, tokens=tokens)
     return app
+
+
+async def _invalid_input(_: Request, exc: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot take (a number out of range, NUL in text) is the client's 422."""
+    if not is_invalid_input(exc):
+        raise exc
+    return JSONResponse(
+        {"detail": "a value is out of range or not valid text (e.g. it holds a NUL character)"},
+        status_code=422,
+    )
+
+
+def _document_plain_422(app: FastAPI) -> None:
+    """Say in the OpenAPI document that a 422 ``detail`` may also be one sentence.
+
+    Endpoints refuse semantically invalid input with ``HTTPException(422, "why")``; FastAPI
+    documents only its own list form, so generated clients would reject the sentence.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            error = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+            if error is not None:
+                listed = error["properties"]["detail"]
+                error["properties"]["detail"] = {
+                    "anyOf": [listed, {"type": "string"}],
+                    "title": "Detail",
+                }
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ import contextlib
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from driftline.runtime import faults
 from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
@@ -72,7 +73,9 @@ class OutboxRelay:
                 records.append((row.topic, row.payload, row.key, headers))
                 if self._settings.audit_topic_copy:
                     records.append((AUDIT, row.payload, row.key, headers))
+            faults.point("outbox.before_publish")
             await self._publisher.send_batch(records)
+            faults.point("outbox.after_publish")
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.seq.in_([r.seq for r in rows]))
