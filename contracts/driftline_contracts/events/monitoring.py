@@ -51,7 +51,7 @@ class PredictionsLogged(Event):
     topic = topics.PREDICTIONS_LOGGED
     key_path = "model.name"
     producer = "deployment"
-    consumers = ("monitoring",)
+    consumers = ("monitoring", "training")
 
     model: ModelRef = Field(description="Version that served the batch.")
     batch_id: Identifier = Field(description="Batch id; unique per model.")

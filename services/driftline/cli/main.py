@@ -25,6 +25,7 @@ app.add_typer(monitoring.drift_app, name="drift")
 app.command("apply")(registry.apply_command)
 app.add_typer(registry.models_app, name="models")
 app.add_typer(training.runs_app, name="runs")
+app.command("reproduce")(training.reproduce_command)
 
 
 def run() -> None:

@@ -1,7 +1,8 @@
-"""Browse training runs: `runs ls|show|compare` against the training service's HTTP API."""
+"""Training runs: `runs ls|show|compare` and `reproduce`, over the training HTTP API."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from driftline.cli.service_url import service_url
+from driftline.cli.service_url import error_detail, service_url
 
 runs_app = typer.Typer(help="Browse and compare training runs.", no_args_is_help=True)
 console = Console()
@@ -131,3 +132,79 @@ def compare_runs(
         style = "yellow" if len({json.dumps(v) for v in values}) > 1 else "dim"
         table.add_row(f"[{style}]{name}[/]", *(_number(v) for v in values))
     console.print(table)
+
+
+class ReproduceFailedError(Exception):
+    """Reproduction could not run: unknown version/run, changed data, an outage (exit 2)."""
+
+
+def _post_or_get(method: str, url: str, timeout: float) -> Any:
+    """One call whose non-2xx answer or outage is a ``ReproduceFailedError`` with the reason."""
+    try:
+        response = httpx.request(method, url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise ReproduceFailedError(f"{url} did not answer: {exc}") from exc
+    if response.is_success:
+        return response.json()
+    detail = error_detail(response)
+    with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
+        body = response.json()["detail"]
+        detail = f"{body['code']}: {body['message']}"
+    raise ReproduceFailedError(f"{response.status_code} {detail}")
+
+
+def run_of(target: str, registry_url: str | None) -> str:
+    """The run id of ``MODEL@VERSION`` (asked of the registry), or ``target`` as a run id."""
+    model, at, version = target.partition("@")
+    if not at:
+        return target
+    if not model or not version.isdigit():
+        raise ReproduceFailedError("expected MODEL@VERSION (e.g. churn-clf@3) or a run id")
+    base = service_url("registry", registry_url)
+    return _post_or_get("GET", f"{base}/v1/models/{model}/versions/{version}", 30)["run_id"]
+
+
+def print_reproduction(result: dict[str, Any]) -> None:
+    """Per metric: recorded, reproduced, match; then the verdict."""
+    dataset = result["dataset"]
+    console.print(
+        f"run {result['run_id']} of {result['model']}: {dataset['name']}@{dataset.get('version')}"
+        f" sha256 {dataset['sha256'][:12]} verified, spec {result['spec_hash'][:12]},"
+        f" seed {result['seed']}, trainer {result['trainer']}",
+        highlight=False,
+    )
+    table = Table("metric", "recorded", "reproduced", "match")
+    for check in result["metrics"]:
+        mark = "[green]yes[/]" if check["match"] else "[red]no[/]"
+        table.add_row(check["name"], repr(check["recorded"]), repr(check["reproduced"]), mark)
+    console.print(table)
+    for name, (before, now) in result.get("environment", {}).items():
+        console.print(f"[yellow]{name}: {before} when recorded, {now} now[/]", highlight=False)
+    verdict = "[green]metrics match exactly[/]" if result["match"] else "[red]metrics differ[/]"
+    console.print(verdict)
+
+
+def reproduce_command(
+    target: Annotated[str, typer.Argument(help="MODEL@VERSION (e.g. churn-clf@3) or a run id.")],
+    as_json: AsJson = False,
+    url: Url = None,
+    registry_url: Annotated[str | None, typer.Option(help="Registry service URL.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the retraining.")] = 3600,
+) -> None:
+    """Retrain a model version from its recorded lineage and check the metrics match exactly.
+
+    Exit code 0 when every metric matches, 1 when one differs, 2 when it cannot be reproduced
+    (unknown version or run, dataset bytes changed, failed retraining, service down).
+    """
+    try:
+        run_id = run_of(target, registry_url)
+        base = _training_url(url)
+        result = _post_or_get("POST", f"{base}/v1/runs/{run_id}/reproduce", timeout)
+    except ReproduceFailedError as exc:
+        console.print(f"[red]cannot reproduce {target}: {exc}[/]", highlight=False)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        print_reproduction(result)
+    raise typer.Exit(0 if result["match"] else 1)

@@ -5,22 +5,37 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.training.deps import TrainingDeps
 from driftline.training.handlers import subscriptions
 from driftline.training.http import routers
 from driftline.training.pool import TrainingPool
-from driftline.training.settings import TrainingSettings, training_section
+from driftline.training.settings import TrainingSettings, training_section, worker_identity
 from driftline.training.worker import TrainingWorker
+
+
+def dependencies(runtime: ServiceRuntime) -> TrainingDeps:
+    """One process pool per replica, so reproductions count against ``max_workers`` too."""
+    section = training_section(runtime.section)
+    return TrainingDeps(
+        settings=section,
+        store=runtime.store,
+        pool=TrainingPool(section.max_workers),
+        lineage=LineageEmitter(runtime.settings.openlineage),
+    )
 
 
 def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
     """The worker that claims queued jobs and trains them in processes."""
-    section = training_section(runtime.section)
+    deps: TrainingDeps = runtime.deps
     worker = TrainingWorker(
         units=runtime.units,
         store=runtime.store,
-        settings=section,
-        pool=TrainingPool(section.max_workers),
+        settings=deps.settings,
+        pool=deps.pool,
+        worker=worker_identity(deps.settings),
+        lineage=deps.lineage,
     )
     return [worker.run_forever]
 
@@ -32,6 +47,7 @@ def definition() -> ServiceDefinition:
         subscriptions=subscriptions,
         routers=routers,
         migrations=Path(__file__).parent / "migrations",
+        dependencies=dependencies,
         settings_cls=TrainingSettings,
         background=background,
     )

@@ -38,7 +38,7 @@ class SpecRecord:
 
 @dataclass(frozen=True)
 class NewJob:
-    """A training job to enqueue: unique on (model, dataset sha256, spec hash)."""
+    """A training job to enqueue: unique on (model, dataset sha256, spec hash, labelled_until)."""
 
     model: str
     run_id: str
@@ -47,6 +47,24 @@ class NewJob:
     spec: dict[str, Any]
     trigger: Trigger
     cause: Envelope
+    labelled_until: int
+    """Labelled production rows up to this label sequence number join the data (0: none)."""
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """Labelled production rows of a model: how many, and the newest label's sequence number."""
+
+    rows: int = 0
+    until: int = 0
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """What the model's latest successful run trained on."""
+
+    dataset_sha256: str
+    labelled_until: int
 
 
 @dataclass(frozen=True)
@@ -75,9 +93,24 @@ def new_run_id() -> str:
     return f"run-{uuid.uuid4().hex[:16]}"
 
 
-def job_for(spec: SpecRecord, dataset: DatasetRef, trigger: Trigger, cause: Envelope) -> NewJob:
-    """A job training ``spec`` on ``dataset``."""
-    return NewJob(spec.model, new_run_id(), dataset, spec.spec_hash, spec.spec, trigger, cause)
+def job_for(
+    spec: SpecRecord,
+    dataset: DatasetRef,
+    trigger: Trigger,
+    cause: Envelope,
+    labelled_until: int = 0,
+) -> NewJob:
+    """A job training ``spec`` on ``dataset`` (plus labelled rows up to ``labelled_until``)."""
+    return NewJob(
+        spec.model,
+        new_run_id(),
+        dataset,
+        spec.spec_hash,
+        spec.spec,
+        trigger,
+        cause,
+        labelled_until,
+    )
 
 
 def jobs_for_validated(
@@ -93,16 +126,22 @@ def jobs_for_validated(
 def retrain(
     spec: SpecRecord,
     latest: DatasetRef | None,
-    last_trained_sha256: str | None,
+    last: LastRun | None,
+    labelled: Labelled,
     cause: Envelope,
 ) -> NewJob | RetrainSkipped:
-    """A drift retrain on the newest accepted data, or a skip when the model already has it."""
+    """A drift retrain on the newest accepted data plus every labelled production row, or a
+    skip when the model's latest run already had that data and no label arrived since."""
     if latest is None:
         return skipped(spec.model, "no_new_data", f"no accepted version of {spec.dataset!r}")
-    if latest.sha256 == last_trained_sha256:
-        message = f"version {latest.version} of {latest.name!r} is what the latest run used"
+    same_data = last is not None and latest.sha256 == last.dataset_sha256
+    if same_data and last is not None and labelled.until <= last.labelled_until:
+        message = (
+            f"version {latest.version} of {latest.name!r} is what the latest run used"
+            " and no production labels arrived since"
+        )
         return skipped(spec.model, "no_new_data", message, latest)
-    return job_for(spec, latest, "drift_detected", cause)
+    return job_for(spec, latest, "drift_detected", cause, labelled.until)
 
 
 def skipped(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork
 from driftline.training import core
 from driftline.training.adapters.postgres import PostgresTrainingRepository
+from driftline.training.adapters.production import prediction_rows, served
+from driftline.training.deps import TrainingDeps
 from driftline_contracts.events.data import DataValidated
-from driftline_contracts.events.monitoring import DriftDetected
+from driftline_contracts.events.monitoring import (
+    DriftDetected,
+    GroundTruthReceived,
+    PredictionsLogged,
+)
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import RetrainSkipped
 
@@ -24,6 +32,7 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> Non
     assert uow.cause is not None
     spec = core.spec_record(event.model, event.spec_hash, event.spec)
     repo = PostgresTrainingRepository(uow.session)
+    await repo.lock_dataset(spec.dataset)
     await repo.save_spec(spec)
     latest = await repo.latest_version(spec.dataset)
     if latest is not None and await repo.enqueue(
@@ -36,6 +45,7 @@ async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
     """Queue a training job for every model trained on the accepted dataset."""
     assert uow.cause is not None
     repo = PostgresTrainingRepository(uow.session)
+    await repo.lock_dataset(event.dataset.name)
     if event.dataset.version is not None:
         await repo.record_version(event.dataset, uow.cause.id)
     specs = await repo.specs_for(event.dataset.name)
@@ -45,20 +55,49 @@ async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
 
 
 async def on_drift_detected(event: DriftDetected, uow: UnitOfWork) -> RetrainSkipped | None:
-    """Retrain on the newest accepted data, or say why not."""
+    """Retrain on the newest accepted data and the labelled production rows, or say why not."""
     assert uow.cause is not None
     repo = PostgresTrainingRepository(uow.session)
     spec = await repo.spec(event.model.name)
     if spec is None:
         raise UnknownModelError(f"no spec for model {event.model.name!r}")
-    latest = await repo.latest_version(spec.dataset)
-    decision = core.retrain(spec, latest, await repo.last_trained_sha256(spec.model), uow.cause)
+    await repo.lock_dataset(spec.dataset)
+    latest, last = await repo.latest_version(spec.dataset), await repo.last_run(spec.model)
+    labelled = await repo.labelled(spec.model) if _with_labels(uow) else core.Labelled()
+    decision = core.retrain(spec, latest, last, labelled, uow.cause)
     if isinstance(decision, RetrainSkipped):
         return decision
     if await repo.enqueue(decision):
+        log.info("drift retrain queued", model=spec.model, labelled_rows=labelled.rows)
         return None
-    status = await repo.job_status(spec.model, decision.dataset.sha256, spec.spec_hash)
+    status = await repo.job_status(
+        spec.model, decision.dataset.sha256, spec.spec_hash, decision.labelled_until
+    )
     return core.already_queued(decision, status)
+
+
+def _with_labels(uow: UnitOfWork) -> bool:
+    deps: TrainingDeps = uow.deps
+    return deps.settings.max_labelled_rows > 0
+
+
+async def on_predictions_logged(event: PredictionsLogged, uow: UnitOfWork) -> None:
+    """Keep the served requests' features of a model training knows, to join with labels."""
+    deps: TrainingDeps = uow.deps
+    repo = PostgresTrainingRepository(uow.session)
+    if await repo.spec(event.model.name) is None:
+        return
+    rows = await prediction_rows(event, deps.store, deps.settings.max_batch_bytes)
+    await repo.save_predictions(event.model.name, served(rows))
+    retention = timedelta(days=deps.settings.production_retention_days)
+    await repo.forget_production_rows(datetime.now(UTC) - retention)
+
+
+async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) -> None:
+    """Keep the true labels, by request id, of a model training knows."""
+    repo = PostgresTrainingRepository(uow.session)
+    if await repo.spec(event.model) is not None:
+        await repo.save_labels(event.model, dict(event.labels), event.received_at)
 
 
 def subscriptions(_: object) -> list[Subscription]:
@@ -67,4 +106,6 @@ def subscriptions(_: object) -> list[Subscription]:
         Subscription(ModelSpecApplied, on_model_spec_applied),
         Subscription(DataValidated, on_data_validated),
         Subscription(DriftDetected, on_drift_detected),
+        Subscription(PredictionsLogged, on_predictions_logged),
+        Subscription(GroundTruthReceived, on_ground_truth_received),
     ]

@@ -1,4 +1,4 @@
-"""Training HTTP API: runs, one run, runs side by side."""
+"""Training HTTP API: runs, one run, runs side by side, reproducing a run."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ from fastapi import APIRouter, HTTPException, Query
 
 from driftline.runtime.service import ServiceRuntime
 from driftline.training.adapters.postgres import PostgresTrainingRepository
+from driftline.training.deps import TrainingDeps
 from driftline.training.records import RunComparison, RunRecord, compare
+from driftline.training.reproduce import Reproduction, ReproductionError, reproduce_run
 
 MAX_COMPARED = 10
+REPRODUCTION_STATUS = {
+    "not_reproducible": 409,
+    "spec_changed": 409,
+    "dataset_changed": 409,
+    "data_unavailable": 409,
+    "training_failed": 422,
+}
 
 
 def runs_router(runtime: ServiceRuntime) -> APIRouter:
@@ -53,6 +62,30 @@ def runs_router(runtime: ServiceRuntime) -> APIRouter:
         if record is None:
             raise HTTPException(404, f"run {run_id!r} not found")
         return record
+
+    @router.post(
+        "/{run_id}/reproduce",
+        summary="Retrain a run from its lineage and compare the metrics exactly.",
+        responses={
+            404: {"description": "No such run."},
+            409: {"description": "The run cannot be reproduced (data or spec changed, …)."},
+            422: {"description": "The retraining failed."},
+        },
+    )
+    async def reproduce(run_id: str) -> Reproduction:
+        async with runtime.units() as uow:
+            repo = PostgresTrainingRepository(uow.session)
+            record, spec = await repo.run(run_id), await repo.run_spec(run_id)
+        if record is None:
+            raise HTTPException(404, f"run {run_id!r} not found")
+        deps: TrainingDeps = runtime.deps
+        try:
+            return await reproduce_run(
+                record, spec, store=runtime.store, pool=deps.pool, settings=deps.settings
+            )
+        except ReproductionError as exc:
+            detail = {"code": exc.code, "message": exc.message}
+            raise HTTPException(REPRODUCTION_STATUS.get(exc.code, 409), detail) from exc
 
     return router
 

@@ -8,7 +8,11 @@ fit leaves behind is returned to the system when its process exits.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -17,6 +21,20 @@ from driftline.runtime.logging import get_logger
 from driftline.training.runner import RunOutput, run_training
 
 log = get_logger(__name__)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Initializer of a training process: it is killed when the service process dies.
+
+    Without it a SIGKILLed service leaves its fit running as an orphan, which keeps the CPU
+    busy while the restarted service trains the same job again.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
@@ -44,13 +62,16 @@ class TrainingPool:
         spec: dict[str, Any],
         max_rows: int,
         timeout_s: float,
+        labelled_path: str | None = None,
     ) -> RunOutput:
         """Train in a process; a timeout or a dead process becomes a typed failure."""
         async with self._slots:
-            executor = ProcessPoolExecutor(1, mp_context=self._context)
+            executor = ProcessPoolExecutor(
+                1, mp_context=self._context, initializer=die_with_parent, initargs=(os.getpid(),)
+            )
             loop = asyncio.get_running_loop()
             future = loop.run_in_executor(
-                executor, run_training, data_path, data_format, spec, max_rows
+                executor, run_training, data_path, data_format, spec, max_rows, labelled_path
             )
             try:
                 output = await asyncio.wait_for(future, timeout_s)

@@ -50,18 +50,34 @@ def read_frame(path: Path, data_format: str, max_rows: int) -> pd.DataFrame:
     return frame
 
 
+def with_labelled_rows(frame: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFrame:
+    """The dataset with labelled production rows appended, on the dataset's columns only
+    (a column production does not send is left empty, for imputation)."""
+    if labelled.empty:
+        return frame
+    return pd.concat([frame, labelled.reindex(columns=frame.columns)], ignore_index=True)
+
+
 def _json(value: Any) -> bytes:
     return json.dumps(value, indent=2, sort_keys=True, allow_nan=False).encode()
 
 
 def run_training(
-    data_path: str, data_format: str, spec: dict[str, Any], max_rows: int
+    data_path: str,
+    data_format: str,
+    spec: dict[str, Any],
+    max_rows: int,
+    labelled_path: str | None = None,
 ) -> RunOutput:
-    """Train the model ``spec`` describes on the file at ``data_path``."""
+    """Train the model ``spec`` describes on the file at ``data_path`` (plus the labelled
+    production rows of the CSV at ``labelled_path``)."""
     started = time.perf_counter()
     try:
         model_spec = ModelSpec.model_validate(spec)
         frame = read_frame(Path(data_path), data_format, max_rows)
+        if labelled_path is not None:
+            labelled = read_frame(Path(labelled_path), "csv", max_rows)
+            frame = with_labelled_rows(frame, labelled)
         trained = train_model(frame, model_spec)
         model_bytes = sio.dumps(trained.estimator)
     except TrainingError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from pydantic import Field
 
 from driftline.runtime.settings import RuntimeSettings, ServiceSection
@@ -13,7 +16,13 @@ class TrainingSection(ServiceSection):
     port: int = Field(8103, ge=0, le=65535, description="HTTP port of the service (0: any free).")
     max_workers: int = Field(1, ge=1, le=64, description="Training processes run in parallel.")
     lease_s: float = Field(
-        600.0, gt=0, description="A running job not renewed for this long is reclaimed."
+        120.0, gt=0, description="A running job not renewed for this long is reclaimed."
+    )
+    worker_id: str | None = Field(
+        None,
+        max_length=255,
+        description="Identity of this replica's worker, stable across restarts "
+        "(default: host name and HTTP port); on start it requeues the jobs it held.",
     )
     timeout_s: float = Field(3600.0, gt=0, description="Longest one training run may take.")
     poll_interval_s: float = Field(1.0, gt=0, description="Idle poll interval of the worker.")
@@ -23,6 +32,29 @@ class TrainingSection(ServiceSection):
     max_rows: int = Field(
         5_000_000, gt=0, description="Most rows a dataset may have (else resource_limit)."
     )
+    max_labelled_rows: int = Field(
+        100_000,
+        ge=0,
+        description="Most labelled production rows a drift retrain adds (the newest; 0: none).",
+    )
+    production_retention_days: float = Field(
+        90.0, gt=0, description="Predictions and labels older than this are forgotten."
+    )
+    max_batch_bytes: int = Field(
+        256 * 1024 * 1024, gt=0, description="Largest prediction batch object read."
+    )
+
+
+def worker_identity(section: TrainingSection, host: str | None = None) -> str:
+    """The worker's identity: ``worker_id``, else ``host:port`` (one replica per port).
+
+    With ``port=0`` the port says nothing, so the process id stands in: such a worker's
+    crashed jobs wait for their lease to expire instead of being requeued on restart.
+    """
+    if section.worker_id:
+        return section.worker_id
+    where = section.port or f"pid{os.getpid()}"
+    return f"{host or socket.gethostname()}:{where}"
 
 
 class TrainingSettings(RuntimeSettings):

@@ -17,14 +17,18 @@ from typing import Any
 
 from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
+from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.storage.errors import StorageError
 from driftline.runtime.uow import UnitOfWorkFactory
 from driftline.training import outcomes
 from driftline.training.adapters.artifacts import store_run_artifacts
+from driftline.training.adapters.datasets import fetch_dataset
 from driftline.training.adapters.postgres import PostgresTrainingRepository
+from driftline.training.adapters.production import LABELLED_ROWS, labelled_csv, store_labelled
 from driftline.training.core import Job, lease_lost
 from driftline.training.lineage import lineage
+from driftline.training.openlineage import TrainingRun
 from driftline.training.pool import TrainingPool
 from driftline.training.runner import RunOutput
 from driftline.training.settings import TrainingSection
@@ -51,10 +55,34 @@ class TrainingWorker:
     workdir: Path | None = None
     repository: Callable[[Any], Any] = PostgresTrainingRepository
     """Builds the job repository on a unit's session (a fake in unit tests)."""
+    worker: str = ""
+    """This replica's identity, stable across restarts (signs claims)."""
+    lineage: LineageEmitter | None = None
+    """Where OpenLineage run events go (none in unit tests unless given)."""
 
     async def run_forever(self) -> None:
-        """Run ``max_workers`` claim loops until cancelled."""
+        """Requeue what this worker held before a crash, then run ``max_workers`` claim loops."""
+        await self.recover()
         await asyncio.gather(*(self._loop() for _ in range(self.settings.max_workers)))
+
+    async def recover(self) -> None:
+        """Requeue the jobs a previous life of this worker was running (no lease wait)."""
+        if not self.worker:
+            return
+        failures = 0
+        while True:
+            try:
+                async with self.units() as uow:
+                    requeued = await self.repository(uow.session).requeue_abandoned(self.worker)
+            except Exception as exc:
+                failures += 1
+                delay = backoff_delay(failures - 1, self.settings.poll_interval_s, 30.0)
+                log.warning("requeue of abandoned jobs failed", error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                continue
+            if requeued:
+                log.warning("jobs abandoned by a crash requeued", worker=self.worker, runs=requeued)
+            return
 
     async def _loop(self) -> None:
         failures = 0
@@ -75,7 +103,7 @@ class TrainingWorker:
     async def run_once(self) -> bool:
         """Claim and run one job; False when there was none."""
         async with self.units() as uow:
-            job = await self.repository(uow.session).claim(self.settings.lease_s)
+            job = await self.repository(uow.session).claim(self.settings.lease_s, self.worker)
         if job is None:
             return False
         log.info("training job claimed", model=job.model, run_id=job.run_id, attempt=job.attempt)
@@ -100,11 +128,13 @@ class TrainingWorker:
     async def _emit_started(self, job: Job) -> None:
         async with self.units(cause=job.cause) as uow:
             await uow.emit(outcomes.started(job))
+        await TrainingRun(self.lineage, job).started()
 
     async def _execute(self, job: Job) -> None:
         async with self._heartbeat(job) as lease:
+            labelled = await self._labelled(job)
             with tempfile.TemporaryDirectory(dir=self.workdir) as folder:
-                output = await self._train(job, Path(folder))
+                output = await self._train(job, Path(folder), labelled)
             if lease.lost:
                 log.warning("lease lost while training; result discarded", run_id=job.run_id)
                 return
@@ -112,23 +142,41 @@ class TrainingWorker:
                 await self._fail(job, outcomes.failure_reason(*output.failure))
                 return
             artifacts = await store_run_artifacts(self.store, job.model, job.run_id, output)
-            event, record = outcomes.trained(job, output, artifacts, lineage())
+            facts = lineage()
+            if labelled is not None:
+                artifacts[LABELLED_ROWS] = await store_labelled(self.store, job, labelled[1])
+                facts = {**facts, "labelled_rows": labelled[0]}
+            event, record = outcomes.trained(job, output, artifacts, facts)
             await self._finish(job, "succeeded", event, record)
 
-    async def _train(self, job: Job, folder: Path) -> RunOutput:
+    async def _labelled(self, job: Job) -> tuple[int, bytes] | None:
+        """Row count and CSV of the labelled production rows the job adds, if any."""
+        if job.labelled_until <= 0 or self.settings.max_labelled_rows <= 0:
+            return None
+        async with self.units() as uow:
+            rows = await self.repository(uow.session).labelled_rows(
+                job.model, job.labelled_until, self.settings.max_labelled_rows
+            )
+        target = str(job.spec["target"])
+        return (len(rows), labelled_csv(rows, target)) if rows else None
+
+    async def _train(self, job: Job, folder: Path, labelled: tuple[int, bytes] | None) -> RunOutput:
         """Download the dataset (verifying its sha256) and train on it in a process."""
-        suffix = ".csv.gz" if job.dataset.uri.endswith(".gz") else f".{job.dataset.format}"
-        path = folder / f"data{suffix}"
         try:
-            await self.store.download(job.dataset.uri, path, sha256=job.dataset.sha256)
+            path = await fetch_dataset(self.store, job.dataset, folder)
         except StorageError as exc:
             if is_transient(exc):
                 raise
             return RunOutput(failure=("data_unavailable", f"{type(exc).__name__}: {exc}", None))
+        extra = None
+        if labelled is not None:
+            extra = folder / LABELLED_ROWS
+            extra.write_bytes(labelled[1])
         s = self.settings
         return await self.pool.train(
-            str(path), job.dataset.format, job.spec, s.max_rows, s.timeout_s
-        )
+            str(path), job.dataset.format, job.spec, s.max_rows, s.timeout_s,
+            str(extra) if extra else None,
+        )  # fmt: skip
 
     async def _fail(self, job: Job, reason: Reason) -> None:
         event, record = outcomes.failed(job, reason)
@@ -145,6 +193,7 @@ class TrainingWorker:
             await repo.add_run(job, record)
             await uow.emit(event)
         log.info("training job finished", run_id=job.run_id, status=status)
+        await TrainingRun(self.lineage, job).finished(event)
 
     async def _release(self, job: Job) -> None:
         with contextlib.suppress(Exception):

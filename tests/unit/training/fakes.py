@@ -50,6 +50,9 @@ class FakeJobs:
     runs: list[RunRecord] = field(default_factory=list)
     expired: bool = False
     """Whether running jobs' leases count as expired (a crashed worker)."""
+    claimed_by: dict[int, str] = field(default_factory=dict)
+    labelled: list[tuple[int, dict[str, Any], Any]] = field(default_factory=list)
+    """Labelled production rows: (label sequence number, features, label)."""
 
     def add(self, new: NewJob, *, status: JobStatus = "queued", attempt: int = 0) -> Job:
         job = Job(
@@ -58,13 +61,25 @@ class FakeJobs:
         self.jobs[job.id] = job
         return job
 
-    async def claim(self, lease_s: float) -> Job | None:
+    async def claim(self, lease_s: float, worker: str = "") -> Job | None:
         for job in sorted(self.jobs.values(), key=lambda j: j.id):
             if job.status == "queued" or (job.status == "running" and self.expired):
                 claimed = replace(job, status="running", attempt=job.attempt + 1)
                 self.jobs[job.id] = claimed
+                self.claimed_by[job.id] = worker
                 return claimed
         return None
+
+    async def requeue_abandoned(self, worker: str) -> list[str]:
+        mine = [
+            j
+            for j in self.jobs.values()
+            if j.status == "running" and self.claimed_by.get(j.id) == worker
+        ]
+        for job in mine:
+            self.jobs[job.id] = replace(job, status="queued")
+            self.claimed_by.pop(job.id)
+        return [j.run_id for j in mine]
 
     def _owns(self, job: Job) -> bool:
         current = self.jobs[job.id]
@@ -88,6 +103,10 @@ class FakeJobs:
     async def add_run(self, job: Job, record: RunRecord) -> None:
         self.runs.append(record)
 
+    async def labelled_rows(self, model: str, until: int, limit: int) -> list[tuple[dict, Any]]:
+        kept = sorted(r for r in self.labelled if r[0] <= until)[-limit:]
+        return [(features, label) for _, features, label in kept]
+
 
 @dataclass
 class InlinePool:
@@ -102,6 +121,7 @@ class InlinePool:
         spec: dict[str, Any],
         max_rows: int,
         timeout_s: float,
+        labelled_path: str | None = None,
     ) -> RunOutput:
         self.during()
-        return run_training(data_path, data_format, spec, max_rows)
+        return run_training(data_path, data_format, spec, max_rows, labelled_path)

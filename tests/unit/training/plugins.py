@@ -26,3 +26,9 @@ def explode(train: pd.DataFrame, spec: dict[str, Any]) -> None:
 def sleep_forever(train: pd.DataFrame, spec: dict[str, Any]) -> None:
     """A user function that never finishes in time."""
     time.sleep(60)
+
+
+def slow_logistic(train: pd.DataFrame, spec: dict[str, Any]) -> Pipeline:
+    """A deterministic user function that waits ``trainer.params.sleep_s`` seconds, then fits."""
+    time.sleep(float(spec["trainer"]["params"].get("sleep_s", 0)))
+    return train_logistic(train, spec)

@@ -61,25 +61,49 @@ def test_data_without_a_version_queues_nothing() -> None:
     assert core.jobs_for_validated([_record()], _dataset(version=None), CAUSE) == []
 
 
+NO_LABELS = core.Labelled()
+
+
 def test_drift_retrains_on_newer_data() -> None:
-    decision = core.retrain(_record(), _dataset(version=2, sha="b"), "a" * 64, CAUSE)
+    last = core.LastRun("a" * 64, 0)
+    decision = core.retrain(_record(), _dataset(version=2, sha="b"), last, NO_LABELS, CAUSE)
     assert isinstance(decision, core.NewJob)
     assert decision.trigger == "drift_detected"
     assert decision.dataset.version == 2
+    assert decision.labelled_until == 0
 
 
 def test_drift_without_new_data_is_skipped() -> None:
     latest = _dataset(version=1, sha="a")
-    decision = core.retrain(_record(), latest, "a" * 64, CAUSE)
+    decision = core.retrain(_record(), latest, core.LastRun("a" * 64, 0), NO_LABELS, CAUSE)
     assert isinstance(decision, RetrainSkipped)
     assert decision.reason.code == "no_new_data"
     assert decision.latest_dataset == latest
 
 
 def test_drift_without_any_data_is_skipped() -> None:
-    decision = core.retrain(_record(), None, None, CAUSE)
+    decision = core.retrain(_record(), None, None, core.Labelled(rows=5, until=9), CAUSE)
     assert isinstance(decision, RetrainSkipped)
     assert decision.latest_dataset is None
+
+
+def test_new_production_labels_retrain_on_the_same_data() -> None:
+    latest, last = _dataset(version=1, sha="a"), core.LastRun("a" * 64, 7)
+    labelled = core.Labelled(rows=120, until=9)
+    decision = core.retrain(_record(), latest, last, labelled, CAUSE)
+    assert isinstance(decision, core.NewJob)
+    assert (decision.dataset, decision.labelled_until) == (latest, 9)
+    same = core.retrain(_record(), latest, core.LastRun("a" * 64, 9), labelled, CAUSE)
+    assert isinstance(same, RetrainSkipped)
+    assert "no production labels arrived since" in same.reason.message
+
+
+def test_newer_data_also_takes_every_label_so_far() -> None:
+    labelled = core.Labelled(rows=3, until=4)
+    last = core.LastRun("a" * 64, 4)
+    decision = core.retrain(_record(), _dataset(version=2, sha="b"), last, labelled, CAUSE)
+    assert isinstance(decision, core.NewJob)
+    assert decision.labelled_until == 4
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.core import job_for, spec_record
-from driftline.training.settings import TrainingSection
+from driftline.training.settings import TrainingSection, worker_identity
 from driftline.training.worker import TrainingWorker
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.events.training import ModelTrained, TrainingFailed, TrainingStarted
@@ -133,3 +133,73 @@ async def test_a_missing_target_fails_the_run(store: LocalArtifactStore) -> None
     )
     assert jobs.jobs[job.id].status == "failed"
     assert jobs.runs[0].failure == failed.reason
+
+
+async def test_a_restarted_worker_resumes_its_own_jobs_without_waiting_for_the_lease(
+    store: LocalArtifactStore,
+) -> None:
+    worker, units, jobs = _setup(store)
+    worker.worker = "host-a:8103"
+    dataset = await _dataset(store)
+    mine = jobs.add(_job(dataset), status="running", attempt=1)
+    jobs.claimed_by[mine.id] = "host-a:8103"
+    other = _job(dataset.model_copy(update={"sha256": "b" * 64}))
+    theirs = jobs.add(other, status="running", attempt=1)
+    jobs.claimed_by[theirs.id] = "host-b:8103"
+    await worker.recover()
+    assert jobs.jobs[mine.id].status == "queued"
+    assert jobs.jobs[theirs.id].status == "running"  # alive elsewhere: its lease decides
+    assert await worker.run_once()
+    (started,) = units.events(TrainingStarted)
+    assert (started.run_id, started.attempt) == (mine.run_id, 2)
+    assert [r.run_id for r in jobs.runs] == [mine.run_id]
+    assert jobs.claimed_by[mine.id] == "host-a:8103"
+
+
+def test_worker_identity_is_stable_across_restarts_of_a_replica() -> None:
+    assert worker_identity(TrainingSection(port=8103), host="h") == "h:8103"
+    assert worker_identity(TrainingSection(port=8103, worker_id="pod-3"), host="h") == "pod-3"
+    anywhere = worker_identity(TrainingSection(port=0), host="h")
+    assert anywhere.startswith("h:pid")
+
+
+def _production_rows(count: int) -> list[tuple[int, dict, int]]:
+    """Labelled production rows shaped like cancer rows (features as served, true label)."""
+    frame = cancer().sample(count, random_state=1)
+    features = frame.drop(columns="target").to_dict(orient="records")
+    return [
+        (i + 1, f, int(t)) for i, (f, t) in enumerate(zip(features, frame["target"], strict=True))
+    ]
+
+
+async def test_a_drift_retrain_adds_the_labelled_production_rows(
+    store: LocalArtifactStore,
+) -> None:
+    worker, units, jobs = _setup(store)
+    jobs.labelled = _production_rows(60)
+    document = spec().model_dump(mode="json")
+    record = spec_record("cancer-clf", "f" * 64, document)
+    new = job_for(record, await _dataset(store), "drift_detected", CAUSE, labelled_until=50)
+    jobs.add(new)
+    assert await worker.run_once()
+    (trained,) = units.events(ModelTrained)
+    assert trained.train_rows + trained.holdout_rows == len(cancer()) + 50
+    (run,) = jobs.runs
+    assert run.lineage["labelled_rows"] == 50
+    ref = run.artifacts["labelled_rows.csv"]
+    stored = await store.get_bytes(ref.uri, sha256=ref.sha256)
+    assert stored.decode().splitlines()[0].endswith(",target")
+    assert len(stored.decode().splitlines()) == 51
+
+
+async def test_a_limit_of_zero_labelled_rows_trains_on_the_dataset_alone(
+    store: LocalArtifactStore,
+) -> None:
+    worker, units, jobs = _setup(store, max_labelled_rows=0)
+    jobs.labelled = _production_rows(10)
+    record = spec_record("cancer-clf", "f" * 64, spec().model_dump(mode="json"))
+    jobs.add(job_for(record, await _dataset(store), "drift_detected", CAUSE, labelled_until=10))
+    assert await worker.run_once()
+    (trained,) = units.events(ModelTrained)
+    assert trained.train_rows + trained.holdout_rows == len(cancer())
+    assert "labelled_rows.csv" not in jobs.runs[0].artifacts

@@ -48,7 +48,10 @@ def loads_verified(data: bytes, sha256: str) -> Any:
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise UntrustedModelError(f"artifact sha256 {actual} does not match the recorded {sha256}")
-    untrusted = sio.get_untrusted_types(data=data)
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # not a skops archive (e.g. a pickle): skops raises many kinds
+        raise UntrustedModelError(f"artifact is not a readable skops file: {exc!r}") from exc
     refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
     if refused:
         raise UntrustedModelError(f"artifact holds untrusted types: {refused[:10]}")

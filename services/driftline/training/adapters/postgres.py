@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from driftline.training.adapters.production_rows import PostgresProductionRows
 from driftline.training.adapters.tables import dataset_versions, jobs, runs, spec_history, specs
-from driftline.training.core import Job, JobStatus, NewJob, SpecRecord
+from driftline.training.core import Job, JobStatus, LastRun, NewJob, SpecRecord
 from driftline.training.records import RunRecord
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.values import DatasetRef
@@ -28,6 +29,7 @@ def _job(row: Row) -> Job:
         spec=row.spec,
         trigger=row.trigger,
         cause=Envelope.model_validate_json(row.cause),
+        labelled_until=row.labelled_until,
         id=row.id,
         status=row.status,
         attempt=row.attempt,
@@ -35,11 +37,18 @@ def _job(row: Row) -> Job:
     )
 
 
-class PostgresTrainingRepository:
+class PostgresTrainingRepository(PostgresProductionRows):
     """Everything training remembers, used inside the caller's transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    async def lock_dataset(self, dataset: str) -> None:
+        """Serialize, until commit, the transactions that pair specs with versions of ``dataset``.
+
+        A spec and a version of its dataset handled at the same time would each miss the
+        other's uncommitted row and queue no job at all; with the lock the second one sees
+        the first.
+        """
+        key = func.hashtextextended(f"driftline.training.dataset:{dataset}", 0)
+        await self._session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def save_spec(self, spec: SpecRecord) -> None:
         """Make ``spec`` the model's current spec and keep it in the history."""
@@ -103,33 +112,41 @@ class PostgresTrainingRepository:
             cause=job.cause.model_dump_json(),
             status="queued",
             attempt=0,
+            labelled_until=job.labelled_until,
         )
         result = await self._session.execute(
             statement.on_conflict_do_nothing(constraint="uq_jobs_training_key").returning(jobs.c.id)
         )
         return result.first() is not None
 
-    async def job_status(self, model: str, sha256: str, spec_hash: str) -> JobStatus | None:
+    async def job_status(
+        self, model: str, sha256: str, spec_hash: str, labelled_until: int = 0
+    ) -> JobStatus | None:
         """Status of the job for this training key, if there is one."""
         return await self._session.scalar(
             select(jobs.c.status).where(
                 jobs.c.model == model,
                 jobs.c.dataset_sha256 == sha256,
                 jobs.c.spec_hash == spec_hash,
+                jobs.c.labelled_until == labelled_until,
             )
         )
 
-    async def last_trained_sha256(self, model: str) -> str | None:
-        """Dataset sha256 of the model's latest successful run."""
-        return await self._session.scalar(
-            select(runs.c.dataset_sha256)
-            .where(runs.c.model == model, runs.c.status == "succeeded")
-            .order_by(runs.c.created_at.desc())
-            .limit(1)
-        )
+    async def last_run(self, model: str) -> LastRun | None:
+        """Dataset sha256 and label cut-off of the model's latest successful run."""
+        row = (
+            await self._session.execute(
+                select(runs.c.dataset_sha256, jobs.c.labelled_until)
+                .join(jobs, jobs.c.id == runs.c.job_id)
+                .where(runs.c.model == model, runs.c.status == "succeeded")
+                .order_by(runs.c.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return LastRun(row.dataset_sha256, row.labelled_until) if row else None
 
-    async def claim(self, lease_s: float) -> Job | None:
-        """Take the oldest queued job, or one whose worker's lease ran out."""
+    async def claim(self, lease_s: float, worker: str = "") -> Job | None:
+        """Take the oldest queued job, or one whose worker's lease ran out; sign it ``worker``."""
         expired = func.now() - timedelta(seconds=lease_s)
         candidate = (
             select(jobs.c.id)
@@ -148,11 +165,30 @@ class PostgresTrainingRepository:
             await self._session.execute(
                 update(jobs)
                 .where(jobs.c.id == candidate)
-                .values(status="running", attempt=jobs.c.attempt + 1, claimed_at=func.now())
+                .values(
+                    status="running",
+                    attempt=jobs.c.attempt + 1,
+                    claimed_at=func.now(),
+                    claimed_by=worker or None,
+                )
                 .returning(*jobs.c)
             )
         ).first()
         return _job(row) if row else None
+
+    async def requeue_abandoned(self, worker: str) -> list[str]:
+        """Queue again the jobs ``worker`` held when it died (it is starting, so holds none).
+
+        The attempt is kept: the crash counts, so a job that kills its worker every time
+        still fails after ``max_attempts`` claims. Run ids of the requeued jobs.
+        """
+        result = await self._session.execute(
+            update(jobs)
+            .where(jobs.c.status == "running", jobs.c.claimed_by == worker)
+            .values(status="queued", claimed_at=None, claimed_by=None)
+            .returning(jobs.c.run_id)
+        )
+        return [row.run_id for row in result]
 
     def _owned(self, job: Job) -> ColumnElement[bool]:
         """Rows of ``job`` as long as this claim of it is current."""
@@ -171,7 +207,7 @@ class PostgresTrainingRepository:
         result = await self._session.execute(
             update(jobs)
             .where(self._owned(job))
-            .values(status="queued", attempt=job.attempt - 1, claimed_at=None)
+            .values(status="queued", attempt=job.attempt - 1, claimed_at=None, claimed_by=None)
             .returning(jobs.c.id)
         )
         return result.first() is not None
@@ -211,3 +247,11 @@ class PostgresTrainingRepository:
         """One run by id."""
         row = (await self._session.execute(select(runs).where(runs.c.run_id == run_id))).first()
         return RunRecord.model_validate(row, from_attributes=True) if row else None
+
+    async def run_spec(self, run_id: str) -> dict[str, Any] | None:
+        """The spec snapshot the run's job trained with."""
+        return await self._session.scalar(
+            select(jobs.c.spec)
+            .join(runs, runs.c.job_id == jobs.c.id)
+            .where(runs.c.run_id == run_id)
+        )

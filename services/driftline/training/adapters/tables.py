@@ -1,4 +1,4 @@
-"""Training's tables in its PostgreSQL schema (created by migrations/t0001)."""
+"""Training's tables in its PostgreSQL schema (created by migrations/t0001…t0003)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ jobs = Table(
     Column("status", String(16)),
     Column("attempt", Integer),
     Column("claimed_at", DateTime(timezone=True)),
+    Column("claimed_by", String(255)),
+    Column("labelled_until", BigInteger),
     Column("created_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
 )
@@ -83,4 +85,21 @@ runs = Table(
     Column("duration_s", Float),
     Column("failure", JSONB),
     Column("created_at", DateTime(timezone=True)),
+)
+production_predictions = Table(
+    "production_predictions",
+    metadata,
+    Column("model", String(128), primary_key=True),
+    Column("request_id", String(128), primary_key=True),
+    Column("time", DateTime(timezone=True)),
+    Column("features", JSONB),
+)
+production_labels = Table(
+    "production_labels",
+    metadata,
+    Column("seq", BigInteger),
+    Column("model", String(128), primary_key=True),
+    Column("request_id", String(128), primary_key=True),
+    Column("label", JSONB),
+    Column("received_at", DateTime(timezone=True)),
 )
