@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from bench import codec, predict, registry_ops, training_overhead, validation
+from bench import codec, drift, predict, registry_ops, training_overhead, validation
 from bench.tables import measure, timing_table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -56,6 +56,7 @@ SUITES: dict[str, Suite] = {
     "registry": registry_ops.report,
     "training": training_overhead.report,
     "predict": predict.report,
+    "drift": drift.report,
 }
 
 

@@ -31,8 +31,10 @@ def quality_findings(
     """Quality measures of every reference feature (a column missing from the window is null)."""
     found: list[QualityFinding] = []
     for column in reference.columns:
-        missing = pd.Series([None] * len(current), dtype=object)
-        series = current.get(column.name, missing)
+        if column.name in current.columns:
+            series = current[column.name]
+        else:
+            series = pd.Series([None] * len(current), dtype=object)
         found.extend(_column(column, series, reference.rows, tolerance))
     return found
 

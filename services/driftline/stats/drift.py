@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import Field
 
 from driftline.stats.dtypes import dtype_of, float_values, is_numeric
+from driftline.stats.ecdf import bin_counts_sorted, ks_sorted, sorted_finite, wasserstein_sorted
 from driftline.stats.profile import OTHER, ColumnProfile, DatasetProfile
 from driftline.stats.twosample import (
     benjamini_hochberg,
@@ -18,6 +19,8 @@ from driftline.stats.twosample import (
     jensen_shannon,
     ks_test,
     psi,
+    psi_of_counts,
+    std_scale,
     wasserstein_normalised,
 )
 from driftline_contracts.values import FiniteFloat, Value
@@ -122,19 +125,28 @@ def _measure(column: ColumnProfile, series: pd.Series, psi_threshold: float) -> 
 def _numeric(column: ColumnProfile, series: pd.Series, psi_threshold: float) -> _Measured | None:
     if not is_numeric(dtype_of(series)):
         series = pd.to_numeric(series, errors="coerce")
-    values = float_values(series).astype("float64", copy=False)
-    values = values[np.isfinite(values)]
+    values = sorted_finite(float_values(series))  # sorted once for KS, PSI and Wasserstein
     if not values.size or column.histogram is None:
         return None
-    reference = np.asarray(column.sample, dtype="float64")
-    statistic, p_value = ks_test(reference, values)
-    stability = psi(column.histogram, values)
-    distance = wasserstein_normalised(reference, values, column.std)
+    reference = reference_sample(column)
+    if not reference.size:
+        return None
+    statistic, p_value = ks_sorted(reference, values)
+    counts = bin_counts_sorted(np.asarray(column.histogram.edges), values)
+    stability = psi_of_counts(column.histogram.counts, counts)
+    distance = wasserstein_sorted(reference, values) / std_scale(column.std)
     by_psi = stability * WASSERSTEIN_THRESHOLD >= distance * psi_threshold  # larger vs its floor
     effect_test: Test = "psi" if by_psi else "wasserstein"
     material = stability >= psi_threshold or distance >= WASSERSTEIN_THRESHOLD
     effect = stability if effect_test == "psi" else distance
     return _Measured(column.name, "ks", statistic, p_value, effect_test, effect, material)
+
+
+def reference_sample(column: ColumnProfile) -> np.ndarray:
+    """The profile's finite sample, ascending (profiles store it sorted; older ones may not)."""
+    sample = np.asarray(column.sample or [], dtype="float64")
+    sample = sample[np.isfinite(sample)]
+    return sample if (sample[1:] >= sample[:-1]).all() else np.sort(sample)
 
 
 def _categorical(column: ColumnProfile, series: pd.Series) -> _Measured | None:

