@@ -28,7 +28,11 @@ from driftline.stack.state import load_state
 from driftline_contracts import topics
 from tests.integration.kafka_helpers import header, read_all
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
+]
 
 MODEL = "cancer-classifier"
 DATASET = "breast-cancer"
@@ -46,18 +50,22 @@ STORY: list[tuple[str, str, int | None]] = [
     ("monitoring.predictions-logged", MODEL, None),
     ("monitoring.ground-truth-received", MODEL, None),
     ("monitoring.drift-detected", MODEL, None),
-    ("training.retrain-skipped", MODEL, None),
-    ("data.validated", DATASET, None),
+    ("training.started", MODEL, None),
     ("training.model-trained", MODEL, 2),
     ("registry.approved", MODEL, 2),
     ("deployment.canary-started", MODEL, 2),
     ("deployment.canary-step-advanced", MODEL, 2),
     ("deployment.promoted", MODEL, 2),
+    ("monitoring.drift-resolved", MODEL, None),
     ("spec.applied", MODEL, None),
     ("training.model-trained", MODEL, 3),
     ("deployment.canary-started", MODEL, 3),
     ("deployment.canary-rolled-back", MODEL, 3),
 ]
+
+
+QUIET = ("monitoring.predictions-logged", "monitoring.ground-truth-received")
+"""Traffic events: correlated per request batch, not with the lifecycle."""
 
 
 def _demo_env(tmp_path: Path) -> dict[str, str]:
@@ -73,8 +81,8 @@ def _version(data: dict[str, Any]) -> int | None:
     return model.get("version") if isinstance(model, dict) else None
 
 
-def _audit_stream(home: Path) -> list[tuple[str, str, int | None, dict[str, Any], str]]:
-    """(kind, subject, version, data, actor) of every event on the audit topic, in order."""
+def _audit_stream(home: Path) -> list[tuple[str, str, int | None, dict[str, Any], str, str]]:
+    """(kind, subject, version, data, actor, correlation id) of every audited event, in order."""
     info = LocalStack(home).info()
     records = asyncio.run(
         read_all(info.kafka_bootstrap, topics.AUDIT, lambda _: True, timeout_s=60)
@@ -89,12 +97,13 @@ def _audit_stream(home: Path) -> list[tuple[str, str, int | None, dict[str, Any]
                 _version(data),
                 data,
                 header(record, "ce_actor") or "",
+                header(record, "ce_correlationid") or "",
             )
         )
     return events
 
 
-def _missing_from_story(events: list[tuple[str, str, int | None, Any, str]]) -> list[str]:
+def _missing_from_story(events: list[tuple[str, str, int | None, Any, str, str]]) -> list[str]:
     """The story's steps not found, in order, in the audited events."""
     missing, position = [], 0
     for kind, subject, version in STORY:
@@ -157,8 +166,19 @@ def test_demo_story_is_in_the_audit_stream(tmp_path: Path, demo_home: Path) -> N
     kinds = [kind for kind, *_ in events]
     assert kinds.count("monitoring.drift-detected") == 1, "one DriftDetected per episode"
     validated = [e for e in events if e[0] == "data.validated" and e[1] == DATASET]
-    assert len(validated) == 2, "same bytes twice must not validate twice"
-    assert all(actor for *_, actor in events), "every audited event names its actor"
+    assert len(validated) == 1, "same bytes twice must not validate twice"
+    assert all(e[4] for e in events), "every audited event names its actor"
+    # The closed loop is one correlated chain: drift → retrain → gates → canary → promotion →
+    # resolution all carry the DriftDetected's correlation id.
+    drift_at = kinds.index("monitoring.drift-detected")
+    resolved_at = kinds.index("monitoring.drift-resolved")
+    loop = [
+        e
+        for e in events[drift_at : resolved_at + 1]
+        if e[1] == MODEL and e[0] not in QUIET and (e[2] in (None, 2))
+    ]
+    assert {e[5] for e in loop} == {events[drift_at][5]}, [(e[0], e[5][:8]) for e in loop]
+    assert {"training.model-trained", "deployment.promoted"} <= {e[0] for e in loop}
 
     audit_url = load_state(demo_home).services["audit"].url
     tail = subprocess.run(

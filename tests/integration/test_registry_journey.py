@@ -132,6 +132,11 @@ async def test_spec_versions_gates_champion_journey(registry: Registry) -> None:
     ]  # fmt: skip
     v1 = (await registry.http.get(f"/v1/models/{model}/versions/1")).json()
     assert v1["aliases"] == ["champion"]
+    by_alias = (await registry.http.get(f"/v1/models/{model}/aliases/champion")).json()
+    assert (by_alias["version"], by_alias["run_id"]) == (1, "run-1")
+    missing = await registry.http.get(f"/v1/models/{model}/aliases/staging")
+    assert missing.status_code == 404
+    assert "no alias 'staging'" in missing.text
     assert v1["spec_hash"] == trained(model, "x", 0).spec_hash
     assert v1["dataset"]["sha256"] == trained(model, "x", 0).dataset.sha256
     summary = (await registry.http.get(f"/v1/models/{model}")).json()

@@ -28,7 +28,11 @@ from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.kafka_helpers import settings_from
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
+]
 
 
 @pytest.fixture(scope="module")

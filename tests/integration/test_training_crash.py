@@ -55,7 +55,11 @@ from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
 from tests.integration.kafka_helpers import header, read_all, read_topic
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
+]
 
 UID = uuid.uuid4().hex[:10]
 CRASH_MODEL = f"crash-clf-{UID}"

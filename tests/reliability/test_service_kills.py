@@ -44,7 +44,11 @@ from driftline_contracts.values import DatasetRef
 from tests.integration.kafka_helpers import header, read_all, settings_from
 from tests.reliability.figures import Figures
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
+]
 
 ARRIVALS = 50
 SEED = 20261201

@@ -137,7 +137,7 @@ def _run_steps(  # type: ignore[no-untyped-def]
         _data_steps(info, urls, done)
         model_steps(urls, done)
         serve_steps(urls, done)
-        retrain_steps(info, urls, done, _publish_arrival)
+        retrain_steps(urls, done)
         bad_candidate_steps(urls, done)
         lineage_and_kpis(info, urls, done)
         for name, url in urls.items():

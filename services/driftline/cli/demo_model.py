@@ -119,8 +119,13 @@ def serve_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
         return model_events(urls, "retrain-skipped") + retrains
 
     answered = poll("training answers the drift", answer, timeout_s=120)[0]
-    what = (answered["data"].get("reason") or {}).get("code") or "retraining"
-    done(f"training answers DriftDetected: {answered['type'].split('.')[-2]} ({what})")
+    if "retrain-skipped" in answered["type"]:
+        reason = (answered["data"].get("reason") or {}).get("message", "")
+        raise StepFailedError(f"training skipped the retrain: {reason}")
+    done(
+        "training answers DriftDetected at once: retraining on the accepted data plus the "
+        "labelled production rows (predictions joined with their ground truth)"
+    )
 
 
 def _canary(urls: dict[str, str], version: int, outcome: str) -> dict[str, Any]:
@@ -146,31 +151,19 @@ def _canary(urls: dict[str, str], version: int, outcome: str) -> dict[str, Any]:
     return event
 
 
-def retrain_steps(
-    info: Any,
-    urls: dict[str, str],
-    done: Callable[[str], None],
-    publish_arrival: Callable[..., str],
-) -> None:
-    """New labelled data → retrain → gates → canary → promotion of v2."""
-    from driftline.cli.demo_data import breast_cancer_frame
-
-    rows, labels = _rows(malignant_only=True, count=300, seed=2)
-    newer = breast_cancer_frame()
-    extra = [{**row, "target": label} for row, label in zip(rows, labels, strict=True)]
-    import pandas as pd
-
-    newer = pd.concat([newer, pd.DataFrame(extra)], ignore_index=True)
-    publish_arrival(info, DATASET, newer.to_csv(index=False).encode())
-    done("pipeline published the newest data: the original set plus 300 labelled production rows")
+def retrain_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
+    """Drift retrain → gates → canary steps → promotion of v2 → the drift episode resolves."""
     trained = poll(
-        "training retrains on the new data",
+        "training retrains with the labelled production data",
         lambda: model_events(urls, "model-trained")[1:],
         timeout_s=180,
     )
+    first = model_events(urls, "model-trained")[0]["data"]
+    data = trained[0]["data"]
     done(
-        f"training: run {trained[0]['data']['run_id']} on v2 data "
-        f"(accuracy={trained[0]['data']['metrics'].get('accuracy', 0):.3f})"
+        f"training: run {data['run_id']} on {data['train_rows']} rows "
+        f"(v1 had {first['train_rows']}; the rest are labelled production rows), "
+        f"accuracy={data['metrics'].get('accuracy', 0):.3f}"
     )
     started = poll(
         "registry approves v2 and deployment starts a canary",
@@ -191,6 +184,16 @@ def retrain_steps(
     if "promoted" not in end["type"]:
         raise StepFailedError(f"v{version} canary ended with {end['type']}")
     done(f"v{version} promoted to champion via canary")
+    resolved = poll(
+        "monitoring closes the drift episode", lambda: model_events(urls, "drift-resolved")
+    )
+    detected = model_events(urls, "drift-detected")[0]
+    if resolved[0]["correlationid"] != detected["correlationid"]:
+        raise StepFailedError("the drift episode's events do not share one correlation id")
+    done(
+        f"DriftResolved ({resolved[0]['data'].get('resolution')}): drift → retrain → canary → "
+        f"promotion → resolution share correlation id {detected['correlationid'][:8]}"
+    )
 
 
 def bad_candidate_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:

@@ -14,11 +14,12 @@ from driftline.monitoring.records import MonitoredModel, TrainedOn
 from driftline.monitoring.workflow import log_predictions
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
-from driftline.runtime.uow import UnitOfWork
+from driftline.runtime.uow import Correlated, UnitOfWork
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.events.deployment import ModelPromoted
 from driftline_contracts.events.monitoring import (
+    DriftDetected,
     DriftResolved,
     GroundTruthReceived,
     PredictionsLogged,
@@ -59,7 +60,17 @@ async def on_model_registered(event: ModelRegistered, uow: UnitOfWork) -> None:
     )
 
 
-async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> DriftResolved | None:
+def as_episode(events: Event | list[Event] | None) -> list[Event | Correlated]:
+    """Drift-episode events carry the episode's id as correlation id: the retrain, canary and
+    promotion that answer a DriftDetected, and its DriftResolved, form one correlated chain."""
+    found = [] if events is None else events if isinstance(events, list) else [events]
+    return [
+        Correlated(e, e.drift_id) if isinstance(e, DriftDetected | DriftResolved) else e
+        for e in found
+    ]
+
+
+async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> list[Event | Correlated]:
     """Switch the champion; an open episode of the replaced version ends as model_replaced."""
     if not await PostgresReferences(uow.session).set_champion(
         event.model.name, event.model.version
@@ -68,21 +79,27 @@ async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> DriftResol
     windows = PostgresWindows(uow.session)
     await windows.drop_pending(event.model.name, keep_version=event.model.version)
     now = datetime.now(UTC)
-    return await replace_model(
-        windows, event.model, TimeWindow(start=now, end=now + timedelta(seconds=1))
+    return as_episode(
+        await replace_model(
+            windows, event.model, TimeWindow(start=now, end=now + timedelta(seconds=1))
+        )
     )
 
 
-async def on_predictions_logged(event: PredictionsLogged, uow: UnitOfWork) -> list[Event]:
+async def on_predictions_logged(
+    event: PredictionsLogged, uow: UnitOfWork
+) -> list[Event | Correlated]:
     """Buffer a batch; DriftDetected or DriftResolved when a full window changes the episode."""
     refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
-    return await log_predictions(event, refs, windows, uow.deps)
+    return as_episode(await log_predictions(event, refs, windows, uow.deps))
 
 
-async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) -> list[Event]:
+async def on_ground_truth_received(
+    event: GroundTruthReceived, uow: UnitOfWork
+) -> list[Event | Correlated]:
     """Keep true labels; re-judge the performance of windows already evaluated without them."""
     refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
-    return await receive_labels(event, refs, windows, uow.deps)
+    return as_episode(await receive_labels(event, refs, windows, uow.deps))
 
 
 def subscriptions(_: object) -> list[Subscription]:

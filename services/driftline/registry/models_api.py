@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, HTTPException
+from fastapi import APIRouter, Body, Header, HTTPException, Path
 
 from driftline.registry.adapters.postgres import PostgresModelVersions, PostgresSpecHistory
 from driftline.registry.core import APPROVER_ROLE, DecisionRefusedError, NotAnApproverError
@@ -105,6 +105,22 @@ def catalog_router(runtime: ServiceRuntime) -> APIRouter:
         if not aliases and latest == 0:
             raise _not_found(name)
         return aliases
+
+    @router.get("/{name}/aliases/{alias}", summary="The version an alias points at (one read).",
+                responses=NOT_FOUND)  # fmt: skip
+    async def get_by_alias(
+        name: str = ModelName, alias: str = Path(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    ) -> VersionDetail:
+        async with runtime.units() as uow:
+            versions = PostgresModelVersions(uow.session)
+            aliases = await versions.aliases(name)
+            pointed = next((a.version for a in aliases if a.alias == alias), None)
+            found = None if pointed is None else await versions.get(name, pointed)
+        if found is None:
+            raise HTTPException(404, f"model {name!r} has no alias {alias!r}")
+        return VersionDetail(
+            **found.model_dump(), aliases=[a.alias for a in aliases if a.version == pointed],
+        )  # fmt: skip
 
     return router
 

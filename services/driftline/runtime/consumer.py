@@ -23,7 +23,7 @@ from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import RetrySettings
-from driftline.runtime.uow import UnitOfWork, UnitOfWorkFactory
+from driftline.runtime.uow import Correlated, UnitOfWork, UnitOfWorkFactory
 from driftline_contracts.codec import decode
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.errors import ContractError
@@ -176,7 +176,10 @@ class EventProcessor:
                 log.info("duplicate delivery skipped")
                 return Outcome.DUPLICATE
             for outgoing in _as_events(await self.subscription.handler(event, uow)):
-                await uow.emit(outgoing)
+                if isinstance(outgoing, Correlated):
+                    await uow.emit(outgoing.event, correlation_id=outgoing.correlation_id)
+                else:
+                    await uow.emit(outgoing)
             faults.point("inbox.before_commit")
         log.info("event handled", emitted=[e.type for e in uow.emitted])
         return Outcome.HANDLED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -12,6 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from driftline.runtime.tables import inbox, outbox
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import Envelope, new_envelope
+
+
+@dataclass(frozen=True)
+class Correlated:
+    """A handler's result event that starts or continues its own lifecycle run.
+
+    Returned instead of the bare event when the caused event belongs to a chain other than its
+    cause's, e.g. a drift episode: DriftDetected and DriftResolved carry the episode's id as
+    correlation id, so the retrain, canary and promotion they lead to share it.
+    """
+
+    event: Any
+    correlation_id: str
 
 
 class UnitOfWork:
@@ -34,10 +48,20 @@ class UnitOfWork:
         self.emitted: list[Envelope] = []
         self.delivery: Any = None  # the consumed RawRecord, when handling an event
 
-    async def emit(self, event: Any, *, actor: str | None = None) -> Envelope:
-        """Queue ``event`` in the outbox; it is published only if this transaction commits."""
+    async def emit(
+        self, event: Any, *, actor: str | None = None, correlation_id: str | None = None
+    ) -> Envelope:
+        """Queue ``event`` in the outbox; it is published only if this transaction commits.
+
+        Its causation id is the event being handled; its correlation id is that event's unless
+        ``correlation_id`` names another lifecycle run.
+        """
         envelope = new_envelope(
-            event, source=self.source, actor=actor or self.actor, cause=self.cause
+            event,
+            source=self.source,
+            actor=actor or self.actor,
+            cause=self.cause,
+            correlation_id=correlation_id,
         )
         record = encode(event, envelope)
         await self.session.execute(
