@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from driftline.deployment.adapters.cache import ModelCache
+from driftline.deployment.adapters.routing_cache import listen_for_changes
 from driftline.deployment.batches import log_predictions_forever
 from driftline.deployment.handlers import subscriptions
 from driftline.deployment.http import v1_router
@@ -35,8 +36,16 @@ def routers(runtime: ServiceRuntime) -> list[APIRouter]:
 
 
 def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
-    """Prediction-log batcher, canary judge, shadow mirror and (if on) streaming scoring."""
+    """Routing listener, log writer and batcher, canary judge, shadow mirror, stream scoring."""
     deps: DeploymentDeps = runtime.deps
+
+    async def follow_routing_changes() -> None:
+        await listen_for_changes(runtime.engine, deps.routing)
+
+    async def write_prediction_log() -> None:
+        await deps.log_writer.run(
+            runtime.engine, synchronous_commit=deps.settings.log_synchronous_commit
+        )
 
     async def send_prediction_batches() -> None:
         await log_predictions_forever(runtime.units, runtime.store, deps.settings)
@@ -50,7 +59,13 @@ def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
     async def score_request_stream() -> None:
         await score_stream_forever(runtime)
 
-    jobs = [send_prediction_batches, judge_canaries, score_shadow_copies]
+    jobs = [
+        follow_routing_changes,
+        write_prediction_log,
+        send_prediction_batches,
+        judge_canaries,
+        score_shadow_copies,
+    ]
     return [*jobs, score_request_stream] if deps.settings.stream_scoring else jobs
 
 

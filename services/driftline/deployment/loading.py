@@ -15,6 +15,7 @@ from typing import Any
 
 import skops.io as sio
 
+from driftline.deployment.array_twin import array_twin
 from driftline.deployment.errors import ModelLoadRefused
 from driftline.runtime.storage import ArtifactStore
 from driftline_contracts.values import ArtifactRef
@@ -29,6 +30,8 @@ class LoadedModel:
 
     estimator: Any
     features: tuple[str, ...]
+    array_estimator: Any = None
+    """The estimator for float arrays in ``features`` order, when that is safe (else None)."""
 
     @property
     def has_proba(self) -> bool:
@@ -70,7 +73,8 @@ def load_model(data: bytes) -> LoadedModel:
         raise ModelLoadRefused(f"skops could not load the model: {exc}") from exc
     if not hasattr(estimator, "predict"):
         raise ModelLoadRefused(f"{type(estimator).__name__} has no predict method")
-    return LoadedModel(estimator=estimator, features=feature_names(estimator))
+    features = feature_names(estimator)
+    return LoadedModel(estimator, features, array_twin(estimator, features))
 
 
 async def fetch_model(store: ArtifactStore, artifact: ArtifactRef) -> LoadedModel:

@@ -37,12 +37,15 @@ def scalar(value: Any) -> Any:
     return value
 
 
-def _predict_all(model: LoadedModel, frame: pd.DataFrame) -> list[RowResult]:
-    predictions = model.estimator.predict(frame)
-    if not model.has_proba:
+Rows = pd.DataFrame | np.ndarray
+
+
+def _predict_all(estimator: Any, has_proba: bool, frame: Rows) -> list[RowResult]:
+    predictions = estimator.predict(frame)
+    if not has_proba:
         return [RowResult(prediction=scalar(p)) for p in predictions]
-    probabilities = model.estimator.predict_proba(frame)
-    classes = [str(scalar(c)) for c in model.estimator.classes_]
+    probabilities = estimator.predict_proba(frame)
+    classes = [str(scalar(c)) for c in estimator.classes_]
     return [
         RowResult(
             prediction=scalar(p),
@@ -56,17 +59,24 @@ def _error(exc: Exception) -> RowResult:
     return RowResult(error=f"{type(exc).__name__}: {exc}"[:500])
 
 
-def predict_rows(model: LoadedModel, frame: pd.DataFrame) -> list[RowResult]:
-    """Predict every row; if the batch fails, row by row so one bad row fails alone."""
+def predict_rows(model: LoadedModel, frame: Rows) -> list[RowResult]:
+    """Predict every row; if the batch fails, row by row so one bad row fails alone.
+
+    ``frame`` is a DataFrame, or a float array in feature order when the model has an
+    ``array_estimator`` (see ``array_twin``).
+    """
+    array = isinstance(frame, np.ndarray)
+    estimator = model.array_estimator if array else model.estimator
     try:
-        return _predict_all(model, frame)
+        return _predict_all(estimator, model.has_proba, frame)
     except Exception as exc:  # recorded per row below: errors count towards the error rate
         if len(frame) == 1:
             return [_error(exc)]
     results: list[RowResult] = []
     for index in range(len(frame)):
+        row = frame[index : index + 1] if array else frame.iloc[[index]]
         try:
-            results.extend(_predict_all(model, frame.iloc[[index]]))
+            results.extend(_predict_all(estimator, model.has_proba, row))
         except Exception as exc:  # this row alone fails; it is served as an error
             results.append(_error(exc))
     return results

@@ -12,6 +12,22 @@ class DeploymentSection(ServiceSection):
 
     port: int = Field(8105, ge=0, le=65535, description="HTTP port of the service (0: any free).")
     max_instances: int = Field(1000, ge=1, description="Most rows one predict request may carry.")
+    log_predictions: bool = Field(
+        True,
+        description="Log every served prediction (monitoring, canary judging, feedback); "
+        "off only to measure or debug: canaries cannot be judged and feedback finds no rows.",
+    )
+    log_synchronous_commit: bool = Field(
+        True,
+        description="Wait for the prediction log's WAL flush before answering; off: a "
+        "PostgreSQL crash may lose the last fraction of a second of logged predictions.",
+    )
+    inline_predict_ms: float = Field(
+        2.0,
+        ge=0,
+        description="A model that needed under this many ms of CPU for as many rows last time "
+        "predicts on the event loop; slower ones (and the first call) in a thread.",
+    )
     model_cache_size: int = Field(
         8, ge=1, description="Loaded model versions kept in memory per process (a cache)."
     )

@@ -8,7 +8,9 @@ from typing import Any
 
 from driftline.deployment import events
 from driftline.deployment.adapters.cache import ModelCache
+from driftline.deployment.adapters.log_writer import PredictionLogWriter
 from driftline.deployment.adapters.postgres import PostgresRolloutRepository
+from driftline.deployment.adapters.routing_cache import RoutingCache
 from driftline.deployment.core import PromoteDirectly, Skip, StartCanary, plan_rollout
 from driftline.deployment.errors import ModelLoadRefused
 from driftline.deployment.loading import fetch_model
@@ -27,12 +29,15 @@ UNLOADABLE = (ModelLoadRefused, IntegrityError, ObjectNotFound, UriNotAllowed)
 
 @dataclass(frozen=True)
 class DeploymentDeps:
-    """What handlers, routes and jobs share: store, model cache, settings, shadow mirror."""
+    """What handlers, routes and jobs share: store, caches, settings, mirror, log writer."""
 
     store: ArtifactStore
     cache: ModelCache
     settings: DeploymentSection
     mirror: ShadowMirror = field(default_factory=ShadowMirror)
+    routing: RoutingCache = field(default_factory=RoutingCache)
+    log_writer: PredictionLogWriter = field(default_factory=PredictionLogWriter)
+    predict_ms: dict[tuple[str, int, int], float] = field(default_factory=dict)
 
 
 async def approve_version(

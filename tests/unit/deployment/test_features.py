@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from driftline.deployment.errors import FeatureError
-from driftline.deployment.features import feature_problems, to_frame
+from driftline.deployment.features import feature_problems, frame_of, to_frame
 
 FEATURES = ("age", "plan", "spend")
 
@@ -35,3 +37,16 @@ def test_wrong_rows_raise_with_every_problem() -> None:
     with pytest.raises(FeatureError, match="missing feature 'age'") as caught:
         to_frame([{"plan": "pro", "spend": 1.0, "x": 1}], FEATURES)
     assert len(caught.value.problems) == 2
+
+
+def test_float_rows_build_the_same_frame_as_pandas_inference() -> None:
+    rows = [{"a": 1.5, "b": -2.0}, {"b": 0.25, "a": 3.0}]
+    frame = frame_of(rows, ("a", "b"))
+    assert frame.equals(pd.DataFrame([[1.5, -2.0], [3.0, 0.25]], columns=["a", "b"]))
+    assert list(frame.dtypes) == [np.float64, np.float64]
+
+
+def test_mixed_rows_keep_a_type_per_column() -> None:
+    frame = frame_of([{"age": 3, "plan": "pro", "spend": 1.5}], FEATURES)
+    assert str(frame.dtypes["age"]) == "int64"
+    assert frame.iloc[0].tolist() == [3, "pro", 1.5]

@@ -9,6 +9,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from driftline.deployment.adapters.routing_cache import notify_routing_changed
 from driftline.deployment.adapters.tables import (
     canaries,
     canary_policies,
@@ -18,6 +19,9 @@ from driftline.deployment.adapters.tables import (
 from driftline.deployment.records import Canary, Deployment, Served
 from driftline_contracts.modelspec import CanaryPolicy
 from driftline_contracts.values import ArtifactRef, CanaryStep, ModelRef
+
+# Changing these changes who serves what: replicas drop their routing caches on commit.
+ROUTING_COLUMNS = frozenset({"step", "status", "step_started_at"})
 
 
 class PostgresRolloutRepository:
@@ -78,6 +82,7 @@ class PostgresRolloutRepository:
                 set_={"version": statement.excluded.version, "updated_at": func.now()},
             )
         )
+        await notify_routing_changed(self._session, model.name)
 
     async def start_canary(
         self,
@@ -103,12 +108,15 @@ class PostgresRolloutRepository:
                 cause=cause,
             )
         )
+        await notify_routing_changed(self._session, challenger.name)
 
     async def update_canary(self, canary_id: str, **values: Any) -> None:
         """Change a rollout's step, status or last report."""
         await self._session.execute(
             update(canaries).where(canaries.c.canary_id == canary_id).values(**values)
         )
+        if ROUTING_COLUMNS & values.keys():
+            await notify_routing_changed(self._session, canary_id)
 
     async def deployment(self, name: str) -> Deployment:
         """The champion and active canary of ``name`` (champion None if none yet)."""

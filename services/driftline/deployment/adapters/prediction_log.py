@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from pydantic_core import to_json
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from driftline.deployment.adapters.tables import predictions
@@ -57,9 +58,13 @@ class PostgresPredictionLog:
         self._session = session
 
     async def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Record served rows (their ``batch_id`` stays NULL until a batch sends them)."""
+        """Record served rows (their ``batch_id`` stays NULL until a batch sends them).
+
+        One statement whatever the row count: each column travels as one array parameter
+        and ``unnest`` turns them back into rows (an executemany costs a round of work per row).
+        """
         if rows:
-            await self._session.execute(insert(predictions), list(rows))
+            await self._session.execute(text(append_sql(named=True)), append_columns(rows))
 
     async def find(self, request_ids: Sequence[str]) -> dict[str, LoggedRow]:
         """Logged rows by request id, for those of ``request_ids`` already served."""
@@ -137,6 +142,40 @@ class PostgresPredictionLog:
             .limit(limit)
         )
         return [_row(r) for r in rows.all()]
+
+
+_APPENDED = {
+    "request_id": "text", "model": "text", "version": "integer", "variant": "text",
+    "canary_id": "text", "features": "jsonb", "prediction": "jsonb", "score": "float8",
+    "latency_ms": "float8", "error": "text", "created_at": "timestamptz",
+}  # fmt: skip
+
+
+def append_sql(*, named: bool) -> str:
+    """The INSERT … SELECT FROM unnest(one array per column) statement of ``append``.
+
+    ``named``: ``:column`` parameters (SQLAlchemy ``text``), else ``$1 …`` (asyncpg).
+    """
+    params = [f":{name}" if named else f"${i}" for i, name in enumerate(_APPENDED, start=1)]
+    arrays = ", ".join(
+        f"CAST({param} AS {'text' if kind == 'jsonb' else kind}[])"
+        for param, kind in zip(params, _APPENDED.values(), strict=True)
+    )
+    selected = ", ".join(f"{n}::jsonb" if k == "jsonb" else n for n, k in _APPENDED.items())
+    columns = ", ".join(_APPENDED)
+    return (
+        f"INSERT INTO {predictions.name} ({columns}) SELECT {selected} "
+        f"FROM unnest({arrays}) AS appended({columns})"
+    )
+
+
+def append_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Served rows as one list per column (JSON columns as JSON text), in ``append_sql`` order."""
+    columns = {name: [row.get(name) for row in rows] for name in _APPENDED}
+    for name, kind in _APPENDED.items():
+        if kind == "jsonb":
+            columns[name] = [to_json(value).decode() for value in columns[name]]
+    return columns
 
 
 def _unsent() -> Any:

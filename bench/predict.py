@@ -1,0 +1,315 @@
+"""``/predict`` throughput and latency: Driftline's deployment service vs floors and MLServer.
+
+One run, one model (``LogisticRegression`` on the 30 breast-cancer features), one load
+generator (``wrk``, a separate process, fixed connections, closed loop), bodies of 1 and 100
+rows. Measured side by side, rounds interleaved so every server sees the same machine load:
+
+- floors: ``predict`` + ``predict_proba`` in-process (no HTTP), and a minimal Starlette
+  endpoint doing the same (``bench/predict_floor.py``) under the same uvicorn as Driftline;
+- MLServer with its scikit-learn runtime, default and tuned settings (``predict_mlserver``);
+- Driftline: ``driftline serve deployment`` processes on the local stack (PostgreSQL, Kafka,
+  S3), the model approved through Kafka as in production, routing on; one process with the
+  prediction log on (the default) and one with ``LOG_PREDICTIONS=false``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import dataclasses
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import joblib
+import numpy as np
+import psutil
+import skops.io as sio
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+
+from bench import predict_mlserver
+from bench.driftline_side import settings_for
+from bench.predict_load import Load, run_load
+from bench.tables import measure
+from driftline.runtime.storage import build_artifact_store
+from driftline.stack import LocalStack, StackInfo
+from driftline.stack.procs import free_port, spawn, stop
+from driftline.stack.services import start_services, stop_services, wait_until_ready
+from driftline_contracts.events.registry import ModelApproved
+from driftline_contracts.examples import example
+from driftline_contracts.publish import publish
+from driftline_contracts.values import ArtifactRef, ModelRef
+
+MODEL = "bench-predict"
+CONNECTIONS = 16
+SIZES = (1, 100)
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+DRIFTLINE, DRIFTLINE_NOLOG = "Driftline (routing + prediction log)", "Driftline (log off)"
+STARLETTE = "Starlette endpoint (floor)"
+MLSERVER = {"default": "MLServer default", "tuned": "MLServer tuned"}
+HERE = Path(__file__).resolve().parent
+
+
+def fitted() -> tuple[Any, list[dict[str, float]]]:
+    """The benchmark's model (fitted on named columns) and the dataset's rows."""
+    frame, target = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=5000).fit(frame, target)
+    return model, frame.to_dict(orient="records")
+
+
+def in_process(model: Any, rows: list[dict[str, float]], quick: bool) -> dict[str, float]:
+    """Seconds per ``predict`` + ``predict_proba`` call on a NumPy array, per batch size."""
+    bare = copy.deepcopy(model)
+    del bare.feature_names_in_
+    features = list(model.feature_names_in_)
+    found = {}
+    for size in SIZES:
+        matrix = np.array([[r[f] for f in features] for r in rows[:size]])
+        found[f"{size}"] = measure(
+            lambda m=matrix: (bare.predict(m), bare.predict_proba(m)),
+            repeat=2 if quick else 5,
+            min_time_s=0.05 if quick else 0.3,
+        )
+    return found
+
+
+@contextlib.contextmanager
+def starlette_floor(folder: Path, model_path: Path) -> Iterator[str]:
+    """The floor endpoint under uvicorn; yields its URL."""
+    port = free_port()
+    env = {**ONE_THREAD, "PREDICT_FLOOR_MODEL": str(model_path)}
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.predict_floor:app", "--host", "127.0.0.1",
+        "--port", str(port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    ref = spawn(command, folder / "floor.log", env, cwd=HERE.parent)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/predict", json.dumps({"instances": []}).encode())
+        yield f"http://127.0.0.1:{port}/predict"
+    finally:
+        stop(ref, grace=10.0)
+
+
+def _wait_http(url: str, body: bytes, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(url, content=body, timeout=2)
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} does not answer")
+        time.sleep(0.3)
+
+
+async def _approve(info: StackInfo, blob: bytes) -> None:
+    store = build_artifact_store(settings_for(info).storage)
+    await store.ensure_bucket()
+    stored = await store.put_bytes(f"models/{MODEL}/v1.skops", blob)
+    artifact = ArtifactRef(
+        uri=stored.uri, sha256=stored.sha256, media_type="application/vnd.skops",
+        size_bytes=stored.size_bytes,
+    )  # fmt: skip
+    event = example(ModelApproved).model_copy(
+        update={"model": ModelRef(name=MODEL, version=1), "artifact": artifact}
+    )
+    await publish(event, bootstrap_servers=info.kafka_bootstrap, source="bench", actor="user:b")
+
+
+def _wait_ready(url: str, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while httpx.get(f"{url}/v2/models/{MODEL}/ready", timeout=5).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{MODEL} not ready on {url}")
+        time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def driftline(folder: Path, model: Any) -> Iterator[dict[str, str]]:
+    """Two deployment processes on a fresh local stack (log on, log off); their predict URLs."""
+    stack = LocalStack(folder / "stack")
+    info = stack.up()
+    processes = []
+    try:
+        env = {**ONE_THREAD, "DRIFTLINE_LOG_LEVEL": "WARNING"}
+        processes += start_services(stack, info, ["deployment"], extra_env=env)
+        nolog = {**env, "DRIFTLINE_DEPLOYMENT__LOG_PREDICTIONS": "false"}
+        processes += start_services(stack, info, ["deployment#2"], extra_env=nolog)
+        wait_until_ready(processes)
+        asyncio.run(_approve(info, sio.dumps(model)))
+        urls = [p.url for p in processes]
+        for url in urls:
+            _wait_ready(url)
+        predict = f"/v1/models/{MODEL}/predict"
+        yield {DRIFTLINE: urls[0] + predict, DRIFTLINE_NOLOG: urls[1] + predict}
+    finally:
+        stop_services(stack, processes)
+        stack.down()
+
+
+def bodies(rows: list[dict[str, float]], features: list[str]) -> dict[str, dict[int, bytes]]:
+    """Request bodies per API and batch size."""
+    driftline_style = {n: json.dumps({"instances": rows[:n]}).encode() for n in SIZES}
+    matrices = {n: [[r[f] for f in features] for r in rows[:n]] for n in SIZES}
+    v2 = {n: predict_mlserver.infer_body(matrices[n]) for n in SIZES}
+    return {"instances": driftline_style, "v2": v2}
+
+
+def listening(url: str) -> psutil.Process:
+    """The process that listens on ``url``'s port."""
+    port = int(url.split(":")[2].split("/")[0])
+    found = psutil.net_connections(kind="tcp")
+    pid = next(c.pid for c in found if c.laddr and c.laddr.port == port and c.status == "LISTEN")
+    return psutil.Process(pid)
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time of ``process`` and its children (MLServer's inference workers), user + system."""
+    total = 0.0
+    for proc in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def measure_servers(
+    targets: dict[str, tuple[str, dict[int, bytes]]],
+    rounds: int,
+    seconds: float,
+    settle: Callable[[str], None],
+) -> dict[str, dict[int, list[Load]]]:
+    """Every target and batch size once per round, targets interleaved; loads per round.
+
+    Each load carries the server's CPU seconds per request, measured over the run and the
+    settling after it (work a request left behind, such as the prediction-log batches).
+    """
+    found: dict[str, dict[int, list[Load]]] = {t: {n: [] for n in SIZES} for t in targets}
+    servers = {name: listening(url) for name, (url, _) in targets.items()}
+    for name, (url, body) in targets.items():  # warm-up: model caches, lazy imports
+        run_load(url, body[1], connections=CONNECTIONS, seconds=1)
+        settle(name)
+    for _ in range(rounds):
+        for name, (url, body) in targets.items():
+            for size in SIZES:
+                before = cpu_seconds(servers[name])
+                load = run_load(url, body[size], connections=CONNECTIONS, seconds=seconds)
+                settle(name)
+                cpu = (cpu_seconds(servers[name]) - before) / load.requests
+                found[name][size].append(dataclasses.replace(load, cpu_s=cpu))
+    return found
+
+
+def table(
+    found: dict[str, dict[int, list[Load]]], floor_s: dict[str, float], size: int
+) -> list[str]:
+    """One batch size: req/s, rows/s, p50, p99 per server (medians over rounds)."""
+    lines = [
+        f"### predict: {size}-row JSON requests, {CONNECTIONS} connections",
+        "",
+        "| server | req/s (median) | req/s (range) | rows/s | p50 ms | p99 ms "
+        "| server CPU µs/req | vs Starlette |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    base = statistics.median(x.rate for x in found[STARLETTE][size])
+    for name, per_size in found.items():
+        loads = per_size[size]
+        rate = statistics.median(x.rate for x in loads)
+        lines.append(
+            f"| {name} | {rate:,.0f} | {min(x.rate for x in loads):,.0f} to "
+            f"{max(x.rate for x in loads):,.0f} | {rate * size:,.0f} "
+            f"| {statistics.median(x.p50_ms for x in loads):.2f} "
+            f"| {statistics.median(x.p99_ms for x in loads):.2f} "
+            f"| {statistics.median(x.cpu_s for x in loads) * 1e6:,.0f} | {rate / base:.2f}x |"
+        )
+    seconds = floor_s[str(size)]
+    lines += [
+        f"| in-process predict + predict_proba (floor, no HTTP) | {1 / seconds:,.0f} | | "
+        f"{size / seconds:,.0f} | {seconds * 1000:.3f} | | {seconds * 1e6:,.0f} | |",
+        "",
+    ]
+    return lines
+
+
+def median_rate(found: dict[str, dict[int, list[Load]]], name: str, size: int = 1) -> float:
+    """Median requests per second of ``name`` at ``size`` rows."""
+    return statistics.median(x.rate for x in found[name][size])
+
+
+def verdicts(found: dict[str, dict[int, list[Load]]]) -> list[str]:
+    """The issue's aims, each with the measured ratio and whether it is met."""
+    drift = median_rate(found, DRIFTLINE)
+    best_ml = max(median_rate(found, n) for n in MLSERVER.values())
+    p99 = statistics.median(x.p99_ms for x in found[DRIFTLINE][1])
+    ml_p99 = min(statistics.median(x.p99_ms for x in found[n][1]) for n in MLSERVER.values())
+    cost = 1 - drift / median_rate(found, DRIFTLINE_NOLOG)
+    floor = drift / median_rate(found, STARLETTE)
+    aims = [
+        ("≥ 2x MLServer's best throughput", f"{drift / best_ml:.2f}x", drift >= 2 * best_ml),
+        ("≥ 70% of the bare Starlette endpoint", f"{floor:.0%}", floor >= 0.7),
+        ("p99 below MLServer's (1 row)", f"{p99:.2f} vs {ml_p99:.2f} ms", p99 < ml_p99),
+        ("prediction log costs < 10% of throughput", f"{cost:.1%}", cost < 0.10),
+    ]  # fmt: skip
+    lines = ["| aim (1-row requests) | measured | met |", "|---|---:|---|"]
+    lines += [f"| {aim} | {value} | {'yes' if ok else '**no**'} |" for aim, value, ok in aims]
+    return [*lines, ""]
+
+
+def report(quick: bool) -> list[str]:
+    """Markdown of the suite: method, one table per batch size, the aims."""
+    model, rows = fitted()
+    features = [str(f) for f in model.feature_names_in_]
+    rounds, seconds = (1, 2.0) if quick else (3, 8.0)
+    floor_s = in_process(model, rows, quick)
+    body = bodies(rows, features)
+    with tempfile.TemporaryDirectory(prefix="predict-bench-") as tmp:
+        folder = Path(tmp)
+        named, bare = folder / "named.joblib", folder / "bare.joblib"
+        joblib.dump(model, named)
+        array_model = copy.deepcopy(model)
+        del array_model.feature_names_in_
+        joblib.dump(array_model, bare)
+        with contextlib.ExitStack() as servers:
+            targets = {
+                STARLETTE: (
+                    servers.enter_context(starlette_floor(folder, named)),
+                    body["instances"],
+                )
+            }
+            for config, label in MLSERVER.items():
+                url = servers.enter_context(
+                    predict_mlserver.serving(folder / f"mlserver-{config}", bare, config)
+                )
+                targets[label] = (url, body["v2"])
+            urls = servers.enter_context(driftline(folder, model))
+            for label, url in urls.items():
+                targets[label] = (url, body["instances"])
+
+            def settle(name: str) -> None:  # the log batcher sends what the run logged
+                time.sleep(2.0 if name == DRIFTLINE else 0.2)
+
+            found = measure_servers(targets, rounds, seconds, settle)
+    lines = [
+        f"`wrk` (one thread, {CONNECTIONS} connections, closed loop, {seconds:.0f} s per run) in "
+        f"its own process; {rounds} rounds, servers interleaved, medians over rounds. Model: "
+        "scikit-learn LogisticRegression on 30 features; every server computes predict and "
+        "predict_proba (MLServer is asked for both outputs) on the same machine, one BLAS thread "
+        f"each. MLServer {predict_mlserver.version()}: `default` = its settings as installed "
+        "(inference in one parallel worker process), `tuned` = inference in the server process "
+        "(`parallel_workers: 0`), debug, gzip and metrics off; MLServer serves HTTP from one "
+        "process. Starlette floor and Driftline run under the same uvicorn (asyncio loop, h11), "
+        "one process each. Driftline: `driftline serve deployment` on the local stack, model "
+        "approved via Kafka, routing on; `log off` = "
+        "`DRIFTLINE_DEPLOYMENT__LOG_PREDICTIONS=false`.",
+        "",
+    ]
+    for size in SIZES:
+        lines += table(found, floor_s, size)
+    return [*lines, *verdicts(found)]
