@@ -14,6 +14,15 @@ import pytest
 from driftline.stack import LocalStack, StackInfo, external_stack_from_env
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _services_on_free_ports() -> Iterator[None]:
+    """Service processes the tests spawn take free ports, not 8101 to 8107: the two xdist
+    workers (and anything else on this machine) may run services at the same time."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DRIFTLINE_SERVICE_PORTS", "free")
+        yield
+
+
 @pytest.fixture(scope="session")
 def _session_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack | None]:
     """The session's LocalStack (started here), or None when the environment names one."""

@@ -31,7 +31,6 @@ from tests.integration.kafka_helpers import header, read_all
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
-    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
 ]
 
 MODEL = "cancer-classifier"
@@ -69,7 +68,12 @@ QUIET = ("monitoring.predictions-logged", "monitoring.ground-truth-received")
 
 
 def _demo_env(tmp_path: Path) -> dict[str, str]:
-    return {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return {
+        "COLUMNS": "200",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DRIFTLINE_SERVICE_PORTS": "free",  # the other test worker may run services too
+    }
 
 
 def _kind(ce_type: str) -> str:

@@ -31,7 +31,6 @@ from tests.integration.kafka_helpers import settings_from
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
-    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
 ]
 
 

@@ -58,7 +58,6 @@ from tests.integration.kafka_helpers import header, read_all, read_topic
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
-    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
 ]
 
 UID = uuid.uuid4().hex[:10]

@@ -47,7 +47,6 @@ from tests.reliability.figures import Figures
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
-    pytest.mark.xdist_group("processes"),  # spawns services on the default ports
 ]
 
 ARRIVALS = 50

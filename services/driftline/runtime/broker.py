@@ -38,7 +38,13 @@ async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
     return message.body
 
 
-def attach(broker: KafkaBroker, processor: EventProcessor, *, service: str) -> None:
+def attach(
+    broker: KafkaBroker,
+    processor: EventProcessor,
+    *,
+    service: str,
+    kafka: KafkaSettings | None = None,
+) -> None:
     """Subscribe ``processor`` to its event's topic; ack only after the outcome is durable."""
     subscription = processor.subscription
 
@@ -53,6 +59,8 @@ def attach(broker: KafkaBroker, processor: EventProcessor, *, service: str) -> N
         ack_policy=AckPolicy.MANUAL,
         decoder=_keep_raw_body,
         auto_offset_reset="earliest",
+        session_timeout_ms=(kafka or KafkaSettings()).session_timeout_ms,
+        heartbeat_interval_ms=(kafka or KafkaSettings()).heartbeat_interval_ms,
         title=f"{processor.consumer}:{subscription.source_topic}",
         description=f"{subscription.name} handles "
         f"{getattr(subscription.event_type, 'ce_type', 'every catalogued event')}.",

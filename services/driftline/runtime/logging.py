@@ -8,6 +8,12 @@ import sys
 import structlog
 
 
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    """A logger on whatever ``sys.stderr`` is now (not the stream at configure time, which a
+    test runner or a daemoniser may have closed since)."""
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json", service: str | None = None) -> None:
     """Route structlog and stdlib logging to stderr as JSON (or console) lines."""
     renderer: structlog.types.Processor = (
@@ -25,7 +31,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str | Non
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")

@@ -35,6 +35,16 @@ class KafkaSettings(BaseModel):
         "(which answers UnknownError to it). Effects stay exactly-once through the inbox.",
     )
     partitions: int = Field(4, ge=1, description="Partitions for topics the platform creates.")
+    session_timeout_ms: int = Field(
+        10_000,
+        ge=1_000,
+        description="Consumer group session timeout. Apache Kafka refuses values under its "
+        "group.min.session.timeout.ms (6000 by default); the local stack's tansu takes 3000, "
+        "which makes consumers join and take over a dead replica's partitions sooner.",
+    )
+    heartbeat_interval_ms: int = Field(
+        3_000, ge=100, description="Consumer heartbeat interval (below a third of the session)."
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="Kafka security.protocol."
     )

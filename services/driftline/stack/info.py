@@ -14,6 +14,13 @@ DATABASE_VAR = "DRIFTLINE_DATABASE__URL"
 ENDPOINT_VAR = "DRIFTLINE_STORAGE__ENDPOINT"
 
 
+LOCAL_BROKER_GROUP_TIMINGS = {
+    "DRIFTLINE_KAFKA__SESSION_TIMEOUT_MS": "3000",
+    "DRIFTLINE_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
+}
+"""tansu accepts shorter group sessions than Apache Kafka: consumers join in ~2 s, not ~5 s."""
+
+
 @dataclass(frozen=True)
 class StackInfo:
     """Connection settings of a running stack (local or external)."""
@@ -42,6 +49,7 @@ class StackInfo:
         return {
             BOOTSTRAP_VAR: self.kafka_bootstrap,
             "DRIFTLINE_KAFKA__IDEMPOTENT_PRODUCER": str(self.idempotent_producer).lower(),
+            **({} if self.external else LOCAL_BROKER_GROUP_TIMINGS),
             DATABASE_VAR: self.database_url,
             "DRIFTLINE_STORAGE__BACKEND": "s3",
             ENDPOINT_VAR: self.s3_endpoint,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -32,7 +33,13 @@ class ServiceProcess:
     log_path: Path
 
 
+PORTS_VAR = "DRIFTLINE_SERVICE_PORTS"
+"""``free``: start services on free ports instead of their defaults (parallel test runs)."""
+
+
 def _port_for(name: str, taken: set[int]) -> int:
+    if os.environ.get(PORTS_VAR) == "free":
+        return free_port(taken)
     default = SERVICE_PORTS[name]
     return default if default not in taken and port_is_free(default) else free_port(taken)
 
