@@ -55,7 +55,6 @@ STORY: list[tuple[str, str, int | None]] = [
     ("deployment.canary-started", MODEL, 2),
     ("deployment.canary-step-advanced", MODEL, 2),
     ("deployment.promoted", MODEL, 2),
-    ("monitoring.drift-resolved", MODEL, None),
     ("spec.applied", MODEL, None),
     ("training.model-trained", MODEL, 3),
     ("deployment.canary-started", MODEL, 3),
@@ -166,23 +165,25 @@ def test_demo_story_is_in_the_audit_stream(tmp_path: Path, demo_home: Path) -> N
     assert "matches the bytes in S3" in output
 
     events = _audit_stream(demo_home)
-    assert _missing_from_story(events) == []
+    timeline = [(e[0], e[1], e[2]) for e in events if e[0] not in QUIET]
+    assert _missing_from_story(events) == [], timeline
     kinds = [kind for kind, *_ in events]
     assert kinds.count("monitoring.drift-detected") == 1, "one DriftDetected per episode"
     validated = [e for e in events if e[0] == "data.validated" and e[1] == DATASET]
     assert len(validated) == 1, "same bytes twice must not validate twice"
     assert all(e[4] for e in events), "every audited event names its actor"
-    # The closed loop is one correlated chain: drift → retrain → gates → canary → promotion →
-    # resolution all carry the DriftDetected's correlation id.
+    # The closed loop is one correlated chain: drift → retrain → gates → canary → promotion,
+    # and the episode's DriftResolved (which may come before or after the promotion), all
+    # carry the DriftDetected's correlation id.
     drift_at = kinds.index("monitoring.drift-detected")
-    resolved_at = kinds.index("monitoring.drift-resolved")
-    loop = [
-        e
-        for e in events[drift_at : resolved_at + 1]
-        if e[1] == MODEL and e[0] not in QUIET and (e[2] in (None, 2))
-    ]
+    promoted_at = next(
+        i for i, e in enumerate(events) if e[0] == "deployment.promoted" and e[2] == 2
+    )
+    loop = [e for e in events[drift_at : promoted_at + 1] if e[1] == MODEL and e[0] not in QUIET]
+    loop += [e for e in events if e[0] == "monitoring.drift-resolved"]
+    assert kinds.count("monitoring.drift-resolved") == 1, "one DriftResolved per episode"
     assert {e[5] for e in loop} == {events[drift_at][5]}, [(e[0], e[5][:8]) for e in loop]
-    assert {"training.model-trained", "deployment.promoted"} <= {e[0] for e in loop}
+    assert {"training.model-trained", "deployment.canary-started"} <= {e[0] for e in loop}
 
     audit_url = load_state(demo_home).services["audit"].url
     tail = subprocess.run(

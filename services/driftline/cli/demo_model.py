@@ -223,8 +223,11 @@ def bad_candidate_steps(urls: dict[str, str], done: Callable[[str], None]) -> No
     done(f"canary judge rolled back v{version}: {', '.join(reasons) or end['data'].get('verdict')}")
 
 
-LINEAGE_KINDS = ("data.arrived", "data.validated", "model-trained", "registered", "approved")
-"""Event kinds the live version's lineage must contain, oldest first, before its promotion."""
+LINEAGE_KINDS = ("model-trained", "approved")
+"""Event kinds the live version's lineage must contain, oldest first, before its promotion
+(registration is a sibling of approval: both are caused by ModelTrained)."""
+LINEAGE_TRIGGERS = ("data.validated", "drift-detected")
+"""What may have started the run: accepted data, or a drift episode (with labelled rows)."""
 
 
 def lineage_and_kpis(info: StackInfo, urls: dict[str, str], done: Callable[[str], None]) -> None:
@@ -286,6 +289,8 @@ def missing_lineage_kinds(types: list[str]) -> list[str]:
             missing.append(kind)
         else:
             position = found + 1
+    if not any(trigger in t for t in types for trigger in LINEAGE_TRIGGERS):
+        missing.append(" or ".join(LINEAGE_TRIGGERS))
     if not types or "deployment.promoted" not in types[-1]:
         missing.append("deployment.promoted (last)")
     return missing

@@ -8,6 +8,7 @@ from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork
 from driftline.training import core
+from driftline.training.adapters.pending import PendingDrifts
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.adapters.production import prediction_rows, served
 from driftline.training.deps import TrainingDeps
@@ -51,6 +52,7 @@ async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
     specs = await repo.specs_for(event.dataset.name)
     for job in core.jobs_for_validated(specs, event.dataset, uow.cause):
         queued = await repo.enqueue(job)
+        await PendingDrifts(uow.session).forget(job.model)  # newer data answers the drift
         log.info("training job", model=job.model, queued=queued, run_id=job.run_id)
 
 
@@ -66,6 +68,9 @@ async def on_drift_detected(event: DriftDetected, uow: UnitOfWork) -> RetrainSki
     labelled = await repo.labelled(spec.model) if _with_labels(uow) else core.Labelled()
     decision = core.retrain(spec, latest, last, labelled, uow.cause)
     if isinstance(decision, RetrainSkipped):
+        # Labels usually trail the drift: retrain, under this drift's correlation id, as soon
+        # as labelled production rows (or new data) arrive.
+        await PendingDrifts(uow.session).keep(spec.model, uow.cause)
         return decision
     if await repo.enqueue(decision):
         log.info("drift retrain queued", model=spec.model, labelled_rows=labelled.rows)
@@ -91,6 +96,7 @@ async def on_predictions_logged(event: PredictionsLogged, uow: UnitOfWork) -> No
     await repo.save_predictions(event.model.name, served(rows))
     retention = timedelta(days=deps.settings.production_retention_days)
     await repo.forget_production_rows(datetime.now(UTC) - retention)
+    await answer_pending_drift(event.model.name, uow)
 
 
 async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) -> None:
@@ -98,6 +104,28 @@ async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) 
     repo = PostgresTrainingRepository(uow.session)
     if await repo.spec(event.model) is not None:
         await repo.save_labels(event.model, dict(event.labels), event.received_at)
+        await answer_pending_drift(event.model, uow)
+
+
+async def answer_pending_drift(model: str, uow: UnitOfWork) -> None:
+    """Queue the retrain a pending DriftDetected asked for once there is something new to
+    train on; the job keeps the drift as its cause, so the chain stays one correlated run."""
+    if not _with_labels(uow):
+        return
+    pending = PendingDrifts(uow.session)
+    cause = await pending.get(model)
+    repo = PostgresTrainingRepository(uow.session)
+    spec = await repo.spec(model)
+    if cause is None or spec is None:
+        return
+    await repo.lock_dataset(spec.dataset)
+    latest, last = await repo.latest_version(spec.dataset), await repo.last_run(spec.model)
+    decision = core.retrain(spec, latest, last, await repo.labelled(spec.model), cause)
+    if isinstance(decision, RetrainSkipped):
+        return
+    if await repo.enqueue(decision):
+        log.info("pending drift retrain queued", model=model, drift_event=cause.id)
+    await pending.forget(model)
 
 
 def subscriptions(_: object) -> list[Subscription]:
