@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,16 +117,28 @@ def signal_pid(ref: ProcRef, sig: int) -> None:
 
 
 @pytest.fixture
-def fleet(local_stack_control: LocalStack) -> Iterator[Fleet]:
+def own_stack(tmp_path: Path, local_stack_control: LocalStack) -> Iterator[LocalStack]:
+    """A stack of this test's own: consumer groups that earlier tests' killed or stopped
+    service processes left behind on the session stack can keep tansu rebalancing them."""
+    stack = LocalStack(tmp_path / "stack")
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture
+def fleet(own_stack: LocalStack) -> Iterator[Fleet]:
     """Ingest, validation, registry and two training replicas, each its own process."""
-    fleet = Fleet(local_stack_control)
+    fleet = Fleet(own_stack)
     for key in ("ingest", "validation", "registry", "training#a", "training#b"):
         fleet.start(key)
     try:
         wait_until_ready(list(fleet.running.values()), timeout_s=180)
         yield fleet
     finally:
-        stop_services(local_stack_control, list(fleet.running.values()))
+        stop_services(own_stack, list(fleet.running.values()))
 
 
 async def _publish_arrivals(fleet: Fleet, dataset: str) -> list[str]:
