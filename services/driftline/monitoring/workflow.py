@@ -9,7 +9,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from driftline.monitoring.adapters.artifacts import StoredReport, prediction_rows, store_report
+from driftline.monitoring.adapters.artifacts import StoredReport, store_report
 from driftline.monitoring.episodes import EpisodeStore, Evaluated, apply_window
 from driftline.monitoring.evaluation import WindowData, WindowResult, evaluate_window
 from driftline.monitoring.html import report_html
@@ -19,6 +19,7 @@ from driftline.monitoring.reference import resolve_reference as find_reference
 from driftline.monitoring.reports import build_report, distributions
 from driftline.monitoring.windowing import CountCut, Cut, count_cut, duration_of, time_cut
 from driftline.runtime.logging import get_logger
+from driftline.runtime.prediction_batches import prediction_rows
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.monitoring import PredictionRow, PredictionsLogged
 from driftline_contracts.values import ModelRef, Scalar, TimeWindow

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
+from driftline.runtime.prediction_batches import prediction_rows
 from driftline.runtime.uow import UnitOfWork
 from driftline.training import core
 from driftline.training.adapters.pending import PendingDrifts
 from driftline.training.adapters.postgres import PostgresTrainingRepository
-from driftline.training.adapters.production import prediction_rows, served
+from driftline.training.adapters.production import served
 from driftline.training.deps import TrainingDeps
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.events.monitoring import (

@@ -33,7 +33,8 @@ class LoggedRow:
     labelled: bool = False
 
 
-def _row(row: Any) -> LoggedRow:
+def logged_row(row: Any) -> LoggedRow:
+    """A ``predictions`` table row as a :class:`LoggedRow`."""
     return LoggedRow(
         id=row.id,
         request_id=row.request_id,
@@ -73,7 +74,7 @@ class PostgresPredictionLog:
         rows = await self._session.execute(
             select(predictions).where(predictions.c.request_id.in_(list(request_ids)))
         )
-        return {r.request_id: _row(r) for r in rows.all()}
+        return {r.request_id: logged_row(r) for r in rows.all()}
 
     async def unknown_request_ids(self, model: str, request_ids: Sequence[str]) -> list[str]:
         """The ids among ``request_ids`` that ``model`` never served."""
@@ -112,7 +113,7 @@ class PostgresPredictionLog:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_row(r) for r in rows.all()]
+        return [logged_row(r) for r in rows.all()]
 
     async def mark_sent(self, ids: Sequence[int], batch_id: str) -> None:
         """Record that ``ids`` travelled in ``batch_id``."""
@@ -141,7 +142,7 @@ class PostgresPredictionLog:
             .order_by(predictions.c.id.desc())
             .limit(limit)
         )
-        return [_row(r) for r in rows.all()]
+        return [logged_row(r) for r in rows.all()]
 
 
 _APPENDED = {

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from driftline.deployment.adapters.prediction_log import LoggedRow
+from driftline.deployment.adapters.prediction_log import LoggedRow, logged_row
 from driftline.deployment.adapters.tables import predictions, shadow_predictions
 
 _S, _P = shadow_predictions.c, predictions.c
@@ -29,24 +29,6 @@ def _shadow_row(row: Any) -> LoggedRow:
         latency_ms=row.s_latency_ms,
         error=row.s_error,
         created_at=row.s_created_at,
-        label=row.label,
-        labelled=row.labelled_at is not None,
-    )
-
-
-def _champion_row(row: Any) -> LoggedRow:
-    return LoggedRow(
-        id=row.id,
-        request_id=row.request_id,
-        model=row.model,
-        version=row.version,
-        variant=row.variant,
-        features=row.features,
-        prediction=row.prediction,
-        score=row.score,
-        latency_ms=row.latency_ms,
-        error=row.error,
-        created_at=row.created_at,
         label=row.label,
         labelled=row.labelled_at is not None,
     )
@@ -96,7 +78,7 @@ class PostgresShadowLog:
             .order_by(_S.id.desc())
             .limit(limit)
         )
-        return [(_champion_row(r), _shadow_row(r)) for r in rows.all()]
+        return [(logged_row(r), _shadow_row(r)) for r in rows.all()]
 
     async def unsent_summary(self) -> tuple[int, Any]:
         """How many successful shadow answers wait to be sent, and the oldest one's time."""

@@ -1,25 +1,16 @@
-"""Monitoring's objects: reference profiles and prediction batches in, drift reports out."""
+"""Monitoring's objects: reference profiles in, drift reports out."""
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 
-import pandas as pd
-
 from driftline.runtime.storage import ArtifactStore, StoredObject
 from driftline.stats.profile import DatasetProfile
-from driftline_contracts.events.monitoring import PredictionRow, PredictionsLogged
 from driftline_contracts.values import ArtifactRef
 
 JSON = "application/json"
 HTML = "text/html"
-_ROW_FIELDS = set(PredictionRow.model_fields) - {"features"}
-
-
-class BatchTooLargeError(Exception):
-    """A prediction batch object is larger than the configured limit."""
 
 
 @dataclass(frozen=True)
@@ -40,42 +31,6 @@ def artifact_ref(stored: StoredObject, media_type: str) -> ArtifactRef:
 async def load_profile(store: ArtifactStore, ref: ArtifactRef) -> DatasetProfile:
     """A reference profile, checked against its sha256."""
     return DatasetProfile.model_validate_json(await store.get_bytes(ref.uri, sha256=ref.sha256))
-
-
-async def prediction_rows(
-    event: PredictionsLogged, store: ArtifactStore, max_bytes: int
-) -> list[PredictionRow]:
-    """The batch's rows: inline, or read from its JSON-lines (or Parquet) object."""
-    if event.rows is not None:
-        return list(event.rows)
-    assert event.batch is not None
-    if event.batch.size_bytes > max_bytes:
-        raise BatchTooLargeError(f"batch of {event.batch.size_bytes} bytes > limit {max_bytes}")
-    data = await store.get_bytes(event.batch.uri, sha256=event.batch.sha256)
-    if "parquet" in event.batch.media_type or event.batch.uri.endswith(".parquet"):
-        return parquet_rows(data)
-    return json_rows(data)
-
-
-def json_rows(data: bytes) -> list[PredictionRow]:
-    """Rows of a JSON-lines object (a JSON array is accepted too)."""
-    text = data.decode()
-    if text.lstrip().startswith("["):
-        return [PredictionRow.model_validate(item) for item in json.loads(text)]
-    return [PredictionRow.model_validate_json(line) for line in text.splitlines() if line.strip()]
-
-
-def parquet_rows(data: bytes) -> list[PredictionRow]:
-    """Rows of a Parquet file: PredictionRow's fields as columns, every other column a feature."""
-    frame = pd.read_parquet(io.BytesIO(data))
-    records = json.loads(frame.to_json(orient="records", date_format="iso"))
-    return [
-        PredictionRow.model_validate(
-            {k: v for k, v in r.items() if k in _ROW_FIELDS}
-            | {"features": {k: v for k, v in r.items() if k not in _ROW_FIELDS}}
-        )
-        for r in records
-    ]
 
 
 async def store_report(
