@@ -74,3 +74,16 @@ def stack_environ(
         for key, value in values.items():
             patch.setenv(key, value)
         yield values
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """Print the reliability scenarios' figures (here, not in tests/reliability/conftest.py:
+    under xdist the controller never loads conftest files below the test paths)."""
+    from tests.reliability.figures import recorded
+
+    found = recorded(config)
+    if found is None:
+        return
+    terminalreporter.section("reliability figures")
+    terminalreporter.write_line(found.table())
+    terminalreporter.write_line(f"(JSON: {found.path})")

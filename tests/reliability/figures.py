@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 COLUMNS = ("events in", "effects", "lost", "duplicates applied", "redeliveries")
 
 
@@ -39,3 +41,29 @@ class Figures:
             )
             lines.append(f"| {row['scenario']} | " + " | ".join(common) + f" | {other} |")
         return "\n".join(lines)
+
+
+FIGURES = pytest.StashKey["Figures"]()
+"""Where the session's :class:`Figures` live in ``config.stash``."""
+
+
+def worker_id(config: pytest.Config) -> str | None:
+    """The xdist worker's id (gw0, gw1, …), or None in the controller or a plain run."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else None
+
+
+def recorded(config: pytest.Config) -> Figures | None:
+    """This process's figures, or in the xdist controller every worker's, merged."""
+    found = config.stash.get(FIGURES, None)
+    if found is not None and found.rows:
+        return found
+    if worker_id(config) is not None or not hasattr(config, "_tmp_path_factory"):
+        return None
+    base = config._tmp_path_factory.getbasetemp()
+    merged = Figures(base / "reliability-figures.json")
+    for part in sorted(base.glob("reliability-figures-*.json")):
+        merged.rows.extend(json.loads(part.read_text()))
+    if merged.rows:
+        merged.path.write_text(json.dumps(merged.rows, indent=2, default=str))
+    return merged if merged.rows else None
