@@ -1,4 +1,4 @@
-"""Load for the predict benchmark: ``wrk`` (a separate C process) POSTing one JSON body.
+"""HTTP load for the benchmarks: ``wrk`` (a separate C process) POSTing one JSON body, or GETs.
 
 ``wrk`` keeps a fixed number of connections busy (closed loop) for a fixed time and reports
 requests, non-2xx answers and the latency distribution; a Lua ``done`` hook prints them as
@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 MARK = "WRKJSON "
-SCRIPT = """\
+POST_BODY = """\
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = io.open("{body}", "rb")
 wrk.body = f:read("*a")
 f:close()
-done = function(summary, latency, requests)
+"""
+SCRIPT = """\
+{request}done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('{mark}{{"requests": %d, "duration_us": %d, "non2xx": %d, ' ..
     '"socket_errors": %d, "p50_us": %d, "p99_us": %d}}\\n', summary.requests,
@@ -77,12 +79,17 @@ def wrk_binary() -> str:
     return found
 
 
-def run_load(url: str, body: bytes, *, connections: int, seconds: float, threads: int = 1) -> Load:
-    """POST ``body`` to ``url`` over ``connections`` connections for ``seconds``."""
+def run_load(
+    url: str, body: bytes | None, *, connections: int, seconds: float, threads: int = 1
+) -> Load:
+    """POST ``body`` (GET when None) to ``url`` over ``connections`` connections for ``seconds``."""
     with tempfile.TemporaryDirectory(prefix="driftline-wrk-") as folder:
-        body_path, script = Path(folder) / "body.json", Path(folder) / "post.lua"
-        body_path.write_bytes(body)
-        script.write_text(SCRIPT.format(body=body_path, mark=MARK))
+        body_path, script = Path(folder) / "body.json", Path(folder) / "load.lua"
+        request = ""
+        if body is not None:
+            body_path.write_bytes(body)
+            request = POST_BODY.format(body=body_path)
+        script.write_text(SCRIPT.format(request=request, mark=MARK))
         command = [
             wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
             "--timeout", "10s", "-s", str(script), url,

@@ -52,11 +52,6 @@ def rate_table(heading: str, rates: Mapping[str, Sequence[float]], baseline: str
     return [*lines, ""]
 
 
-def ratio(rates: Mapping[str, Sequence[float]], name: str, baseline: str) -> float:
-    """Median rate of ``name`` divided by the median rate of ``baseline``."""
-    return statistics.median(rates[name]) / statistics.median(rates[baseline])
-
-
 def overhead_table(heading: str, rows: Mapping[str, Mapping[str, Sequence[float]]]) -> list[str]:
     """Seconds around a fit per implementation: total, bare fit and overhead (median, range).
 

@@ -167,3 +167,29 @@ async def test_manual_approval_needs_an_approver_who_did_not_train(registry: Reg
     [approved] = await read_topic(registry.bootstrap, topics.MODEL_APPROVED, of(model, 1))
     assert json.loads(approved.value)["approver"] == "user:carol"
     assert header(approved, "ce_actor") == "user:carol"
+
+
+async def test_reads_by_alias_are_cached_and_follow_every_promotion(registry: Registry) -> None:
+    """The by-alias answer comes from the process cache while its listener is up, and a
+    promotion committed by the consumer is visible at the next read after the notification."""
+    model = f"alias-{uuid.uuid4().hex[:8]}"
+    assert (await registry.http.post("/v1/specs", json=spec(model))).status_code == 201
+    await registry.publish(trained(model, "run-1", 0.90))
+    await registry.publish(trained(model, "run-2", 0.95))
+    await read_topic(registry.bootstrap, topics.MODEL_APPROVED, of(model, 2))
+    by_alias = f"/v1/models/{model}/aliases/champion"
+    for _ in range(200):  # up to 10 s for the LISTEN connection
+        if registry.runtime.deps.by_alias.live:
+            break
+        await asyncio.sleep(0.05)
+    assert registry.runtime.deps.by_alias.live
+    for version, previous in ((1, None), (2, 1), (1, 2), (2, 1)):
+        promoted = example(ModelPromoted).model_copy(update={
+            "model": ModelRef(name=model, version=version),
+            "previous": None if previous is None else ModelRef(name=model, version=previous),
+            "via": "manual", "canary_id": None,
+        })  # fmt: skip
+        await registry.publish(promoted, actor="service:deployment")
+        answer = await registry.until(by_alias, lambda body, v=version: body["version"] == v)
+        assert answer["aliases"] == ["champion"]
+        assert (await registry.http.get(by_alias)).json() == answer  # a cached read: the same

@@ -58,19 +58,22 @@ def test_rate_table_compares_medians_with_the_baseline() -> None:
     lines = tables.rate_table("### t", rates, "MLflow")
     assert "| Driftline | 100 | 90 to 200 | 10.00 | 5.00x |" in lines
     assert "| MLflow | 20 | 10 to 30 | 50.00 | 1.00x |" in lines
-    assert tables.ratio(rates, "Driftline", "MLflow") == 5.0
 
 
-def test_the_verdict_says_which_operation_misses_the_aim() -> None:
+def test_the_verdict_compares_writes_with_mlflows_best_and_reads_per_concurrency() -> None:
     found = {
-        "register": {"Driftline": [60.0], "MLflow": [10.0]},
-        "set_alias": {"Driftline": [49.0], "MLflow": [10.0]},
-        "read_alias": {"Driftline": [50.0], "MLflow": [10.0]},
-    }
+        "register": {"Driftline": [60.0], "MLflow (1 conn)": [10.0], "MLflow (16 conn)": [8.0]},
+        "set_alias": {"Driftline": [49.0], "MLflow (1 conn)": [7.0], "MLflow (16 conn)": [10.0]},
+        "read_alias": {
+            "Driftline (1 conn)": [50.0], "Driftline (16 conn)": [90.0],
+            "MLflow (1 conn)": [10.0], "MLflow (16 conn)": [20.0],
+        },
+    }  # fmt: skip
     lines = registry_ops.verdict(found)
-    assert "- register: 6.0x MLflow's median rate — aim met." in lines
-    assert "- set alias: 4.9x MLflow's median rate — aim not met." in lines
-    assert "- read alias: 5.0x MLflow's median rate — aim met." in lines
+    assert "- register (vs MLflow (1 conn)): 6.0x — aim met." in lines
+    assert "- set alias (vs MLflow (16 conn)): 4.9x — aim not met." in lines
+    assert "- read alias (1 conn): 5.0x — aim met." in lines
+    assert "- read alias (16 conn): 4.5x — aim not met." in lines
 
 
 def test_benchmark_events_decode_like_records_off_kafka() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from driftline.registry.alias_reads import background, dependencies
 from driftline.registry.handlers import subscriptions
 from driftline.registry.http import routers
 from driftline.runtime.service import ServiceDefinition
@@ -16,4 +17,6 @@ def definition() -> ServiceDefinition:
         subscriptions=subscriptions,
         routers=routers,
         migrations=Path(__file__).parent / "migrations",
+        dependencies=dependencies,
+        background=background,
     )

@@ -77,3 +77,12 @@ class Rollback(Record):
     verdict: str = Field(description="fail or inconclusive.")
     reasons: list[Reason] = Field(description="Why.")
     at: datetime | None = Field(None, description="When it was recorded.")
+
+
+class RunContext(Record):
+    """What registering a run needs to know about its model, read in one query."""
+
+    known_version: int | None = Field(None, description="The version the run already got.")
+    latest_version: int = Field(0, description="Highest version number so far (0: none).")
+    champion: int | None = Field(None, description="The champion's version number.")
+    champion_metrics: dict[str, float] | None = Field(None, description="The champion's metrics.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, HTTPException, Path
+from fastapi import APIRouter, Body, Header, HTTPException, Path, Response
 
 from driftline.registry.adapters.postgres import PostgresModelVersions, PostgresSpecHistory
+from driftline.registry.alias_reads import AliasKey, RegistryDeps
 from driftline.registry.core import APPROVER_ROLE, DecisionRefusedError, NotAnApproverError
 from driftline.registry.models import Alias, ModelVersion
 from driftline.registry.schemas import (
@@ -106,21 +107,31 @@ def catalog_router(runtime: ServiceRuntime) -> APIRouter:
             raise _not_found(name)
         return aliases
 
-    @router.get("/{name}/aliases/{alias}", summary="The version an alias points at (one read).",
-                responses=NOT_FOUND)  # fmt: skip
-    async def get_by_alias(
-        name: str = ModelName, alias: str = Path(pattern=r"^[a-z][a-z0-9-]{0,31}$")
-    ) -> VersionDetail:
+    async def by_alias(key: AliasKey) -> bytes | None:
+        name, alias = key
         async with runtime.units() as uow:
             versions = PostgresModelVersions(uow.session)
-            aliases = await versions.aliases(name)
-            pointed = next((a.version for a in aliases if a.alias == alias), None)
+            named = await versions.aliases(name)
+            pointed = next((a.version for a in named if a.alias == alias), None)
             found = None if pointed is None else await versions.get(name, pointed)
         if found is None:
+            return None
+        detail = VersionDetail(
+            **found.model_dump(), aliases=[a.alias for a in named if a.version == pointed]
+        )
+        return detail.model_dump_json().encode()
+
+    @router.get("/{name}/aliases/{alias}", summary="The version an alias points at (one read).",
+                response_model=VersionDetail, responses=NOT_FOUND)  # fmt: skip
+    async def get_by_alias(
+        name: str = ModelName, alias: str = Path(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    ) -> Response:
+        """Served from the per-process cache while its change listener is connected."""
+        deps: RegistryDeps = runtime.deps
+        answer = await deps.by_alias.get((name, alias), by_alias)
+        if answer is None:
             raise HTTPException(404, f"model {name!r} has no alias {alias!r}")
-        return VersionDetail(
-            **found.model_dump(), aliases=[a.alias for a in aliases if a.version == pointed],
-        )  # fmt: skip
+        return Response(answer, media_type="application/json")
 
     return router
 

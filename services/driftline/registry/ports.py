@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from driftline.registry.models import Alias, ModelVersion, Rollback, SpecRecord, Status
+from driftline.registry.models import Alias, ModelVersion, Rollback, RunContext, SpecRecord, Status
 from driftline_contracts.values import Reason
 
 
@@ -19,7 +19,7 @@ class SpecHistory(Protocol):
 class ModelVersions(Protocol):
     """Where model versions, their aliases and rollbacks are kept."""
 
-    async def find_run(self, model: str, run_id: str) -> ModelVersion | None: ...
+    async def run_context(self, model: str, run_id: str) -> RunContext: ...
     async def get(self, model: str, version: int) -> ModelVersion | None: ...
     async def latest_number(self, model: str) -> int: ...
     async def add(self, version: ModelVersion) -> None: ...

@@ -67,21 +67,20 @@ async def register_run(
     event: ModelTrained, actor: str, event_id: str, *, specs: SpecHistory, versions: ModelVersions
 ) -> list[Any]:
     """Give a trained run the next version, apply the latest spec's gates; a known run: no-op."""
-    if await versions.find_run(event.model, event.run_id) is not None:
+    known = await versions.run_context(event.model, event.run_id)
+    if known.known_version is not None:
         return []
     spec_record = await specs.latest(event.model)
     if spec_record is None:
         raise UnknownModelError(f"no spec applied for model {event.model!r}")
     spec = ModelSpec.model_validate(spec_record.spec)
-    champion_number = await current_champion(versions, event.model)
-    champion = await versions.get(event.model, champion_number) if champion_number else None
-    verdict = evaluate_gates(spec.gates, event.metrics, champion.metrics if champion else None)
-    number = next_version(await versions.latest_number(event.model))
+    verdict = evaluate_gates(spec.gates, event.metrics, known.champion_metrics)
+    number = next_version(known.latest_version)
     status = initial_status(verdict, spec.approval)
     version = ModelVersion(
         **_candidate(event, actor, number, event_id), approval=spec.approval, status=status,
         gates=verdict.results, reasons=verdict.reasons, notes=verdict.notes,
-        compared_to=champion.version if champion else None,
+        compared_to=known.champion if known.champion_metrics is not None else None,
         decided_by=None if status == "pending" else events.REGISTRY_ACTOR,
     )  # fmt: skip
     await versions.add(version)

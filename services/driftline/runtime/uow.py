@@ -7,12 +7,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from driftline.runtime.tables import inbox, outbox
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import Envelope, new_envelope
+
+INBOX_COLUMNS = ("consumer", "event_id", "event_type", "topic", "partition", "offset")
+# Built once: building a statement per call cost more CPU than running it.
+CLAIM = (
+    insert(inbox)
+    .values({c: bindparam(c) for c in INBOX_COLUMNS})
+    .on_conflict_do_nothing()
+    .returning(inbox.c.event_id)
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class UnitOfWork:
         self.deps = deps
         self.emitted: list[Envelope] = []
         self.delivery: Any = None  # the consumed RawRecord, when handling an event
+        self._outbox_rows: list[dict[str, Any]] = []
 
     async def emit(
         self, event: Any, *, actor: str | None = None, correlation_id: str | None = None
@@ -54,7 +65,8 @@ class UnitOfWork:
         """Queue ``event`` in the outbox; it is published only if this transaction commits.
 
         Its causation id is the event being handled; its correlation id is that event's unless
-        ``correlation_id`` names another lifecycle run.
+        ``correlation_id`` names another lifecycle run. The rows are written by ``flush``, all
+        in one statement, just before the commit.
         """
         envelope = new_envelope(
             event,
@@ -64,35 +76,39 @@ class UnitOfWork:
             correlation_id=correlation_id,
         )
         record = encode(event, envelope)
-        await self.session.execute(
-            insert(outbox).values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                topic=record.topic,
-                key=record.key,
-                headers=[[name, value.decode()] for name, value in record.headers],
-                payload=record.value,
-            )
+        self._outbox_rows.append(
+            {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "topic": record.topic,
+                "key": record.key,
+                "headers": [[name, value.decode()] for name, value in record.headers],
+                "payload": record.value,
+            }
         )
         self.emitted.append(envelope)
         return envelope
+
+    async def flush(self) -> None:
+        """Write the queued outbox rows in one statement, in the order they were emitted."""
+        if self._outbox_rows:
+            rows, self._outbox_rows = self._outbox_rows, []
+            await self.session.execute(insert(outbox), rows)
 
     async def claim(
         self, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int
     ) -> bool:
         """Mark ``envelope`` handled by ``consumer``; False if it already was (a redelivery)."""
         result = await self.session.execute(
-            insert(inbox)
-            .values(
-                consumer=consumer,
-                event_id=envelope.id,
-                event_type=envelope.type,
-                topic=topic,
-                partition=partition,
-                offset=offset,
-            )
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
+            CLAIM,
+            {
+                "consumer": consumer,
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "topic": topic,
+                "partition": partition,
+                "offset": offset,
+            },
         )
         return result.first() is not None
 
@@ -128,5 +144,6 @@ class UnitOfWorkFactory:
                 deps=self._deps,
             )
             yield uow
+            await uow.flush()
         if uow.emitted and self._on_commit is not None:
             self._on_commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from driftline.registry.models import Alias, ModelVersion, Rollback, SpecRecord, Status
+from driftline.registry.models import Alias, ModelVersion, Rollback, RunContext, SpecRecord, Status
 from driftline_contracts.values import Reason
 
 
@@ -30,8 +30,18 @@ class FakeModelVersions:
         self.alias_map: dict[tuple[str, str], int] = {}
         self.rolled_back: list[Rollback] = []
 
-    async def find_run(self, model: str, run_id: str) -> ModelVersion | None:
-        return next((v for v in self.rows.values() if (v.model, v.run_id) == (model, run_id)), None)
+    async def run_context(self, model: str, run_id: str) -> RunContext:
+        known = next(
+            (v for v in self.rows.values() if (v.model, v.run_id) == (model, run_id)), None
+        )
+        champion = self.alias_map.get((model, "champion"))
+        row = self.rows.get((model, champion)) if champion is not None else None
+        return RunContext(
+            known_version=known.version if known else None,
+            latest_version=await self.latest_number(model),
+            champion=champion,
+            champion_metrics=row.metrics if row else None,
+        )
 
     async def get(self, model: str, version: int) -> ModelVersion | None:
         return self.rows.get((model, version))

@@ -14,16 +14,20 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from driftline.registry.models import Alias, ModelVersion, Rollback, SpecRecord, Status
+from driftline.registry.alias_reads import CHANNEL as ALIAS_CHANNEL
+from driftline.registry.models import Alias, ModelVersion, Rollback, RunContext, SpecRecord, Status
+from driftline.runtime.notified_cache import notify_changed
 from driftline_contracts.values import Reason
 
 metadata = MetaData()
@@ -58,6 +62,42 @@ rollbacks = Table(
     Column("reasons", JSONB), Column("created_at", DateTime(timezone=True)),
 )  # fmt: skip
 
+# Statements of the registration path, built once: building them per call cost more CPU than
+# PostgreSQL spent running them.
+LATEST_SPEC = (
+    select(specs).where(specs.c.model == bindparam("model"))
+    .order_by(specs.c.version.desc()).limit(1)
+)  # fmt: skip
+_mv = model_versions.c
+_champion = (
+    select(aliases.c.version)
+    .where(aliases.c.model == bindparam("model"), aliases.c.alias == "champion")
+    .scalar_subquery()
+)
+RUN_CONTEXT = select(
+    select(_mv.version).where(_mv.model == bindparam("model"), _mv.run_id == bindparam("run_id"))
+    .limit(1).scalar_subquery().label("known_version"),
+    select(func.max(_mv.version)).where(_mv.model == bindparam("model"))
+    .scalar_subquery().label("latest_version"),
+    _champion.label("champion"),
+    select(_mv.metrics).where(_mv.model == bindparam("model"), _mv.version == _champion)
+    .scalar_subquery().label("champion_metrics"),
+)  # fmt: skip
+ADD_PENDING = insert(model_versions)
+ALIASES_OF = select(aliases).where(aliases.c.model == bindparam("model")).order_by(aliases.c.alias)
+# Upsert every moved alias and notify readers by alias (delivered when the transaction commits).
+MOVE_ALIASES = text("""
+    WITH moved AS (
+        INSERT INTO aliases (model, alias, version, updated_at)
+        SELECT :model, m.alias, m.version, now()
+        FROM unnest(CAST(:aliases AS varchar[]), CAST(:versions AS integer[])) AS m(alias, version)
+        ON CONFLICT (model, alias)
+        DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at
+    )
+    SELECT pg_notify(:channel, :model)
+""")
+ADD_DECIDED = insert(model_versions).values(decided_at=func.now())
+
 
 def _spec(row: Any) -> SpecRecord:
     return SpecRecord(model=row.model, version=row.version, spec_hash=row.spec_hash,
@@ -77,9 +117,7 @@ class PostgresSpecHistory:
 
     async def latest(self, model: str) -> SpecRecord | None:
         """The newest spec of ``model``."""
-        row = (await self._session.execute(
-            select(specs).where(specs.c.model == model).order_by(specs.c.version.desc()).limit(1)
-        )).first()  # fmt: skip
+        row = (await self._session.execute(LATEST_SPEC, {"model": model})).first()
         return _spec(row) if row else None
 
     async def history(self, model: str) -> list[SpecRecord]:
@@ -122,9 +160,14 @@ class PostgresModelVersions:
         row = (await self._session.execute(select(model_versions).where(*where))).first()
         return _version(row) if row else None
 
-    async def find_run(self, model: str, run_id: str) -> ModelVersion | None:
-        """The version a run produced, if registered."""
-        return await self._one(model_versions.c.model == model, model_versions.c.run_id == run_id)
+    async def run_context(self, model: str, run_id: str) -> RunContext:
+        """The run's version if it has one, the newest number and the champion, in one query
+        (a registration otherwise spent most of its time on round trips to PostgreSQL)."""
+        row = (await self._session.execute(RUN_CONTEXT, {"model": model, "run_id": run_id})).one()
+        return RunContext(
+            known_version=row.known_version, latest_version=row.latest_version or 0,
+            champion=row.champion, champion_metrics=row.champion_metrics,
+        )  # fmt: skip
 
     async def get(self, model: str, version: int) -> ModelVersion | None:
         """Version ``version`` of ``model``."""
@@ -148,8 +191,9 @@ class PostgresModelVersions:
     async def add(self, version: ModelVersion) -> None:
         """Insert a new version."""
         values = version.model_dump(mode="json", exclude={"created_at", "decided_at"})
-        decided = None if version.status == "pending" else func.now()
-        await self._session.execute(insert(model_versions).values(**values, decided_at=decided))
+        await self._session.execute(
+            ADD_PENDING if version.status == "pending" else ADD_DECIDED, values
+        )
 
     async def decide(
         self, model: str, version: int, status: Status, *, by: str,
@@ -163,24 +207,22 @@ class PostgresModelVersions:
             .values(status=status, decided_by=by, comment=comment, decided_at=func.now(),
                     reasons=[r.model_dump(mode="json") for r in reasons])
         )  # fmt: skip
+        if result.rowcount:
+            await notify_changed(self._session, ALIAS_CHANNEL, model)
         return bool(result.rowcount)
 
     async def aliases(self, model: str) -> list[Alias]:
         """The aliases of ``model``."""
-        rows = await self._session.execute(
-            select(aliases).where(aliases.c.model == model).order_by(aliases.c.alias)
-        )
+        rows = await self._session.execute(ALIASES_OF, {"model": model})
         return [Alias(alias=r.alias, version=r.version, updated_at=r.updated_at) for r in rows]
 
     async def set_aliases(self, model: str, moved: dict[str, int]) -> None:
-        """Point each alias at its version."""
-        for alias, version in moved.items():
-            await self._session.execute(
-                pg_insert(aliases).values(model=model, alias=alias, version=version,
-                                          updated_at=func.now())
-                .on_conflict_do_update(index_elements=["model", "alias"],
-                                       set_={"version": version, "updated_at": func.now()})
-            )  # fmt: skip
+        """Point each alias at its version and tell every reader by alias, in one statement."""
+        if moved:
+            await self._session.execute(MOVE_ALIASES, {
+                "model": model, "aliases": list(moved), "versions": list(moved.values()),
+                "channel": ALIAS_CHANNEL,
+            })  # fmt: skip
 
     async def add_rollback(self, model: str, rollback: Rollback) -> None:
         """Record a rolled-back canary (once per rollout)."""

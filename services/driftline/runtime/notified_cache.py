@@ -1,0 +1,105 @@
+"""A per-process read cache that PostgreSQL empties the moment a writer commits a change.
+
+Every write that changes what the cache holds sends ``NOTIFY`` on the cache's channel in its
+own transaction (``notify_changed``), so PostgreSQL delivers it exactly when the change
+commits, to every replica. Each process keeps one connection that ``LISTEN``\\ s
+(``listen_for_changes``); any notification empties the cache. The cache answers only while
+that connection is known to be alive (pinged every ``ping_s``); otherwise every read goes to
+PostgreSQL, as without a cache. A load that raced with a notification is not kept
+(generation check), so a reader never caches a value older than a committed change it was
+told about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from driftline.runtime.logging import get_logger
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+log = get_logger(__name__)
+
+
+async def notify_changed(session: AsyncSession, channel: str, payload: str = "") -> None:
+    """Tell every listener on ``channel``, on commit of ``session``'s transaction."""
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+    )
+
+
+class NotifiedCache(Generic[K, V]):
+    """Values by key, trusted only while the change listener is connected.
+
+    ``keep(value)`` decides whether a loaded value is worth keeping (e.g. not for unknown
+    names, so made-up keys cannot grow the cache); ``max_entries`` bounds it regardless.
+    """
+
+    def __init__(
+        self, keep: Callable[[V], bool] = lambda _: True, max_entries: int = 10_000
+    ) -> None:
+        self._entries: dict[K, V] = {}
+        self._keep = keep
+        self._max_entries = max_entries
+        self._generation = 0
+        self._live = False
+
+    @property
+    def live(self) -> bool:
+        """Whether cached answers are trusted (the listener is connected)."""
+        return self._live
+
+    async def get(self, key: K, load: Callable[[K], Awaitable[V]]) -> V:
+        """The cached value of ``key``, or ``load(key)`` (kept if nothing changed since)."""
+        if self._live:
+            found = self._entries.get(key)
+            if found is not None:
+                return found
+        generation = self._generation
+        loaded = await load(key)
+        if self._live and generation == self._generation and self._keep(loaded):
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[key] = loaded
+        return loaded
+
+    def invalidate(self, *_: Any) -> None:
+        """Forget everything (something changed); also an asyncpg listener callback."""
+        self._generation += 1
+        self._entries.clear()
+
+    def set_live(self, live: bool) -> None:
+        """Trust the cache from now on (listener up) or stop trusting it (listener down)."""
+        self.invalidate()
+        self._live = live
+
+
+async def listen_for_changes(
+    engine: AsyncEngine, channel: str, cache: NotifiedCache[Any, Any], ping_s: float = 1.0
+) -> None:
+    """Keep a ``LISTEN`` connection on ``channel`` feeding ``cache`` until cancelled."""
+    while True:
+        try:
+            async with engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                assert raw is not None
+                await raw.add_listener(channel, cache.invalidate)
+                cache.set_live(True)
+                try:
+                    while True:
+                        await asyncio.sleep(ping_s)
+                        await asyncio.wait_for(raw.fetchval("SELECT 1"), ping_s * 5)
+                finally:
+                    cache.set_live(False)
+                    if not raw.is_closed():
+                        await raw.remove_listener(channel, cache.invalidate)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an outage: serve uncached and reconnect
+            log.warning("change listener lost, reconnecting", channel=channel, error=repr(exc))
+            await asyncio.sleep(ping_s)

@@ -1,0 +1,79 @@
+"""The notified cache: answers from memory only while the change listener is up, and never
+keeps a value loaded across a change notification."""
+
+from __future__ import annotations
+
+import asyncio
+
+from driftline.runtime.notified_cache import NotifiedCache
+
+
+class Loader:
+    """Counts loads and hands out a new value each time."""
+
+    def __init__(self) -> None:
+        self.loads = 0
+        self.gate: asyncio.Event | None = None
+
+    async def __call__(self, key: str) -> str:
+        self.loads += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        return f"{key}#{self.loads}"
+
+
+async def test_without_a_listener_every_read_loads() -> None:
+    cache, load = NotifiedCache[str, str](), Loader()
+    await cache.get("m", load)
+    await cache.get("m", load)
+    assert (load.loads, cache.live) == (2, False)
+
+
+async def test_a_live_cache_answers_until_a_change_is_notified() -> None:
+    cache, load = NotifiedCache[str, str](), Loader()
+    cache.set_live(True)
+    first = await cache.get("m", load)
+    assert await cache.get("m", load) == first == "m#1"
+    cache.invalidate(None, 1, "channel", "m")  # asyncpg's listener signature
+    assert await cache.get("m", load) == "m#2"
+
+
+async def test_a_load_racing_with_a_change_is_not_kept() -> None:
+    cache, load = NotifiedCache[str, str](), Loader()
+    cache.set_live(True)
+    load.gate = asyncio.Event()
+    racing = asyncio.create_task(cache.get("m", load))
+    await asyncio.sleep(0)
+    cache.invalidate()  # committed while the old state was being read
+    load.gate.set()
+    assert await racing == "m#1"
+    assert await cache.get("m", load) == "m#2"
+
+
+async def test_losing_the_listener_drops_and_stops_caching() -> None:
+    cache, load = NotifiedCache[str, str](), Loader()
+    cache.set_live(True)
+    await cache.get("m", load)
+    cache.set_live(False)
+    await cache.get("m", load)
+    await cache.get("m", load)
+    assert load.loads == 3
+
+
+async def test_values_keep_refuses_are_loaded_every_time() -> None:
+    cache, load = NotifiedCache[str, str](keep=lambda value: not value.startswith("x")), Loader()
+    cache.set_live(True)
+    await cache.get("x", load)
+    await cache.get("x", load)
+    await cache.get("m", load)
+    await cache.get("m", load)
+    assert load.loads == 3
+
+
+async def test_the_cache_never_grows_past_its_bound() -> None:
+    cache, load = NotifiedCache[str, str](max_entries=2), Loader()
+    cache.set_live(True)
+    for key in ("a", "b", "c"):
+        await cache.get(key, load)
+    assert await cache.get("c", load) == "c#3"  # kept after the clear that made room
+    assert await cache.get("a", load) == "a#4"  # dropped to make room
