@@ -8,13 +8,29 @@ in the format of docs/expectations.md, kept opaque here).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from typing import Annotated, Literal
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import Field, JsonValue, ValidationInfo, field_validator, model_validator
 
 from driftline_contracts.values import FiniteFloat, Name, Slug, Value
+
+Task = Literal["classification", "regression"]
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": ("accuracy", "f1", "roc_auc", "log_loss"),
+    "regression": ("rmse", "mae", "r2"),
+}
+"""The holdout metrics training computes for each task; specs may name only these."""
+
+
+def _unknown_metric(where: str, name: str, known: tuple[str, ...], what: str) -> str:
+    """Why ``name`` is refused, with the nearest known name when one is close."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{where}: {name!r} is not {what}{hint}; known: {', '.join(known)}"
+
 
 ImportPath = Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$", max_length=256)]
 
@@ -121,7 +137,7 @@ class ModelSpec(Value):
     model: Slug = Field(description="Model name (slug).")
     dataset: Slug = Field(description="Dataset the model trains on.")
     target: Name = Field(description="Target (label) column.")
-    task: Literal["classification", "regression"] = Field(description="Learning task.")
+    task: Task = Field(description="Learning task.")
     features: list[Name] | None = Field(
         None, description="Feature columns; default: every column but the target."
     )
@@ -141,6 +157,36 @@ class ModelSpec(Value):
     expectations: dict[Name, JsonValue] | None = Field(
         None, description="Data expectations for validation (docs/expectations.md)."
     )
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        known = TASK_METRICS.get(info.data.get("task", ""), ())
+        for index, name in enumerate(metrics or []):
+            if known and name not in known:
+                what = f"a {info.data['task']} metric"
+                raise ValueError(_unknown_metric(f"metrics[{index}]", name, known, what))
+        return metrics
+
+    @field_validator("gates")
+    @classmethod
+    def _gates_read_recorded_metrics(
+        cls, gates: list[GateSpec], info: ValidationInfo
+    ) -> list[GateSpec]:
+        """A gate on a metric training never records would reject every version it sees."""
+        known = TASK_METRICS.get(info.data.get("task", ""), ())
+        recorded = tuple(info.data.get("metrics") or known)
+        for index, gate in enumerate(gates):
+            if known and gate.metric not in recorded:
+                what = (
+                    "a metric this spec records"
+                    if info.data.get("metrics")
+                    else (f"a {info.data['task']} metric")
+                )
+                raise ValueError(
+                    _unknown_metric(f"gates[{index}].metric", gate.metric, recorded, what)
+                )
+        return gates
 
     @model_validator(mode="after")
     def _target_not_a_feature(self) -> ModelSpec:

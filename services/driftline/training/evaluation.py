@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-CLASSIFICATION_METRICS = ("accuracy", "f1", "roc_auc", "log_loss")
-REGRESSION_METRICS = ("rmse", "mae", "r2")
+from driftline_contracts.modelspec import TASK_METRICS
+
+CLASSIFICATION_METRICS = TASK_METRICS["classification"]
+REGRESSION_METRICS = TASK_METRICS["regression"]
 
 
 def _finite(values: dict[str, float]) -> dict[str, float]:

@@ -49,3 +49,40 @@ def test_invalid_spec_names_the_field(patch: dict, field: str) -> None:
     with pytest.raises(ValidationError) as err:
         ModelSpec.model_validate({**BASE, **patch})
     assert field.split(".")[0] in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        (
+            {"gates": [{"metric": "accuracy", "min": 0.5}, {"metric": "acuracy", "min": 0.5}]},
+            "gates[1].metric: 'acuracy' is not a classification metric (did you mean 'accuracy'?)",
+        ),
+        (
+            {"gates": [{"metric": "rmse", "max": 1.0}]},
+            "gates[0].metric: 'rmse' is not a classification metric; known: accuracy, f1, roc_auc",
+        ),
+        (
+            {"metrics": ["accuracy"], "gates": [{"metric": "f1", "min": 0.5}]},
+            "gates[0].metric: 'f1' is not a metric this spec records; known: accuracy",
+        ),
+        (
+            {"task": "regression", "metrics": ["rmse", "r_2"]},
+            "metrics[1]: 'r_2' is not a regression metric (did you mean 'r2'?)",
+        ),
+    ],
+)
+def test_metric_names_are_checked_against_the_task_with_a_suggestion(
+    patch: dict, message: str
+) -> None:
+    """A gate on a metric training never records would reject every version it judges."""
+    with pytest.raises(ValidationError) as err:
+        ModelSpec.model_validate({**BASE, **patch})
+    assert message in str(err.value)
+
+
+def test_regression_gates_on_regression_metrics_are_accepted() -> None:
+    spec = ModelSpec.model_validate(
+        {**BASE, "task": "regression", "gates": [{"metric": "rmse", "max": 2.0}]}
+    )
+    assert spec.gates[0].metric == "rmse"
