@@ -17,6 +17,7 @@ from sklearn.datasets import load_breast_cancer
 from driftline.monitoring.adapters.references import PostgresReferences
 from driftline.monitoring.adapters.windows import PostgresWindows
 from driftline.monitoring.app import definition
+from driftline.monitoring.records import WindowRecord
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
@@ -264,3 +265,31 @@ async def test_buffer_of_an_unknown_model_is_capped(monitoring: ServiceRuntime) 
         assert await store.trim_pending(unknown, keep=2) == 3
         kept = await store.take(unknown, 10)
     assert [row.request_id for row in kept] == [r.request_id for r in rows[3:]]
+
+
+async def test_old_windows_predictions_and_labels_are_pruned(monitoring: ServiceRuntime) -> None:
+    """Evaluated rows are kept for late labels only for the newest windows: the buffer and
+    label tables stay bounded, window records stay."""
+    model = f"pruned-{UID}"
+    rows = _rows(_population().head(6), 0)
+    report = ArtifactRef(
+        uri="s3://b/r.json", sha256="0" * 64, media_type="application/json", size_bytes=1
+    )
+    async with monitoring.units() as uow:
+        store = PostgresWindows(uow.session)
+        await store.append(model, 1, rows)
+        await store.save_labels(model, {r.request_id: 1 for r in rows}, START)
+        for seq in (1, 2, 3):
+            taken = await store.take(model, 2)
+            record = WindowRecord(
+                model, seq, f"w{seq:06d}", 1, START, START, 2, False, 0.0, "none", "none",
+                None, report, report,
+            )  # fmt: skip
+            await store.save_window(record, [row.id for row in taken])
+        assert await store.prune_evaluated(model, keep_windows=2) == 2
+        assert await store.prune_evaluated(model, keep_windows=2) == 0
+        ids = [r.request_id for r in rows]
+        assert sorted(await store.labels(model, ids)) == sorted(ids[2:])
+        assert len(await store.windows(model)) == 3
+        assert await store.window_predictions(model, 1) == []
+        assert len(await store.window_predictions(model, 2)) == 2

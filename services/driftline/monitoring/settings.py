@@ -25,6 +25,13 @@ class MonitoringSection(ServiceSection):
     )
     min_labels: int = Field(30, ge=1, description="Labelled predictions needed to judge a window.")
     max_batch_bytes: int = Field(64 * MIB, gt=0, description="Largest prediction batch object.")
+    late_label_windows: int = Field(
+        20,
+        ge=1,
+        description="Evaluated windows per model whose predictions are kept, so late labels "
+        "can still re-judge them; older windows' predictions and labels are deleted (their "
+        "window records and reports stay).",
+    )
     max_unreferenced_rows: int = Field(
         100_000,
         ge=0,

@@ -42,6 +42,7 @@ class WindowStore(EpisodeStore, Protocol):
     async def labels(self, model: str, request_ids: Sequence[str]) -> dict[str, Scalar]: ...
     async def next_seq(self, model: str) -> int: ...
     async def save_window(self, record: WindowRecord, row_ids: Sequence[int]) -> None: ...
+    async def prune_evaluated(self, model: str, keep_windows: int) -> int: ...
 
 
 async def log_predictions(
@@ -125,6 +126,7 @@ async def evaluate_next(
         result.performance.model_dump(mode="json"),
     )  # fmt: skip
     await windows.save_window(record, [row.id for row in rows])
+    await windows.prune_evaluated(model.model, deps.settings.late_label_windows)
     log.info("window evaluated", model=model.model, window=window_id, drifted=result.drifted,
              transition=step.transition)  # fmt: skip
     return [event] if event is not None else []

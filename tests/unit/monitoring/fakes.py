@@ -107,6 +107,14 @@ class FakeWindows(FakeEpisodes):
             if r.row.id in set(row_ids):
                 r.window_seq = record.seq
 
+    async def prune_evaluated(self, model: str, keep_windows: int) -> int:
+        kept = sorted(self.records, reverse=True)[:keep_windows]
+        gone = [r for r in self.rows if r.window_seq is not None and r.window_seq < min(kept)]
+        for row in gone:
+            self.label_of.pop(row.row.request_id, None)
+        self.rows = [r for r in self.rows if r not in gone]
+        return len(gone)
+
     async def windows_holding(
         self, model: str, version: int, request_ids: Sequence[str]
     ) -> list[WindowRecord]:

@@ -95,3 +95,21 @@ async def test_capped_while_the_reference_is_missing(tmp_path: Path) -> None:
                               deps)  # fmt: skip
     assert await store.pending("churn") == 120
     assert store.records == {}
+
+
+async def test_only_the_newest_windows_keep_their_predictions(tmp_path: Path) -> None:
+    refs, store = FakeRefs(monitored(TIME)), FakeWindows()
+    deps = deps_for(population(2000), tmp_path, late_label_windows=2)
+    second = timedelta(seconds=1)
+    for n in range(5):  # five full minutes and one row after them
+        frame = population(40, seed=n)
+        await log_predictions(
+            batch(frame, T0 + n * 60 * second, second, f"m{n}"), refs, store, deps
+        )
+    await log_predictions(
+        batch(population(1), T0 + 300 * second, second, "tail"), refs, store, deps
+    )
+    seqs = sorted(store.records)
+    assert len(seqs) >= 4  # every evaluated window's record stays
+    kept = sorted({r.window_seq for r in store.rows if r.window_seq is not None})
+    assert kept == seqs[-2:]

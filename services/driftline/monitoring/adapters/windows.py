@@ -77,6 +77,28 @@ class PostgresWindows(PostgresEpisodes):
         result = await self.session.execute(delete(buffer).where(buffer.c.id.in_(oldest)))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def prune_evaluated(self, model: str, keep_windows: int) -> int:
+        """Delete the predictions of evaluated windows older than the newest ``keep_windows``,
+        and their labels; how many predictions went. Their window records stay."""
+        oldest_kept = (
+            select(drift_windows.c.seq).where(drift_windows.c.model == model)
+            .order_by(drift_windows.c.seq.desc()).offset(max(keep_windows - 1, 0)).limit(1)
+            .scalar_subquery()
+        )  # fmt: skip
+        gone = (
+            delete(buffer)
+            .where(buffer.c.model == model, buffer.c.window_seq < oldest_kept)
+            .returning(buffer.c.request_id)
+            .cte("gone")
+        )
+        labels = delete(ground_truth).where(
+            ground_truth.c.model == model, ground_truth.c.request_id.in_(select(gone.c.request_id))
+        )
+        result = await self.session.execute(
+            select(func.count()).select_from(gone).add_cte(labels.cte("labels_gone"))
+        )
+        return int(result.scalar_one())
+
     async def drop_pending(self, model: str, keep_version: int) -> None:
         """Forget pending predictions served by other versions (a new champion took over)."""
         await self.session.execute(
