@@ -102,11 +102,15 @@ class _Services:
         os.kill(self.training.ref.pid, signal.SIGKILL)
         stop_services(self.stack, [self.training])
 
-    def fitting(self) -> list[psutil.Process]:
-        """The training processes (multiprocessing spawn children) of the service."""
+    def forkservers(self) -> list[psutil.Process]:
+        """The service's multiprocessing forkserver (the training processes' parent)."""
         assert self.training is not None
-        children = psutil.Process(self.training.ref.pid).children(recursive=True)
-        return [c for c in children if "spawn_main" in " ".join(_cmdline(c))]
+        children = psutil.Process(self.training.ref.pid).children()
+        return [c for c in children if "forkserver" in " ".join(_cmdline(c))]
+
+    def fitting(self) -> list[psutil.Process]:
+        """The training processes of the service: forked by its forkserver."""
+        return [p for server in self.forkservers() for p in server.children()]
 
     def stop(self) -> None:
         alive = [p for p in (self.training, self.registry) if p and is_alive(p.ref)]
@@ -247,6 +251,7 @@ async def test_kill_9_mid_fit_then_restart_trains_exactly_once(
     assert started.attempt == 1
 
     fitting = await asyncio.to_thread(_wait_for, services.fitting, 30, "the training process")
+    fitting += services.forkservers()
     services.orphans = fitting
     await asyncio.sleep(1.5)  # the data is read and the fit sleeps: the kill lands mid-fit
     row = await _job_row(local_stack, CRASH_MODEL)

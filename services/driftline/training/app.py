@@ -27,7 +27,8 @@ def dependencies(runtime: ServiceRuntime) -> TrainingDeps:
 
 
 def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
-    """The worker that claims queued jobs and trains them in processes."""
+    """The training processes' forkserver warming up, and the worker that claims queued
+    jobs and trains them in those processes."""
     deps: TrainingDeps = runtime.deps
     worker = TrainingWorker(
         units=runtime.units,
@@ -37,7 +38,7 @@ def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
         worker=worker_identity(deps.settings),
         lineage=deps.lineage,
     )
-    return [worker.run_forever]
+    return [deps.pool.warm, worker.run_forever]
 
 
 def definition() -> ServiceDefinition:
