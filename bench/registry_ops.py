@@ -21,6 +21,7 @@ partition, which one consumer handles in order).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import statistics
 import tempfile
@@ -48,18 +49,18 @@ MLFLOW = "MLflow"
 Op = Callable[[int], Awaitable[Any]]
 
 
-def spec_document() -> dict[str, Any]:
+def spec_document(model: str = MODEL) -> dict[str, Any]:
     """The model spec applied before registering (one absolute gate, automatic approval)."""
     return {
-        "model": MODEL, "dataset": "bench-data", "target": "y", "task": "classification",
+        "model": model, "dataset": "bench-data", "target": "y", "task": "classification",
         "trainer": {"estimator": "sklearn.linear_model.LogisticRegression"},
         "gates": [{"metric": "accuracy", "min": 0.5}],
     }  # fmt: skip
 
 
-def trained_event(i: int) -> ModelTrained:
+def trained_event(i: int, model: str = MODEL) -> ModelTrained:
     """A ``ModelTrained`` of a new run (run ids must differ, or the registry skips it)."""
-    event = example(ModelTrained).model_copy(update={"model": MODEL, "run_id": f"bench-run-{i}"})
+    event = example(ModelTrained).model_copy(update={"model": model, "run_id": f"bench-run-{i}"})
     assert isinstance(event, ModelTrained)
     return event
 
@@ -84,6 +85,7 @@ class DriftlineOps:
         self.client = client
         self.offset = 0
         self.runs = 0
+        self.model = MODEL  # where register adds versions
 
     async def _consume(self, processor: Any, event: Any) -> None:
         self.offset += 1
@@ -93,7 +95,7 @@ class DriftlineOps:
     async def register(self, _: int) -> None:
         """One new version from a ``ModelTrained`` record."""
         self.runs += 1
-        await self._consume(self.trained, trained_event(self.runs))
+        await self._consume(self.trained, trained_event(self.runs, self.model))
 
     async def set_alias(self, i: int) -> None:
         """Champion to version 1 or 2 (alternating) from a ``ModelPromoted`` record."""
@@ -125,15 +127,17 @@ class MLflowTargets:
 
     def __init__(self, url: str, run_id: str, source: str) -> None:
         api = f"{url}/{MLFLOW_API}"
-        self.register = (
-            f"{api}/model-versions/create",
-            json.dumps({"name": MODEL, "source": source, "run_id": run_id}).encode(),
-        )
+        self.api, self.run_id, self.source = api, run_id, source
         self.set_alias = (
             f"{api}/registered-models/alias",
             json.dumps({"name": MODEL, "alias": "champion", "version": "1"}).encode(),
         )
         self.read_alias = (f"{api}/registered-models/alias?name={MODEL}&alias=champion", None)
+
+    def register(self, model: str) -> tuple[str, bytes]:
+        """``POST model-versions/create`` of ``model``."""
+        body = {"name": model, "source": self.source, "run_id": self.run_id}
+        return f"{self.api}/model-versions/create", json.dumps(body).encode()
 
 
 async def sequential_rate(op: Op, ops: int) -> float:
@@ -151,16 +155,34 @@ def load_rate(target: tuple[str, bytes | None], connections: int, seconds: float
 
 
 async def writes(
-    driftline: Op, mlflow: tuple[str, bytes | None], ops: int, rounds: int, seconds: float
+    driftline: Op,
+    mlflow: tuple[str, bytes | None],
+    ops: int,
+    rounds: int,
+    seconds: float,
+    fresh_model: Callable[[int], Awaitable[tuple[str, bytes | None]]] | None = None,
 ) -> dict[str, list[float]]:
-    """Driftline's sequential rate and MLflow's under ``wrk`` (1 and 16 connections)."""
+    """Driftline's sequential rate and MLflow's under ``wrk`` (1 and 16 connections).
+
+    ``fresh_model(run)`` (registrations) starts every run on a model without versions on
+    both sides, so neither side works on a longer version list than the other.
+    """
     found: dict[str, list[float]] = {DRIFTLINE: [], **{mlflow_row(c): [] for c in CONNECTIONS}}
+    runs = itertools.count()
+
+    async def target() -> tuple[str, bytes | None]:
+        return await fresh_model(next(runs)) if fresh_model else mlflow
+
+    await target()
     await sequential_rate(driftline, max(2, ops // 10))  # warm-up: connections, caches
-    load_rate(mlflow, 1, 1)
+    load_rate(await target(), 1, 1)
     for _ in range(rounds):
+        await target()
         found[DRIFTLINE].append(await sequential_rate(driftline, ops))
         for connections in CONNECTIONS:
-            found[mlflow_row(connections)].append(load_rate(mlflow, connections, seconds).rate)
+            found[mlflow_row(connections)].append(
+                load_rate(await target(), connections, seconds).rate
+            )
     return found
 
 
@@ -217,8 +239,23 @@ async def measure_all(stack: driftline_side.Stack, mlflow_url: str, quick: bool)
             await registry.register_version(MODEL, f"{artifact_uri}/model", run_id)
         await check_read_after_write(driftline, registry)
         by_alias = f"{stack.url('registry')}/v1/models/{MODEL}/aliases/champion"
+
+        async def fresh_model(run: int) -> tuple[str, bytes | None]:
+            """A new model on both sides; Driftline's next registrations go to it."""
+            model = f"{MODEL}-{run}"
+            applied = await dl_client.post(
+                "/v1/specs", json=spec_document(model), headers={"X-Driftline-Actor": "user:bench"}
+            )
+            applied.raise_for_status()
+            await registry.create_model(model)
+            driftline.model = model
+            return mlflow.register(model)
+
+        registering = await writes(
+            driftline.register, mlflow.register(MODEL), ops, rounds, seconds, fresh_model
+        )
         return {
-            "register": await writes(driftline.register, mlflow.register, ops, rounds, seconds),
+            "register": registering,
             "set_alias": await writes(driftline.set_alias, mlflow.set_alias, ops, rounds, seconds),
             "read_alias": reads(by_alias, mlflow.read_alias, rounds, seconds),
             "ops": ops,
@@ -284,7 +321,10 @@ def report(quick: bool) -> list[str]:
         f"`wrk` (closed loop, {found['seconds']:g} s per run, 1 or 16 connections), a C "
         "process, so a Python client's own cost (about 1 ms of CPU per request with httpx "
         "here) is not part of either figure. Driftline's writes: "
-        f"{found['ops']} records consumed one after another per round. MLflow "
+        f"{found['ops']} records consumed one after another per round. Every registration "
+        "run (each side, each round) starts on a new model, so neither side works on a longer "
+        "version list; the alias operations use one model with two versions on each side. "
+        "MLflow "
         f"{mlflow_peer.mlflow_version()}: `mlflow server` with one worker on a SQLite backend "
         "store (its default of four workers was slower on this 2-core machine: 20 reads/s on "
         "one connection). Driftline: the local stack (embedded PostgreSQL, tansu Kafka, rclone "
