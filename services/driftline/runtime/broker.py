@@ -22,6 +22,7 @@ def build_broker(kafka: KafkaSettings, service: str, *, graceful_timeout_s: floa
         client_id=f"driftline-{service}",
         acks="all",
         enable_idempotence=kafka.idempotent_producer,
+        retry_backoff_ms=kafka.retry_backoff_ms,
         graceful_timeout=graceful_timeout_s,
         description=f"Driftline {service} service",
     )

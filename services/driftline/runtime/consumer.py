@@ -114,6 +114,21 @@ class EventProcessor:
 
     async def process(self, record: RawRecord) -> Outcome:
         """Handle one record; returns once its outcome is durable."""
+        with self._metrics.in_flight.track_inprogress():
+            try:
+                return await self._process(record)
+            except asyncio.CancelledError:
+                # Shutdown outlived its grace period: nothing was committed, not even the
+                # offset, so the record is handled again by whoever consumes the partition next.
+                log.warning(
+                    "event handling cut off",
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                )
+                raise
+
+    async def _process(self, record: RawRecord) -> Outcome:
         try:
             envelope, event = decode(record.headers, record.value)
             if not self.subscription.accepts(event):

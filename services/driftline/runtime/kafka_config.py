@@ -47,4 +47,5 @@ def aiokafka_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
     kwargs = parse_security(build_security(kafka))
     kwargs.setdefault("security_protocol", "PLAINTEXT")
     kwargs["bootstrap_servers"] = kafka.bootstrap_servers
+    kwargs["retry_backoff_ms"] = kafka.retry_backoff_ms
     return kwargs

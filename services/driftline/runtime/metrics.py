@@ -59,7 +59,20 @@ class Metrics:
             ["service"],
             registry=self.registry,
         ).labels(**labels)
+        self.in_flight = Gauge(
+            "driftline_events_in_flight",
+            "Events delivered whose outcome is not yet durable (being handled or retried).",
+            ["service"],
+            registry=self.registry,
+        ).labels(**labels)
         self.service = service
+
+    def events_in_flight(self) -> int:
+        """How many consumed events are being handled right now."""
+        return int(
+            self.registry.get_sample_value("driftline_events_in_flight", {"service": self.service})
+            or 0
+        )
 
     def render(self) -> bytes:
         """Prometheus text exposition of every metric."""

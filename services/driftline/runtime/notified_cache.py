@@ -19,11 +19,14 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from driftline.runtime.errors import backoff_delay
 from driftline.runtime.logging import get_logger
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 log = get_logger(__name__)
+RECONNECT_MAX_S = 10.0
+"""Longest pause between reconnection attempts of the change listener."""
 
 
 async def notify_changed(session: AsyncSession, channel: str, payload: str = "") -> None:
@@ -82,7 +85,9 @@ class NotifiedCache(Generic[K, V]):
 async def listen_for_changes(
     engine: AsyncEngine, channel: str, cache: NotifiedCache[Any, Any], ping_s: float = 1.0
 ) -> None:
-    """Keep a ``LISTEN`` connection on ``channel`` feeding ``cache`` until cancelled."""
+    """Keep a ``LISTEN`` connection on ``channel`` feeding ``cache`` until cancelled; while
+    PostgreSQL is away, reconnect with a growing back-off (up to ``RECONNECT_MAX_S``)."""
+    failures = 0
     while True:
         try:
             async with engine.connect() as conn:
@@ -90,6 +95,7 @@ async def listen_for_changes(
                 assert raw is not None
                 await raw.add_listener(channel, cache.invalidate)
                 cache.set_live(True)
+                failures = 0
                 try:
                     while True:
                         await asyncio.sleep(ping_s)
@@ -101,5 +107,12 @@ async def listen_for_changes(
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # an outage: serve uncached and reconnect
-            log.warning("change listener lost, reconnecting", channel=channel, error=repr(exc))
-            await asyncio.sleep(ping_s)
+            failures += 1
+            delay = backoff_delay(failures - 1, ping_s, RECONNECT_MAX_S)
+            log.warning(
+                "change listener lost, reconnecting",
+                channel=channel,
+                error=repr(exc),
+                retry_in_s=delay,
+            )
+            await asyncio.sleep(delay)

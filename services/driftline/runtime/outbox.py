@@ -3,7 +3,8 @@
 Only one relay per service schema publishes at a time (a transaction-scoped advisory lock),
 so events of one key keep their order even with several replicas. Each row is also copied
 to the audit topic. A crash after publishing but before marking re-publishes the batch
-(at-least-once); consumers' inboxes make that harmless.
+(at-least-once); consumers' inboxes make that harmless. A shutdown is not a crash: after
+:meth:`OutboxRelay.stop` the relay finishes the batch in hand and drains what is committed.
 """
 
 from __future__ import annotations
@@ -47,9 +48,15 @@ class OutboxRelay:
         self._retry = retry
         self._metrics = metrics
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
 
     def notify(self) -> None:
         """New rows were committed: publish them now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to publish what is committed and return (not mid-batch)."""
+        self._stop.set()
         self._wake.set()
 
     async def publish_pending(self) -> int:
@@ -94,7 +101,9 @@ class OutboxRelay:
         return int(count or 0)
 
     async def run(self) -> None:
-        """Relay forever: publish while there is work, otherwise wait for a wake-up or poll."""
+        """Relay until :meth:`stop`: publish while there is work, otherwise wait for a wake-up
+        or poll; once stopped, return as soon as nothing committed is left (or publishing
+        fails: the rows stay, and the next start publishes them)."""
         failures = 0
         while True:
             try:
@@ -102,16 +111,22 @@ class OutboxRelay:
                 failures = 0
                 if published:
                     continue
+                if self._stop.is_set():
+                    return
                 self._metrics.outbox_backlog.set(await self.backlog())
             except Exception as exc:
                 if not is_transient(exc):
                     log.exception("outbox relay failed")
+                if self._stop.is_set():
+                    log.warning("outbox left for the next start", error=repr(exc))
+                    return
                 failures += 1
                 delay = backoff_delay(
                     failures - 1, self._retry.initial_backoff_s, self._retry.max_backoff_s
                 )
                 log.warning("outbox relay retrying", retry_in_s=delay, error=repr(exc))
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

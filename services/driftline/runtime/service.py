@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.middleware import Middleware
 
 from driftline.runtime.broker import attach, build_broker
 from driftline.runtime.consumer import EventProcessor, Subscription
@@ -42,6 +43,8 @@ class ServiceDefinition:
     name: str
     subscriptions: Callable[[ServiceRuntime], Sequence[Subscription]] = lambda _: ()
     routers: Callable[[ServiceRuntime], Sequence[APIRouter]] = lambda _: ()
+    middleware: Callable[[ServiceRuntime], Sequence[Middleware]] = lambda _: ()
+    """ASGI middleware in front of the routers, inside the app's error handling and auth."""
     migrations: Path | None = None
     dependencies: Callable[[ServiceRuntime], Any] = lambda _: None
     settings_cls: type[RuntimeSettings] = RuntimeSettings
@@ -141,17 +144,22 @@ class ServiceRuntime:
         log.info("service started", subscriptions=[p.consumer for p in self.processors])
 
     async def stop(self) -> None:
-        """Finish in-flight events, commit, publish what the outbox holds, close everything."""
-        await self.broker.stop()
+        """Within the grace period: finish in-flight events and background work (each job
+        decides what finishing means; cancellation is the request), publish what the outbox
+        holds; then close everything."""
+        log.info("service stopping", events_in_flight=self.metrics.events_in_flight())
+        deadline = time.monotonic() + self.section.graceful_timeout_s
         for task in self._background:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(
+            self.broker.stop(), asyncio.gather(*self._background, return_exceptions=True)
+        )
         if self._relay_task is not None:
-            self._relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.relay.publish_pending(), 5)
+            self.relay.stop()
+            try:
+                await asyncio.wait_for(self._relay_task, max(1.0, deadline - time.monotonic()))
+            except TimeoutError:
+                log.warning("outbox not drained within the grace period; the next start will")
         await self.publisher.stop()
         await self.engine.dispose()
         log.info("service stopped")

@@ -45,6 +45,14 @@ class KafkaSettings(BaseModel):
     heartbeat_interval_ms: int = Field(
         3_000, ge=100, description="Consumer heartbeat interval (below a third of the session)."
     )
+    retry_backoff_ms: int = Field(
+        1_000,
+        ge=10,
+        description="Pause of every Kafka client before it retries a failed request or "
+        "reconnects. Kafka clients retry at this fixed pace, with no growing back-off; at "
+        "aiokafka's default of 100 ms the services log ten times as many connection errors "
+        "while the broker is down.",
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="Kafka security.protocol."
     )

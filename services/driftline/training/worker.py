@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,11 +112,20 @@ class TrainingWorker:
             message = f"job claimed {job.attempt} times; its workers keep dying"
             await self._fail(job, outcomes.failure_reason("resource_limit", message))
             return True
+        work = asyncio.ensure_future(self._run(job))
+        try:
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            await self._finish_within_grace(job, work)
+            raise
+        return True
+
+    async def _run(self, job: Job) -> None:
         try:
             await self._emit_started(job)
             await self._execute(job)
         except asyncio.CancelledError:
-            await asyncio.shield(self._release(job))
+            await asyncio.shield(self._release(job, keep_trying=False))
             raise
         except Exception as exc:
             if is_transient(exc):
@@ -123,7 +133,19 @@ class TrainingWorker:
                 raise
             log.exception("training job failed unexpectedly", run_id=job.run_id)
             await self._fail(job, outcomes.failure_reason("internal_error", repr(exc)))
-        return True
+
+    async def _finish_within_grace(self, job: Job, work: asyncio.Future[None]) -> None:
+        """The service is stopping: let the running job finish within the grace period;
+        past it, cut it off (released, it trains again on the next claim)."""
+        try:
+            await asyncio.wait({work}, timeout=self.settings.graceful_timeout_s)
+        finally:
+            if not work.done():
+                log.warning("training job cut off by shutdown", run_id=job.run_id)
+                work.cancel()
+        await asyncio.wait({work})
+        if not work.cancelled() and work.exception() is not None:
+            log.warning("training job failed while stopping", error=repr(work.exception()))
 
     async def _emit_started(self, job: Job) -> None:
         async with self.units(cause=job.cause) as uow:
@@ -195,10 +217,25 @@ class TrainingWorker:
         log.info("training job finished", run_id=job.run_id, status=status)
         await TrainingRun(self.lineage, job).finished(event)
 
-    async def _release(self, job: Job) -> None:
-        with contextlib.suppress(Exception):
-            async with self.units() as uow:
-                await self.repository(uow.session).release(job)
+    async def _release(self, job: Job, keep_trying: bool = True) -> None:
+        """Put the job back in the queue. While PostgreSQL is away keep trying, for as long as
+        the lease would last (a job left claimed waits out its whole lease after the outage);
+        a shutdown tries once."""
+        deadline = time.monotonic() + (self.settings.lease_s if keep_trying else 0)
+        failures = 0
+        while True:
+            try:
+                async with self.units() as uow:
+                    await self.repository(uow.session).release(job)
+                return
+            except Exception as exc:
+                failures += 1
+                if not is_transient(exc) or time.monotonic() >= deadline:
+                    log.warning("training job not released", run_id=job.run_id, error=repr(exc))
+                    return
+                delay = backoff_delay(failures - 1, self.settings.poll_interval_s, 10)
+                log.warning("training job release failed, retrying", retry_in_s=delay)
+                await asyncio.sleep(delay)
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, job: Job) -> AsyncIterator[Lease]:

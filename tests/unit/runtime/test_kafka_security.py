@@ -48,3 +48,13 @@ def test_tls_only() -> None:
     kwargs = aiokafka_kwargs(KafkaSettings(security_protocol="SSL"))
     assert kwargs["security_protocol"] == "SSL"
     assert isinstance(kwargs["ssl_context"], ssl.SSLContext)
+
+
+def test_retry_backoff_reaches_every_client() -> None:
+    from driftline.runtime.broker import build_broker
+
+    kafka = KafkaSettings(retry_backoff_ms=700)
+    assert aiokafka_kwargs(kafka)["retry_backoff_ms"] == 700
+    broker = build_broker(kafka, "training", graceful_timeout_s=1)
+    # FastStream builds its producer, admin client and every consumer from these kwargs.
+    assert broker._connection_kwargs["retry_backoff_ms"] == 700

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.core import job_for, spec_record
+from driftline.training.runner import RunOutput
 from driftline.training.settings import TrainingSection, worker_identity
 from driftline.training.worker import TrainingWorker
 from driftline_contracts.envelope import Envelope
@@ -203,3 +206,87 @@ async def test_a_limit_of_zero_labelled_rows_trains_on_the_dataset_alone(
     (trained,) = units.events(ModelTrained)
     assert trained.train_rows + trained.holdout_rows == len(cancer())
     assert "labelled_rows.csv" not in jobs.runs[0].artifacts
+
+
+@dataclass
+class SlowPool(InlinePool):
+    """Trains after ``seconds``; ``started`` is set once the fit has begun."""
+
+    seconds: float = 0.0
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def train(self, *args: Any, **kwargs: Any) -> RunOutput:
+        self.started.set()
+        await asyncio.sleep(self.seconds)
+        return await super().train(*args, **kwargs)
+
+
+async def _stop_while_training(worker: TrainingWorker, pool: SlowPool) -> None:
+    """Cancel ``run_once`` mid-fit, as the service's shutdown does, and wait for it to end."""
+    running = asyncio.create_task(worker.run_once())
+    await pool.started.wait()
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+
+async def test_a_stopping_worker_finishes_its_job_within_the_grace_period(
+    store: LocalArtifactStore,
+) -> None:
+    pool = SlowPool(seconds=0.3)
+    worker, units, jobs = _setup(store, pool, graceful_timeout_s=10)
+    job = jobs.add(_job(await _dataset(store)))
+    await _stop_while_training(worker, pool)
+    assert jobs.jobs[job.id].status == "succeeded"
+    assert [t.run_id for t in units.events(ModelTrained)] == [job.run_id]
+
+
+async def test_a_job_outlasting_the_grace_period_is_released_untrained(
+    store: LocalArtifactStore,
+) -> None:
+    pool = SlowPool(seconds=60)
+    worker, units, jobs = _setup(store, pool, graceful_timeout_s=0.2)
+    job = jobs.add(_job(await _dataset(store)))
+    await _stop_while_training(worker, pool)
+    assert jobs.jobs[job.id].status == "queued"
+    assert units.events(ModelTrained) == []
+
+
+@dataclass
+class DownJobs(FakeJobs):
+    """Job storage that refuses ``releases_refused`` releases, as a stopped PostgreSQL does."""
+
+    releases_refused: int = 0
+
+    async def release(self, job: Any) -> bool:
+        if self.releases_refused:
+            self.releases_refused -= 1
+            raise ConnectionRefusedError("PostgreSQL is down")
+        return await super().release(job)
+
+
+@dataclass
+class DownStore(InlinePool):
+    """A pool whose run fails the way a dependency outage does."""
+
+    async def train(self, *args: Any, **kwargs: Any) -> RunOutput:
+        raise ConnectionRefusedError("S3 is down")
+
+
+async def test_a_job_failing_in_an_outage_is_released_once_postgres_answers_again(
+    store: LocalArtifactStore,
+) -> None:
+    jobs = DownJobs(releases_refused=3)
+    worker = TrainingWorker(
+        units=FakeUnits(),  # type: ignore[arg-type]
+        store=store,
+        settings=TrainingSection(poll_interval_s=0.01),
+        pool=DownStore(),  # type: ignore[arg-type]
+        repository=lambda _: jobs,
+    )
+    job = jobs.add(_job(await _dataset(store)))
+    with pytest.raises(ConnectionRefusedError):
+        await worker.run_once()
+    # Queued again at once, not left claimed until its lease (120 s) runs out.
+    assert jobs.jobs[job.id].status == "queued"
+    assert jobs.releases_refused == 0
