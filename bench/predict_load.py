@@ -48,6 +48,8 @@ class Load:
     p99_ms: float
     cpu_s: float = 0.0
     """Server CPU seconds per request, when the caller measured it."""
+    db_cpu_s: float = 0.0
+    """Database server CPU seconds per request, when the caller measured it."""
 
     @property
     def rate(self) -> float:

@@ -25,19 +25,21 @@ HERE = Path(__file__).resolve().parent
 VENV = HERE / ".peers" / "mlserver-venv"
 # uvloop 0.22+ raises in asyncio.get_event_loop() without a loop, which MLServer 1.7's
 # parallel workers call at start: with it the default configuration cannot load a model.
-PACKAGES = ("mlserver==1.7.1", "mlserver-sklearn==1.7.1", "uvloop<0.22")
+# httptools: MLServer's uvicorn parses HTTP with it when installed (as Driftline's does), not
+# with the pure-Python h11 it falls back to.
+PACKAGES = ("mlserver==1.7.1", "mlserver-sklearn==1.7.1", "uvloop<0.22", "httptools")
 MODEL = "cancer"
-# MLServer's defaults: inference in one separate worker process (parallel_workers=1),
-# debug on, gzip and Prometheus metrics on. Tuned: inference in the server process, no debug,
-# gzip or metrics. MLServer runs one HTTP (uvicorn) process; it has no HTTP-workers setting.
-CONFIGS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "tuned": {
-        "parallel_workers": 0,
-        "debug": False,
-        "gzip_enabled": False,
-        "metrics_endpoint": None,
-    },
+TUNED = {"parallel_workers": 0, "debug": False, "gzip_enabled": False, "metrics_endpoint": None}
+# Per configuration: server settings (settings.json) and model settings (model-settings.json).
+# default: MLServer as installed, inference in one separate worker process (parallel_workers=1),
+# debug, gzip and Prometheus metrics on. tuned: inference in the server process, no debug, gzip
+# or metrics. batching: tuned plus adaptive batching, concurrent requests grouped into one
+# predict call (up to 16, the benchmark's connections, waiting at most 2 ms). MLServer runs one
+# HTTP (uvicorn) process; it has no HTTP-workers setting.
+CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "default": ({}, {}),
+    "tuned": (TUNED, {}),
+    "batching": (TUNED, {"max_batch_size": 16, "max_batch_time": 0.002}),
 }
 
 
@@ -74,14 +76,17 @@ def version() -> str:
     return found.stdout.strip()
 
 
-def write_repository(folder: Path, model_path: Path, config: dict[str, Any]) -> int:
+def write_repository(
+    folder: Path, model_path: Path, config: tuple[dict[str, Any], dict[str, Any]]
+) -> int:
     """``settings.json`` and ``cancer/model-settings.json`` in ``folder``; the HTTP port."""
+    server, model = config
     ports = [free_port()]
     ports += [free_port(set(ports))]
     ports += [free_port(set(ports))]
     settings = {
         "http_port": ports[0], "grpc_port": ports[1], "metrics_port": ports[2],
-        "host": "127.0.0.1", **config,
+        "host": "127.0.0.1", **server,
     }  # fmt: skip
     (folder / "settings.json").write_text(json.dumps(settings))
     model_dir = folder / MODEL
@@ -90,6 +95,7 @@ def write_repository(folder: Path, model_path: Path, config: dict[str, Any]) -> 
         "name": MODEL,
         "implementation": "mlserver_sklearn.SKLearnModel",
         "parameters": {"uri": str(model_path), "version": "v1"},
+        **model,
     }
     (model_dir / "model-settings.json").write_text(json.dumps(model_settings))
     return int(ports[0])

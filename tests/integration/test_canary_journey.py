@@ -268,7 +268,9 @@ async def test_good_version_passes_each_step_and_a_worse_one_rolls_back(
     assert end.status == "promoted"
     for index, percent in enumerate(STEPS[:-1]):
         _assert_split(by_step[index], percent)
-    (advanced,) = await _events(local_stack, [topics.CANARY_STEP_ADVANCED], subject=name)
+    (advanced,) = await _events(
+        local_stack, [topics.CANARY_STEP_ADVANCED], subject=name, at_least=1
+    )
     assert (advanced.step, advanced.traffic_percent, advanced.verdict) == (1, 50.0, "pass")
     promoted = await _events(local_stack, [topics.MODEL_PROMOTED], subject=name, at_least=2)
     (via_canary,) = [p for p in promoted if p.via == "canary"]
@@ -281,7 +283,8 @@ async def test_good_version_passes_each_step_and_a_worse_one_rolls_back(
     by_step, end = await _drive(running, name, worse.canary_id, data)
     assert end.status == "rolled_back"
     _assert_split(by_step[0], STEPS[0])
-    (rollback,) = await _events(local_stack, [topics.CANARY_ROLLED_BACK], subject=name)
+    # The rollback is committed before the relay publishes it: wait for the event.
+    (rollback,) = await _events(local_stack, [topics.CANARY_ROLLED_BACK], subject=name, at_least=1)
     assert (rollback.canary_id, rollback.verdict, rollback.step) == (worse.canary_id, "fail", 0)
     assert "accuracy_lower" in {r.code for r in rollback.reasons}
     assert {r.metric for r in rollback.results if r.passed is False} >= {"accuracy"}

@@ -6,6 +6,7 @@ import asyncio
 import pickle
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,10 +19,17 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
-from driftline.deployment.adapters.tables import canary_policies, model_versions
+from driftline.deployment.adapters.log_append import append_document, append_sql, features_json
+from driftline.deployment.adapters.tables import (
+    canary_policies,
+    model_versions,
+    open_prediction_batches,
+)
 from driftline.deployment.app import definition
+from driftline.deployment.predictor import Predicted
+from driftline.deployment.served_rows import ServedRows
 from driftline.deployment.settings import DeploymentSettings
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
@@ -245,6 +253,47 @@ async def _logged_and_labelled(stack: StackInfo, request_ids: set[str]) -> None:
     truth = await read_all(stack.kafka_bootstrap, topics.GROUND_TRUTH_RECEIVED, ours)
     labelled = {rid for r in truth for rid in decode(r.headers, r.value)[1].labels}
     assert request_ids <= labelled
+
+
+async def test_a_batch_left_by_a_dead_process_is_sent_once(
+    local_stack: StackInfo, deployment: ServiceRuntime, data: Any
+) -> None:
+    """Rows logged under a batch that is still registered an hour later (its process died
+    before sending it) are read back by the recovery pass and sent in one PredictionsLogged;
+    the registration goes with it."""
+    rows, _ = data
+    batch_id = f"batch-orphan-{UID}"
+    served = ServedRows(
+        model=MODEL, canary_id=None, created_at=datetime.now(UTC) - timedelta(hours=1),
+        request_ids=[f"orphan-{UID}-{i}" for i in range(3)], features=rows[:3],
+        versions=[1, 1, 1], variants=["champion"] * 3,
+        predicted=Predicted([1, 0, 1], [None] * 3, [0.9, 0.8, 0.7], [None] * 3),
+        latencies=[1.0] * 3,
+    )  # fmt: skip
+    registration = [batch_id, MODEL, 1, served.created_at]
+    document = append_document([served], [features_json(served)], [[batch_id] * 3], [registration])
+    async with deployment.units() as uow:
+        await uow.session.execute(text(append_sql(named=True)), {"document": document})
+
+    def ours(record: ConsumerRecord) -> bool:
+        return batch_id.encode() in record.value
+
+    async def sent() -> list[Any]:
+        records = await read_all(local_stack.kafka_bootstrap, topics.PREDICTIONS_LOGGED, ours)
+        return [decode(r.headers, r.value)[1] for r in records]
+
+    (event,) = await _until(sent, timeout_s=30)
+    assert [r.request_id for r in event.rows or ()] == served.request_ids
+    assert [r.features for r in event.rows or ()] == rows[:3]
+    async with deployment.units() as uow:
+        left = await uow.session.scalar(
+            select(func.count())
+            .select_from(open_prediction_batches)
+            .where(open_prediction_batches.c.batch_id == batch_id)
+        )
+    assert left == 0
+    await asyncio.sleep(2)  # further recovery rounds send nothing more
+    assert len(await sent()) == 1
 
 
 async def test_unsafe_artifact_is_never_served(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -42,7 +44,13 @@ def feature_problems(
     instances: Sequence[Mapping[str, Any]], features: Sequence[str]
 ) -> list[dict[str, object]]:
     """Every row's problems, rows in order."""
-    return [p for i, row in enumerate(instances) for p in row_problems(i, row, features)]
+    expected = frozenset(features)
+    return [
+        p
+        for i, row in enumerate(instances)
+        if row.keys() != expected  # the usual case, checked for the whole row at once
+        for p in row_problems(i, row, features)
+    ]
 
 
 def to_frame(instances: Sequence[Mapping[str, Any]], features: Sequence[str]) -> pd.DataFrame:
@@ -56,11 +64,22 @@ def to_frame(instances: Sequence[Mapping[str, Any]], features: Sequence[str]) ->
 def float_matrix(
     instances: Sequence[Mapping[str, Any]], features: Sequence[str]
 ) -> np.ndarray | None:
-    """Rows (already checked) as a float64 array in feature order; None unless all are floats."""
-    values = [[row[name] for name in features] for row in instances]
-    if all(type(v) is float for row in values for v in row):
+    """Rows (already checked) as a float64 array in feature order; None unless all are floats.
+
+    One C-level pass per step (``itemgetter`` per row, the set of value types over all of
+    them) instead of Python loops over every value: most of a 100-row request's cost before.
+    """
+    values = _values(instances, features)
+    if set(map(type, chain.from_iterable(values))) == {float}:
         return np.array(values, dtype=np.float64)
     return None
+
+
+def _values(instances: Sequence[Mapping[str, Any]], features: Sequence[str]) -> list[tuple]:
+    """Each row's values in feature order."""
+    if len(features) < 2:  # itemgetter of one name returns the value, not a tuple
+        return [tuple(row[name] for name in features) for row in instances]
+    return list(map(itemgetter(*features), instances))
 
 
 def frame_of(instances: Sequence[Mapping[str, Any]], features: Sequence[str]) -> pd.DataFrame:
@@ -70,10 +89,10 @@ def frame_of(instances: Sequence[Mapping[str, Any]], features: Sequence[str]) ->
     inferring a type per column; anything else keeps pandas' per-column inference (ints,
     strings, booleans, None).
     """
-    values = [[row[name] for name in features] for row in instances]
+    values = _values(instances, features)
     # Object-dtype names: pandas 3's default Arrow strings make scikit-learn's feature-name
     # check on every predict several times slower.
     columns = pd.Index(list(features), dtype=object)
-    if all(type(v) is float for row in values for v in row):
+    if values and set(map(type, chain.from_iterable(values))) == {float}:
         return pd.DataFrame(np.array(values, dtype=np.float64), columns=columns)
     return pd.DataFrame(values, columns=columns)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import skops.io as sio
@@ -32,6 +32,11 @@ class LoadedModel:
     features: tuple[str, ...]
     array_estimator: Any = None
     """The estimator for float arrays in ``features`` order, when that is safe (else None)."""
+    feature_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    """``features`` as a set: a row with exactly these keys needs no further name check."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "feature_set", frozenset(self.features))
 
     @property
     def has_proba(self) -> bool:

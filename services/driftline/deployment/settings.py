@@ -35,7 +35,18 @@ class DeploymentSection(ServiceSection):
         5.0, gt=0, description="Oldest unsent prediction waits at most this long before a batch."
     )
     log_batch_rows: int = Field(
-        1000, ge=1, description="Unsent predictions that trigger a PredictionsLogged batch at once."
+        5000,
+        ge=1,
+        description="Rows after which a model version's batch of logged predictions closes and "
+        "is sent as one PredictionsLogged (under load one large batch as an S3 object costs "
+        "less than several inline events).",
+    )
+    log_recover_after_s: float = Field(
+        30.0,
+        gt=0,
+        description="Logged predictions still unsent after this long (their process died, or "
+        "sending them failed) are read back from PostgreSQL and sent; younger ones are sent "
+        "from the memory of the process that served them.",
     )
     log_max_rows_per_event: int = Field(
         5000,

@@ -89,7 +89,7 @@ async def _serve_group(
         for item in items:
             outcome.refuse(item, refusal(exc))
         return
-    outcome.responses += [answer(r, s) for r, s in zip(requests, served, strict=True)]
+    outcome.responses += [answer(r, s) for r, s in zip(requests, served.outputs(), strict=True)]
 
 
 async def score_records(

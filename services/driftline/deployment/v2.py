@@ -175,11 +175,11 @@ def v2_router(runtime: ServiceRuntime) -> APIRouter:
         try:
             instances = instances_from_inputs(body.inputs)
             key = body.parameters.get("routing_key")
-            answers = await predict(runtime, name, instances, str(key) if key else None)
+            served = await predict(runtime, name, instances, str(key) if key else None)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         except HTTPException as exc:
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-        return JSONResponse(infer_response(name, body.id, answers))
+        return JSONResponse(infer_response(name, body.id, served.outputs()))
 
     return router

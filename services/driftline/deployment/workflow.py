@@ -37,6 +37,7 @@ class DeploymentDeps:
     mirror: ShadowMirror = field(default_factory=ShadowMirror)
     routing: RoutingCache = field(default_factory=RoutingCache)
     log_writer: PredictionLogWriter = field(default_factory=PredictionLogWriter)
+    """Group-commits served rows; its ``unsent`` holds them until their batch is sent."""
     predict_ms: dict[tuple[str, int, int], float] = field(default_factory=dict)
 
 

@@ -75,6 +75,8 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         app.include_router(router)
     app.add_exception_handler(DBAPIError, _invalid_input)
     _document_plain_422(app)
+    for middleware in runtime.definition.middleware(runtime):  # added before auth: inside it
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     tokens = load_tokens(runtime.settings.auth)
     if tokens:
         app.add_middleware(BearerAuth, tokens=tokens)

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic_core import to_json
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from driftline.deployment.adapters.tables import predictions
+from driftline.deployment.adapters.log_append import append_document, append_sql, features_json
+from driftline.deployment.adapters.tables import open_prediction_batches, predictions
+from driftline.deployment.served_rows import ServedRows
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,14 @@ class PostgresPredictionLog:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Record served rows (their ``batch_id`` stays NULL until a batch sends them).
-
-        One statement whatever the row count: each column travels as one array parameter
-        and ``unnest`` turns them back into rows (an executemany costs a round of work per row).
-        """
-        if rows:
-            await self._session.execute(text(append_sql(named=True)), append_columns(rows))
+    async def append(self, served: Sequence[ServedRows]) -> int:
+        """Record served rows (their ``batch_id`` stays NULL until a batch sends them); how
+        many were new. One statement whatever the row count (see ``append_sql``)."""
+        if not any(served):
+            return 0
+        document = append_document(served, [features_json(s) for s in served])
+        result = await self._session.execute(text(append_sql(named=True)), {"document": document})
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def find(self, request_ids: Sequence[str]) -> dict[str, LoggedRow]:
         """Logged rows by request id, for those of ``request_ids`` already served."""
@@ -95,20 +97,24 @@ class PostgresPredictionLog:
             [{"rid": rid, "new_label": label} for rid, label in labels.items()],
         )
 
-    async def unsent_summary(self) -> tuple[int, datetime | None]:
-        """How many successful predictions wait to be sent, and when the oldest was served."""
+    async def unsent_summary(self, before: datetime) -> tuple[int, datetime | None]:
+        """How many successful predictions served before ``before`` wait to be sent, and when
+        the oldest was served."""
         row = (
             await self._session.execute(
-                select(func.count(), func.min(predictions.c.created_at)).where(_unsent())
+                select(func.count(), func.min(predictions.c.created_at)).where(
+                    _unsent(), predictions.c.created_at < before
+                )
             )
         ).one()
         return int(row[0]), row[1]
 
-    async def claim_unsent(self, limit: int) -> list[LoggedRow]:
-        """Lock up to ``limit`` unsent rows, oldest first (rows other replicas hold are skipped)."""
+    async def claim_unsent(self, limit: int, before: datetime) -> list[LoggedRow]:
+        """Lock up to ``limit`` unsent rows served before ``before``, oldest first (rows other
+        replicas hold are skipped)."""
         rows = await self._session.execute(
             select(predictions)
-            .where(_unsent())
+            .where(_unsent(), predictions.c.created_at < before)
             .order_by(predictions.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -120,6 +126,41 @@ class PostgresPredictionLog:
         await self._session.execute(
             update(predictions).where(predictions.c.id.in_(list(ids))).values(batch_id=batch_id)
         )
+
+    async def close_batch(self, batch_id: str) -> bool:
+        """Unregister an open batch (its event is emitted in this transaction); False if it
+        was not open (the recovery pass sent it, or holds it)."""
+        closed = await self._session.execute(
+            delete(open_prediction_batches)
+            .where(open_prediction_batches.c.batch_id == batch_id)
+            .returning(open_prediction_batches.c.batch_id)
+        )
+        return closed.first() is not None
+
+    async def stale_batches(self, before: datetime, limit: int) -> list[tuple[str, str, int]]:
+        """Lock up to ``limit`` batches opened before ``before`` and still registered (their
+        process died or failed to send them): ``(batch_id, model, version)``, oldest first."""
+        found = await self._session.execute(
+            select(
+                open_prediction_batches.c.batch_id,
+                open_prediction_batches.c.model,
+                open_prediction_batches.c.version,
+            )
+            .where(open_prediction_batches.c.opened_at < before)
+            .order_by(open_prediction_batches.c.opened_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [(r.batch_id, r.model, r.version) for r in found.all()]
+
+    async def batch_rows(self, batch_id: str) -> list[LoggedRow]:
+        """The successful rows logged under ``batch_id``, in the order they were written."""
+        rows = await self._session.execute(
+            select(predictions)
+            .where(predictions.c.batch_id == batch_id, predictions.c.error.is_(None))
+            .order_by(predictions.c.id)
+        )
+        return [logged_row(r) for r in rows.all()]
 
     async def canary_requests(self, canary_id: str, since: datetime) -> int:
         """Canary-served rows of the rollout since ``since``."""
@@ -135,48 +176,16 @@ class PostgresPredictionLog:
         )
 
     async def window(self, canary_id: str, since: datetime, limit: int = 50_000) -> list[LoggedRow]:
-        """Both variants' rows of the rollout since ``since`` (newest ``limit``)."""
+        """Both variants' rows of the rollout since ``since`` (newest ``limit``), without their
+        features (the judge compares answers; decoding 50,000 feature maps cost seconds)."""
+        unread = literal({}, JSONB).label("features")
         rows = await self._session.execute(
-            select(predictions)
+            select(*(c for c in predictions.c if c.name != "features"), unread)
             .where(and_(predictions.c.canary_id == canary_id, predictions.c.created_at >= since))
             .order_by(predictions.c.id.desc())
             .limit(limit)
         )
         return [logged_row(r) for r in rows.all()]
-
-
-_APPENDED = {
-    "request_id": "text", "model": "text", "version": "integer", "variant": "text",
-    "canary_id": "text", "features": "jsonb", "prediction": "jsonb", "score": "float8",
-    "latency_ms": "float8", "error": "text", "created_at": "timestamptz",
-}  # fmt: skip
-
-
-def append_sql(*, named: bool) -> str:
-    """The INSERT … SELECT FROM unnest(one array per column) statement of ``append``.
-
-    ``named``: ``:column`` parameters (SQLAlchemy ``text``), else ``$1 …`` (asyncpg).
-    """
-    params = [f":{name}" if named else f"${i}" for i, name in enumerate(_APPENDED, start=1)]
-    arrays = ", ".join(
-        f"CAST({param} AS {'text' if kind == 'jsonb' else kind}[])"
-        for param, kind in zip(params, _APPENDED.values(), strict=True)
-    )
-    selected = ", ".join(f"{n}::jsonb" if k == "jsonb" else n for n, k in _APPENDED.items())
-    columns = ", ".join(_APPENDED)
-    return (
-        f"INSERT INTO {predictions.name} ({columns}) SELECT {selected} "
-        f"FROM unnest({arrays}) AS appended({columns})"
-    )
-
-
-def append_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Served rows as one list per column (JSON columns as JSON text), in ``append_sql`` order."""
-    columns = {name: [row.get(name) for row in rows] for name in _APPENDED}
-    for name, kind in _APPENDED.items():
-        if kind == "jsonb":
-            columns[name] = [to_json(value).decode() for value in columns[name]]
-    return columns
 
 
 def _unsent() -> Any:

@@ -1,4 +1,4 @@
-"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0003)."""
+"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0004)."""
 
 from __future__ import annotations
 
@@ -80,4 +80,12 @@ shadow_predictions = Table(
     Column("error", Text),
     Column("created_at", DateTime(timezone=True)),
     Column("batch_id", String(128)),
+)
+open_prediction_batches = Table(
+    "open_prediction_batches",
+    metadata,
+    Column("batch_id", String(128), primary_key=True),
+    Column("model", String(128)),
+    Column("version", Integer),
+    Column("opened_at", DateTime(timezone=True)),
 )
