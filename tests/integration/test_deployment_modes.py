@@ -55,6 +55,9 @@ async def deployment(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
         "DRIFTLINE_DEPLOYMENT__JUDGE_INTERVAL_S": "0.3",
         "DRIFTLINE_DEPLOYMENT__LOG_FLUSH_INTERVAL_S": "0.5",
         "DRIFTLINE_DEPLOYMENT__LATENCY_ALLOWED_INCREASE": "50",
+        # A group of its own: tansu never finished rebalancing the shared group after an
+        # earlier module's deployment runtime had left it (responses then never came).
+        "DRIFTLINE_DEPLOYMENT__STREAM_GROUP": f"driftline.deployment.predict-requests.{UID}",
     }
     with environment({**local_stack.env(), **fast}):
         settings = DeploymentSettings()

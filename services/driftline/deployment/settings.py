@@ -74,6 +74,12 @@ class DeploymentSection(ServiceSection):
     stream_scoring: bool = Field(
         True, description="Consume driftline.predict-requests and answer on -responses."
     )
+    stream_group: str = Field(
+        "driftline.deployment.predict-requests",
+        min_length=1,
+        description="Consumer group reading driftline.predict-requests: the replicas of one "
+        "deployment fleet share it; a second fleet on the same Kafka needs its own.",
+    )
     stream_max_batch: int = Field(
         500, ge=1, description="Most streaming requests read and scored at once."
     )

@@ -32,7 +32,6 @@ from driftline_contracts import topics
 from driftline_contracts.scoring import ScoringRequest, ScoringResponse
 
 log = get_logger(__name__)
-GROUP = "driftline.deployment.predict-requests"
 CONSUMER = "deployment.predict-requests"
 JSON_HEADERS = [("content-type", b"application/json")]
 
@@ -169,7 +168,7 @@ async def _consume(runtime: ServiceRuntime) -> None:
     """Poll, score, deliver, commit: offsets are committed only after delivery."""
     consumer = AIOKafkaConsumer(
         topics.PREDICT_REQUESTS,
-        group_id=GROUP,
+        group_id=runtime.deps.settings.stream_group,
         client_id=f"driftline-{runtime.name}-scoring",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
