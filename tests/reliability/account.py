@@ -74,6 +74,17 @@ class LoopAccount:
         distinct = len({i for i, _ in self.validated}) + len({i for i, _ in self.trained})
         return len(self.validated) + len(self.trained) - distinct
 
+    def figures(self) -> dict[str, Any]:
+        """The columns every loop scenario reports: events in, effects, lost, duplicates
+        applied, redeliveries."""
+        return {
+            "events in": len(self.digests),
+            "effects": f"{len(self.versions)} versions",
+            "lost": self.lost,
+            "duplicates applied": self.duplicates_applied,
+            "redeliveries": self.redeliveries,
+        }
+
     def problems(self) -> list[str]:
         """Every way the account differs from "each dataset exactly once"; empty when right."""
         count = len(self.digests)

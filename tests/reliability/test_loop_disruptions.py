@@ -175,11 +175,7 @@ async def test_broker_killed_mid_loop_loses_nothing_acknowledged(
     figures.record(
         f"2. kill -9 the broker mid-loop, restart after {BROKER_DOWN_S:g} s, {arrivals} arrivals",
         **{
-            "events in": arrivals,
-            "effects": f"{len(outcome.versions)} versions",
-            "lost": outcome.lost,
-            "duplicates applied": outcome.duplicates_applied,
-            "redeliveries": outcome.redeliveries,
+            **outcome.figures(),
             "recovery (s)": recovery,
             "versions before the kill": before,
             "dead letters": dead,
@@ -230,11 +226,7 @@ async def test_postgres_then_s3_away_30s_are_waited_out(
         f"3. PostgreSQL stopped {OUTAGE_S:g} s, then S3 {OUTAGE_S:g} s, mid-loop, "
         f"{arrivals} arrivals",
         **{
-            "events in": arrivals,
-            "effects": f"{len(outcome.versions)} versions",
-            "lost": outcome.lost,
-            "duplicates applied": outcome.duplicates_applied,
-            "redeliveries": outcome.redeliveries,
+            **outcome.figures(),
             "dead letters": dead,
             "runs reclaimed after their lease": reclaimed,
             "recovery after PostgreSQL (s)": pg_recovery,
@@ -283,11 +275,8 @@ async def test_sigterm_under_load_finishes_in_flight_work(fleet: Fleet, figures:
     figures.record(
         f"5. SIGTERM to every service under load, {arrivals} arrivals",
         **{
-            "events in": arrivals,
-            "effects": f"{len(outcome.versions)} versions",
-            "lost": outcome.lost,
-            "duplicates applied": outcome.duplicates_applied,
-            "redeliveries": redeliveries,
+            **outcome.figures(),
+            "redeliveries": redeliveries,  # also counts inbox skips and runs claimed again
             "in flight at SIGTERM": f"{shutdown.in_flight_events} events, "
             f"{len(shutdown.in_flight_jobs)} training runs",
             "finished before exit": f"{len(shutdown.finished_jobs & shutdown.in_flight_jobs)} "

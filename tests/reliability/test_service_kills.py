@@ -89,11 +89,7 @@ async def test_kill_each_service_in_turn_loses_and_duplicates_nothing(
     figures.record(
         "1+4. kill -9 each service in turn, two training replicas, 50 arrivals",
         **{
-            "events in": ARRIVALS,
-            "effects": f"{len(outcome.versions)} versions",
-            "lost": outcome.lost,
-            "duplicates applied": outcome.duplicates_applied,
-            "redeliveries": outcome.redeliveries,
+            **outcome.figures(),
             "recovery (max, s)": round(max(fleet.recovery_s.values()), 1),
             "killed": ", ".join(killed),
             "loop done in (s)": round(elapsed),

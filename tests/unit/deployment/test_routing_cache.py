@@ -3,6 +3,8 @@ tests/unit/runtime/test_notified_cache.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from driftline.deployment.adapters.routing_cache import RoutingCache
 from driftline.deployment.records import Deployment, Served
 from driftline_contracts.values import ArtifactRef, ModelRef
@@ -15,29 +17,17 @@ CHAMPION = Served(
 )
 
 
-async def test_served_models_are_kept_while_live() -> None:
-    cache, loads = RoutingCache(), 0
+@pytest.mark.parametrize(("champion", "loads"), [(CHAMPION, 1), (None, 2)])
+async def test_only_served_models_are_kept(champion: Served | None, loads: int) -> None:
+    """Unknown models are read every time: made-up names must not grow the cache."""
+    cache, done = RoutingCache(), 0
 
-    async def served(name: str) -> Deployment:
-        nonlocal loads
-        loads += 1
-        return Deployment(name=name, champion=CHAMPION)
-
-    cache.set_live(True)
-    await cache.get("m", served)
-    await cache.get("m", served)
-    assert loads == 1
-
-
-async def test_unknown_models_are_not_kept() -> None:
-    cache, loads = RoutingCache(), 0
-
-    async def nothing(name: str) -> Deployment:
-        nonlocal loads
-        loads += 1
-        return Deployment(name=name, champion=None)
+    async def load(name: str) -> Deployment:
+        nonlocal done
+        done += 1
+        return Deployment(name=name, champion=champion)
 
     cache.set_live(True)
-    await cache.get("made-up", nothing)
-    await cache.get("made-up", nothing)
-    assert loads == 2
+    await cache.get("m", load)
+    await cache.get("m", load)
+    assert done == loads
