@@ -111,8 +111,10 @@ async def decide_manually(
 async def record_promotion(
     model: str, new: int, previous: int | None, versions: ModelVersions
 ) -> dict[str, int]:
-    """Point champion at the promoted version and previous at the one it replaced."""
-    aliases = promotion_aliases(new, previous, await current_champion(versions, model))
+    """Point champion at the promoted version and previous at the one it replaced (the
+    event's ``previous``; only without it is the current champion read)."""
+    champion = await current_champion(versions, model) if previous is None else None
+    aliases = promotion_aliases(new, previous, champion)
     await versions.set_aliases(model, aliases)
     return aliases
 
