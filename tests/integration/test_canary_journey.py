@@ -28,7 +28,6 @@ from typing import Any
 
 import httpx
 import pytest
-import skops.io as sio
 from aiokafka import ConsumerRecord
 from sklearn.datasets import load_breast_cancer
 from sklearn.dummy import DummyClassifier
@@ -37,7 +36,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sqlalchemy import select
 
-from driftline.deployment.adapters.tables import canaries, canary_policies
+from driftline.deployment.adapters.tables import canaries
 from driftline.deployment.app import definition
 from driftline.deployment.settings import DeploymentSettings
 from driftline.runtime.http import build_http_app
@@ -45,11 +44,7 @@ from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
 from driftline_contracts import topics
 from driftline_contracts.codec import decode
-from driftline_contracts.events.registry import ModelApproved
-from driftline_contracts.events.spec import ModelSpecApplied
-from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
-from driftline_contracts.values import ArtifactRef, ModelRef
+from tests.integration.deployment_steps import apply_spec, deploy, predict_with_feedback, until
 from tests.integration.kafka_helpers import environment, header, read_all
 
 pytestmark = pytest.mark.integration
@@ -130,39 +125,13 @@ async def _state(runtime: ServiceRuntime, canary_id: str) -> State:
     return State(row.status, row.step, row.step_started_at)
 
 
-async def _spec(stack: StackInfo, runtime: ServiceRuntime, name: str) -> None:
-    spec = example(ModelSpecApplied).model_copy(
-        update={"model": name, "spec": {"model": name, "canary": CANARY}}
-    )
-    await publish(spec, bootstrap_servers=stack.kafka_bootstrap, source="cli", actor="user:t")
-
-    async def stored() -> Any:
-        async with runtime.units() as uow:
-            return await uow.session.scalar(
-                select(canary_policies.c.policy).where(canary_policies.c.model == name)
-            )
-
-    await _until(stored)
-
-
 async def _approve(
     stack: StackInfo, runtime: ServiceRuntime, name: str, version: int, model: Any
 ) -> Any:
     """Approve ``model`` as ``name`` v``version``; the event it caused (promotion or canary)."""
-    stored = await runtime.store.put_bytes(f"models/{name}/v{version}.skops", sio.dumps(model))
-    artifact = ArtifactRef(
-        uri=stored.uri, sha256=stored.sha256, media_type="application/vnd.skops",
-        size_bytes=stored.size_bytes,
-    )  # fmt: skip
-    event = example(ModelApproved).model_copy(
-        update={"model": ModelRef(name=name, version=version), "artifact": artifact}
-    )
-    sent = await publish(
-        event, bootstrap_servers=stack.kafka_bootstrap, source="driftline/registry",
-        actor="service:registry",
-    )  # fmt: skip
+    sent = await deploy(stack, runtime, name, version, model)
     (found,) = await _events(
-        stack, [topics.CANARY_STARTED, topics.MODEL_PROMOTED], causation=sent.id, at_least=1
+        stack, [topics.CANARY_STARTED, topics.MODEL_PROMOTED], causation=sent, at_least=1
     )
     return found
 
@@ -189,9 +158,7 @@ async def _events(
         return list(unique.values())
 
     return (
-        await _until(lambda: _enough(found, at_least), timeout_s=40)
-        if at_least
-        else (await found())
+        await until(lambda: _enough(found, at_least), timeout_s=40) if at_least else (await found())
     )
 
 
@@ -200,27 +167,11 @@ async def _enough(found: Any, at_least: int) -> list[Any] | None:
     return events if len(events) >= at_least else None
 
 
-async def _until(check: Any, timeout_s: float = 30) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            result = await check()
-            if result:
-                return result
-            await asyncio.sleep(0.2)
-
-
 async def _round(http: httpx.AsyncClient, name: str, data: Any, start: int) -> list[str]:
     """One predict request of ``ROUND`` rows (no routing key) plus their true labels back."""
     rows, labels, _ = data
     batch = [(start + i) % len(rows) for i in range(ROUND)]
-    answer = await http.post(
-        f"/v1/models/{name}/predict", json={"instances": [rows[i] for i in batch]}
-    )
-    assert answer.status_code == 200, answer.text
-    served = answer.json()["predictions"]
-    feedback = {p["request_id"]: labels[i] for p, i in zip(served, batch, strict=True)}
-    sent = await http.post(f"/v1/models/{name}/feedback", json={"labels": feedback})
-    assert sent.status_code == 200, sent.text
+    served = await predict_with_feedback(http, name, rows, labels, batch)
     return [p["variant"] for p in served]
 
 
@@ -256,7 +207,7 @@ async def test_good_version_passes_each_step_and_a_worse_one_rolls_back(
     step; v3 (always predicts the majority class) is rolled back naming accuracy."""
     running, (_, _, models) = service[0], data
     name = f"journey-{UID}"
-    await _spec(local_stack, running.runtime, name)
+    await apply_spec(local_stack, name, CANARY, running.runtime)
     first = await _approve(local_stack, running.runtime, name, 1, models["good"])
     assert (first.model.version, first.via) == (1, "direct")
 
@@ -298,7 +249,7 @@ async def test_restart_mid_canary_resumes_the_same_step(
     """A fresh process on the same database serves step 2's split, same rollout, same clock."""
     running, (_, _, models) = service[0], data
     name = f"restarted-{UID}"
-    await _spec(local_stack, running.runtime, name)
+    await apply_spec(local_stack, name, CANARY, running.runtime)
     await _approve(local_stack, running.runtime, name, 1, models["good"])
     started = await _approve(local_stack, running.runtime, name, 2, models["also_good"])
     _, at_step = await _drive(running, name, started.canary_id, data, stop_at_step=1)

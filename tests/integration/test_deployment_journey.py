@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,6 @@ from sqlalchemy import func, select, text
 
 from driftline.deployment.adapters.log_append import append_document, append_sql, features_json
 from driftline.deployment.adapters.tables import (
-    canary_policies,
     model_versions,
     open_prediction_batches,
 )
@@ -36,11 +35,13 @@ from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
 from driftline_contracts import topics
 from driftline_contracts.codec import decode
-from driftline_contracts.events.registry import ModelApproved
-from driftline_contracts.events.spec import ModelSpecApplied
-from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
-from driftline_contracts.values import ArtifactRef, ModelRef
+from tests.integration.deployment_steps import (
+    apply_spec,
+    approve,
+    predict_with_feedback,
+    until,
+    upload,
+)
 from tests.integration.kafka_helpers import environment, header, read_all, read_topic
 
 pytestmark = pytest.mark.integration
@@ -80,59 +81,12 @@ def data() -> tuple[list[dict[str, float]], list[int]]:
     return frame.to_dict(orient="records"), [int(v) for v in target]
 
 
-async def _upload(runtime: ServiceRuntime, name: str, version: int, blob: bytes) -> ArtifactRef:
-    stored = await runtime.store.put_bytes(f"models/{name}/v{version}.skops", blob)
-    return ArtifactRef(
-        uri=stored.uri,
-        sha256=stored.sha256,
-        media_type="application/vnd.skops",
-        size_bytes=stored.size_bytes,
-    )
-
-
-async def _approve(stack: StackInfo, name: str, version: int, artifact: ArtifactRef) -> str:
-    event = example(ModelApproved).model_copy(
-        update={"model": ModelRef(name=name, version=version), "artifact": artifact}
-    )
-    sent = await publish(
-        event,
-        bootstrap_servers=stack.kafka_bootstrap,
-        source="driftline/registry",
-        actor="service:registry",
-    )
-    return sent.id
-
-
 async def _caused(stack: StackInfo, topic: str, event_id: str) -> Any:
     def match(record: ConsumerRecord) -> bool:
         return header(record, "ce_causationid") == event_id
 
     (record,) = await read_topic(stack.kafka_bootstrap, topic, match, timeout_s=30)
     return decode(record.headers, record.value)[1]
-
-
-async def _until(check: Callable[[], Any], timeout_s: float = 20) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            found = await check()
-            if found:
-                return found
-            await asyncio.sleep(0.2)
-
-
-async def _apply_spec(stack: StackInfo, runtime: ServiceRuntime) -> None:
-    spec = example(ModelSpecApplied).model_copy(
-        update={"model": MODEL, "spec": {"model": MODEL, "canary": CANARY}}
-    )
-    await publish(spec, bootstrap_servers=stack.kafka_bootstrap, source="cli", actor="user:test")
-
-    async def stored() -> Any:
-        async with runtime.units() as uow:
-            return await uow.session.scalar(
-                select(canary_policies.c.policy).where(canary_policies.c.model == MODEL)
-            )
-
-    await _until(stored)
 
 
 async def _traffic(
@@ -142,15 +96,7 @@ async def _traffic(
     served = []
     for start in range(0, rounds * 20, 20):
         batch = [i % len(rows) for i in range(start, start + 20)]
-        answer = await http.post(
-            f"/v1/models/{MODEL}/predict", json={"instances": [rows[i] for i in batch]}
-        )
-        assert answer.status_code == 200, answer.text
-        predictions = answer.json()["predictions"]
-        feedback = {p["request_id"]: labels[i] for p, i in zip(predictions, batch, strict=True)}
-        sent = await http.post(f"/v1/models/{MODEL}/feedback", json={"labels": feedback})
-        assert sent.status_code == 200, sent.text
-        served.extend(predictions)
+        served.extend(await predict_with_feedback(http, MODEL, rows, labels, batch))
     return served
 
 
@@ -165,11 +111,11 @@ async def test_happy_journey(
     good = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     good.fit(_frame(rows), labels)
     bad = DummyClassifier(strategy="most_frequent").fit(_frame(rows), labels)
-    await _apply_spec(local_stack, deployment)
+    await apply_spec(local_stack, MODEL, CANARY, deployment)
 
-    v1 = await _upload(deployment, MODEL, 1, sio.dumps(good))
+    v1 = await upload(deployment, MODEL, 1, sio.dumps(good))
     promoted = await _caused(
-        local_stack, topics.MODEL_PROMOTED, await _approve(local_stack, MODEL, 1, v1)
+        local_stack, topics.MODEL_PROMOTED, await approve(local_stack, MODEL, 1, v1)
     )
     assert (promoted.model.version, promoted.via, promoted.previous) == (1, "direct", None)
 
@@ -186,9 +132,9 @@ async def test_happy_journey(
 
     await _open_inference(client, rows[:2], [p["prediction"] for p in first[:2]])
 
-    v2 = await _upload(deployment, MODEL, 2, sio.dumps(bad))
+    v2 = await upload(deployment, MODEL, 2, sio.dumps(bad))
     started = await _caused(
-        local_stack, topics.CANARY_STARTED, await _approve(local_stack, MODEL, 2, v2)
+        local_stack, topics.CANARY_STARTED, await approve(local_stack, MODEL, 2, v2)
     )
     assert [s.traffic_percent for s in started.steps] == [50.0, 100.0]
     assert (started.model.version, started.champion.version) == (2, 1)
@@ -249,7 +195,7 @@ async def _logged_and_labelled(stack: StackInfo, request_ids: set[str]) -> None:
         sent.update(await logged())
         return request_ids <= sent
 
-    await _until(all_logged, timeout_s=30)
+    await until(all_logged, timeout_s=30)
     truth = await read_all(stack.kafka_bootstrap, topics.GROUND_TRUTH_RECEIVED, ours)
     labelled = {rid for r in truth for rid in decode(r.headers, r.value)[1].labels}
     assert request_ids <= labelled
@@ -282,7 +228,7 @@ async def test_a_batch_left_by_a_dead_process_is_sent_once(
         records = await read_all(local_stack.kafka_bootstrap, topics.PREDICTIONS_LOGGED, ours)
         return [decode(r.headers, r.value)[1] for r in records]
 
-    (event,) = await _until(sent, timeout_s=30)
+    (event,) = await until(sent, timeout_s=30)
     assert [r.request_id for r in event.rows or ()] == served.request_ids
     assert [r.features for r in event.rows or ()] == rows[:3]
     async with deployment.units() as uow:
@@ -306,8 +252,8 @@ async def test_unsafe_artifact_is_never_served(
     name = f"evil-{UID}"
     marker = tmp_path / "pwned"
     blob = pickle.dumps(_Payload(str(marker)))
-    artifact = await _upload(deployment, name, 1, blob)
-    await _approve(local_stack, name, 1, artifact)
+    artifact = await upload(deployment, name, 1, blob)
+    await approve(local_stack, name, 1, artifact)
 
     async def status() -> Any:
         async with deployment.units() as uow:
@@ -315,7 +261,7 @@ async def test_unsafe_artifact_is_never_served(
                 select(model_versions.c.status).where(model_versions.c.model == name)
             )
 
-    assert await _until(status) == "load_failed"
+    assert await until(status) == "load_failed"
     assert not marker.exists()
     answer = await client.post(f"/v1/models/{name}/predict", json={"instances": [{"a": 1}]})
     assert answer.status_code == 404

@@ -7,13 +7,12 @@ import asyncio
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
-import skops.io as sio
 from aiokafka import ConsumerRecord
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -27,11 +26,7 @@ from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
 from driftline_contracts import topics
 from driftline_contracts.codec import decode
-from driftline_contracts.events.registry import ModelApproved
-from driftline_contracts.events.spec import ModelSpecApplied
-from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
-from driftline_contracts.values import ArtifactRef, ModelRef
+from tests.integration.deployment_steps import apply_spec, deploy, until
 from tests.integration.kafka_helpers import (
     environment,
     header,
@@ -89,19 +84,8 @@ async def _deploy(
     stack: StackInfo, runtime: ServiceRuntime, name: str, version: int, model: Any
 ) -> tuple[str, Any]:
     """Approve ``model`` as ``name`` v``version``: the approval id and what it caused."""
-    stored = await runtime.store.put_bytes(f"models/{name}/v{version}.skops", sio.dumps(model))
-    artifact = ArtifactRef(
-        uri=stored.uri, sha256=stored.sha256, media_type="application/vnd.skops",
-        size_bytes=stored.size_bytes,
-    )  # fmt: skip
-    event = example(ModelApproved).model_copy(
-        update={"model": ModelRef(name=name, version=version), "artifact": artifact}
-    )
-    sent = await publish(
-        event, bootstrap_servers=stack.kafka_bootstrap, source="driftline/registry",
-        actor="service:registry",
-    )  # fmt: skip
-    return sent.id, await _caused(stack, sent.id)
+    sent = await deploy(stack, runtime, name, version, model)
+    return sent, await _caused(stack, sent)
 
 
 async def _caused(stack: StackInfo, event_id: str, topic: str | None = None) -> Any:
@@ -118,28 +102,12 @@ async def _caused(stack: StackInfo, event_id: str, topic: str | None = None) -> 
             await asyncio.sleep(0.3)
 
 
-async def _spec(stack: StackInfo, name: str, canary: dict[str, Any]) -> None:
-    spec = example(ModelSpecApplied).model_copy(
-        update={"model": name, "spec": {"model": name, "canary": canary}}
-    )
-    await publish(spec, bootstrap_servers=stack.kafka_bootstrap, source="cli", actor="user:t")
-
-
-async def _until(check: Callable[[], Any], timeout_s: float = 30) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            found = await check()
-            if found:
-                return found
-            await asyncio.sleep(0.3)
-
-
 async def test_shadow_answers_never_reach_the_caller_and_agreement_decides(
     local_stack: StackInfo, deployment: ServiceRuntime, client: httpx.AsyncClient, data: Any
 ) -> None:
     """Shadow step: every answer is v1's; v2's paired answers are logged, compared, promoted."""
     rows, _, v1, v2 = data
-    await _spec(local_stack, SHADOWED, {**SHADOW, "shadow_min_agreement": 0.8})
+    await apply_spec(local_stack, SHADOWED, {**SHADOW, "shadow_min_agreement": 0.8})
     await asyncio.sleep(1.0)  # the spec is consumed before the approval on another topic
     assert (await _deploy(local_stack, deployment, SHADOWED, 1, v1))[1].via == "direct"
     approval, started = await _deploy(local_stack, deployment, SHADOWED, 2, v2)
@@ -178,7 +146,7 @@ async def _shadow_rows_logged(stack: StackInfo, request_ids: set[str]) -> None:
         rows = [row for r in records for row in decode(r.headers, r.value)[1].rows or ()]
         return {row.request_id for row in rows if row.variant == "shadow"}
 
-    found = await _until(shadow_ids)
+    found = await until(shadow_ids)
     assert found <= request_ids  # paired: the shadow rows carry the champion's request ids
     assert len(found) >= 60
 

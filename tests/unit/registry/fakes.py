@@ -38,7 +38,7 @@ class FakeModelVersions:
         row = self.rows.get((model, champion)) if champion is not None else None
         return RunContext(
             known_version=known.version if known else None,
-            latest_version=await self.latest_number(model),
+            latest_version=await self._latest_number(model),
             champion=champion,
             champion_metrics=row.metrics if row else None,
         )
@@ -46,7 +46,7 @@ class FakeModelVersions:
     async def get(self, model: str, version: int) -> ModelVersion | None:
         return self.rows.get((model, version))
 
-    async def latest_number(self, model: str) -> int:
+    async def _latest_number(self, model: str) -> int:
         return max((n for m, n in self.rows if m == model), default=0)
 
     async def add(self, version: ModelVersion) -> None:
