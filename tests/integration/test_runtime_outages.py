@@ -99,3 +99,35 @@ async def test_postgres_stopped_mid_stream_is_retried_not_dead_lettered(
         bootstrap, topics.dlq(topics.DATA_ARRIVED), lambda r: header(r, "dlq-consumer") == consumer
     )
     assert [header(r, "ce_id") for r in dead if header(r, "ce_id") in ids] == []
+
+
+async def test_group_join_that_never_completes_is_abandoned_and_retried(local_stack) -> None:
+    """The first consumer start joins its groups and then never returns (a broker that lost
+    track of a group looks like this): after ``startup_step_timeout_s`` the broker is stopped
+    and started again, and the service consumes."""
+    settings = settings_from(local_stack.env())
+    probe = Probe(settings)
+    probe.runtime.section = probe.runtime.section.model_copy(
+        update={"startup_step_timeout_s": 12.0}
+    )
+    join = probe.runtime.broker.start
+    attempts = 0
+
+    async def join_that_hangs_once() -> None:
+        nonlocal attempts
+        attempts += 1
+        await join()
+        if attempts == 1:
+            await asyncio.Event().wait()
+
+    probe.runtime.broker.start = join_that_hangs_once  # type: ignore[method-assign]
+    await probe.runtime.start()
+    try:
+        assert attempts == 2
+        assert probe.runtime.startup_error is None
+        await _publish_all(local_stack.kafka_bootstrap, "after-hung-join", 3, 6000)
+        await _wait_all(probe, "after-hung-join", 3)
+        counts = [len(await probe.effects_for(f"after-hung-join-{i}")) for i in range(3)]
+        assert counts == [1, 1, 1]
+    finally:
+        await probe.runtime.stop()

@@ -104,21 +104,42 @@ class ServiceRuntime:
         self._relay_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
 
-    async def _until_ok(self, step: str, action: Callable[[], Awaitable[Any]]) -> None:
+    async def _until_ok(
+        self,
+        step: str,
+        action: Callable[[], Awaitable[Any]],
+        undo: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        """Run one start-up step until it succeeds; a try that fails or outlasts
+        ``startup_step_timeout_s`` is undone (when it has an undo) and retried with back-off."""
         attempt = 0
         while True:
             try:
-                await action()
+                await asyncio.wait_for(action(), self.section.startup_step_timeout_s)
                 self.startup_error = None
                 return
             except Exception as exc:
-                self.startup_error = f"{step}: {exc!r}"
+                failure = (
+                    f"no answer within {self.section.startup_step_timeout_s:g} s"
+                    if isinstance(exc, TimeoutError)
+                    else repr(exc)
+                )
+                self.startup_error = f"{step}: {failure}"
                 delay = backoff_delay(attempt, 0.5, 5.0)
                 log.warning(
-                    "start-up step failed, retrying", step=step, retry_in_s=delay, error=repr(exc)
+                    "start-up step failed, retrying", step=step, retry_in_s=delay, error=failure
                 )
+                if undo is not None:
+                    await self._undo(step, undo)
                 attempt += 1
                 await asyncio.sleep(delay)
+
+    @staticmethod
+    async def _undo(step: str, undo: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await undo()
+        except Exception as exc:
+            log.warning("start-up step not undone", step=step, error=repr(exc))
 
     async def _migrate(self) -> None:
         """Migrate the schema, as its owner when ``database.migration_url`` names one."""
@@ -133,8 +154,8 @@ class ServiceRuntime:
         """Migrate, connect, start consumers and the relay; waits out unavailable dependencies."""
         await self._until_ok("migrate", self._migrate)
         await self._until_ok("s3", self.store.ensure_bucket)
-        await self._until_ok("kafka-producer", self.publisher.start)
-        await self._until_ok("kafka-consumers", self.broker.start)
+        await self._until_ok("kafka-producer", self.publisher.start, self.publisher.stop)
+        await self._until_ok("kafka-consumers", self.broker.start, self.broker.stop)
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
         self._background = [
             asyncio.create_task(job(), name=f"{self.name}-{job.__name__}")

@@ -163,6 +163,13 @@ class ServiceSection(BaseModel):
     graceful_timeout_s: float = Field(
         20.0, gt=0, description="How long in-flight work may take to finish after SIGTERM."
     )
+    startup_step_timeout_s: float = Field(
+        90.0,
+        gt=0,
+        description="How long one start-up step (migrate, bucket, Kafka producer, consumer "
+        "group joins) may take before it is abandoned, undone and retried. A group join the "
+        "broker never completes is retried with fresh members instead of hanging the start.",
+    )
 
 
 class RuntimeSettings(BaseSettings):
