@@ -3,19 +3,22 @@
 Three operations, Driftline and MLflow interleaved round by round so both see the same
 machine load:
 
-- register a version: Driftline consumes a ``ModelTrained`` record (the registry's
+- register a version: Driftline consumes ``ModelTrained`` records (the registry's
   ``EventProcessor``: decode, inbox, spec gates, version row, ``ModelRegistered`` +
-  ``ModelApproved`` into the outbox, one commit), one after another in this process;
-  MLflow gets ``POST model-versions/create`` from ``wrk``.
-- set an alias: Driftline consumes a ``ModelPromoted`` record (champion and previous moved);
+  ``ModelApproved`` into the outbox, commit) in this process; MLflow gets
+  ``POST model-versions/create`` from ``wrk``.
+- set an alias: Driftline consumes ``ModelPromoted`` records (champion and previous moved);
   MLflow gets ``POST registered-models/alias`` from ``wrk``.
 - read by alias: both servers over HTTP from ``wrk`` (a C load generator, so the client's
   own cost is not what is measured): Driftline ``GET /v1/models/{name}/aliases/{alias}``
   (the version with its lineage, one request), MLflow ``GET registered-models/alias``.
 
 MLflow is measured with one and with 16 connections and the better rate is the one
-compared; Driftline's writes are one consumer's sequential rate (a model's events share a
-partition, which one consumer handles in order).
+compared. Driftline's writes are one consumer's rate (a model's events share a partition,
+which one consumer handles in order), measured two ways: one record per transaction (records
+arriving one by one) and a backlog, where each poll of up to ``BACKLOG_BATCH`` records is
+handled in one transaction (``EventProcessor.process_batch``, as the registry's consumer
+does). The records are built before the clock starts, as ``wrk`` builds its request.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bench import driftline_side, mlflow_peer
 from bench.predict_load import Load, run_load
 from bench.tables import rate_table
 from driftline.registry.app import definition
+from driftline.registry.handlers import BACKLOG_BATCH
 from driftline.runtime.consumer import Outcome
 from driftline_contracts.events.deployment import ModelPromoted
 from driftline_contracts.events.training import ModelTrained
@@ -46,7 +50,6 @@ MODEL = "bench-registry"
 AIM = 5.0
 DRIFTLINE = "Driftline"
 MLFLOW = "MLflow"
-Op = Callable[[int], Awaitable[Any]]
 
 
 def spec_document(model: str = MODEL) -> dict[str, Any]:
@@ -77,7 +80,8 @@ def promoted_event(version: int, previous: int) -> ModelPromoted:
 
 
 class DriftlineOps:
-    """The three operations on Driftline's registry."""
+    """The three operations on Driftline's registry. Writes are records built before the
+    clock starts (as ``wrk`` builds its request before it starts), then consumed."""
 
     def __init__(self, runtime: Any, client: httpx.AsyncClient) -> None:
         self.trained = driftline_side.processor(runtime, ModelTrained)
@@ -85,22 +89,29 @@ class DriftlineOps:
         self.client = client
         self.offset = 0
         self.runs = 0
+        self.flips = 0
         self.model = MODEL  # where register adds versions
 
-    async def _consume(self, processor: Any, event: Any) -> None:
+    def _raw(self, event: Any) -> Any:
         self.offset += 1
-        outcome = await processor.process(driftline_side.raw_record(event, self.offset))
-        assert outcome is Outcome.HANDLED, outcome
+        return driftline_side.raw_record(event, self.offset)
 
-    async def register(self, _: int) -> None:
-        """One new version from a ``ModelTrained`` record."""
-        self.runs += 1
-        await self._consume(self.trained, trained_event(self.runs, self.model))
+    def registrations(self, count: int) -> Writes:
+        """``count`` ``ModelTrained`` records of new runs of the current model."""
+        self.runs += count
+        runs = range(self.runs - count + 1, self.runs + 1)
+        return self.trained, [self._raw(trained_event(i, self.model)) for i in runs]
+
+    def promotions(self, count: int) -> Writes:
+        """``count`` ``ModelPromoted`` records moving the champion between versions 1 and 2."""
+        self.flips += count
+        flips = range(self.flips - count, self.flips)
+        return self.promoted, [self._raw(promoted_event(1 + i % 2, 2 - i % 2)) for i in flips]
 
     async def set_alias(self, i: int) -> None:
-        """Champion to version 1 or 2 (alternating) from a ``ModelPromoted`` record."""
+        """Champion to version 1 or 2 (alternating), one record."""
         version = 1 + i % 2
-        await self._consume(self.promoted, promoted_event(version, 3 - version))
+        await consume((self.promoted, [self._raw(promoted_event(version, 3 - version))]), 1)
 
     async def read_alias(self, _: int) -> int:
         """The champion's version, with its lineage, over HTTP (one request)."""
@@ -108,8 +119,29 @@ class DriftlineOps:
         return int(found.raise_for_status().json()["version"])
 
 
+Writes = tuple[Any, list[Any]]  # (EventProcessor, records)
+
+
+async def consume(writes: Writes, batch: int) -> None:
+    """Feed the records to the processor one at a time (``batch`` 1) or as polled batches."""
+    processor, records = writes
+    for start in range(0, len(records), batch):
+        chunk = records[start : start + batch]
+        if batch == 1:
+            outcomes = [await processor.process(chunk[0])]
+        else:
+            outcomes = await processor.process_batch(chunk)
+        assert outcomes == [Outcome.HANDLED] * len(chunk), outcomes
+
+
 CONNECTIONS = (1, 16)
 MLFLOW_API = "api/2.0/mlflow"
+
+
+ONE_AT_A_TIME = f"{DRIFTLINE} (one record per transaction)"
+BACKLOG = f"{DRIFTLINE} (backlog: a poll of up to {BACKLOG_BATCH} per transaction)"
+DRIFTLINE_WRITES = {ONE_AT_A_TIME: 1, BACKLOG: BACKLOG_BATCH}
+WRITE_LABELS = {ONE_AT_A_TIME: "one at a time", BACKLOG: "backlog"}
 
 
 def mlflow_row(connections: int) -> str:
@@ -140,12 +172,11 @@ class MLflowTargets:
         return f"{self.api}/model-versions/create", json.dumps(body).encode()
 
 
-async def sequential_rate(op: Op, ops: int) -> float:
-    """Operations per second of ``ops`` sequential calls."""
+async def consumed_rate(writes: Writes, batch: int) -> float:
+    """Records per second of consuming ``writes`` (built before the clock starts)."""
     started = time.perf_counter()
-    for i in range(ops):
-        await op(i)
-    return ops / (time.perf_counter() - started)
+    await consume(writes, batch)
+    return len(writes[1]) / (time.perf_counter() - started)
 
 
 def load_rate(target: tuple[str, bytes | None], connections: int, seconds: float) -> Load:
@@ -155,30 +186,36 @@ def load_rate(target: tuple[str, bytes | None], connections: int, seconds: float
 
 
 async def writes(
-    driftline: Op,
+    driftline: Callable[[int], Writes],
     mlflow: tuple[str, bytes | None],
     ops: int,
     rounds: int,
     seconds: float,
     fresh_model: Callable[[int], Awaitable[tuple[str, bytes | None]]] | None = None,
 ) -> dict[str, list[float]]:
-    """Driftline's sequential rate and MLflow's under ``wrk`` (1 and 16 connections).
+    """Driftline's consumer rates (one record per transaction, and a backlog in polled
+    batches) and MLflow's under ``wrk`` (1 and 16 connections).
 
     ``fresh_model(run)`` (registrations) starts every run on a model without versions on
     both sides, so neither side works on a longer version list than the other.
     """
-    found: dict[str, list[float]] = {DRIFTLINE: [], **{mlflow_row(c): [] for c in CONNECTIONS}}
+    found: dict[str, list[float]] = {
+        **{row: [] for row in DRIFTLINE_WRITES},
+        **{mlflow_row(c): [] for c in CONNECTIONS},
+    }
     runs = itertools.count()
 
     async def target() -> tuple[str, bytes | None]:
         return await fresh_model(next(runs)) if fresh_model else mlflow
 
     await target()
-    await sequential_rate(driftline, max(2, ops // 10))  # warm-up: connections, caches
+    for batch in DRIFTLINE_WRITES.values():  # warm-up: connections, caches
+        await consumed_rate(driftline(max(2, ops // 10)), batch)
     load_rate(await target(), 1, 1)
     for _ in range(rounds):
-        await target()
-        found[DRIFTLINE].append(await sequential_rate(driftline, ops))
+        for row, batch in DRIFTLINE_WRITES.items():
+            await target()
+            found[row].append(await consumed_rate(driftline(ops), batch))
         for connections in CONNECTIONS:
             found[mlflow_row(connections)].append(
                 load_rate(await target(), connections, seconds).rate
@@ -234,8 +271,8 @@ async def measure_all(stack: driftline_side.Stack, mlflow_url: str, quick: bool)
         await registry.create_model(MODEL)
         run_id, artifact_uri = await registry.create_run()
         mlflow = MLflowTargets(mlflow_url, run_id, f"{artifact_uri}/model")
-        for i in range(2):
-            await driftline.register(i)
+        await consume(driftline.registrations(2), 1)
+        for _ in range(2):
             await registry.register_version(MODEL, f"{artifact_uri}/model", run_id)
         await check_read_after_write(driftline, registry)
         by_alias = f"{stack.url('registry')}/v1/models/{MODEL}/aliases/champion"
@@ -252,11 +289,11 @@ async def measure_all(stack: driftline_side.Stack, mlflow_url: str, quick: bool)
             return mlflow.register(model)
 
         registering = await writes(
-            driftline.register, mlflow.register(MODEL), ops, rounds, seconds, fresh_model
+            driftline.registrations, mlflow.register(MODEL), ops, rounds, seconds, fresh_model
         )
         return {
             "register": registering,
-            "set_alias": await writes(driftline.set_alias, mlflow.set_alias, ops, rounds, seconds),
+            "set_alias": await writes(driftline.promotions, mlflow.set_alias, ops, rounds, seconds),
             "read_alias": reads(by_alias, mlflow.read_alias, rounds, seconds),
             "ops": ops,
             "rounds": rounds,
@@ -284,7 +321,8 @@ def best(rates: dict[str, list[float]], prefix: str) -> tuple[str, float]:
 
 
 def comparisons(key: str, rates: dict[str, list[float]]) -> list[tuple[str, float]]:
-    """(what is compared, Driftline / MLflow) for one operation."""
+    """(what is compared, Driftline / MLflow) for one operation: reads at each concurrency,
+    each way of writing against MLflow's better concurrency."""
     if key == "read_alias":
         return [
             (f"{c} conn", statistics.median(rates[driftline_read_row(c)])
@@ -292,16 +330,26 @@ def comparisons(key: str, rates: dict[str, list[float]]) -> list[tuple[str, floa
             for c in CONNECTIONS
         ]  # fmt: skip
     name, mlflow_best = best(rates, MLFLOW)
-    return [(f"vs {name}", statistics.median(rates[DRIFTLINE]) / mlflow_best)]
+    return [
+        (f"{WRITE_LABELS[row]} vs {name}", statistics.median(rates[row]) / mlflow_best)
+        for row in DRIFTLINE_WRITES
+    ]
 
 
 def verdict(found: dict[str, Any]) -> list[str]:
-    """Whether each operation reaches the aim, in words."""
-    lines = [f"Aim: every registry operation at least {AIM:g}x MLflow's rate."]
+    """Whether each operation reaches the aim, in words: reads at every concurrency, writes
+    in Driftline's better way of consuming (a backlog) against MLflow's better concurrency."""
+    lines = [
+        f"Aim: every registry operation at least {AIM:g}x MLflow's rate, each side at its "
+        "best (MLflow at its better concurrency, Driftline's writes as a backlog)."
+    ]
     for key in TITLES:
-        for what, times in comparisons(key, found[key]):
-            state = "met" if times >= AIM else "not met"
-            lines.append(f"- {key.replace('_', ' ')} ({what}): {times:.1f}x — aim {state}.")
+        found_times = comparisons(key, found[key])
+        # Reads must beat MLflow at every concurrency; a write at its best way of writing.
+        decisive = min if key == "read_alias" else max
+        state = "met" if decisive(t for _, t in found_times) >= AIM else "not met"
+        figures = ", ".join(f"{what}: {times:.1f}x" for what, times in found_times)
+        lines.append(f"- {key.replace('_', ' ')}: {figures} — aim {state}.")
     return [*lines, ""]
 
 
@@ -321,7 +369,12 @@ def report(quick: bool) -> list[str]:
         f"`wrk` (closed loop, {found['seconds']:g} s per run, 1 or 16 connections), a C "
         "process, so a Python client's own cost (about 1 ms of CPU per request with httpx "
         "here) is not part of either figure. Driftline's writes: "
-        f"{found['ops']} records consumed one after another per round. Every registration "
+        f"{found['ops']} records per round, built before the clock starts, consumed one "
+        "record per transaction and, as a backlog, in polls of up to "
+        f"{BACKLOG_BATCH} records per transaction (what the registry's consumer does when "
+        "records wait: one inbox statement, one outbox statement and one commit per poll; a "
+        "failing record rolls the poll back and its records are handled one by one). Every "
+        "registration "
         "run (each side, each round) starts on a new model, so neither side works on a longer "
         "version list; the alias operations use one model with two versions on each side. "
         "MLflow "

@@ -64,12 +64,21 @@ async def read_topic(
 
 
 async def produce_raw(
-    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
+    bootstrap: str,
+    topic: str,
+    records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
+    *,
+    together: bool = False,
 ) -> None:
-    """Produce raw (key, value, headers) records and wait for acknowledgements."""
+    """Produce raw (key, value, headers) records and wait for acknowledgements; ``together``
+    queues them all before waiting (one produce request, a backlog for the consumer)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
+        if together:
+            sent = [await producer.send(topic, v, key=k, headers=h) for k, v, h in records]
+            await asyncio.gather(*sent)
+            return
         for key, value, headers in records:
             await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:

@@ -39,13 +39,17 @@ PROFILE = ArtifactRef(
 class Probe:
     """Records every DataArrived it handles; ``behaviour`` may raise to simulate failures."""
 
-    def __init__(self, settings: RuntimeSettings, name: str | None = None) -> None:
+    def __init__(
+        self, settings: RuntimeSettings, name: str | None = None, *, batch_size: int = 1
+    ) -> None:
         self.name = name or "probe_" + uuid.uuid4().hex[:8]
         self.behaviour: Behaviour | None = None
         fast_retry = RetrySettings(max_attempts=3, initial_backoff_s=0.05, max_backoff_s=0.5)
         definition = ServiceDefinition(
             name=self.name,
-            subscriptions=lambda _: [Subscription(DataArrived, self.on_data_arrived)],
+            subscriptions=lambda _: [
+                Subscription(DataArrived, self.on_data_arrived, batch_size=batch_size)
+            ],
             migrations=Path(__file__).parent / "probe_migrations",
         )
         self.runtime = ServiceRuntime(definition, settings.model_copy(update={"retry": fast_retry}))

@@ -17,16 +17,26 @@ import httpx
 import pytest
 
 from driftline.registry.app import definition
+from driftline.runtime.consumer import Outcome
+from driftline.runtime.deadletter import RawRecord
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
 from driftline_contracts import topics
+from driftline_contracts.codec import encode
+from driftline_contracts.envelope import new_envelope
 from driftline_contracts.events.deployment import ModelPromoted
 from driftline_contracts.events.training import ModelTrained
 from driftline_contracts.examples import example
 from driftline_contracts.publish import publish
 from driftline_contracts.values import ModelRef
-from tests.integration.kafka_helpers import header, read_all, read_topic, settings_from
+from tests.integration.kafka_helpers import (
+    header,
+    produce_raw,
+    read_all,
+    read_topic,
+    settings_from,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -193,3 +203,78 @@ async def test_reads_by_alias_are_cached_and_follow_every_promotion(registry: Re
         answer = await registry.until(by_alias, lambda body, v=version: body["version"] == v)
         assert answer["aliases"] == ["champion"]
         assert (await registry.http.get(by_alias)).json() == answer  # a cached read: the same
+
+
+def batched_records(registry: Registry) -> float:
+    """ModelTrained records the registry has handled in batches so far."""
+    found = registry.runtime.metrics.registry.get_sample_value(
+        "driftline_event_batch_records_sum",
+        {"service": "registry", "type": ModelTrained.ce_type},  # type: ignore[attr-defined]
+    )
+    return found or 0.0
+
+
+def _raw(event: Any, offset: int) -> RawRecord:
+    envelope = new_envelope(event, source="tests/registry", actor="service:training")
+    record = encode(event, envelope)
+    return RawRecord(
+        topic=record.topic, partition=0, offset=offset, key=record.key, value=record.value,
+        headers=tuple(record.headers),
+    )  # fmt: skip
+
+
+async def test_backlog_batch_commits_together_and_a_bad_record_goes_alone(
+    registry: Registry,
+) -> None:
+    """A polled backlog shares one transaction on the real PostgreSQL: versions follow record
+    order, a redelivered run adds nothing; a record whose handler fails (its model has no spec)
+    rolls the batch back, and the records are then handled one by one: the bad one
+    dead-lettered, every other run registered exactly once."""
+    model, orphan = f"backlog-{uuid.uuid4().hex[:8]}", f"nospec-{uuid.uuid4().hex[:8]}"
+    assert (await registry.http.post("/v1/specs", json=spec(model))).status_code == 201
+    processor = next(
+        p for p in registry.runtime.processors if p.subscription.event_type is ModelTrained
+    )
+    assert processor.subscription.batch_size > 1
+    first = [_raw(trained(model, f"run-{i}", 0.9), i) for i in range(20)]
+    outcomes = await processor.process_batch([*first, first[3]])
+    assert outcomes == [Outcome.HANDLED] * 20 + [Outcome.DUPLICATE]
+
+    bad = _raw(trained(orphan, "run-x", 0.9), 100)
+    second = [_raw(trained(model, f"run-{i}", 0.9), 100 + i) for i in range(20, 25)]
+    outcomes = await processor.process_batch([second[0], bad, *second[1:]])
+    assert outcomes == [Outcome.HANDLED, Outcome.DEAD_LETTERED] + [Outcome.HANDLED] * 4
+
+    versions = (await registry.http.get(f"/v1/models/{model}/versions")).json()
+    assert [(v["version"], v["run_id"]) for v in versions] == [
+        (i + 1, f"run-{i}") for i in range(25)
+    ]
+    registered = await read_all(registry.bootstrap, topics.MODEL_REGISTERED, of(model))
+    assert sorted(json.loads(r.value)["model"]["version"] for r in registered) == list(range(1, 26))
+    dead = await read_all(
+        registry.bootstrap,
+        topics.dlq(topics.MODEL_TRAINED),
+        lambda r: header(r, "ce_subject") == orphan,
+    )
+    assert len(dead) == 1
+
+
+async def test_burst_of_trained_runs_over_kafka_registers_each_once_in_order(
+    registry: Registry,
+) -> None:
+    """Thirty ModelTrained published at once reach the batching consumer through the broker."""
+    model = f"burst-{uuid.uuid4().hex[:8]}"
+    assert (await registry.http.post("/v1/specs", json=spec(model))).status_code == 201
+    records = [_raw(trained(model, f"run-{i}", 0.9), i) for i in range(30)]
+    batched_before = batched_records(registry)
+    await produce_raw(
+        registry.bootstrap, topics.MODEL_TRAINED,
+        [(r.key, r.value, list(r.headers)) for r in records], together=True,
+    )  # fmt: skip
+    versions = await registry.until(
+        f"/v1/models/{model}/versions", lambda vs: len(vs) >= 30, timeout_s=60
+    )
+    assert [(v["version"], v["run_id"]) for v in versions] == [
+        (i + 1, f"run-{i}") for i in range(30)
+    ]
+    assert batched_records(registry) > batched_before  # some of the burst came as a batch

@@ -61,19 +61,29 @@ def test_rate_table_compares_medians_with_the_baseline() -> None:
 
 
 def test_the_verdict_compares_writes_with_mlflows_best_and_reads_per_concurrency() -> None:
+    one, backlog = registry_ops.ONE_AT_A_TIME, registry_ops.BACKLOG
     found = {
-        "register": {"Driftline": [60.0], "MLflow (1 conn)": [10.0], "MLflow (16 conn)": [8.0]},
-        "set_alias": {"Driftline": [49.0], "MLflow (1 conn)": [7.0], "MLflow (16 conn)": [10.0]},
+        "register": {
+            one: [30.0], backlog: [60.0], "MLflow (1 conn)": [10.0], "MLflow (16 conn)": [8.0],
+        },
+        "set_alias": {
+            one: [20.0], backlog: [49.0], "MLflow (1 conn)": [7.0], "MLflow (16 conn)": [10.0],
+        },
         "read_alias": {
             "Driftline (1 conn)": [50.0], "Driftline (16 conn)": [90.0],
             "MLflow (1 conn)": [10.0], "MLflow (16 conn)": [20.0],
         },
     }  # fmt: skip
     lines = registry_ops.verdict(found)
-    assert "- register (vs MLflow (1 conn)): 6.0x — aim met." in lines
-    assert "- set alias (vs MLflow (16 conn)): 4.9x — aim not met." in lines
-    assert "- read alias (1 conn): 5.0x — aim met." in lines
-    assert "- read alias (16 conn): 4.5x — aim not met." in lines
+    assert (
+        "- register: one at a time vs MLflow (1 conn): 3.0x, "
+        "backlog vs MLflow (1 conn): 6.0x — aim met."
+    ) in lines
+    assert (
+        "- set alias: one at a time vs MLflow (16 conn): 2.0x, "
+        "backlog vs MLflow (16 conn): 4.9x — aim not met."
+    ) in lines
+    assert "- read alias: 1 conn: 5.0x, 16 conn: 4.5x — aim not met." in lines
 
 
 def test_benchmark_events_decode_like_records_off_kafka() -> None:

@@ -55,11 +55,15 @@ async def on_canary_rolled_back(event: CanaryRolledBack, uow: UnitOfWork) -> Non
     await PostgresModelVersions(uow.session).add_rollback(event.model.name, rollback)
 
 
+BACKLOG_BATCH = 100
+"""Records of one poll handled in one transaction: every registry effect is in PostgreSQL."""
+
+
 def subscriptions(_: object) -> list[Subscription]:
     """What the registry consumes."""
     return [
-        Subscription(ModelTrained, on_model_trained),
-        Subscription(ModelSpecApplied, on_model_spec_applied),
-        Subscription(ModelPromoted, on_model_promoted),
-        Subscription(CanaryRolledBack, on_canary_rolled_back),
+        Subscription(ModelTrained, on_model_trained, batch_size=BACKLOG_BATCH),
+        Subscription(ModelSpecApplied, on_model_spec_applied, batch_size=BACKLOG_BATCH),
+        Subscription(ModelPromoted, on_model_promoted, batch_size=BACKLOG_BATCH),
+        Subscription(CanaryRolledBack, on_canary_rolled_back, batch_size=BACKLOG_BATCH),
     ]

@@ -33,9 +33,10 @@ def group_id(service: str, processor: EventProcessor) -> str:
     return f"driftline.{processor.consumer}"
 
 
-async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
+async def _keep_raw_body(message: StreamMessage[object]) -> object:
     # Decoding is the processor's job (typed errors, dead letters); FastStream must not
-    # parse the JSON first and fail before we can dead-letter the record.
+    # parse the JSON first and fail before we can dead-letter the record (a batch's body is
+    # the list of its records' bytes).
     return message.body
 
 
@@ -46,23 +47,41 @@ def attach(
     service: str,
     kafka: KafkaSettings | None = None,
 ) -> None:
-    """Subscribe ``processor`` to its event's topic; ack only after the outcome is durable."""
+    """Subscribe ``processor`` to its event's topic; ack only after the outcome is durable.
+
+    A subscription with ``batch_size`` > 1 gets the records of one poll (up to that many) as
+    a batch, handled in one transaction and acknowledged with one offset commit; otherwise
+    records come one at a time.
+    """
     subscription = processor.subscription
+    batched = subscription.batch_size > 1
 
     async def consume(message: KafkaMessage) -> None:
         await processor.process(RawRecord.from_consumer_record(message.raw_message))
         faults.point("consumer.before_ack")
         await message.ack()
 
+    async def consume_batch(message: KafkaMessage) -> None:
+        records = message.raw_message
+        await processor.process_batch([RawRecord.from_consumer_record(r) for r in records])
+        faults.point("consumer.before_ack")
+        await message.ack()
+
+    batching: dict[str, object] = (
+        {"batch": True, "max_records": subscription.batch_size, "batch_timeout_ms": 500}
+        if batched
+        else {}
+    )
     broker.subscriber(
         subscription.source_topic,
         group_id=group_id(service, processor),
         ack_policy=AckPolicy.MANUAL,
         decoder=_keep_raw_body,
+        **batching,  # type: ignore[arg-type]
         auto_offset_reset="earliest",
         session_timeout_ms=(kafka or KafkaSettings()).session_timeout_ms,
         heartbeat_interval_ms=(kafka or KafkaSettings()).heartbeat_interval_ms,
         title=f"{processor.consumer}:{subscription.source_topic}",
         description=f"{subscription.name} handles "
         f"{getattr(subscription.event_type, 'ce_type', 'every catalogued event')}.",
-    )(consume)
+    )(consume_batch if batched else consume)

@@ -23,7 +23,7 @@ from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import RetrySettings
-from driftline.runtime.uow import Correlated, UnitOfWork, UnitOfWorkFactory
+from driftline.runtime.uow import Correlated, Delivery, UnitOfWork, UnitOfWorkFactory
 from driftline_contracts.codec import decode
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.errors import ContractError
@@ -51,6 +51,10 @@ class Subscription:
     event_type: type
     handler: Handler
     topic: str | None = None
+    batch_size: int = 1
+    """Up to this many polled records share one transaction (``process_batch``). Only for
+    handlers whose whole effect is in PostgreSQL: a failed batch is rolled back and its
+    records handled again one at a time, so any effect outside the transaction repeats."""
 
     @property
     def name(self) -> str:
@@ -128,14 +132,79 @@ class EventProcessor:
                 )
                 raise
 
+    async def process_batch(self, records: Sequence[RawRecord]) -> list[Outcome]:
+        """Handle polled records in one transaction (one inbox statement, one outbox
+        statement, one commit); returns once every outcome is durable.
+
+        Any failure — an undecodable record, a handler error, an outage — rolls the whole
+        batch back, and each record is then handled on its own by ``process`` with the usual
+        retries and dead letters. Nothing is lost or applied twice either way: the batch's
+        effects commit together or not at all.
+        """
+        if len(records) <= 1:
+            return [await self.process(r) for r in records]
+        with self._metrics.in_flight.track_inprogress():
+            try:
+                return await self._handle_batch_once(records)
+            except asyncio.CancelledError:
+                log.warning("event batch cut off", records=len(records), topic=records[0].topic)
+                raise
+            except Exception as exc:
+                log.warning(
+                    "batch rolled back, handling its records one at a time",
+                    records=len(records),
+                    error=repr(exc),
+                )
+        return [await self.process(r) for r in records]
+
+    async def _handle_batch_once(self, records: Sequence[RawRecord]) -> list[Outcome]:
+        decoded = [self._decode_accepted(r) for r in records]
+        deliveries = [
+            Delivery(envelope, r.topic, r.partition, r.offset)
+            for r, (envelope, _) in zip(records, decoded, strict=True)
+        ]
+        outcomes: list[Outcome] = []
+        timings: list[tuple[Envelope, float]] = []
+        async with self._units.shared() as batch:
+            fresh = await batch.claim_all(self.consumer, deliveries)
+            for record, (envelope, event) in zip(records, decoded, strict=True):
+                with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
+                    if envelope.id not in fresh:
+                        log.info("duplicate delivery skipped")
+                        outcomes.append(Outcome.DUPLICATE)
+                        continue
+                    fresh.discard(envelope.id)  # the same event twice in one poll
+                    started = time.perf_counter()
+                    uow = batch.unit(envelope)
+                    uow.delivery = record
+                    await self._emit_results(uow, await self.subscription.handler(event, uow))
+                    timings.append((envelope, time.perf_counter() - started))
+                    outcomes.append(Outcome.HANDLED)
+            faults.point("inbox.before_commit")
+        for uow in batch.units:
+            with structlog.contextvars.bound_contextvars(**_log_context(uow.cause)):
+                log.info("event handled", emitted=[e.type for e in uow.emitted])
+        self._metrics.batch_records.labels(self._service, decoded[0][0].type).observe(len(records))
+        for envelope, seconds in timings:
+            self._metrics.handler_seconds.labels(self._service, envelope.type).observe(seconds)
+            self._metrics.consumed.labels(self._service, envelope.type).inc()
+        for (envelope, _), outcome in zip(decoded, outcomes, strict=True):
+            if outcome is Outcome.DUPLICATE:
+                self._metrics.duplicates.labels(self._service, envelope.type).inc()
+        return outcomes
+
+    def _decode_accepted(self, record: RawRecord) -> tuple[Envelope, Any]:
+        envelope, event = decode(record.headers, record.value)
+        if not self.subscription.accepts(event):
+            raise ContractError(
+                f"{envelope.type} on {record.topic} is not a "
+                f"{self.subscription.event_type.__name__}"
+            )
+        return envelope, event
+
     async def _process(self, record: RawRecord) -> Outcome:
         try:
-            envelope, event = decode(record.headers, record.value)
-            if not self.subscription.accepts(event):
-                raise ContractError(
-                    f"{envelope.type} on {record.topic} is not a "
-                    f"{self.subscription.event_type.__name__}"
-                )
+            envelope, event = self._decode_accepted(record)
         except ContractError as exc:
             return await self._dead_letter(record, exc, attempts=0, event_type="undecodable")
         with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
@@ -190,14 +259,18 @@ class EventProcessor:
             ):
                 log.info("duplicate delivery skipped")
                 return Outcome.DUPLICATE
-            for outgoing in _as_events(await self.subscription.handler(event, uow)):
-                if isinstance(outgoing, Correlated):
-                    await uow.emit(outgoing.event, correlation_id=outgoing.correlation_id)
-                else:
-                    await uow.emit(outgoing)
+            await self._emit_results(uow, await self.subscription.handler(event, uow))
             faults.point("inbox.before_commit")
         log.info("event handled", emitted=[e.type for e in uow.emitted])
         return Outcome.HANDLED
+
+    @staticmethod
+    async def _emit_results(uow: UnitOfWork, result: Any) -> None:
+        for outgoing in _as_events(result):
+            if isinstance(outgoing, Correlated):
+                await uow.emit(outgoing.event, correlation_id=outgoing.correlation_id)
+            else:
+                await uow.emit(outgoing)
 
     async def _dead_letter(
         self, record: RawRecord, exc: Exception, attempts: int, event_type: str

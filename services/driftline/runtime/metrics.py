@@ -53,6 +53,13 @@ class Metrics:
             ["service", "type"],
             registry=self.registry,
         )
+        self.batch_records = Histogram(
+            "driftline_event_batch_records",
+            "Records handled together in one transaction (batching subscriptions), by event type.",
+            ["service", "type"],
+            buckets=(2, 5, 10, 20, 50, 100, 200, 500),
+            registry=self.registry,
+        )
         self.outbox_backlog = Gauge(
             "driftline_outbox_backlog",
             "Outbox rows not yet published.",

@@ -89,11 +89,14 @@ class UnitOfWork:
         self.emitted.append(envelope)
         return envelope
 
+    def take_outbox_rows(self) -> list[dict[str, Any]]:
+        """The queued outbox rows, handed over for writing (the queue is left empty)."""
+        rows, self._outbox_rows = self._outbox_rows, []
+        return rows
+
     async def flush(self) -> None:
         """Write the queued outbox rows in one statement, in the order they were emitted."""
-        if self._outbox_rows:
-            rows, self._outbox_rows = self._outbox_rows, []
-            await self.session.execute(insert(outbox), rows)
+        await write_outbox(self.session, self.take_outbox_rows())
 
     async def claim(
         self, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int
@@ -111,6 +114,62 @@ class UnitOfWork:
             },
         )
         return result.first() is not None
+
+
+async def write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows in one statement (nothing when there are none)."""
+    if rows:
+        await session.execute(insert(outbox), rows)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One consumed record's inbox key: its event, and where Kafka delivered it."""
+
+    envelope: Envelope
+    topic: str
+    partition: int
+    offset: int
+
+
+class SharedTransaction:
+    """One transaction for a batch of consumed records: each record gets its own unit of work
+    (its cause, its emitted events) on the shared session; the outbox rows of all of them are
+    written in one statement, in record order, before the single commit."""
+
+    def __init__(self, session: AsyncSession, make: Callable[..., UnitOfWork]) -> None:
+        self.session = session
+        self._make = make
+        self.units: list[UnitOfWork] = []
+
+    def unit(self, cause: Envelope) -> UnitOfWork:
+        """A unit of work for one record of the batch."""
+        uow = self._make(self.session, cause)
+        self.units.append(uow)
+        return uow
+
+    async def claim_all(self, consumer: str, deliveries: list[Delivery]) -> set[str]:
+        """Mark every delivery handled by ``consumer`` in one statement; the event ids that
+        were not handled before (the others are redeliveries)."""
+        result = await self.session.execute(
+            CLAIM,
+            [
+                {
+                    "consumer": consumer,
+                    "event_id": d.envelope.id,
+                    "event_type": d.envelope.type,
+                    "topic": d.topic,
+                    "partition": d.partition,
+                    "offset": d.offset,
+                }
+                for d in deliveries
+            ],
+        )
+        return set(result.scalars())
+
+    async def flush(self) -> None:
+        """Write every unit's outbox rows, in the order the records came."""
+        await write_outbox(self.session, [row for u in self.units for row in u.take_outbox_rows()])
 
 
 class UnitOfWorkFactory:
@@ -147,3 +206,19 @@ class UnitOfWorkFactory:
             await uow.flush()
         if uow.emitted and self._on_commit is not None:
             self._on_commit()
+
+    @asynccontextmanager
+    async def shared(self) -> AsyncIterator[SharedTransaction]:
+        """One transaction for a batch of records (see ``SharedTransaction``); commits when
+        the block exits cleanly and rolls everything back otherwise."""
+        async with self._sessions() as session, session.begin():
+            batch = SharedTransaction(session, self._unit)
+            yield batch
+            await batch.flush()
+        if any(u.emitted for u in batch.units) and self._on_commit is not None:
+            self._on_commit()
+
+    def _unit(self, session: AsyncSession, cause: Envelope) -> UnitOfWork:
+        return UnitOfWork(
+            session, source=self._source, actor=self._actor, cause=cause, deps=self._deps
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -50,6 +51,7 @@ class FakeUnits:
         self.inbox: set[tuple[str, str]] = set()
         self.committed: list[Any] = []
         self.outage = 0
+        self.transactions = 0
 
     @asynccontextmanager
     async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[FakeUnitOfWork]:
@@ -60,6 +62,39 @@ class FakeUnits:
         yield uow
         self.inbox.update(uow.claims)
         self.committed.extend(uow.events)
+        self.transactions += 1
+
+    @asynccontextmanager
+    async def shared(self) -> AsyncIterator[FakeShared]:
+        if self.outage:
+            self.outage -= 1
+            raise ConnectionRefusedError(111, "PostgreSQL is down")
+        batch = FakeShared(self)
+        yield batch
+        self.inbox.update(batch.claimed)
+        self.committed.extend(e for u in batch.units for e in u.events)
+        self.transactions += 1
+
+
+class FakeShared:
+    """A shared transaction over FakeUnits: claims and events land only on a clean exit."""
+
+    def __init__(self, store: FakeUnits) -> None:
+        self.store = store
+        self.units: list[FakeUnitOfWork] = []
+        self.claimed: set[tuple[str, str]] = set()
+
+    def unit(self, cause: Envelope) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.store, cause)
+        self.units.append(uow)
+        return uow
+
+    async def claim_all(self, consumer: str, deliveries: list[Any]) -> set[str]:
+        fresh = {
+            d.envelope.id for d in deliveries if (consumer, d.envelope.id) not in self.store.inbox
+        }
+        self.claimed |= {(consumer, event_id) for event_id in fresh}
+        return fresh
 
 
 class FakeSender:
@@ -91,14 +126,16 @@ def _event(name: str = "churn") -> DataArrived:
     )
 
 
-def _processor(handler: Any, units: FakeUnits, sender: FakeSender) -> tuple[EventProcessor, list]:
+def _processor(
+    handler: Any, units: FakeUnits, sender: FakeSender, batch_size: int = 1
+) -> tuple[EventProcessor, list]:
     sleeps: list[float] = []
 
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
     processor = EventProcessor(
-        Subscription(DataArrived, handler),
+        Subscription(DataArrived, handler, batch_size=batch_size),
         service="test",
         units=units,  # type: ignore[arg-type]
         dead_letters=DeadLetterPublisher(sender),
@@ -212,3 +249,87 @@ async def test_malformed_records_dead_lettered_without_calling_the_handler(
     ((_, body, dlq_headers),) = sender.sent
     assert body == record.value
     assert reason in dlq_headers["dlq-reason"].decode().lower()
+
+
+async def test_batch_is_handled_in_one_transaction_in_record_order() -> None:
+    units, sender, seen = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> DataArrived:
+        seen.append(event.dataset.name)
+        return _event(f"{event.dataset.name}-validated")
+
+    processor, _ = _processor(on_data_arrived, units, sender, batch_size=10)
+    records = [_record(_event(name), offset=i) for i, name in enumerate("abc")]
+    assert await processor.process_batch(records) == [Outcome.HANDLED] * 3
+    assert seen == ["a", "b", "c"]
+    assert [e.dataset.name for e in units.committed] == [
+        "a-validated",
+        "b-validated",
+        "c-validated",
+    ]
+    assert units.transactions == 1
+    assert len(units.inbox) == 3
+
+
+async def test_batch_skips_redeliveries_and_an_event_polled_twice() -> None:
+    units, sender, seen = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        seen.append(event.dataset.name)
+
+    processor, _ = _processor(on_data_arrived, units, sender, batch_size=10)
+    old, new = _record(_event("old"), 0), _record(_event("new"), 1)
+    await processor.process(old)
+    outcomes = await processor.process_batch([old, new, new])
+    assert outcomes == [Outcome.DUPLICATE, Outcome.HANDLED, Outcome.DUPLICATE]
+    assert seen == ["old", "new"]
+
+
+async def test_failing_record_rolls_the_batch_back_then_each_record_goes_alone() -> None:
+    units, sender, calls = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> DataArrived:
+        calls.append(event.dataset.name)
+        if event.dataset.name == "poison":
+            raise ValueError("no target column")
+        return _event(f"{event.dataset.name}-validated")
+
+    processor, _ = _processor(on_data_arrived, units, sender, batch_size=10)
+    records = [_record(_event(name), offset=i) for i, name in enumerate(["a", "poison", "b"])]
+    outcomes = await processor.process_batch(records)
+    assert outcomes == [Outcome.HANDLED, Outcome.DEAD_LETTERED, Outcome.HANDLED]
+    # The batch try saw a and poison; then a, poison x3 and b alone. Effects: once each.
+    assert calls == ["a", "poison", "a", "poison", "poison", "poison", "b"]
+    assert [e.dataset.name for e in units.committed] == ["a-validated", "b-validated"]
+    ((topic, _, headers),) = sender.sent
+    assert (topic, headers["dlq-reason"]) == ("driftline.data-arrived.dlq", b"no target column")
+
+
+async def test_undecodable_record_in_a_batch_is_dead_lettered_and_the_rest_handled() -> None:
+    units, sender, seen = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        seen.append(event.dataset.name)
+
+    processor, _ = _processor(on_data_arrived, units, sender, batch_size=10)
+    good = _record(_event("good"), 0)
+    broken = dataclasses.replace(_record(_event("broken"), 1), value=b"{not json")
+    outcomes = await processor.process_batch([good, broken])
+    assert outcomes == [Outcome.HANDLED, Outcome.DEAD_LETTERED]
+    assert seen == ["good"]
+    assert len(sender.sent) == 1
+
+
+async def test_outage_during_a_batch_is_waited_out_record_by_record() -> None:
+    units, sender, seen = FakeUnits(), FakeSender(), []
+    units.outage = 3
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        seen.append(event.dataset.name)
+
+    processor, sleeps = _processor(on_data_arrived, units, sender, batch_size=10)
+    records = [_record(_event(name), offset=i) for i, name in enumerate("ab")]
+    assert await processor.process_batch(records) == [Outcome.HANDLED] * 2
+    assert seen == ["a", "b"]
+    assert sender.sent == []
+    assert len(sleeps) == 2
