@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from driftline.registry.adapters.postgres import PostgresSpecHistory
 from driftline.registry.app import definition
+from driftline.registry.models import SpecRecord
 from driftline.runtime.consumer import Outcome
 from driftline.runtime.deadletter import RawRecord
 from driftline.runtime.http import build_http_app
@@ -278,3 +280,25 @@ async def test_burst_of_trained_runs_over_kafka_registers_each_once_in_order(
         (i + 1, f"run-{i}") for i in range(30)
     ]
     assert batched_records(registry) > batched_before  # some of the burst came as a batch
+
+
+async def test_a_transaction_reads_a_models_newest_spec_once_and_sees_its_own_adds(
+    registry: Registry,
+) -> None:
+    model = f"memo-{uuid.uuid4().hex[:8]}"
+
+    def record(version: int) -> SpecRecord:
+        return SpecRecord(
+            model=model, version=version, spec_hash=f"{version:064x}", spec=spec(model),
+            applied_by="user:alice", event_id=str(uuid.uuid4()),
+        )  # fmt: skip
+
+    async with registry.runtime.units() as uow:
+        history = PostgresSpecHistory(uow.session)
+        assert await history.latest(model) is None
+        await history.add(record(1))
+        assert (await PostgresSpecHistory(uow.session).latest(model)).version == 1  # type: ignore[union-attr]
+        await history.add(record(2))
+        assert (await history.latest(model)).version == 2  # type: ignore[union-attr]
+    async with registry.runtime.units() as uow:
+        assert (await PostgresSpecHistory(uow.session).latest(model)).version == 2  # type: ignore[union-attr]

@@ -109,16 +109,26 @@ def _version(row: Any) -> ModelVersion:
     return ModelVersion.model_validate(dict(row._mapping))
 
 
+LATEST_SPECS_READ = "registry.latest_specs"  # session.info key: this transaction's reads
+
+
 class PostgresSpecHistory:
-    """Applied specs in PostgreSQL, inside the caller's transaction."""
+    """Applied specs in PostgreSQL, inside the caller's transaction.
+
+    A model's newest spec is read once per transaction (a batch of registrations for one
+    model reads it once); adding a spec in the transaction forgets that read.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._read: dict[str, SpecRecord | None] = session.info.setdefault(LATEST_SPECS_READ, {})
 
     async def latest(self, model: str) -> SpecRecord | None:
         """The newest spec of ``model``."""
-        row = (await self._session.execute(LATEST_SPEC, {"model": model})).first()
-        return _spec(row) if row else None
+        if model not in self._read:
+            row = (await self._session.execute(LATEST_SPEC, {"model": model})).first()
+            self._read[model] = _spec(row) if row else None
+        return self._read[model]
 
     async def history(self, model: str) -> list[SpecRecord]:
         """Every spec of ``model``, oldest first."""
@@ -129,6 +139,7 @@ class PostgresSpecHistory:
 
     async def add(self, record: SpecRecord) -> None:
         """Insert a spec version."""
+        self._read.pop(record.model, None)
         await self._session.execute(
             insert(specs).values(**record.model_dump(exclude={"applied_at"}))
         )
