@@ -27,6 +27,7 @@ from driftline_contracts.events.data import DataArrived
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.kafka_helpers import settings_from
+from tests.own_stack import stack_of_its_own
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,9 +36,18 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def services(local_stack_control: LocalStack) -> Iterator[list[ServiceProcess]]:
+def own_stack(
+    tmp_path_factory: pytest.TempPathFactory, local_stack_control: LocalStack
+) -> Iterator[LocalStack]:
+    """A stack of this module's own (see ``tests.own_stack``); needs a local session stack."""
+    with stack_of_its_own(tmp_path_factory.mktemp("processes") / "stack") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def services(own_stack: LocalStack) -> Iterator[list[ServiceProcess]]:
     """Every service running as its own ``driftline serve`` process."""
-    stack = local_stack_control
+    stack = own_stack
     processes = start_services(stack, stack.info(), SERVICE_NAMES)
     try:
         wait_until_ready(processes, timeout_s=120)
@@ -70,11 +80,11 @@ def test_every_service_is_ready_with_all_dependencies_up(services: list[ServiceP
 
 @pytest.mark.parametrize("dependency", ["s3", "postgres"])
 def test_readyz_answers_503_naming_the_dependency_that_is_down(
-    services: list[ServiceProcess], local_stack_control: LocalStack, dependency: str
+    services: list[ServiceProcess], own_stack: LocalStack, dependency: str
 ) -> None:
     stop, start = {
-        "s3": (local_stack_control.stop_s3, local_stack_control.start_s3),
-        "postgres": (local_stack_control.stop_postgres, local_stack_control.start_postgres),
+        "s3": (own_stack.stop_s3, own_stack.start_s3),
+        "postgres": (own_stack.stop_postgres, own_stack.start_postgres),
     }[dependency]
     stop()
     try:
@@ -88,8 +98,9 @@ def test_readyz_answers_503_naming_the_dependency_that_is_down(
 
 
 def test_pipeline_arrival_reaches_the_ingest_catalog(
-    services: list[ServiceProcess], local_stack
+    services: list[ServiceProcess], own_stack: LocalStack
 ) -> None:
+    local_stack = own_stack.info()
     ingest = next(p for p in services if p.name == "ingest")
     payload = b"a,b\n1,2\n"
     store = build_artifact_store(settings_from(local_stack.env()).storage)
@@ -133,8 +144,8 @@ def test_pipeline_arrival_reaches_the_ingest_catalog(
     )
 
 
-def test_sigterm_stops_every_service_cleanly(local_stack_control: LocalStack) -> None:
-    processes = start_services(local_stack_control, local_stack_control.info(), ["validation"])
+def test_sigterm_stops_every_service_cleanly(own_stack: LocalStack) -> None:
+    processes = start_services(own_stack, own_stack.info(), ["validation"])
     wait_until_ready(processes, timeout_s=120)
     proc = psutil.Process(processes[0].ref.pid)
     proc.terminate()
@@ -143,4 +154,4 @@ def test_sigterm_stops_every_service_cleanly(local_stack_control: LocalStack) ->
     log = processes[0].log_path.read_text()
     assert '"event": "service stopped"' in log
     assert log.index('"event": "service started"') < log.index('"event": "service stopped"')
-    stop_services(local_stack_control, processes)
+    stop_services(own_stack, processes)

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from driftline.cli.stack import app
 from driftline.stack import LocalStack, StackError, StackInfo, external_stack_from_env
 from driftline.stack.broker import create_topics
+from tests.own_stack import stack_of_its_own
 
 pytestmark = pytest.mark.integration
 
@@ -75,9 +76,16 @@ def test_status_json_reports_servers_and_services(local_stack_control: LocalStac
 
 
 async def test_broker_restart_keeps_the_log(
-    local_stack_control: LocalStack, local_stack: StackInfo
+    local_stack_control: LocalStack, tmp_path: Path
 ) -> None:
-    servers = local_stack.kafka_bootstrap
+    # A broker of its own: a restart of the session's broker can leave other tests' consumer
+    # groups rebalancing (see tests.own_stack).
+    with stack_of_its_own(tmp_path / "stack") as stack:
+        await _restart_keeps_the_log(stack)
+
+
+async def _restart_keeps_the_log(local_stack_control: LocalStack) -> None:
+    servers = local_stack_control.info().kafka_bootstrap
     topic = f"stack-test-{uuid.uuid4().hex[:8]}"
     await create_topics(servers, [topic])
     producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all", enable_idempotence=False)

@@ -54,6 +54,7 @@ from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
 from tests.integration.kafka_helpers import header, read_all, read_topic
+from tests.own_stack import stack_of_its_own
 
 pytestmark = [
     pytest.mark.integration,
@@ -132,6 +133,22 @@ def _cmdline(process: psutil.Process) -> list[str]:
         return process.cmdline()
     except psutil.Error:
         return []
+
+
+@pytest.fixture(scope="module")
+def local_stack_control(
+    local_stack_control: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    """This module's own stack (see ``tests.own_stack``): it SIGKILLs a training process,
+    whose consumer group members would otherwise stay behind on the session stack."""
+    with stack_of_its_own(tmp_path_factory.mktemp("training-crash") / "stack") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def local_stack(local_stack_control: LocalStack) -> StackInfo:
+    """Connection settings of this module's own stack."""
+    return local_stack_control.info()
 
 
 @pytest.fixture(scope="module")

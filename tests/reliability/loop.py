@@ -16,7 +16,6 @@ import signal
 import time
 import urllib.request
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,18 +101,6 @@ class Fleet:
 
     def url(self, name: str) -> str:
         return next(p.url for k, p in self.running.items() if k.split("#")[0] == name)
-
-
-@contextlib.contextmanager
-def stack_of_its_own(home: Path) -> Iterator[LocalStack]:
-    """A stack of the scenario's own: consumer groups that earlier tests' killed or stopped
-    service processes left behind on the session stack can keep tansu rebalancing them."""
-    stack = LocalStack(home)
-    stack.up()
-    try:
-        yield stack
-    finally:
-        stack.down()
 
 
 @contextlib.contextmanager

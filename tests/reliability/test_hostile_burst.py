@@ -46,9 +46,9 @@ async def test_hostile_burst_is_dead_lettered_and_the_next_good_record_is_handle
         warnings.simplefilter("ignore", NonInteractiveExampleWarning)
         while len(burst) < BURST:
             hostile = hostile_records(subscription).example()
-            # 10 MB is over the broker's message limit; duplicate and odd header bytes are the
-            # broker's and client's to carry (tested in process); some "wrong types" are valid.
-            skipped = ("ten-mb-string", "bad-header")
+            # 10 MB is over the broker's message limit (tested in process); some "wrong
+            # types" are valid.
+            skipped = ("ten-mb-string",)
             if hostile.kind not in skipped and not _still_valid(hostile, subscription):
                 burst.append(hostile)
     good = arrival(key.decode(), 7)
@@ -90,3 +90,33 @@ async def test_hostile_burst_is_dead_lettered_and_the_next_good_record_is_handle
             "kinds": ", ".join(sorted({h.kind for h in burst})),
         },
     )
+
+
+async def test_header_bytes_that_are_not_utf8_are_dead_lettered_not_skipped(
+    probe: Probe, local_stack
+) -> None:
+    """FastStream's own parser decodes every header as UTF-8 before our handler runs; a record
+    it cannot parse must still reach the processor (and its dead-letter topic), or a later
+    offset commit would skip it silently."""
+    bootstrap = local_stack.env()["DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS"]
+    key = f"odd-bytes-{probe.name}".encode()
+    odd = arrival(f"{key.decode()}-odd", 8)
+    odd_record = encode(odd, new_envelope(odd, source="pipeline/odd", actor="pipeline:odd"))
+    odd_headers = [(k, b"\xff\xfe" if k == "ce_source" else v) for k, v in odd_record.headers]
+    good = arrival(key.decode(), 9)
+    record = encode(good, new_envelope(good, source="pipeline/odd", actor="pipeline:odd"))
+    await produce_raw(
+        bootstrap,
+        topics.DATA_ARRIVED,
+        [(key, odd_record.value, odd_headers), (key, record.value, list(record.headers))],
+        together=True,
+    )
+    await probe.wait_for(key.decode(), timeout_s=60)
+    consumer = probe.runtime.processors[0].consumer
+
+    def ours(r) -> bool:  # type: ignore[no-untyped-def]
+        return r.key == key and header(r, "dlq-consumer") == consumer
+
+    (dead,) = await read_topic(bootstrap, topics.dlq(topics.DATA_ARRIVED), ours, timeout_s=30)
+    assert header(dead, "dlq-reason")
+    assert await probe.effects_for(f"{key.decode()}-odd") == []

@@ -24,6 +24,7 @@ import pytest
 
 from driftline.runtime.settings import ServiceSection
 from driftline.stack import LocalStack
+from tests.own_stack import stack_of_its_own
 from tests.reliability.account import account, dead_letters
 from tests.reliability.figures import Figures
 from tests.reliability.loop import (
@@ -34,7 +35,6 @@ from tests.reliability.loop import (
     post,
     publish_arrivals,
     running_fleet,
-    stack_of_its_own,
     store_datasets,
     wait_for_versions,
 )

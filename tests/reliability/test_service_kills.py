@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from driftline.stack import LocalStack
+from tests.own_stack import stack_of_its_own
 from tests.reliability.account import account
 from tests.reliability.figures import Figures
 from tests.reliability.loop import (
@@ -27,7 +28,6 @@ from tests.reliability.loop import (
     post,
     publish_arrivals,
     running_fleet,
-    stack_of_its_own,
     wait_for_versions,
 )
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -38,6 +42,30 @@ async def _keep_raw_body(message: StreamMessage[object]) -> object:
     # parse the JSON first and fail before we can dead-letter the record (a batch's body is
     # the list of its records' bytes).
     return message.body
+
+
+def _utf8_headers(record: Any) -> Any:
+    """``record`` as FastStream's parser can take it: every header value UTF-8 text."""
+    try:
+        for _, value in record.headers or ():
+            value.decode()
+    except (UnicodeDecodeError, AttributeError):
+        safe = tuple((k, (v or b"").decode(errors="replace").encode()) for k, v in record.headers)
+        return dataclasses.replace(record, headers=safe)
+    return record
+
+
+async def _parse_any_headers(
+    raw: Any, original: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    # FastStream's parser decodes every header as UTF-8 and raises on other bytes, before any
+    # handler runs: the record would be skipped (and committed past) without a dead letter.
+    # It parses a copy with UTF-8 headers; the processor gets the record as it came, and its
+    # decoder dead-letters it with the reason.
+    safe = tuple(map(_utf8_headers, raw)) if isinstance(raw, tuple) else _utf8_headers(raw)
+    message = await original(safe)
+    message.raw_message = raw
+    return message
 
 
 def attach(
@@ -78,6 +106,7 @@ def attach(
         subscription.source_topic,
         group_id=group_id(service, processor),
         ack_policy=AckPolicy.MANUAL,
+        parser=_parse_any_headers,
         decoder=_keep_raw_body,
         **batching,  # type: ignore[arg-type]
         auto_offset_reset="earliest",
