@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from driftline.stack import LocalStack, StackInfo, external_stack_from_env
+from tests.own_stack import stack_of_its_own
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,6 +54,16 @@ def local_stack_control(_session_stack: LocalStack | None) -> LocalStack:
     if _session_stack is None:
         pytest.skip("external stack from DRIFTLINE_* URLs: no process control")
     return _session_stack
+
+
+@pytest.fixture(scope="module")
+def own_stack(
+    tmp_path_factory: pytest.TempPathFactory, local_stack_control: LocalStack
+) -> Iterator[LocalStack]:
+    """A stack of the test module's own (see ``tests/own_stack.py``), for modules that run
+    service processes; needs a local session stack (skipped on external ones)."""
+    with stack_of_its_own(tmp_path_factory.mktemp("own") / "stack") as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

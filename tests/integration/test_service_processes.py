@@ -27,21 +27,11 @@ from driftline_contracts.events.data import DataArrived
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.kafka_helpers import settings_from
-from tests.own_stack import stack_of_its_own
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture(scope="module")
-def own_stack(
-    tmp_path_factory: pytest.TempPathFactory, local_stack_control: LocalStack
-) -> Iterator[LocalStack]:
-    """A stack of this module's own (see ``tests.own_stack``); needs a local session stack."""
-    with stack_of_its_own(tmp_path_factory.mktemp("processes") / "stack") as stack:
-        yield stack
 
 
 @pytest.fixture(scope="module")

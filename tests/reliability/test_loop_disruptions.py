@@ -24,7 +24,6 @@ import pytest
 
 from driftline.runtime.settings import ServiceSection
 from driftline.stack import LocalStack
-from tests.own_stack import stack_of_its_own
 from tests.reliability.account import account, dead_letters
 from tests.reliability.figures import Figures
 from tests.reliability.loop import (
@@ -79,15 +78,6 @@ SLOW_TRAINER = {
     },
 }
 """About 1.5 s a run on this machine (all 400 epochs), so SIGTERM finds one in flight."""
-
-
-@pytest.fixture(scope="module")
-def own_stack(
-    tmp_path_factory: pytest.TempPathFactory, local_stack_control: LocalStack
-) -> Iterator[LocalStack]:
-    """A stack of this module's own (see ``stack_of_its_own``); needs a local session stack."""
-    with stack_of_its_own(tmp_path_factory.mktemp("disruptions") / "stack") as stack:
-        yield stack
 
 
 @pytest.fixture(scope="module")
