@@ -21,8 +21,7 @@ from driftline.runtime.storage.ports import DEFAULT_CONTENT_TYPE, StoredObject
 from driftline.runtime.storage.streams import (
     atomic_write,
     file_chunks,
-    sha256_hex,
-    verify,
+    verified,
 )
 from driftline.runtime.storage.uris import UriPolicy
 
@@ -71,9 +70,7 @@ class LocalArtifactStore:
     async def get_bytes(self, uri: str, *, sha256: str | None = None) -> bytes:
         """The file's bytes, checked against ``sha256`` when given."""
         path = self._path(uri)
-        data = await _io(uri, path.read_bytes)
-        verify(uri, sha256, sha256_hex(data))
-        return data
+        return await _io(uri, lambda: verified(uri, path.read_bytes(), sha256))
 
     async def download(self, uri: str, dest: Path, *, sha256: str | None = None) -> Path:
         """Copy the file to ``dest`` atomically; ``dest`` is untouched if the hash differs."""

@@ -23,7 +23,7 @@ from driftline.runtime.storage.streams import (
     HashingReader,
     atomic_write,
     sha256_hex,
-    verify,
+    verified,
 )
 from driftline.runtime.storage.uris import UriPolicy
 
@@ -85,11 +85,16 @@ class S3ArtifactStore:
         """Upload ``data``; its sha256 is also kept as object metadata."""
         uri = self.uri_for(key)
         target = self.policy.check_write(uri)
-        digest = sha256_hex(data)
-        await self._call(
-            uri, self._client.put_object, target.bucket, target.key, io.BytesIO(data),
-            len(data), content_type=content_type, metadata={SHA256_META: digest},
-        )  # fmt: skip
+
+        def upload() -> str:  # hashing too runs off the event loop
+            digest = sha256_hex(data)
+            self._client.put_object(
+                target.bucket, target.key, io.BytesIO(data), len(data),
+                content_type=content_type, metadata={SHA256_META: digest},
+            )  # fmt: skip
+            return digest
+
+        digest = await self._call(uri, upload)
         return StoredObject(uri, digest, len(data), content_type)
 
     async def put_file(
@@ -120,14 +125,13 @@ class S3ArtifactStore:
         def fetch() -> bytes:
             response = self._client.get_object(source.bucket, source.key)
             try:
-                return response.read()
+                data = response.read()
             finally:
                 response.close()
                 response.release_conn()
+            return verified(uri, data, sha256)
 
-        data = await self._call(uri, fetch)
-        verify(uri, sha256, sha256_hex(data))
-        return data
+        return await self._call(uri, fetch)
 
     async def download(self, uri: str, dest: Path, *, sha256: str | None = None) -> Path:
         """Stream the object to ``dest`` via a temp file; ``dest`` only appears if verified."""

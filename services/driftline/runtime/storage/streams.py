@@ -47,6 +47,14 @@ def file_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+def verified(uri: str, data: bytes, expected: str | None) -> bytes:
+    """``data``, after checking it against ``expected`` when given (call it off the event
+    loop: hashing megabytes takes milliseconds)."""
+    if expected is not None:
+        verify(uri, expected, sha256_hex(data))
+    return data
+
+
 def verify(uri: str, expected: str | None, actual: str) -> None:
     """Raise ``IntegrityError`` when ``expected`` is given and differs from ``actual``."""
     if expected is not None and expected.lower() != actual:
