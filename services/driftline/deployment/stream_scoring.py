@@ -145,7 +145,9 @@ async def _handle(runtime: ServiceRuntime, records: list[RawRecord]) -> None:
                 log.error("scoring batch failed, dead-lettering", error=repr(exc))
                 await deliver(runtime, Outcome(dead=[(r, exc) for r in records]))
                 return
-            delay = backoff_delay(attempt, retry.initial_backoff_s, retry.max_backoff_s)
+            delay = backoff_delay(
+                attempt, retry.initial_backoff_s, retry.max_backoff_s, retry.jitter
+            )
             attempt += 1
             log.warning("scoring batch failed, retrying", transient=transient, error=repr(exc))
             await asyncio.sleep(delay)

@@ -230,7 +230,10 @@ class EventProcessor:
                     if failures >= self._retry.max_attempts:
                         return await self._dead_letter(record, exc, failures, envelope.type)
                 delay = backoff_delay(
-                    attempt - 1, self._retry.initial_backoff_s, self._retry.max_backoff_s
+                    attempt - 1,
+                    self._retry.initial_backoff_s,
+                    self._retry.max_backoff_s,
+                    self._retry.jitter,
                 )
                 log.warning(
                     "handler failed, retrying",
@@ -288,7 +291,10 @@ class EventProcessor:
                 transient_failures += 1
                 await self._sleep(
                     backoff_delay(
-                        transient_failures, self._retry.initial_backoff_s, self._retry.max_backoff_s
+                        transient_failures,
+                        self._retry.initial_backoff_s,
+                        self._retry.max_backoff_s,
+                        self._retry.jitter,
                     )
                 )
         self._metrics.dead_letters.labels(self._service, record.topic).inc()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
@@ -67,6 +68,9 @@ def is_transient(exc: BaseException) -> bool:
     return cause is not None and is_transient(cause)
 
 
-def backoff_delay(attempt: int, initial_s: float, max_s: float) -> float:
-    """Back-off ``initial * 2**attempt`` capped at ``max_s`` (attempt counts from 0)."""
-    return float(min(max_s, initial_s * (2 ** min(attempt, 30))))
+def backoff_delay(attempt: int, initial_s: float, max_s: float, jitter: float = 0.0) -> float:
+    """Back-off ``initial * 2**attempt`` capped at ``max_s`` (attempt counts from 0), then
+    shortened by a random part of up to ``jitter`` of itself, so that consumers which failed
+    together (a PostgreSQL restart) do not all retry at the same instant."""
+    delay = float(min(max_s, initial_s * (2 ** min(attempt, 30))))
+    return delay * (1.0 - jitter * random.random()) if jitter else delay

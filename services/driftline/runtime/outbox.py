@@ -122,7 +122,10 @@ class OutboxRelay:
                     return
                 failures += 1
                 delay = backoff_delay(
-                    failures - 1, self._retry.initial_backoff_s, self._retry.max_backoff_s
+                    failures - 1,
+                    self._retry.initial_backoff_s,
+                    self._retry.max_backoff_s,
+                    self._retry.jitter,
                 )
                 log.warning("outbox relay retrying", retry_in_s=delay, error=repr(exc))
                 with contextlib.suppress(TimeoutError):

@@ -118,6 +118,13 @@ class RetrySettings(BaseModel):
     max_attempts: int = Field(3, ge=1, description="Attempts before an event is dead-lettered.")
     initial_backoff_s: float = Field(0.2, gt=0, description="First back-off; doubles each retry.")
     max_backoff_s: float = Field(10.0, gt=0, description="Cap on the back-off between retries.")
+    jitter: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Each back-off is shortened by a random part of up to this fraction, so "
+        "consumers that failed together (a database restart) spread their retries.",
+    )
 
 
 class OutboxSettings(BaseModel):

@@ -139,7 +139,7 @@ def _processor(
         service="test",
         units=units,  # type: ignore[arg-type]
         dead_letters=DeadLetterPublisher(sender),
-        retry=RetrySettings(max_attempts=3, initial_backoff_s=0.1, max_backoff_s=1.0),
+        retry=RetrySettings(max_attempts=3, initial_backoff_s=0.1, max_backoff_s=1.0, jitter=0),
         metrics=Metrics("test"),
         sleep=sleep,
     )

@@ -77,3 +77,10 @@ def test_dead_letter_headers_keep_origin_and_reason() -> None:
     assert headers["dlq-original-partition"] == b"3"
     assert headers["dlq-original-offset"] == b"42"
     assert headers["dlq-consumer"] == b"ingest.on_data_arrived"
+
+
+def test_jitter_shortens_each_backoff_by_up_to_its_fraction_and_spreads_them() -> None:
+    delays = [backoff_delay(3, 0.2, 5.0, jitter=0.2) for _ in range(200)]
+    assert all(1.6 * 0.8 <= d <= 1.6 for d in delays)
+    assert max(delays) - min(delays) > 0.1  # spread, not one value
+    assert backoff_delay(3, 0.2, 5.0, jitter=0) == 1.6
