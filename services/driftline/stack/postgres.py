@@ -88,6 +88,10 @@ def _prepare(home: Path, state: StackState) -> Launch:
     user = run_as()
     if not (pgdata / "PG_VERSION").exists():
         _initdb(pgdata, state, user)
+    elif user is not None:
+        # Granted at initdb, but something may have taken it back since: pytest, for one,
+        # resets /tmp/pytest-of-<user> to 0700 whenever another session starts.
+        _grant_traversal(pgdata)
     cmd = [
         str(pg_bin_dir() / "postgres"), "-D", str(pgdata),
         "-h", HOST, "-p", str(state.ports[NAME]),
