@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
 
 from driftline.runtime.settings import ServiceSection
 from driftline.stack import LocalStack
-from tests.reliability.account import account, dead_letters
+from tests.reliability.account import LoopAccount, account, dead_letters
 from tests.reliability.figures import Figures
 from tests.reliability.loop import (
     Fleet,
@@ -140,6 +141,56 @@ async def _outage(
     return watched, time.monotonic(), result
 
 
+@dataclass(frozen=True)
+class LoopEnd:
+    """How a scenario's loop ended: the account, dead letters, reclaimed runs, duration."""
+
+    outcome: LoopAccount
+    dead: int
+    reclaimed: int
+    elapsed_s: float
+
+    def record(self, figures: Figures, scenario: str, **own: Any) -> None:
+        """Record the scenario's row: the account's columns, its own figures, then ours."""
+        figures.record(
+            scenario,
+            **{
+                **self.outcome.figures(),
+                **own,
+                "dead letters": self.dead,
+                "runs reclaimed after their lease": self.reclaimed,
+                "loop done in (s)": round(self.elapsed_s),
+            },
+        )
+
+    def check(self) -> None:
+        """Each dataset exactly once, nothing dead-lettered, no run reclaimed."""
+        assert self.outcome.problems() == []
+        assert self.dead == 0
+        assert self.reclaimed == 0
+
+
+async def _finish(
+    fleet: Fleet,
+    dataset: str,
+    digests: list[str],
+    model: str,
+    arrivals: int,
+    began: float,
+    *,
+    timeout_s: float,
+) -> LoopEnd:
+    """Wait until every arrival is a version, then account for the loop."""
+    await wait_for_versions(fleet, model, arrivals, timeout_s=timeout_s)
+    elapsed = time.monotonic() - began
+    return LoopEnd(
+        await account(fleet, dataset, digests, model),
+        await dead_letters(fleet.info.kafka_bootstrap),
+        reclaimed_runs(fleet, model),
+        elapsed,
+    )
+
+
 @pytest.mark.timeout(300)
 async def test_broker_killed_mid_loop_loses_nothing_acknowledged(
     fleet: Fleet, own_stack: LocalStack, figures: Figures
@@ -157,26 +208,17 @@ async def test_broker_killed_mid_loop_loses_nothing_acknowledged(
     back, before = time.monotonic(), await _versions_now(fleet, model)
     digests += await publish_arrivals(fleet, dataset, range(arrivals // 2, arrivals))
     recovery = await _progress_after(fleet, model, before, back)
-    await wait_for_versions(fleet, model, arrivals, timeout_s=180)
-    elapsed = time.monotonic() - began
-    outcome = await account(fleet, dataset, digests, model)
-    dead = await dead_letters(fleet.info.kafka_bootstrap)
-    reclaimed = reclaimed_runs(fleet, model)
-    figures.record(
+    end = await _finish(fleet, dataset, digests, model, arrivals, began, timeout_s=180)
+    end.record(
+        figures,
         f"2. kill -9 the broker mid-loop, restart after {BROKER_DOWN_S:g} s, {arrivals} arrivals",
         **{
-            **outcome.figures(),
             "recovery (s)": recovery,
             "versions before the kill": before,
-            "dead letters": dead,
-            "runs reclaimed after their lease": reclaimed,
             **watched.figures("while down:"),
-            "loop done in (s)": round(elapsed),
         },
     )
-    assert outcome.problems() == []
-    assert dead == 0
-    assert reclaimed == 0
+    end.check()
     assert watched.attempts_per_s <= MAX_BROKER_ATTEMPTS_PER_S, watched.failed_attempts
     assert watched.cpu_share <= MAX_CPU_SHARE
 
@@ -207,28 +249,19 @@ async def test_postgres_then_s3_away_30s_are_waited_out(
     # The registry needs no S3, so versions trained before the outage may register during
     # it; a version registered after this count was trained once S3 was back.
     s3_recovery = await _progress_after(fleet, model, await _versions_now(fleet, model), s3_back)
-    await wait_for_versions(fleet, model, arrivals, timeout_s=240)
-    elapsed = time.monotonic() - began
-    outcome = await account(fleet, dataset, digests, model)
-    dead = await dead_letters(fleet.info.kafka_bootstrap)
-    reclaimed = reclaimed_runs(fleet, model)
-    figures.record(
+    end = await _finish(fleet, dataset, digests, model, arrivals, began, timeout_s=240)
+    end.record(
+        figures,
         f"3. PostgreSQL stopped {OUTAGE_S:g} s, then S3 {OUTAGE_S:g} s, mid-loop, "
         f"{arrivals} arrivals",
         **{
-            **outcome.figures(),
-            "dead letters": dead,
-            "runs reclaimed after their lease": reclaimed,
             "recovery after PostgreSQL (s)": pg_recovery,
             "recovery after S3 (s)": s3_recovery,
             **pg.figures("PostgreSQL down:"),
             **s3.figures("S3 down:"),
-            "loop done in (s)": round(elapsed),
         },
     )
-    assert outcome.problems() == []
-    assert dead == 0
-    assert reclaimed == 0
+    end.check()
     for watched in (pg, s3):
         assert watched.attempts_per_s <= MAX_ATTEMPTS_PER_S, watched.failed_attempts
         assert watched.cpu_share <= MAX_CPU_SHARE
@@ -254,30 +287,23 @@ async def test_sigterm_under_load_finishes_in_flight_work(fleet: Fleet, figures:
         fleet.start(key)
     await asyncio.to_thread(fleet.wait_ready)
     ready_in = round(time.monotonic() - respawned, 1)
-    await wait_for_versions(fleet, model, arrivals, timeout_s=180)
-    elapsed = time.monotonic() - began
-    outcome = await account(fleet, dataset, digests, model)
-    dead = await dead_letters(fleet.info.kafka_bootstrap)
-    reclaimed = reclaimed_runs(fleet, model)
+    end = await _finish(fleet, dataset, digests, model, arrivals, began, timeout_s=180)
     in_flight = shutdown.in_flight_events + len(shutdown.in_flight_jobs)
     # A cut-off event is delivered again; so is one whose offset the shutdown lost.
     redeliveries = redelivered(fleet, exited_at) + shutdown.cut_off
-    figures.record(
+    end.record(
+        figures,
         f"5. SIGTERM to every service under load, {arrivals} arrivals",
         **{
-            **outcome.figures(),
             "redeliveries": redeliveries,  # also counts inbox skips and runs claimed again
             "in flight at SIGTERM": f"{shutdown.in_flight_events} events, "
             f"{len(shutdown.in_flight_jobs)} training runs",
             "finished before exit": f"{len(shutdown.finished_jobs & shutdown.in_flight_jobs)} "
             f"runs, {shutdown.in_flight_events - shutdown.cut_off} events",
-            "republished by a relay": outcome.redeliveries,
+            "republished by a relay": end.outcome.redeliveries,
             "stopped in (max, s)": max(stopped_in.values()),
             "grace (s)": grace_s,
             "recovery (ready again, s)": ready_in,
-            "dead letters": dead,
-            "runs reclaimed after their lease": reclaimed,
-            "loop done in (s)": round(elapsed),
         },
     )
     assert all(s <= grace_s for s in stopped_in.values()), stopped_in
@@ -285,7 +311,5 @@ async def test_sigterm_under_load_finishes_in_flight_work(fleet: Fleet, figures:
     assert shutdown.cut_off == 0
     assert shutdown.in_flight_jobs <= shutdown.finished_jobs, "a training run was cut off"
     assert redeliveries <= in_flight
-    assert outcome.redeliveries == 0, "a relay stopped mid-batch and published it again"
-    assert outcome.problems() == []
-    assert dead == 0
-    assert reclaimed == 0
+    assert end.outcome.redeliveries == 0, "a relay stopped mid-batch and published it again"
+    end.check()

@@ -45,14 +45,9 @@ async def _keep_raw_body(message: StreamMessage[object]) -> object:
 
 
 def _utf8_headers(record: Any) -> Any:
-    """``record`` as FastStream's parser can take it: every header value UTF-8 text."""
-    try:
-        for _, value in record.headers or ():
-            value.decode()
-    except (UnicodeDecodeError, AttributeError):
-        safe = tuple((k, (v or b"").decode(errors="replace").encode()) for k, v in record.headers)
-        return dataclasses.replace(record, headers=safe)
-    return record
+    """A copy of ``record`` whose header values are all UTF-8 text."""
+    safe = tuple((k, (v or b"").decode(errors="replace").encode()) for k, v in record.headers)
+    return dataclasses.replace(record, headers=safe)
 
 
 async def _parse_any_headers(
@@ -60,12 +55,15 @@ async def _parse_any_headers(
 ) -> StreamMessage[Any]:
     # FastStream's parser decodes every header as UTF-8 and raises on other bytes, before any
     # handler runs: the record would be skipped (and committed past) without a dead letter.
-    # It parses a copy with UTF-8 headers; the processor gets the record as it came, and its
-    # decoder dead-letters it with the reason.
-    safe = tuple(map(_utf8_headers, raw)) if isinstance(raw, tuple) else _utf8_headers(raw)
-    message = await original(safe)
-    message.raw_message = raw
-    return message
+    # Then it parses a copy with UTF-8 headers; the processor gets the record as it came, and
+    # its decoder dead-letters it with the reason.
+    try:
+        return await original(raw)
+    except (UnicodeDecodeError, AttributeError):
+        safe = tuple(map(_utf8_headers, raw)) if isinstance(raw, tuple) else _utf8_headers(raw)
+        message = await original(safe)
+        message.raw_message = raw
+        return message
 
 
 def attach(

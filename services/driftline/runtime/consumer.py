@@ -163,35 +163,32 @@ class EventProcessor:
             Delivery(envelope, r.topic, r.partition, r.offset)
             for r, (envelope, _) in zip(records, decoded, strict=True)
         ]
-        outcomes: list[Outcome] = []
-        timings: list[tuple[Envelope, float]] = []
+        done: list[tuple[Envelope, UnitOfWork | None, float]] = []  # None: a duplicate
         async with self._units.shared() as batch:
             fresh = await batch.claim_all(self.consumer, deliveries)
             for record, (envelope, event) in zip(records, decoded, strict=True):
+                if envelope.id not in fresh:
+                    done.append((envelope, None, 0.0))
+                    continue
+                fresh.discard(envelope.id)  # the same event twice in one poll
+                started = time.perf_counter()
+                uow = batch.unit(envelope)
+                uow.delivery = record
                 with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
-                    if envelope.id not in fresh:
-                        log.info("duplicate delivery skipped")
-                        outcomes.append(Outcome.DUPLICATE)
-                        continue
-                    fresh.discard(envelope.id)  # the same event twice in one poll
-                    started = time.perf_counter()
-                    uow = batch.unit(envelope)
-                    uow.delivery = record
                     await self._emit_results(uow, await self.subscription.handler(event, uow))
-                    timings.append((envelope, time.perf_counter() - started))
-                    outcomes.append(Outcome.HANDLED)
+                done.append((envelope, uow, time.perf_counter() - started))
             faults.point("inbox.before_commit")
-        for uow in batch.units:
-            with structlog.contextvars.bound_contextvars(**_log_context(uow.cause)):
-                log.info("event handled", emitted=[e.type for e in uow.emitted])
         self._metrics.batch_records.labels(self._service, decoded[0][0].type).observe(len(records))
-        for envelope, seconds in timings:
-            self._metrics.handler_seconds.labels(self._service, envelope.type).observe(seconds)
-            self._metrics.consumed.labels(self._service, envelope.type).inc()
-        for (envelope, _), outcome in zip(decoded, outcomes, strict=True):
-            if outcome is Outcome.DUPLICATE:
-                self._metrics.duplicates.labels(self._service, envelope.type).inc()
-        return outcomes
+        for envelope, uow, seconds in done:
+            with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
+                if uow is None:
+                    log.info("duplicate delivery skipped")
+                    self._metrics.duplicates.labels(self._service, envelope.type).inc()
+                    continue
+                log.info("event handled", emitted=[e.type for e in uow.emitted])
+                self._metrics.handler_seconds.labels(self._service, envelope.type).observe(seconds)
+                self._metrics.consumed.labels(self._service, envelope.type).inc()
+        return [Outcome.DUPLICATE if uow is None else Outcome.HANDLED for _, uow, _ in done]
 
     def _decode_accepted(self, record: RawRecord) -> tuple[Envelope, Any]:
         envelope, event = decode(record.headers, record.value)

@@ -154,7 +154,7 @@ class ServiceRuntime:
         """Migrate, connect, start consumers and the relay; waits out unavailable dependencies."""
         await self._until_ok("migrate", self._migrate)
         await self._until_ok("s3", self.store.ensure_bucket)
-        await self._until_ok("kafka-producer", self.publisher.start, self.publisher.stop)
+        await self._until_ok("kafka-producer", self.publisher.start)  # cleans up after itself
         await self._until_ok("kafka-consumers", self.broker.start, self.broker.stop)
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
         self._background = [

@@ -38,6 +38,27 @@ class Correlated:
     correlation_id: str
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One consumed record's inbox key: its event, and where Kafka delivered it."""
+
+    envelope: Envelope
+    topic: str
+    partition: int
+    offset: int
+
+    def inbox_row(self, consumer: str) -> dict[str, Any]:
+        """The ``inbox`` row marking this delivery handled by ``consumer``."""
+        return {
+            "consumer": consumer,
+            "event_id": self.envelope.id,
+            "event_type": self.envelope.type,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+        }
+
+
 class UnitOfWork:
     """What a handler gets: the session for its effect and ``emit`` for the events it causes."""
 
@@ -102,34 +123,14 @@ class UnitOfWork:
         self, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int
     ) -> bool:
         """Mark ``envelope`` handled by ``consumer``; False if it already was (a redelivery)."""
-        result = await self.session.execute(
-            CLAIM,
-            {
-                "consumer": consumer,
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "topic": topic,
-                "partition": partition,
-                "offset": offset,
-            },
-        )
-        return result.first() is not None
+        row = Delivery(envelope, topic, partition, offset).inbox_row(consumer)
+        return (await self.session.execute(CLAIM, row)).first() is not None
 
 
 async def write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows in one statement (nothing when there are none)."""
     if rows:
         await session.execute(insert(outbox), rows)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One consumed record's inbox key: its event, and where Kafka delivered it."""
-
-    envelope: Envelope
-    topic: str
-    partition: int
-    offset: int
 
 
 class SharedTransaction:
@@ -151,20 +152,8 @@ class SharedTransaction:
     async def claim_all(self, consumer: str, deliveries: list[Delivery]) -> set[str]:
         """Mark every delivery handled by ``consumer`` in one statement; the event ids that
         were not handled before (the others are redeliveries)."""
-        result = await self.session.execute(
-            CLAIM,
-            [
-                {
-                    "consumer": consumer,
-                    "event_id": d.envelope.id,
-                    "event_type": d.envelope.type,
-                    "topic": d.topic,
-                    "partition": d.partition,
-                    "offset": d.offset,
-                }
-                for d in deliveries
-            ],
-        )
+        rows = [d.inbox_row(consumer) for d in deliveries]
+        result = await self.session.execute(CLAIM, rows)
         return set(result.scalars())
 
     async def flush(self) -> None:
@@ -195,13 +184,7 @@ class UnitOfWorkFactory:
     ) -> AsyncIterator[UnitOfWork]:
         """A transaction that commits when the block exits cleanly and rolls back otherwise."""
         async with self._sessions() as session, session.begin():
-            uow = UnitOfWork(
-                session,
-                source=self._source,
-                actor=actor or self._actor,
-                cause=cause,
-                deps=self._deps,
-            )
+            uow = self._unit(session, cause, actor)
             yield uow
             await uow.flush()
         if uow.emitted and self._on_commit is not None:
@@ -218,7 +201,9 @@ class UnitOfWorkFactory:
         if any(u.emitted for u in batch.units) and self._on_commit is not None:
             self._on_commit()
 
-    def _unit(self, session: AsyncSession, cause: Envelope) -> UnitOfWork:
+    def _unit(
+        self, session: AsyncSession, cause: Envelope | None, actor: str | None = None
+    ) -> UnitOfWork:
         return UnitOfWork(
-            session, source=self._source, actor=self._actor, cause=cause, deps=self._deps
+            session, source=self._source, actor=actor or self._actor, cause=cause, deps=self._deps
         )
