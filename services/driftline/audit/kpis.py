@@ -62,9 +62,9 @@ class Kpis(BaseModel):
         description="Mean seconds from an episode's drift window start to its first detection."
     )
     mean_time_to_recover_s: float | None = Field(
-        description="Mean seconds from first detection to the model's next promotion."
+        description="Mean seconds from first detection to the episode's DriftResolved."
     )
-    recovered_episodes: int = Field(description="Drift episodes followed by a promotion.")
+    recovered_episodes: int = Field(description="Drift episodes ended by their DriftResolved.")
     production_models: int = Field(description="Models with at least one promotion.")
     monitored_models: int = Field(
         description="Of those, models with a monitoring event after their latest promotion."
@@ -121,21 +121,28 @@ def _window_start(data: dict[str, Any]) -> datetime | None:
 
 
 def drift_times(
-    detections: list[_Event], promotions: list[_Event]
+    detections: list[_Event], resolutions: list[_Event]
 ) -> tuple[list[float], list[float], int]:
-    """(detect seconds, recover seconds, episodes) over first detections per drift id."""
+    """(detect seconds, recover seconds, episodes) over first detections per drift id.
+
+    An episode counts as recovered only at its own ``DriftResolved``: a promotion after the
+    detection is not a recovery while the drift goes on (a replacement that drifts again).
+    """
     firsts: dict[tuple[str, str], _Event] = {}
     for event in detections:
         firsts.setdefault((event.subject, str(event.data.get("drift_id"))), event)
+    resolved: dict[tuple[str, str], datetime] = {}
+    for event in resolutions:
+        resolved.setdefault((event.subject, str(event.data.get("drift_id"))), event.time)
     detect: list[float] = []
     recover: list[float] = []
-    for event in firsts.values():
+    for key, event in firsts.items():
         start = _window_start(event.data)
         if start is not None:
             detect.append(max(0.0, _seconds(event.time, start)))
-        after = [p for p in promotions if p.subject == event.subject and p.time > event.time]
-        if after:
-            recover.append(_seconds(after[0].time, event.time))
+        end = resolved.get(key)
+        if end is not None and end >= event.time:
+            recover.append(_seconds(end, event.time))
     return detect, recover, len(firsts)
 
 
@@ -191,7 +198,9 @@ def compute_kpis(
     days = max(end - start, MIN_WINDOW) / timedelta(days=1) if start and end else None
     promotions = _of(events, ModelPromoted.ce_type)
     leads = lead_times(_of(events, DataArrived.ce_type), promotions)
-    detect, recover, episodes = drift_times(_of(events, DriftDetected.ce_type), promotions)
+    detect, recover, episodes = drift_times(
+        _of(events, DriftDetected.ce_type), _of(events, DriftResolved.ce_type)
+    )
     production, monitored = monitoring(events, promotions)
     canaries = len(_of(events, CanaryStarted.ce_type))
     rollbacks = len(_of(events, CanaryRolledBack.ce_type))

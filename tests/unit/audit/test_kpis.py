@@ -12,6 +12,7 @@ from driftline_contracts.events import (
     CanaryStarted,
     DataArrived,
     DriftDetected,
+    DriftResolved,
     ModelPromoted,
     PredictionsLogged,
 )
@@ -38,7 +39,9 @@ def _history() -> Log:
     drift = {"model": ref(CHURN, 4), "drift_id": "d1", "window": window(58, 59)}
     log.add(DriftDetected, 60, run="r4", **drift)  # detected 2 h after the window start
     log.add(DriftDetected, 61, run="r4", **drift)  # same episode, not counted again
-    log.add(ModelPromoted, 70, run="r4", model=ref(CHURN, 5))  # recovered 10 h after detection
+    log.add(ModelPromoted, 70, run="r4", model=ref(CHURN, 5))
+    resolved = {"model": ref(CHURN, 5), "drift_id": "d1", "resolution": "model_replaced"}
+    log.add(DriftResolved, 70.5, run="r4", **resolved)  # recovered 10.5 h after detection
     log.add(PredictionsLogged, 71, run="r5", model=ref(CHURN, 5))
     log.add(DataArrived, 10, run="f1", dataset=DATASET.model_copy(update={"name": "fraud"}))
     log.add(ModelPromoted, 11, run="f1", model=ref("fraud", 1))  # lead time 1 h
@@ -55,7 +58,7 @@ def test_all_models() -> None:
     assert kpis.change_failure_rate == pytest.approx(1 / 3)
     assert kpis.drift_episodes == 1
     assert kpis.mean_time_to_detect_s == 2 * HOUR
-    assert kpis.mean_time_to_recover_s == 10 * HOUR
+    assert kpis.mean_time_to_recover_s == 10.5 * HOUR
     assert (kpis.production_models, kpis.monitored_models) == (2, 1)
     assert kpis.monitoring_coverage == 0.5
 
@@ -115,3 +118,16 @@ async def test_loaded_through_a_reader_in_pages() -> None:
     reader = FakeReader(_history().entries, page=2)
     kpis = await load_kpis(reader, model=None, since=None, now=at(96))
     assert kpis == compute_kpis(_history().entries, now=at(96))
+
+
+def test_a_replacement_that_drifts_again_is_not_a_recovery() -> None:
+    log = Log()
+    drift = {"model": ref(CHURN, 2), "drift_id": "d1", "window": window(0, 1)}
+    log.add(DriftDetected, 1, **drift)
+    log.add(ModelPromoted, 2, model=ref(CHURN, 3))  # the drift comes straight back
+    log.add(DriftDetected, 2.01, **{**drift, "model": ref(CHURN, 3)})
+    kpis = compute_kpis(log.entries)
+    assert (kpis.drift_episodes, kpis.recovered_episodes) == (1, 0)
+    assert kpis.mean_time_to_recover_s is None
+    log.add(DriftResolved, 5, model=ref(CHURN, 3), drift_id="d1")
+    assert compute_kpis(log.entries).mean_time_to_recover_s == 4 * HOUR
