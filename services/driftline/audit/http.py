@@ -14,10 +14,10 @@ from driftline.audit.core import AuditEntry
 from driftline.audit.kpis import Kpis
 from driftline.audit.lineage import Lineage, UnknownEventError
 from driftline.audit.queries import (
-    PromotionNotFoundError,
+    VersionNotFoundError,
     load_kpis,
     load_lineage,
-    load_promotion_lineage,
+    load_version_lineage,
 )
 from driftline.audit.verify import verify_audit_log
 from driftline.runtime.service import ServiceRuntime
@@ -84,15 +84,15 @@ def _lineage_router(runtime: ServiceRuntime) -> APIRouter:
             except UnknownEventError as exc:
                 raise HTTPException(404, str(exc)) from exc
 
-    @router.get("/{model}/{version}", summary="Chain from the data to a model's promotion.",
-                responses={404: {"description": "No promotion of that version."}})  # fmt: skip
+    @router.get("/{model}/{version}", summary="Chain from the data to a version's furthest stage.",
+                responses={404: {"description": "No event about that version."}})  # fmt: skip
     async def model_lineage(
         model: Annotated[str, Path(max_length=128)], version: Annotated[int, Path(ge=1)]
     ) -> Lineage:
         async with runtime.units() as uow:
             try:
-                return await load_promotion_lineage(PostgresAuditLog(uow.session), model, version)
-            except PromotionNotFoundError as exc:
+                return await load_version_lineage(PostgresAuditLog(uow.session), model, version)
+            except VersionNotFoundError as exc:
                 raise HTTPException(404, str(exc)) from exc
 
     return router

@@ -14,7 +14,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from driftline.audit.core import AuditEntry
-from driftline_contracts.events import ModelPromoted
+from driftline_contracts.events import (
+    CanaryRolledBack,
+    CanaryStarted,
+    CanaryStepAdvanced,
+    DataValidated,
+    ModelApproved,
+    ModelPromoted,
+    ModelRegistered,
+    ModelRejected,
+    ModelTrained,
+)
 
 _IDS = ("run_id", "pipeline_run", "canary_id", "drift_id", "batch_id", "spec_hash")
 _LABELS = ("via", "verdict", "severity", "resolution", "trigger", "approval", "trainer")
@@ -48,6 +58,11 @@ class Lineage(BaseModel):
     )
     cycle_at: str | None = Field(
         None, description="Id of an event seen twice, if causation links form a cycle."
+    )
+    data: list[LineageStep] = Field(
+        default_factory=list,
+        description="The trained-on dataset version's own chain (arrival to validation) when "
+        "the steps do not pass through it: spec-applied and drift retrains start elsewhere.",
     )
 
     @property
@@ -144,18 +159,76 @@ def lineage_of(entries_by_id: Mapping[str, AuditEntry], start_event_id: str) -> 
     return Lineage(steps=steps[::-1], missing_parent=missing, cycle_at=cycle)
 
 
+VERSION_STAGES = (
+    ModelPromoted.ce_type,
+    CanaryRolledBack.ce_type,
+    CanaryStepAdvanced.ce_type,
+    CanaryStarted.ce_type,
+    ModelApproved.ce_type,
+    ModelRejected.ce_type,
+    ModelRegistered.ce_type,
+)
+"""Events about one model version, the furthest stage first: a lineage starts at the
+furthest stage the version reached, so every registered version has one."""
+
+
 def find_promotion(entries: Iterable[AuditEntry], model: str, version: int) -> AuditEntry | None:
     """The latest ``ModelPromoted`` entry for MODEL@VERSION, or None."""
+    return find_version_event(entries, model, version, stages=(ModelPromoted.ce_type,))
+
+
+def find_version_event(
+    entries: Iterable[AuditEntry],
+    model: str,
+    version: int,
+    stages: tuple[str, ...] = VERSION_STAGES,
+) -> AuditEntry | None:
+    """The newest entry of the furthest stage MODEL@VERSION reached, or None."""
     matches = [
         entry
         for entry in entries
-        if entry.type == ModelPromoted.ce_type
-        and entry.subject == model
-        and _promoted_version(entry) == version
+        if entry.type in stages and entry.subject == model and _version_of(entry) == version
     ]
-    return max(matches, key=lambda e: e.seq, default=None)
+    return min(matches, key=lambda e: (stages.index(e.type), -e.seq), default=None)
 
 
-def _promoted_version(entry: AuditEntry) -> Any:
-    promoted = payload_of(entry).get("model")
-    return promoted.get("version") if isinstance(promoted, dict) else None
+def trained_dataset(lineage: Lineage) -> tuple[str, int] | None:
+    """(name, version) of the dataset the chain's ModelTrained was fitted on, or None."""
+    trained = next((s for s in lineage.steps if s.type == ModelTrained.ce_type), None)
+    if trained is None or trained.facts.get("dataset_version") is None:
+        return None
+    return str(trained.facts.get("dataset_name")), int(trained.facts["dataset_version"])
+
+
+def passes_validation_of(lineage: Lineage, dataset: tuple[str, int]) -> bool:
+    """Whether the chain already holds the validation of ``dataset`` (name, version)."""
+    return any(
+        s.type == DataValidated.ce_type
+        and (s.facts.get("dataset_name"), s.facts.get("dataset_version")) == dataset
+        for s in lineage.steps
+    )
+
+
+def validation_of(entries: Iterable[AuditEntry], dataset: tuple[str, int]) -> AuditEntry | None:
+    """The DataValidated entry that accepted ``dataset`` (name, version), or None."""
+    name, version = dataset
+    return next(
+        (
+            e
+            for e in entries
+            if e.type == DataValidated.ce_type
+            and e.subject == name
+            and _dataset_version_of(e) == version
+        ),
+        None,
+    )
+
+
+def _version_of(entry: AuditEntry) -> Any:
+    model = payload_of(entry).get("model")
+    return model.get("version") if isinstance(model, dict) else None
+
+
+def _dataset_version_of(entry: AuditEntry) -> Any:
+    dataset = payload_of(entry).get("dataset")
+    return dataset.get("version") if isinstance(dataset, dict) else None

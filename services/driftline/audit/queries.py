@@ -8,16 +8,25 @@ from typing import Protocol
 
 from driftline.audit.core import AuditEntry
 from driftline.audit.kpis import KPI_TYPES, Kpis, compute_kpis
-from driftline.audit.lineage import Lineage, UnknownEventError, find_promotion, lineage_of
-from driftline_contracts.events import ModelPromoted, PredictionsLogged
+from driftline.audit.lineage import (
+    VERSION_STAGES,
+    Lineage,
+    UnknownEventError,
+    find_version_event,
+    lineage_of,
+    passes_validation_of,
+    trained_dataset,
+    validation_of,
+)
+from driftline_contracts.events import DataValidated, PredictionsLogged
 
 MAX_HOPS = 1000
 """A causation chain longer than this is cut (reported as a missing parent)."""
 PAGE = 5000
 
 
-class PromotionNotFoundError(LookupError):
-    """No ModelPromoted event for the requested MODEL@VERSION is in the audit log."""
+class VersionNotFoundError(LookupError):
+    """No event about the requested MODEL@VERSION is in the audit log."""
 
 
 class AuditReader(Protocol):
@@ -74,17 +83,30 @@ async def load_lineage(reader: AuditReader, event_id: str) -> Lineage:
     return lineage_of(entries, event_id)
 
 
-async def load_promotion_lineage(reader: AuditReader, model: str, version: int) -> Lineage:
-    """The chain from the data to the promotion of MODEL@VERSION."""
-    promotions = await _every_page(
-        lambda after: reader.query(
-            subject=model, type_=ModelPromoted.ce_type, after_seq=after, limit=PAGE
-        )
+async def _entries(reader: AuditReader, subject: str, type_: str) -> list[AuditEntry]:
+    return await _every_page(
+        lambda after: reader.query(subject=subject, type_=type_, after_seq=after, limit=PAGE)
     )
-    promotion = find_promotion(promotions, model, version)
-    if promotion is None:
-        raise PromotionNotFoundError(f"no promotion of {model}@{version} in the audit log")
-    return await load_lineage(reader, promotion.event_id)
+
+
+async def load_version_lineage(reader: AuditReader, model: str, version: int) -> Lineage:
+    """The chain from the data to the furthest stage MODEL@VERSION reached (promoted, rolled
+    back, in canary, approved, rejected or registered), with the trained-on data's own chain
+    when the version's run did not start from it."""
+    for stage in VERSION_STAGES:
+        found = find_version_event(await _entries(reader, model, stage), model, version)
+        if found is not None:
+            break
+    else:
+        raise VersionNotFoundError(f"no event about {model}@{version} in the audit log")
+    lineage = await load_lineage(reader, found.event_id)
+    dataset = trained_dataset(lineage)
+    if dataset is None or passes_validation_of(lineage, dataset):
+        return lineage
+    validated = validation_of(await _entries(reader, dataset[0], DataValidated.ce_type), dataset)
+    if validated is not None:
+        lineage.data = (await load_lineage(reader, validated.event_id)).steps
+    return lineage
 
 
 async def load_kpis(

@@ -132,7 +132,15 @@ def print_lineage(lineage: dict[str, Any]) -> None:
         console.print(f"[yellow]cause {lineage['missing_parent']} is not in the audit log[/]")
     if lineage.get("cycle_at"):
         console.print(f"[yellow]causation links loop at event {lineage['cycle_at']}[/]")
-    for number, step in enumerate(lineage["steps"], start=1):
+    if lineage.get("data"):
+        console.print("[dim]trained on (the data's own chain):[/]")
+        _print_steps(lineage["data"])
+        console.print("[dim]the version's chain:[/]")
+    _print_steps(lineage["steps"])
+
+
+def _print_steps(steps: list[dict[str, Any]]) -> None:
+    for number, step in enumerate(steps, start=1):
         kind = step["type"].removeprefix("io.driftline.")
         console.print(
             f"{number:>2}. [bold]{kind}[/] {step['subject']}  "
@@ -148,7 +156,7 @@ def lineage_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
     url: Annotated[str | None, typer.Option(help="Audit service URL.")] = None,
 ) -> None:
-    """Show how MODEL@VERSION came to production: data, training, gates, canary, promotion."""
+    """Show how MODEL@VERSION came about: data, training, gates, canary, promotion or rollback."""
     model, _, version = target.partition("@")
     if not model or not version.isdigit():
         console.print("[red]expected MODEL@VERSION, e.g. churn-clf@3[/]")

@@ -8,11 +8,12 @@ import pytest
 
 from driftline.audit.lineage import UnknownEventError, find_promotion, lineage_of
 from driftline.audit.queries import (
-    PromotionNotFoundError,
+    VersionNotFoundError,
     load_lineage,
-    load_promotion_lineage,
+    load_version_lineage,
 )
 from driftline_contracts.events import (
+    CanaryRolledBack,
     CanaryStarted,
     CanaryStepAdvanced,
     DataArrived,
@@ -20,6 +21,7 @@ from driftline_contracts.events import (
     ModelApproved,
     ModelPromoted,
     ModelRegistered,
+    ModelSpecApplied,
     ModelTrained,
     TrainingStarted,
 )
@@ -125,10 +127,48 @@ async def test_loading_follows_parents_one_fetch_per_hop() -> None:
     _journey(log, version=2, run="run-a")
     _journey(log, version=3, run="run-b")
     reader = FakeReader(log.entries)
-    lineage = await load_promotion_lineage(reader, "churn-clf", 3)
+    lineage = await load_version_lineage(reader, "churn-clf", 3)
     assert [s.correlation_id for s in lineage.steps] == ["run-b"] * 9
     assert reader.gets == 9
-    with pytest.raises(PromotionNotFoundError, match="churn-clf@4"):
-        await load_promotion_lineage(reader, "churn-clf", 4)
+    assert lineage.data == [], "the chain starts at the data already"
+    with pytest.raises(VersionNotFoundError, match="churn-clf@4"):
+        await load_version_lineage(reader, "churn-clf", 4)
     with pytest.raises(UnknownEventError):
         await load_lineage(reader, "missing-event")
+
+
+async def test_a_version_never_promoted_has_a_lineage_at_its_furthest_stage() -> None:
+    log = Log()
+    journey = _journey(log, version=2, run="run-a")
+    trained = journey[CHAIN.index(ModelTrained)]
+    registered = log.add(ModelRegistered, 10, run="run-c", cause=trained, model=ref("churn-clf", 5))
+    lineage = await load_version_lineage(FakeReader(log.entries), "churn-clf", 5)
+    assert lineage.steps[-1].event_id == registered.event_id
+    started = log.add(CanaryStarted, 11, run="run-c", cause=registered, model=ref("churn-clf", 5))
+    back = log.add(CanaryRolledBack, 12, run="run-c", cause=started, model=ref("churn-clf", 5))
+    lineage = await load_version_lineage(FakeReader(log.entries), "churn-clf", 5)
+    assert [s.event_id for s in lineage.steps[-3:]] == [
+        registered.event_id,
+        started.event_id,
+        back.event_id,
+    ]
+    assert lineage.steps[0].type == DataArrived.ce_type
+
+
+async def test_a_spec_triggered_version_names_the_data_it_trained_on() -> None:
+    log = Log()
+    arrived = log.add(DataArrived, 0, run="data")
+    validated = log.add(DataValidated, 1, run="data", cause=arrived)
+    spec = log.add(ModelSpecApplied, 5, run="spec")
+    trained = log.add(ModelTrained, 6, run="spec", cause=spec)
+    registered = log.add(ModelRegistered, 7, run="spec", cause=trained)
+    model = ModelRegistered.model_validate_json(registered.payload).model
+    lineage = await load_version_lineage(FakeReader(log.entries), model.name, model.version)
+    assert [s.type for s in lineage.steps] == [
+        ModelSpecApplied.ce_type,
+        ModelTrained.ce_type,
+        ModelRegistered.ce_type,
+    ]
+    assert [s.event_id for s in lineage.data] == [arrived.event_id, validated.event_id]
+    trained_on = lineage.steps[1].facts
+    assert lineage.data[-1].facts["dataset_version"] == trained_on["dataset_version"]
