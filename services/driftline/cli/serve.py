@@ -31,8 +31,13 @@ def serve_command(
 ) -> None:
     """Run one service: its consumers, outbox relay and HTTP endpoints (until SIGTERM)."""
     from driftline.runtime.app import serve
+    from driftline.runtime.auth import AuthNotConfiguredError
 
-    serve(_check_service(service), host=host, port=port)
+    try:
+        serve(_check_service(service), host=host, port=port)
+    except AuthNotConfiguredError as exc:
+        typer.echo(f"error: {service}: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def migrate_command(
@@ -60,11 +65,33 @@ def migrate_command(
 
 def up_command(
     services: Annotated[list[str] | None, typer.Argument(help="Services (default: all).")] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Start a crashed service again (systemd Restart=on-failure).")
+    ] = True,
+    restart_burst: Annotated[
+        int, typer.Option(min=1, help="Give a service up after this many crashes in the window.")
+    ] = 5,
+    restart_window: Annotated[
+        float, typer.Option(min=1, help="Seconds in which --restart-burst crashes give up.")
+    ] = 120.0,
+    max_backoff: Annotated[
+        float, typer.Option(min=1, help="Longest wait before a restart (1 s, doubling).")
+    ] = 30.0,
 ) -> None:
-    """Start the local stack and every service as separate processes; Ctrl-C stops them all."""
-    from driftline.stack.services import run_services_foreground
+    """Start the local stack and every service as separate processes and keep them running:
+    a crashed service is restarted with back-off; Ctrl-C or SIGTERM stops them all."""
+    from driftline.stack.errors import StackError
+    from driftline.stack.restarts import RestartPolicy
+    from driftline.stack.up import run_services_foreground
 
-    run_services_foreground([_check_service(s) for s in services or SERVICE_NAMES])
+    policy = RestartPolicy(
+        enabled=restart, burst=restart_burst, window_s=restart_window, max_backoff_s=max_backoff
+    )
+    try:
+        run_services_foreground([_check_service(s) for s in services or SERVICE_NAMES], policy)
+    except StackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -123,7 +123,10 @@ def down(home: HomeOption = None) -> None:
 def status(
     home: HomeOption = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON: servers and services with URL/pid/alive.")
+        bool,
+        typer.Option(
+            "--json", help="Print JSON: servers and services (URL, pid, alive, restarts)."
+        ),
     ] = False,
 ) -> None:
     """Show each server (URL, pid, alive, answering) and registered service; exit 1 if unhealthy."""
@@ -146,10 +149,11 @@ def _print_status(report: StackStatus) -> None:
     console.print(table)
     if report.services:
         services = Table(title="services")
-        for column in ("service", "url", "pid", "alive"):
+        for column in ("service", "url", "pid", "alive", "restarts", "last exit"):
             services.add_column(column)
         for s in report.services:
-            services.add_row(s.name, s.url, str(s.pid), _mark(s.alive))
+            last = s.last_exit or "-"
+            services.add_row(s.name, s.url, str(s.pid), _mark(s.alive), str(s.restarts), last)
         console.print(services)
 
 

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from driftline.stack.tokens import TOKENS_VAR, tokens_path
+
 ENV_FILE = "stack.env"
 BOOTSTRAP_VAR = "DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS"
 DATABASE_VAR = "DRIFTLINE_DATABASE__URL"
@@ -35,6 +37,14 @@ class StackInfo:
     home: Path | None = None
     external: bool = False
     audit_database_url: str | None = None
+    tokens_file: Path | None = None
+
+    @property
+    def auth_tokens_file(self) -> Path | None:
+        """The bearer tokens file services read: the given one, else the local stack's."""
+        if self.tokens_file or self.external or self.home is None:
+            return self.tokens_file
+        return tokens_path(self.home)
 
     def service_env(self, service: str) -> dict[str, str]:
         """``env()`` for one service: the audit sink runs as its own role, migrating as owner."""
@@ -56,6 +66,7 @@ class StackInfo:
             "DRIFTLINE_STORAGE__ACCESS_KEY": self.s3_access_key,
             "DRIFTLINE_STORAGE__SECRET_KEY": self.s3_secret_key,
             "DRIFTLINE_STORAGE__BUCKET": self.bucket,
+            **({TOKENS_VAR: str(self.auth_tokens_file)} if self.auth_tokens_file else {}),
         }
 
     @property
@@ -91,6 +102,8 @@ class ServiceStatus:
     url: str
     pid: int
     alive: bool
+    restarts: int = 0
+    last_exit: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,7 @@ def external_stack_from_env(environ: Mapping[str, str] | None = None) -> StackIn
         s3_access_key=env.get("DRIFTLINE_STORAGE__ACCESS_KEY", "driftline"),
         s3_secret_key=env.get("DRIFTLINE_STORAGE__SECRET_KEY", "driftline-secret"),
         bucket=env.get("DRIFTLINE_STORAGE__BUCKET", "driftline"),
+        tokens_file=Path(env[TOKENS_VAR]) if env.get(TOKENS_VAR) else None,
         idempotent_producer=env.get("DRIFTLINE_KAFKA__IDEMPOTENT_PRODUCER", "false").lower()
         in ("1", "true", "yes", "on"),
         external=True,

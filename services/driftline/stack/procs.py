@@ -150,6 +150,18 @@ def _wait_gone(ref: ProcRef, timeout: float) -> bool:
     return False
 
 
+def exit_status(ref: ProcRef) -> int | None:
+    """Return code of a child we spawned that has exited (negative: killed by that signal).
+
+    ``None`` while it runs, or when it is not our child (its status cannot be known).
+    """
+    proc = _children.get(ref.pid)
+    if proc is None or proc.poll() is None:
+        return None
+    _children.pop(proc.pid, None)
+    return proc.returncode
+
+
 def _reap(ref: ProcRef | None) -> None:
     """Collect the exit status of a child we spawned so it does not linger as a zombie."""
     proc = _children.get(ref.pid) if ref else None

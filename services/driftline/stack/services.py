@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import signal
+import socket
 import sys
 import time
 import urllib.error
@@ -32,6 +33,8 @@ class ServiceProcess:
     ref: ProcRef
     log_path: Path
 
+
+WORKER_ID_VAR = "DRIFTLINE_TRAINING__WORKER_ID"
 
 PORTS_VAR = "DRIFTLINE_SERVICE_PORTS"
 """``free``: start services on free ports instead of their defaults (parallel test runs)."""
@@ -68,21 +71,50 @@ def start_services(
     started: list[ServiceProcess] = []
     taken = _registered_ports(stack)
     for key in names:
-        name = key.split("#", 1)[0]
-        port = _port_for(name, taken)
+        port = _port_for(key.split("#", 1)[0], taken)
         taken.add(port)
-        env = {
-            **info.service_env(name),
-            "DRIFTLINE_HOME": str(stack.home),
-            f"DRIFTLINE_{name.upper()}__PORT": str(port),
-            **(extra_env or {}),
-        }
-        log_path = stack.home / "logs" / f"service-{key.replace('#', '-')}.log"
-        ref = spawn([sys.executable, "-m", "driftline", "serve", name], log_path, env)
-        url = f"http://127.0.0.1:{port}"
-        stack.register_service(key, ref.pid, url)
-        started.append(ServiceProcess(key, url, ref, log_path))
+        started.append(_launch(stack, info, key, port, extra_env))
     return started
+
+
+def restart_service(
+    stack: LocalStack,
+    info: StackInfo,
+    process: ServiceProcess,
+    extra_env: dict[str, str] | None = None,
+) -> ServiceProcess:
+    """Start a service again under its name, on its port (its URL and worker id stay)."""
+    port = int(process.url.rsplit(":", 1)[-1])
+    return _launch(stack, info, process.name, port, extra_env)
+
+
+def worker_id(home: Path, key: str) -> str:
+    """The training worker id of one replica slot: the same after a restart, unique per slot.
+
+    Host, home folder (hashed) and slot name: two stacks on one host, or two replicas of one
+    stack, never share an id, so a restarted worker requeues only the jobs it held itself.
+    """
+    digest = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:8]
+    return f"{socket.gethostname()}:{digest}:{key}"
+
+
+def _launch(
+    stack: LocalStack, info: StackInfo, key: str, port: int, extra_env: dict[str, str] | None
+) -> ServiceProcess:
+    """Spawn and register one ``driftline serve`` process for the slot ``key``."""
+    name = key.split("#", 1)[0]
+    env = {
+        **info.service_env(name),
+        "DRIFTLINE_HOME": str(stack.home),
+        f"DRIFTLINE_{name.upper()}__PORT": str(port),
+        **({WORKER_ID_VAR: worker_id(stack.home, key)} if name == "training" else {}),
+        **(extra_env or {}),
+    }
+    log_path = stack.home / "logs" / f"service-{key.replace('#', '-')}.log"
+    ref = spawn([sys.executable, "-m", "driftline", "serve", name], log_path, env)
+    url = f"http://127.0.0.1:{port}"
+    stack.register_service(key, ref.pid, url)
+    return ServiceProcess(key, url, ref, log_path)
 
 
 def readiness(url: str, timeout_s: float = 5.0) -> tuple[int, dict[str, object]]:
@@ -145,38 +177,3 @@ def stop_services(stack: LocalStack, processes: Sequence[ServiceProcess]) -> Non
     stop_all([p.ref for p in processes], SERVICE_GRACE_S)
     for process in processes:
         stack.unregister_service(process.name)
-
-
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
-def run_services_foreground(names: Sequence[str]) -> None:
-    """``driftline up``: stack + services; blocks until Ctrl-C or SIGTERM, then stops them."""
-    from rich.console import Console
-
-    from driftline.runtime.settings import driftline_home
-
-    console = Console(stderr=True)
-    stack = LocalStack(driftline_home())
-    with console.status("starting the local stack…"):
-        info = stack.up(on_progress=lambda m: console.log(m))
-    processes = start_services(stack, info, names)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        with console.status("waiting for services to be ready…"):
-            wait_until_ready(
-                processes, on_ready=lambda p: console.log(f"{p.name} ready at {p.url}")
-            )
-        console.print(
-            "[bold green]Driftline is up.[/] Ctrl-C stops the services; "
-            "`driftline stack down` stops the servers too."
-        )
-        while all(is_alive(p.ref) for p in processes):
-            time.sleep(1)
-        dead = [p.name for p in processes if not is_alive(p.ref)]
-        raise StackError(f"service(s) exited: {', '.join(dead)} (logs in {stack.home}/logs)")
-    except KeyboardInterrupt:
-        console.print("stopping services…")
-    finally:
-        stop_services(stack, processes)

@@ -24,6 +24,10 @@ class ServiceRecord:
     pid: int
     create_time: float
     url: str
+    restarts: int = 0
+    """How often ``driftline up`` started it again after a crash."""
+    last_exit: str = ""
+    """How its previous process ended (and whether it was given up on)."""
 
     @property
     def ref(self) -> ProcRef:

@@ -13,6 +13,7 @@ from driftline.stack.launcher import Launcher, Progress
 from driftline.stack.procs import create_time, is_alive, stop, stop_all
 from driftline.stack.spec import ServerSpec
 from driftline.stack.state import ServiceRecord, StackState, load_state, locked, save_state
+from driftline.stack.tokens import ensure_tokens
 
 SERVERS: tuple[ServerSpec, ...] = (s3.SPEC, postgres.SPEC, brokerlog.SPEC, broker.SPEC)
 SERVICE_GRACE_S = 25.0
@@ -36,6 +37,7 @@ class LocalStack:
         with locked(self.home):
             state = load_state(self.home)
             state.ensure_credentials()
+            ensure_tokens(self.home)
             started: list[ServerSpec] = []
             try:
                 for spec in SERVERS:
@@ -71,7 +73,7 @@ class LocalStack:
         state = load_state(self.home)
         servers = tuple(self._server_status(spec, state) for spec in SERVERS)
         services = tuple(
-            ServiceStatus(name, rec.url, rec.pid, is_alive(rec.ref))
+            ServiceStatus(name, rec.url, rec.pid, is_alive(rec.ref), rec.restarts, rec.last_exit)
             for name, rec in sorted(state.services.items())
         )
         return StackStatus(self.home, servers, services)
@@ -83,12 +85,23 @@ class LocalStack:
             raise StackError(f"no local stack recorded in {self.home}: run `driftline stack up`")
         return self._info(state)
 
-    def register_service(self, name: str, pid: int, url: str) -> None:
+    def register_service(
+        self, name: str, pid: int, url: str, restarts: int = 0, last_exit: str = ""
+    ) -> None:
         """Record a service process so ``status`` shows it and ``down`` stops it."""
         with locked(self.home):
             state = load_state(self.home)
-            state.services[name] = ServiceRecord(pid, create_time(pid), url)
+            record = ServiceRecord(pid, create_time(pid), url, restarts, last_exit)
+            state.services[name] = record
             save_state(self.home, state)
+
+    def note_service_exit(self, name: str, last_exit: str) -> None:
+        """Record how a service's process ended (``status`` shows it until it is back)."""
+        with locked(self.home):
+            state = load_state(self.home)
+            if name in state.services:
+                state.services[name].last_exit = last_exit
+                save_state(self.home, state)
 
     def unregister_service(self, name: str) -> None:
         """Forget a service process (it stopped by itself)."""
