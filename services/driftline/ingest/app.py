@@ -9,7 +9,7 @@ from driftline.ingest.adapters.objects import StoreDatasetObjects, arrival_polic
 from driftline.ingest.handlers import subscriptions
 from driftline.ingest.http import routers
 from driftline.ingest.ports import DatasetObjects
-from driftline.ingest.settings import IngestSettings
+from driftline.ingest.settings import IngestSettings, ingest_section
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 
 
@@ -26,12 +26,18 @@ def dependencies(runtime: ServiceRuntime) -> IngestDeps:
     return IngestDeps(objects=StoreDatasetObjects(runtime.store, policy))
 
 
+def streamed_bodies(runtime: ServiceRuntime) -> dict[str, int]:
+    """Uploads stream to a spool file, so they may be larger than a JSON body."""
+    return {"/v1/datasets/": ingest_section(runtime.section).max_upload_bytes}
+
+
 def definition() -> ServiceDefinition:
     """The ingest service: uploads, checked pipeline arrivals and the dataset catalog."""
     return ServiceDefinition(
         name="ingest",
         subscriptions=subscriptions,
         routers=routers,
+        streamed_bodies=streamed_bodies,
         migrations=Path(__file__).parent / "migrations",
         dependencies=dependencies,
         settings_cls=IngestSettings,

@@ -15,6 +15,17 @@ class IngestSection(ServiceSection):
     max_upload_bytes: int = Field(
         512 * MIB, ge=1, description="Largest accepted upload body in bytes (413 past it)."
     )
+    max_cell_bytes: int = Field(
+        MIB,
+        ge=1,
+        description="Largest value of one cell of an uploaded CSV or Parquet file in bytes "
+        "(422 cell_too_large past it).",
+    )
+    max_row_bytes: int = Field(
+        8 * MIB,
+        ge=1,
+        description="Largest row of an uploaded CSV file in bytes (422 cell_too_large past it).",
+    )
     spool_dir: str | None = Field(
         None, description="Folder for upload temp files (default: the system temp folder)."
     )

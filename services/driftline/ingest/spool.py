@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +38,9 @@ class Spooled:
 class _Writer:
     """Blocking half of the spool: hashes, counts and writes one buffer at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, measure: Callable[[bytes], None] | None) -> None:
         self.path = path
+        self.measure = measure
         self.digest = hashlib.sha256()
         self.size = self.newlines = self.nuls = 0
         self.last = b""
@@ -51,15 +52,24 @@ class _Writer:
         self.newlines += data.count(b"\n")
         self.nuls += data.count(b"\x00")
         self.last = data[-1:] or self.last
+        if self.measure is not None:
+            self.measure(data)
         self._file.write(data)
 
     def close(self) -> None:
         self._file.close()
 
 
-async def spool(chunks: AsyncIterable[bytes], path: Path, *, limit: int) -> Spooled:
-    """Write ``chunks`` to ``path``; UploadTooLarge past ``limit``, EmptyUpload for no bytes."""
-    writer = await asyncio.to_thread(_Writer, path)
+async def spool(
+    chunks: AsyncIterable[bytes],
+    path: Path,
+    *,
+    limit: int,
+    measure: Callable[[bytes], None] | None = None,
+) -> Spooled:
+    """Write ``chunks`` to ``path``; UploadTooLarge past ``limit``, EmptyUpload for no bytes.
+    ``measure`` sees every buffer as it is written (off the event loop)."""
+    writer = await asyncio.to_thread(_Writer, path, measure)
     buffer = bytearray()
     try:
         async for chunk in chunks:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError as RowConflict
 
 from driftline.ingest.adapters.outbox import OutboxUploadAnnouncer
 from driftline.ingest.adapters.postgres import PostgresDatasetCatalog
+from driftline.ingest.cell_limits import CellLimits, CsvCellMeter, check_parquet_cells
 from driftline.ingest.core import catalog_upload
 from driftline.ingest.formats import (
     CONTENT_TYPE_OF,
@@ -28,7 +29,7 @@ from driftline.ingest.formats import (
 from driftline.ingest.formats import csv_rows as count_csv_rows
 from driftline.ingest.models import DatasetVersion, Upload
 from driftline.ingest.schemas import DatasetName, UploadOut
-from driftline.ingest.settings import ingest_section
+from driftline.ingest.settings import IngestSection, ingest_section
 from driftline.ingest.spool import EmptyUpload, Spooled, UploadTooLarge, spool
 from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.storage import StoreUnavailable
@@ -48,13 +49,24 @@ def user_actor(header: str | None) -> str:
     return header
 
 
-async def count_rows(spooled: Spooled, file_format: str) -> int:
-    """Rows of the spooled file: line breaks for CSV, the footer for Parquet."""
+async def count_rows(
+    spooled: Spooled, file_format: str, meter: CsvCellMeter, limits: CellLimits
+) -> int:
+    """Rows of the spooled file (line breaks for CSV, the footer for Parquet), once its cells
+    are known to be within ``limits`` (CellTooLarge otherwise)."""
     if file_format == "parquet":
-        return await asyncio.to_thread(parquet_rows, spooled.path)
+        rows = await asyncio.to_thread(parquet_rows, spooled.path)
+        await asyncio.to_thread(check_parquet_cells, spooled.path, limits)
+        return rows
     if spooled.nul_bytes:
         raise UnreadableDataError("not a text CSV: the body holds NUL bytes")
+    meter.check(limits)
     return count_csv_rows(spooled.newlines, spooled.size_bytes, spooled.ends_with_newline)
+
+
+def cell_limits(section: IngestSection) -> CellLimits:
+    """The cell and row limits of the ingest settings."""
+    return CellLimits(section.max_cell_bytes, section.max_row_bytes)
 
 
 @asynccontextmanager
@@ -104,7 +116,10 @@ def upload_router(runtime: ServiceRuntime) -> APIRouter:
         responses={
             200: {"description": "These bytes were already a version of the dataset."},
             413: {"description": "The body is larger than ingest.max_upload_bytes."},
-            422: {"description": "Empty body, unknown format, unreadable file or bad actor."},
+            422: {
+                "description": "Empty body, unknown format, unreadable file, a cell or row "
+                "over ingest.max_cell_bytes / max_row_bytes (`cell_too_large: ...`) or bad actor."
+            },
             503: {"description": "The object store is unavailable; retry later."},
         },
     )
@@ -126,9 +141,13 @@ def upload_router(runtime: ServiceRuntime) -> APIRouter:
         if declared.isdigit() and int(declared) > limit:
             raise HTTPException(413, f"upload of {declared} bytes exceeds the limit of {limit}")
         async with temp_dir(section.spool_dir) as folder:
+            meter = CsvCellMeter()
+            measure = meter.feed if fmt == "csv" else None
             try:
-                spooled = await spool(request.stream(), folder / f"body.{fmt}", limit=limit)
-                rows = await count_rows(spooled, fmt)
+                spooled = await spool(
+                    request.stream(), folder / f"body.{fmt}", limit=limit, measure=measure
+                )
+                rows = await count_rows(spooled, fmt, meter, cell_limits(section))
             except UploadTooLarge as exc:
                 raise HTTPException(413, str(exc)) from exc
             except (EmptyUpload, UnreadableDataError) as exc:

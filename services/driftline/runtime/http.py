@@ -8,14 +8,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 import driftline
 from driftline.runtime.auth import BearerAuth, load_tokens
 from driftline.runtime.errors import is_invalid_input
+from driftline.runtime.json_numbers import printable
+from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceRuntime
 
 
@@ -74,9 +79,16 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
     for router in runtime.definition.routers(runtime):
         app.include_router(router)
     app.add_exception_handler(DBAPIError, _invalid_input)
+    app.add_exception_handler(RequestValidationError, _printable_validation_error)
+    app.add_exception_handler(HTTPException, _printable_http_error)
     _document_plain_422(app)
     for middleware in runtime.definition.middleware(runtime):  # added before auth: inside it
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
+    app.add_middleware(  # outside the service's own middleware (the predict fast path)
+        BodyLimit,
+        limit=runtime.section.max_body_bytes,
+        streamed=runtime.definition.streamed_bodies(runtime),
+    )
     tokens = load_tokens(runtime.settings.auth)
     if tokens:
         app.add_middleware(BearerAuth, tokens=tokens)
@@ -91,6 +103,21 @@ async def _invalid_input(_: Request, exc: Exception) -> JSONResponse:
         {"detail": "a value is out of range or not valid text (e.g. it holds a NUL character)"},
         status_code=422,
     )
+
+
+async def _printable_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, with non-finite inputs it echoes spelled as text (never a 500)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": printable(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
+async def _printable_http_error(_: Request, exc: Exception) -> Response:
+    """Starlette's HTTP error answer, with non-finite numbers in ``detail`` spelled as text."""
+    assert isinstance(exc, HTTPException)
+    headers = getattr(exc, "headers", None)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=headers)
+    return JSONResponse({"detail": printable(exc.detail)}, exc.status_code, headers=headers)
 
 
 def _document_plain_422(app: FastAPI) -> None:

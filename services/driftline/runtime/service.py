@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,9 @@ class ServiceDefinition:
     routers: Callable[[ServiceRuntime], Sequence[APIRouter]] = lambda _: ()
     middleware: Callable[[ServiceRuntime], Sequence[Middleware]] = lambda _: ()
     """ASGI middleware in front of the routers, inside the app's error handling and auth."""
+    streamed_bodies: Callable[[ServiceRuntime], Mapping[str, int]] = lambda _: {}
+    """Path prefixes of POST routes that stream their body (uploads), with their own size
+    limit; every other body is read whole, up to the section's ``max_body_bytes``."""
     migrations: Path | None = None
     dependencies: Callable[[ServiceRuntime], Any] = lambda _: None
     settings_cls: type[RuntimeSettings] = RuntimeSettings

@@ -177,6 +177,13 @@ class ServiceSection(BaseModel):
         "group joins) may take before it is abandoned, undone and retried. A group join the "
         "broker never completes is retried with fresh members instead of hanging the start.",
     )
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1,
+        description="Largest request body in bytes (413 past it, refused from Content-Length "
+        "before reading). Streamed uploads to ingest have their own limit, "
+        "ingest.max_upload_bytes.",
+    )
 
 
 class RuntimeSettings(BaseSettings):
