@@ -24,6 +24,17 @@ def _check_service(name: str) -> str:
     return name
 
 
+def _check_slot(slot: str) -> str:
+    """``NAME`` or ``NAME#N`` (another replica of NAME, N a number)."""
+    name, _, replica = slot.partition("#")
+    _check_service(name)
+    if "#" in slot and not (replica.isdigit() and 1 < int(replica) < 1000):
+        raise typer.BadParameter(
+            f"bad replica {slot!r}; expected NAME#N with N from 2 to 999", param_hint="SERVICE"
+        )
+    return slot
+
+
 def serve_command(
     service: ServiceName,
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
@@ -64,7 +75,10 @@ def migrate_command(
 
 
 def up_command(
-    services: Annotated[list[str] | None, typer.Argument(help="Services (default: all).")] = None,
+    services: Annotated[
+        list[str] | None,
+        typer.Argument(help="Services (default: all); NAME#2 runs a second replica of NAME."),
+    ] = None,
     restart: Annotated[
         bool, typer.Option(help="Start a crashed service again (systemd Restart=on-failure).")
     ] = True,
@@ -88,7 +102,7 @@ def up_command(
         enabled=restart, burst=restart_burst, window_s=restart_window, max_backoff_s=max_backoff
     )
     try:
-        run_services_foreground([_check_service(s) for s in services or SERVICE_NAMES], policy)
+        run_services_foreground([_check_slot(s) for s in services or SERVICE_NAMES], policy)
     except StackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -45,3 +45,20 @@ def test_status_shows_restarts_and_how_the_last_process_ended(tmp_path: Path) ->
         "exit code 1; given up after 6 crashes within 120s",
     )
     assert stack.status().to_dict()["services"]["training"]["restarts"] == 2
+
+
+@pytest.mark.parametrize(
+    ("slot", "message"),
+    [("training#x", "bad replica"), ("training#1", "bad replica"), ("nope#2", "unknown service")],
+)
+def test_up_refuses_bad_slot_names_before_starting_anything(
+    slot: str, message: str, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from driftline.cli.main import app
+
+    result = CliRunner().invoke(app, ["up", slot], env={"DRIFTLINE_HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "stack.json").exists()
