@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from driftline.cli.demo_http import StepFailedError, get_json, guarded_by, poll
+from driftline.cli.demo_http import Credentials, StepFailedError, get_json, guarded_by, poll
 from driftline.runtime.services import SERVICE_NAMES
 from driftline.stack.info import StackInfo
 
@@ -132,13 +132,14 @@ def _run_steps(  # type: ignore[no-untyped-def]
     from driftline.cli.demo_timeline import AuditTimeline
 
     live = AuditTimeline(urls["audit"], console)
+    auth = Credentials.of_stack(info.auth_tokens_file)
     with live if timeline else contextlib.nullcontext():
-        apply_spec(urls, done)
+        apply_spec(urls, done, auth)
         _data_steps(info, urls, done)
         model_steps(urls, done)
-        serve_steps(urls, done)
-        retrain_steps(urls, done)
-        bad_candidate_steps(urls, done)
+        serve_steps(urls, done, auth)
+        retrain_steps(urls, done, auth)
+        bad_candidate_steps(urls, done, auth)
         lineage_and_kpis(info, urls, done)
         for name, url in urls.items():
             with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:

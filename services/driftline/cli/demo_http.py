@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
 class StepFailedError(Exception):
     """A demo step did not happen."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The demo users' bearer tokens by role (none: every call goes without a token)."""
+
+    tokens: Mapping[str, str]
+
+    @classmethod
+    def of_stack(cls, tokens_file: Path | None) -> Credentials:
+        """``$DRIFTLINE_TOKEN`` for every role, else the stack's tokens file, else none."""
+        from driftline.cli.credentials import TOKEN_VAR
+        from driftline.stack.tokens import STACK_PRINCIPALS, role_tokens
+
+        if os.environ.get(TOKEN_VAR):
+            return cls(dict.fromkeys(STACK_PRINCIPALS, os.environ[TOKEN_VAR]))
+        return cls(role_tokens(tokens_file) if tokens_file and tokens_file.exists() else {})
+
+    def headers(self, role: str) -> dict[str, str]:
+        """``Authorization`` for a call as ``role`` (no header without a token)."""
+        token = self.tokens.get(role)
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 Guard = Callable[[], str | None]

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from driftline.cli.audit_format import facts_text
-from driftline.cli.demo_http import StepFailedError, get_json, poll, post_json
+from driftline.cli.demo_http import Credentials, StepFailedError, get_json, poll, post_json
 from driftline.stack.info import StackInfo
 
 MODEL = "cancer-classifier"
@@ -37,11 +37,9 @@ def model_events(urls: dict[str, str], kind: str) -> list[dict[str, Any]]:
     return found if isinstance(found, list) else []
 
 
-def apply_spec(urls: dict[str, str], done: Callable[[str], None]) -> None:
+def apply_spec(urls: dict[str, str], done: Callable[[str], None], auth: Credentials) -> None:
     """``driftline apply``: the data scientist's spec goes to the registry."""
-    answer = post_json(
-        f"{urls['registry']}/v1/specs", SPEC, headers={"X-Driftline-Actor": "user:data-scientist"}
-    )
+    answer = post_json(f"{urls['registry']}/v1/specs", SPEC, headers=auth.headers("publisher"))
     digest = str(answer.get("spec_hash", ""))[:12]
     done(f"spec applied for {MODEL} (RandomForest, gates accuracy ≥ 0.9) hash {digest}")
 
@@ -71,22 +69,27 @@ def _rows(malignant_only: bool, count: int, seed: int) -> tuple[list[dict[str, A
     return sample.to_dict(orient="records"), labels
 
 
-def _traffic(urls: dict[str, str], rows: list[dict[str, Any]], labels: list[int]) -> int:
+def _traffic(
+    urls: dict[str, str], rows: list[dict[str, Any]], labels: list[int], auth: Credentials
+) -> int:
     """Score rows in batches of 50 and send their ground truth; returns rows served."""
-    served = 0
+    served, app = 0, auth.headers("publisher")  # the application scores and labels
     for start in range(0, len(rows), 50):
         answer = post_json(
             f"{urls['deployment']}/v1/models/{MODEL}/predict",
             {"instances": rows[start : start + 50]},
+            headers=app,
         )
         ids = [p["request_id"] for p in answer["predictions"]]
         truth = dict(zip(ids, labels[start : start + 50], strict=True))
-        post_json(f"{urls['deployment']}/v1/models/{MODEL}/feedback", {"labels": truth})
+        post_json(
+            f"{urls['deployment']}/v1/models/{MODEL}/feedback", {"labels": truth}, headers=app
+        )
         served += len(ids)
     return served
 
 
-def serve_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
+def serve_steps(urls: dict[str, str], done: Callable[[str], None], auth: Credentials) -> None:
     """Promotion, production traffic with labels, then a real sub-population shift."""
     promoted = poll(
         "deployment promotes v1", lambda: model_events(urls, "deployment.promoted"), timeout_s=90
@@ -96,10 +99,10 @@ def serve_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
         f"(via {promoted[0]['data']['via']})"
     )
     rows, labels = _rows(malignant_only=False, count=200, seed=1)
-    served = _traffic(urls, rows, labels)
+    served = _traffic(urls, rows, labels, auth)
     done(f"production traffic: {served} predictions served and labelled (same population)")
     rows, labels = _rows(malignant_only=True, count=300, seed=2)
-    _traffic(urls, rows, labels)
+    _traffic(urls, rows, labels, auth)
     detected = poll(
         "monitoring detects drift", lambda: model_events(urls, "drift-detected"), timeout_s=120
     )
@@ -126,7 +129,7 @@ def serve_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
     )
 
 
-def _canary(urls: dict[str, str], version: int, outcome: str) -> dict[str, Any]:
+def _canary(urls: dict[str, str], version: int, outcome: str, auth: Credentials) -> dict[str, Any]:
     """Drive labelled traffic until the canary of ``version`` ends; returns the ending event."""
 
     def ended() -> dict[str, Any] | None:
@@ -141,7 +144,7 @@ def _canary(urls: dict[str, str], version: int, outcome: str) -> dict[str, Any]:
             ):
                 return event
         rows, labels = _rows(malignant_only=False, count=100, seed=version * 100 + len(seen))
-        seen.append(_traffic(urls, rows, labels))
+        seen.append(_traffic(urls, rows, labels, auth))
         return None
 
     seen: list[int] = []
@@ -149,7 +152,7 @@ def _canary(urls: dict[str, str], version: int, outcome: str) -> dict[str, Any]:
     return event
 
 
-def retrain_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
+def retrain_steps(urls: dict[str, str], done: Callable[[str], None], auth: Credentials) -> None:
     """Drift retrain → gates → canary steps → promotion of v2 → the drift episode resolves."""
     trained = poll(
         "training retrains with the labelled production data",
@@ -173,7 +176,7 @@ def retrain_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
         f"canary of v{version} started: steps "
         f"{[s['traffic_percent'] for s in started[0]['data'].get('steps', [])]}"
     )
-    end = _canary(urls, version, "promotion")
+    end = _canary(urls, version, "promotion", auth)
     for step in model_events(urls, "canary-step-advanced"):
         console.print(
             f"  [dim]canary[/] step → {step['data'].get('traffic_percent')}% "
@@ -194,7 +197,9 @@ def retrain_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
     )
 
 
-def bad_candidate_steps(urls: dict[str, str], done: Callable[[str], None]) -> None:
+def bad_candidate_steps(
+    urls: dict[str, str], done: Callable[[str], None], auth: Credentials
+) -> None:
     """A deliberately bad model passes the loose gates but fails the canary: rollback."""
     bad = {
         **SPEC,
@@ -204,9 +209,7 @@ def bad_candidate_steps(urls: dict[str, str], done: Callable[[str], None]) -> No
         },
         "gates": [{"metric": "accuracy", "min": 0.5}],
     }
-    post_json(
-        f"{urls['registry']}/v1/specs", bad, headers={"X-Driftline-Actor": "user:data-scientist"}
-    )
+    post_json(f"{urls['registry']}/v1/specs", bad, headers=auth.headers("publisher"))
     done("a data scientist applies a deliberately bad spec (always predicts one class)")
     started = poll(
         "the bad candidate reaches a canary",
@@ -214,7 +217,7 @@ def bad_candidate_steps(urls: dict[str, str], done: Callable[[str], None]) -> No
         timeout_s=180,
     )
     version = started[0]["data"]["model"]["version"]
-    end = _canary(urls, version, "rollback")
+    end = _canary(urls, version, "rollback", auth)
     if "rolled-back" not in end["type"]:
         raise StepFailedError(f"bad v{version} was not rolled back: {end['type']}")
     reasons = [r.get("code") for r in end["data"].get("reasons", [])]

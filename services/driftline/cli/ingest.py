@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
+from driftline.cli.credentials import TOKEN_HELP, auth_headers
 from driftline.cli.service_url import error_detail, service_url
 
 URL_ENV = "DRIFTLINE_INGEST_URL"
@@ -37,10 +38,18 @@ class IngestError(Exception):
 class IngestClient:
     """Blocking client of the ingest HTTP API; pass ``transport`` to talk to a fake."""
 
-    def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         timeout = httpx.Timeout(30.0, read=600.0)  # the server stores the file before answering
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=self.base_url, transport=transport, timeout=timeout, headers=headers
+        )
 
     def upload(
         self, name: str, path: Path, file_format: str, actor: str | None,
@@ -112,12 +121,13 @@ def ingest_command(
     url: Url = None,
     actor: Annotated[str | None, typer.Option(help="Uploader, user:NAME.")] = None,
     as_json: AsJson = False,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP, show_default=False)] = None,
 ) -> None:
     """Upload a CSV or Parquet file as a dataset version (the same bytes twice: one version)."""
     fmt = _format_of(file, file_format)
     if actor is not None and not _USER_ACTOR.fullmatch(actor):
         _fail(f"--actor must look like user:NAME, not {actor!r}", USAGE_ERROR)
-    client = IngestClient(url or default_url())
+    client = IngestClient(url or default_url(), headers=auth_headers("publisher", token))
     size = file.stat().st_size
     try:
         if size < PROGRESS_FROM_BYTES:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from driftline.cli.credentials import TOKEN_HELP, auth_headers
 from driftline.cli.service_url import error_detail, service_url
 from driftline_contracts.modelspec import ModelSpec
 
@@ -35,9 +36,17 @@ class RegistryError(Exception):
 class RegistryClient:
     """Blocking client of the registry HTTP API; pass ``transport`` to talk to a fake."""
 
-    def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=30.0)
+        self._http = httpx.Client(
+            base_url=self.base_url, transport=transport, timeout=30.0, headers=headers
+        )
 
     def apply(self, spec: dict[str, Any], actor: str | None) -> dict[str, Any]:
         """POST a spec; the body says whether it was applied or unchanged."""
@@ -97,7 +106,10 @@ def load_spec(path: Path) -> ModelSpec:
 
 Url = Annotated[str | None, typer.Option(help=f"Registry URL. Default: ${URL_ENV}, the stack's.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-Actor = Annotated[str | None, typer.Option(help="Who acts, user:NAME.")]
+Actor = Annotated[
+    str | None, typer.Option(help="Who acts, user:NAME (only behind a gateway; a token names it).")
+]
+Token = Annotated[str | None, typer.Option(help=TOKEN_HELP, show_default=False)]
 
 
 def _actor(actor: str | None) -> str | None:
@@ -111,13 +123,13 @@ def apply_command(
     url: Url = None,
     actor: Actor = None,
     as_json: AsJson = False,
+    token: Token = None,
 ) -> None:
     """Apply a model spec: validated here, stored by the registry, announced if it changed."""
     spec = load_spec(file)
+    client = RegistryClient(url or default_url(), headers=auth_headers("publisher", token))
     try:
-        body = RegistryClient(url or default_url()).apply(
-            spec.model_dump(mode="json"), _actor(actor)
-        )
+        body = client.apply(spec.model_dump(mode="json"), _actor(actor))
     except RegistryError as exc:
         _fail(str(exc), SERVER_ERROR)
     if as_json:
@@ -201,36 +213,44 @@ def list_versions(
 
 
 def _decide(
-    verb: str, name: str, version: int, actor: str, comment: str | None, url: str | None
-) -> None:
-    headers = {"X-Driftline-Actor": _actor(actor) or "", "X-Driftline-Role": "approver"}
+    verb: str, name: str, version: int, actor: str | None, comment: str | None,
+    url: str | None, token: str | None,
+) -> None:  # fmt: skip
+    # The token says who approves; a role header would be forged (the services drop it).
+    headers = {"X-Driftline-Actor": actor} if _actor(actor) else {}
+    client = RegistryClient(url or default_url(), headers=auth_headers("approver", token))
     try:
-        RegistryClient(url or default_url()).send(
+        body = client.send(
             "POST", f"/v1/models/{name}/versions/{version}/{verb}",
             headers=headers, json={"comment": comment},
-        )  # fmt: skip
+        ).json()  # fmt: skip
     except RegistryError as exc:
         _fail(str(exc), SERVER_ERROR)
-    console.print(f"{name} v{version} {verb}d by {actor}", highlight=False)
+    by = body.get("decided_by", actor) if isinstance(body, dict) else actor
+    console.print(f"{name} v{version} {verb}d" + (f" by {by}" if by else ""), highlight=False)
 
 
 Name = Annotated[str, typer.Argument(help="Model name.")]
 Version = Annotated[int, typer.Argument(min=1, help="Version number.")]
-Approver = Annotated[str, typer.Option(help="Approver, user:NAME (not the trainer).")]
+Approver = Annotated[
+    str | None, typer.Option(help="Approver, user:NAME, only behind a gateway (a token names it).")
+]
 Comment = Annotated[str | None, typer.Option(help="Why.")]
 
 
 @models_app.command("approve")
 def approve_version(
-    name: Name, version: Version, actor: Approver, comment: Comment = None, url: Url = None
-) -> None:
+    name: Name, version: Version, actor: Approver = None, comment: Comment = None,
+    url: Url = None, token: Token = None,
+) -> None:  # fmt: skip
     """Approve a pending version (manual approval; you must not be its trainer)."""
-    _decide("approve", name, version, actor, comment, url)
+    _decide("approve", name, version, actor, comment, url, token)
 
 
 @models_app.command("reject")
 def reject_version(
-    name: Name, version: Version, actor: Approver, comment: Comment = None, url: Url = None
-) -> None:
+    name: Name, version: Version, actor: Approver = None, comment: Comment = None,
+    url: Url = None, token: Token = None,
+) -> None:  # fmt: skip
     """Reject a pending version."""
-    _decide("reject", name, version, actor, comment, url)
+    _decide("reject", name, version, actor, comment, url, token)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from driftline.cli.credentials import TOKEN_HELP, auth_headers
 from driftline.cli.service_url import error_detail, service_url
 
 runs_app = typer.Typer(help="Browse and compare training runs.", no_args_is_help=True)
@@ -138,10 +139,12 @@ class ReproduceFailedError(Exception):
     """Reproduction could not run: unknown version/run, changed data, an outage (exit 2)."""
 
 
-def _post_or_get(method: str, url: str, timeout: float) -> Any:
+def _post_or_get(
+    method: str, url: str, timeout: float, headers: dict[str, str] | None = None
+) -> Any:
     """One call whose non-2xx answer or outage is a ``ReproduceFailedError`` with the reason."""
     try:
-        response = httpx.request(method, url, timeout=timeout)
+        response = httpx.request(method, url, timeout=timeout, headers=headers)
     except httpx.HTTPError as exc:
         raise ReproduceFailedError(f"{url} did not answer: {exc}") from exc
     if response.is_success:
@@ -190,6 +193,7 @@ def reproduce_command(
     url: Url = None,
     registry_url: Annotated[str | None, typer.Option(help="Registry service URL.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the retraining.")] = 3600,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP, show_default=False)] = None,
 ) -> None:
     """Retrain a model version from its recorded lineage and check the metrics match exactly.
 
@@ -199,7 +203,8 @@ def reproduce_command(
     try:
         run_id = run_of(target, registry_url)
         base = _training_url(url)
-        result = _post_or_get("POST", f"{base}/v1/runs/{run_id}/reproduce", timeout)
+        headers = auth_headers("publisher", token)
+        result = _post_or_get("POST", f"{base}/v1/runs/{run_id}/reproduce", timeout, headers)
     except ReproduceFailedError as exc:
         console.print(f"[red]cannot reproduce {target}: {exc}[/]", highlight=False)
         raise typer.Exit(2) from exc

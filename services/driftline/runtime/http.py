@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -17,11 +18,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 import driftline
-from driftline.runtime.auth import BearerAuth, load_tokens
+from driftline.runtime.auth import auth_layer
 from driftline.runtime.errors import is_invalid_input
 from driftline.runtime.json_numbers import printable
 from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceRuntime
+
+log = structlog.get_logger(__name__)
 
 
 def build_http_app(runtime: ServiceRuntime) -> FastAPI:
@@ -89,10 +92,25 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         limit=runtime.section.max_body_bytes,
         streamed=runtime.definition.streamed_bodies(runtime),
     )
-    tokens = load_tokens(runtime.settings.auth)
-    if tokens:
-        app.add_middleware(BearerAuth, tokens=tokens)
+    _add_auth(app, runtime)
     return app
+
+
+_UNSAFE_MODES = {
+    "gateway": "identity headers are trusted as sent: only an authenticating gateway may "
+    "reach this service",
+    "anonymous": "authentication is disabled: every caller is anonymous and writes are open",
+}
+
+
+def _add_auth(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """Wrap the app in the configured authentication; warn when it is a weaker mode."""
+    layer = auth_layer(runtime.settings.auth)
+    if layer.middleware is not None:
+        app.add_middleware(layer.middleware, **layer.options)
+    if layer.mode in _UNSAFE_MODES:
+        log.warning("auth.unsafe_mode", mode=layer.mode, why=_UNSAFE_MODES[layer.mode],
+                    service=runtime.name)  # fmt: skip
 
 
 async def _invalid_input(_: Request, exc: Exception) -> JSONResponse:

@@ -150,17 +150,80 @@ class OpenLineageSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
-    """Bearer tokens for the HTTP APIs; none configured means a trusted gateway sets identity."""
+class OidcSettings(BaseModel):
+    """An external identity provider whose signed JWTs are accepted as bearer tokens."""
+
+    issuer: str | None = Field(
+        None, description="Expected 'iss' of the JWTs; setting it (with jwks_url) turns OIDC on."
+    )
+    audience: str | None = Field(
+        None, description="Expected 'aud' of the JWTs (required when OIDC is on)."
+    )
+    jwks_url: str | None = Field(None, description="URL of the provider's JSON Web Key Set.")
+    role_claim: str = Field(
+        "driftline_role",
+        description="Claim naming the Driftline role (a string, or a list: the strongest "
+        "known role wins).",
+    )
+    actor_claim: str = Field(
+        "sub", description="Claim naming the user; the actor becomes user:<value>."
+    )
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "ES256"],
+        description="Signature algorithms accepted (never 'none' or an HMAC one).",
+    )
+    jwks_cache_s: float = Field(
+        300.0, gt=0, description="How long fetched signing keys are reused."
+    )
+    jwks_timeout_s: float = Field(5.0, gt=0, description="Timeout of one JWKS fetch.")
+    leeway_s: int = Field(30, ge=0, description="Clock skew allowed on exp/nbf/iat.")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether JWTs from this provider are accepted."""
+        return bool(self.issuer and self.jwks_url)
+
+
+    """Who may call the HTTP APIs; a service refuses to start unless one way is chosen."""
 
     tokens_file: str | None = Field(
         None,
         description="File of 'TOKEN user:NAME ROLE' lines (roles: viewer, publisher, approver, "
-        "admin). When set (or tokens is), every write needs a bearer token.",
+        "admin); `driftline stack up` writes one in the stack home.",
     )
     tokens: SecretStr | None = Field(
         None, description="The same entries inline, separated by ';' (prefer the file)."
     )
 
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
+    trust_gateway_headers: bool = Field(
+        False,
+        description="No bearer tokens: an authenticating gateway in front sets "
+        "X-Driftline-Actor / X-Driftline-Role and they are trusted as sent. Only for a "
+        "service nobody can reach except through that gateway; warned about at every start.",
+    )
+    disabled: bool = Field(
+        False,
+        description="No authentication at all: every caller is anonymous, identity headers "
+        "are dropped (so nobody can approve, promote or roll back) and every other endpoint "
+        "is open. For throw-away local experiments; warned about at every start.",
+    )
+
+
+class TrainerSettings(BaseModel):
+    """Which estimators a model spec may name; trainer functions are the installed plug-ins."""
+
+    estimators: list[DottedName] | None = Field(
+        None,
+        description="Estimator classes specs may name, replacing the default list "
+        "(scikit-learn's classifiers and regressors that JSON params can build, and "
+        "LightGBM's/XGBoost's when installed). A JSON list of dotted paths.",
+    )
+    extra_estimators: list[DottedName] = Field(
+        default_factory=list,
+        description="Estimator classes allowed besides the default list (or estimators), "
+        'e.g. ["mypackage.models.MyClassifier"].',
+    )
 
 class ServiceSection(BaseModel):
     """Per-service HTTP binding; each service subclasses it with its own settings."""
