@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from driftline.cli import audit, demo, ingest, monitoring, publish, registry, serve, stack, training
+from driftline.cli import (
+    audit,
+    demo,
+    docs,
+    ingest,
+    monitoring,
+    publish,
+    registry,
+    serve,
+    stack,
+    training,
+)
 
 app = typer.Typer(
     name="driftline",
@@ -15,6 +26,7 @@ app = typer.Typer(
 app.add_typer(stack.app, name="stack")
 app.add_typer(publish.app, name="publish")
 app.add_typer(audit.app, name="audit")
+app.add_typer(docs.app, name="docs")
 serve.register(app)
 app.command("demo")(demo.demo_command)
 app.command("lineage")(audit.lineage_command)
