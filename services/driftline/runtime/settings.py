@@ -149,7 +149,6 @@ class OpenLineageSettings(BaseModel):
     namespace: str = Field("driftline", description="Job namespace of Driftline's runs.")
 
 
-class AuthSettings(BaseModel):
 class OidcSettings(BaseModel):
     """An external identity provider whose signed JWTs are accepted as bearer tokens."""
 
@@ -184,6 +183,7 @@ class OidcSettings(BaseModel):
         return bool(self.issuer and self.jwks_url)
 
 
+class AuthSettings(BaseModel):
     """Who may call the HTTP APIs; a service refuses to start unless one way is chosen."""
 
     tokens_file: str | None = Field(
@@ -194,7 +194,6 @@ class OidcSettings(BaseModel):
     tokens: SecretStr | None = Field(
         None, description="The same entries inline, separated by ';' (prefer the file)."
     )
-
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     trust_gateway_headers: bool = Field(
         False,
@@ -209,21 +208,6 @@ class OidcSettings(BaseModel):
         "is open. For throw-away local experiments; warned about at every start.",
     )
 
-
-class TrainerSettings(BaseModel):
-    """Which estimators a model spec may name; trainer functions are the installed plug-ins."""
-
-    estimators: list[DottedName] | None = Field(
-        None,
-        description="Estimator classes specs may name, replacing the default list "
-        "(scikit-learn's classifiers and regressors that JSON params can build, and "
-        "LightGBM's/XGBoost's when installed). A JSON list of dotted paths.",
-    )
-    extra_estimators: list[DottedName] = Field(
-        default_factory=list,
-        description="Estimator classes allowed besides the default list (or estimators), "
-        'e.g. ["mypackage.models.MyClassifier"].',
-    )
 
 class ServiceSection(BaseModel):
     """Per-service HTTP binding; each service subclasses it with its own settings."""
