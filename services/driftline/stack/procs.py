@@ -150,16 +150,22 @@ def _wait_gone(ref: ProcRef, timeout: float) -> bool:
     return False
 
 
-def exit_status(ref: ProcRef) -> int | None:
+def exit_status(ref: ProcRef, wait_s: float = 0.0) -> int | None:
     """Return code of a child we spawned that has exited (negative: killed by that signal).
 
-    ``None`` while it runs, or when it is not our child (its status cannot be known).
+    Waits up to ``wait_s`` for it (a dying process is not reapable at once). ``None`` while
+    it runs, or when it is not our child (its status cannot be known).
     """
     proc = _children.get(ref.pid)
-    if proc is None or proc.poll() is None:
+    if proc is None:
         return None
-    _children.pop(proc.pid, None)
-    return proc.returncode
+    try:
+        code = proc.wait(timeout=wait_s) if wait_s > 0 else proc.poll()
+    except subprocess.TimeoutExpired:
+        return None
+    if code is not None:
+        _children.pop(proc.pid, None)
+    return code
 
 
 def _reap(ref: ProcRef | None) -> None:

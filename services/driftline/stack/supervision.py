@@ -50,6 +50,11 @@ class Slot:
     """Why the service is no longer supervised: it stopped cleanly, or it was given up on."""
 
 
+def _exit_code(ref: ProcRef) -> int | None:
+    """The exit code of a process seen dead (it may still be on its way out)."""
+    return exit_status(ref, wait_s=2.0)
+
+
 def _answers_ready(process: ServiceProcess) -> bool:
     return readiness(process.url, timeout_s=1.0)[0] == 200
 
@@ -66,7 +71,7 @@ class ServiceSupervisor:
     clock: Callable[[], float]
     policy: RestartPolicy = field(default_factory=RestartPolicy)
     alive: Callable[[ProcRef], bool] = is_alive
-    returncode: Callable[[ProcRef], int | None] = exit_status
+    returncode: Callable[[ProcRef], int | None] = _exit_code
     ready: Callable[[ServiceProcess], bool] = _answers_ready
     slots: list[Slot] = field(init=False)
 
