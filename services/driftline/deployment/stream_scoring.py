@@ -126,7 +126,7 @@ async def deliver(runtime: ServiceRuntime, outcome: Outcome) -> None:
             for r in outcome.responses
         ]
     )
-    dead_letters = DeadLetterPublisher(runtime.publisher)
+    dead_letters = DeadLetterPublisher(runtime.publisher, runtime.store)
     for record, reason in outcome.dead:
         await dead_letters.publish(record, reason, consumer=CONSUMER, attempts=1)
 

@@ -3,13 +3,17 @@
 The offset is committed only after the effect is durable (or the event is dead-lettered).
 Transient outages (PostgreSQL, S3, Kafka down) are retried with capped back-off and never
 dead-lettered; any other failure is retried ``max_attempts`` times, then dead-lettered, so a
-poison message never blocks its partition.
+poison message never blocks its partition. A dead letter that cannot be sent is retried until
+it is (never committed past); one too large for the broker goes by reference
+(``deadletter.py``). A handled event id replayed with another payload is dead-lettered at once
+(``conflicting_replay``); the same bytes again are a silent duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +27,13 @@ from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import RetrySettings
-from driftline.runtime.uow import Correlated, Delivery, UnitOfWork, UnitOfWorkFactory
+from driftline.runtime.uow import (
+    ConflictingReplay,
+    Correlated,
+    Delivery,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from driftline_contracts.codec import decode
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.errors import ContractError
@@ -80,6 +90,18 @@ def _as_events(result: Any) -> Sequence[Any]:
     if isinstance(result, list | tuple):
         return result
     return (result,)
+
+
+def payload_digest(record: RawRecord) -> str:
+    """sha256 of a record's payload: what tells a redelivery from a conflicting replay."""
+    return hashlib.sha256(record.value).hexdigest()
+
+
+def dead_letter_reason(exc: Exception, event_type: str) -> str:
+    """The ``reason`` label of a dead letter: why the record could not be handled."""
+    if isinstance(exc, ConflictingReplay):
+        return ConflictingReplay.reason
+    return "undecodable" if event_type == "undecodable" else "handler_failed"
 
 
 def _log_context(envelope: Envelope) -> dict[str, str]:
@@ -160,7 +182,7 @@ class EventProcessor:
     async def _handle_batch_once(self, records: Sequence[RawRecord]) -> list[Outcome]:
         decoded = [self._decode_accepted(r) for r in records]
         deliveries = [
-            Delivery(envelope, r.topic, r.partition, r.offset)
+            Delivery(envelope, r.topic, r.partition, r.offset, payload_digest(r))
             for r, (envelope, _) in zip(records, decoded, strict=True)
         ]
         done: list[tuple[Envelope, UnitOfWork | None, float]] = []  # None: a duplicate
@@ -215,6 +237,8 @@ class EventProcessor:
             started = time.perf_counter()
             try:
                 outcome = await self._handle_once(record, envelope, event)
+            except ConflictingReplay as exc:
+                return await self._dead_letter(record, exc, failures + 1, envelope.type)
             except Exception as exc:
                 kind = "transient" if is_transient(exc) else "error"
                 self._metrics.failed.labels(self._service, envelope.type, kind).inc()
@@ -255,7 +279,12 @@ class EventProcessor:
         async with self._units(cause=envelope) as uow:
             uow.delivery = record
             if not await uow.claim(
-                self.consumer, envelope, record.topic, record.partition, record.offset
+                self.consumer,
+                envelope,
+                record.topic,
+                record.partition,
+                record.offset,
+                payload_digest(record),
             ):
                 log.info("duplicate delivery skipped")
                 return Outcome.DUPLICATE
@@ -275,28 +304,40 @@ class EventProcessor:
     async def _dead_letter(
         self, record: RawRecord, exc: Exception, attempts: int, event_type: str
     ) -> Outcome:
-        transient_failures = 0
-        while True:
+        reason = dead_letter_reason(exc, event_type)
+        failures = 0
+        while True:  # never past the record without its dead letter: its offset stays put
             try:
-                await self._dead_letters.publish(
+                sent = await self._dead_letters.publish(
                     record, exc, consumer=self.consumer, attempts=attempts
                 )
                 break
             except Exception as publish_error:
-                if not is_transient(publish_error):
-                    raise
-                transient_failures += 1
-                await self._sleep(
-                    backoff_delay(
-                        transient_failures,
-                        self._retry.initial_backoff_s,
-                        self._retry.max_backoff_s,
-                        self._retry.jitter,
-                    )
+                failures += 1
+                delay = backoff_delay(
+                    failures,
+                    self._retry.initial_backoff_s,
+                    self._retry.max_backoff_s,
+                    self._retry.jitter,
                 )
-        self._metrics.dead_letters.labels(self._service, record.topic).inc()
+                log.error(
+                    "dead letter not sent, retrying",
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    transient=is_transient(publish_error),
+                    retry_in_s=delay,
+                    error=repr(publish_error),
+                )
+                self._metrics.dead_letter_failures.labels(self._service, record.topic).inc()
+                await self._sleep(delay)
+        self._metrics.dead_letters.labels(self._service, record.topic, reason).inc()
+        if sent.by_reference:
+            self._metrics.dead_letters_by_reference.labels(self._service, record.topic).inc()
         log.error(
             "event dead-lettered",
+            dead_letter_reason=reason,
+            payload_uri=sent.payload_uri,
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,

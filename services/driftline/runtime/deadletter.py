@@ -1,15 +1,42 @@
-"""Dead letters: the original record, unchanged, on ``<topic>.dlq`` with why and where from."""
+"""Dead letters: the original record, unchanged, on ``<topic>.dlq`` with why and where from.
+
+A record too large for the broker (or for the producer's request limit) is dead-lettered by
+reference: its value (and its headers, when they are what is large) go to the object store,
+and the dead letter carries ``dlq-payload-uri``/``dlq-payload-sha256`` and a small JSON body
+naming them, with the same reason and origin headers.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
+
+from driftline.runtime.storage.ports import ArtifactStore
 from driftline_contracts.topics import dlq
 
 MAX_REASON_CHARS = 2000
+MAX_INLINE_BYTES = 768 * 1024  # under the 1 MiB a Kafka producer request may hold by default
+MAX_INLINE_HEADER_BYTES = 64 * 1024
+TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
+
+
+@dataclass(frozen=True)
+class SentDeadLetter:
+    """How a dead letter went out: inline, or by reference to the stored payload."""
+
+    payload_uri: str | None = None
+
+    @property
+    def by_reference(self) -> bool:
+        """Whether the payload is in the object store rather than in the dead letter."""
+        return self.payload_uri is not None
 
 
 @dataclass(frozen=True)
@@ -63,15 +90,65 @@ def dead_letter_headers(
     return kept + [(k, v.encode()) for k, v in extra.items()]
 
 
-class DeadLetterPublisher:
-    """Publishes failed records to their dead-letter topic."""
+def record_size(record: RawRecord) -> tuple[int, int]:
+    """Bytes of the record's value (and key), and of its headers."""
+    headers = sum(len(k) + len(v) for k, v in record.headers)
+    return len(record.value) + len(record.key or b""), headers
 
-    def __init__(self, sender: RecordSender) -> None:
+
+def reference_key(record: RawRecord, sha256: str) -> str:
+    """Object key of a dead letter's stored payload: its origin and its hash."""
+    return f"dead-letters/{record.topic}/{record.partition}/{record.offset}-{sha256[:16]}"
+
+
+class DeadLetterPublisher:
+    """Publishes failed records to their dead-letter topic (large ones by reference)."""
+
+    def __init__(self, sender: RecordSender, store: ArtifactStore | None = None) -> None:
         self._sender = sender
+        self._store = store
 
     async def publish(
         self, record: RawRecord, exc: Exception, *, consumer: str, attempts: int
-    ) -> None:
+    ) -> SentDeadLetter:
         """Send ``record`` to ``<topic>.dlq`` and wait for the acknowledgement."""
         headers = dead_letter_headers(record, exc, consumer=consumer, attempts=attempts)
-        await self._sender.send(dlq(record.topic), record.value, key=record.key, headers=headers)
+        value_bytes, header_bytes = record_size(record)
+        large = value_bytes > MAX_INLINE_BYTES or header_bytes > MAX_INLINE_HEADER_BYTES
+        if not large or self._store is None:
+            try:
+                await self._sender.send(dlq(record.topic), record.value, key=record.key,
+                                        headers=headers)  # fmt: skip
+                return SentDeadLetter()
+            except TOO_LARGE:
+                if self._store is None:
+                    raise
+        return await self._publish_by_reference(record, headers, self._store)
+
+    async def _publish_by_reference(
+        self, record: RawRecord, headers: list[tuple[str, bytes]], store: ArtifactStore
+    ) -> SentDeadLetter:
+        sha256 = hashlib.sha256(record.value).hexdigest()
+        stored = await store.put_bytes(reference_key(record, sha256), record.value)
+        kept = [(k, v) for k, v in headers if k.startswith("dlq-")]
+        originals = [(k, v) for k, v in headers if not k.startswith("dlq-")]
+        pointer: dict[str, object] = {"uri": stored.uri, "sha256": sha256,
+                                      "size_bytes": len(record.value)}  # fmt: skip
+        if sum(len(k) + len(v) for k, v in originals) > MAX_INLINE_HEADER_BYTES:
+            document = json.dumps(
+                [[k, base64.b64encode(v).decode()] for k, v in originals]
+            ).encode()
+            headers_at = await store.put_bytes(
+                reference_key(record, sha256) + ".headers.json", document,
+                content_type="application/json",
+            )  # fmt: skip
+            pointer["headers_uri"] = headers_at.uri
+            originals = []
+        extra = [("dlq-payload-uri", stored.uri.encode()), ("dlq-payload-sha256", sha256.encode()),
+                 ("dlq-payload-bytes", str(len(record.value)).encode())]  # fmt: skip
+        key = record.key if record.key is None or len(record.key) <= 1024 else None
+        if key is None and record.key is not None:
+            pointer["key_base64"] = base64.b64encode(record.key).decode()
+        await self._sender.send(dlq(record.topic), json.dumps(pointer).encode(), key=key,
+                                headers=originals + kept + extra)  # fmt: skip
+        return SentDeadLetter(payload_uri=stored.uri)

@@ -43,7 +43,21 @@ class Metrics:
         )
         self.dead_letters = Counter(
             "driftline_dead_letters_total",
-            "Events dead-lettered, by original topic.",
+            "Events dead-lettered, by original topic and reason "
+            "(undecodable|handler_failed|conflicting_replay).",
+            ["service", "topic", "reason"],
+            registry=self.registry,
+        )
+        self.dead_letters_by_reference = Counter(
+            "driftline_dead_letters_by_reference_total",
+            "Dead letters too large for the broker: payload stored in the object store, the "
+            "dead letter carries its uri and sha256.",
+            ["service", "topic"],
+            registry=self.registry,
+        )
+        self.dead_letter_failures = Counter(
+            "driftline_dead_letter_send_failures_total",
+            "Failed sends of a dead letter (retried; the record's offset is not committed).",
             ["service", "topic"],
             registry=self.registry,
         )

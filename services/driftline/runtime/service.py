@@ -94,7 +94,7 @@ class ServiceRuntime:
                 sub,
                 service=self.name,
                 units=self.units,
-                dead_letters=DeadLetterPublisher(self.publisher),
+                dead_letters=DeadLetterPublisher(self.publisher, self.store),
                 retry=settings.retry,
                 metrics=self.metrics,
             )

@@ -41,4 +41,5 @@ inbox = Table(
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
     Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("payload_sha256", String(64), nullable=True),
 )

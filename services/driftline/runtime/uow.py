@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,7 +15,9 @@ from driftline.runtime.tables import inbox, outbox
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import Envelope, new_envelope
 
-INBOX_COLUMNS = ("consumer", "event_id", "event_type", "topic", "partition", "offset")
+INBOX_COLUMNS = (
+    "consumer", "event_id", "event_type", "topic", "partition", "offset", "payload_sha256"
+)  # fmt: skip
 # Built once: building a statement per call cost more CPU than running it.
 CLAIM = (
     insert(inbox)
@@ -23,6 +25,27 @@ CLAIM = (
     .on_conflict_do_nothing()
     .returning(inbox.c.event_id)
 )
+STORED_DIGESTS = select(inbox.c.event_id, inbox.c.payload_sha256).where(
+    inbox.c.consumer == bindparam("consumer"),
+    inbox.c.event_id.in_(bindparam("event_ids", expanding=True)),
+)
+
+
+class ConflictingReplay(Exception):  # noqa: N818 - reads as what the record is
+    """A record reuses the id of an event already handled, with a different payload.
+
+    A true redelivery carries the same bytes (the inbox skips it silently); different bytes
+    under a handled id are a forged or corrupted replay, dead-lettered so someone looks.
+    """
+
+    reason = "conflicting_replay"
+
+    def __init__(self, event_id: str, stored: str, received: str) -> None:
+        super().__init__(
+            f"conflicting_replay: event {event_id} was handled with payload sha256 {stored}, "
+            f"this record's payload hashes to {received}"
+        )
+        self.event_id = event_id
 
 
 @dataclass(frozen=True)
@@ -46,6 +69,7 @@ class Delivery:
     topic: str
     partition: int
     offset: int
+    payload_sha256: str | None = None
 
     def inbox_row(self, consumer: str) -> dict[str, Any]:
         """The ``inbox`` row marking this delivery handled by ``consumer``."""
@@ -56,7 +80,23 @@ class Delivery:
             "topic": self.topic,
             "partition": self.partition,
             "offset": self.offset,
+            "payload_sha256": self.payload_sha256,
         }
+
+
+async def check_replays(
+    session: AsyncSession, consumer: str, redelivered: list[Delivery]
+) -> None:
+    """ConflictingReplay when a redelivered event's payload differs from the handled one's
+    (rows written before digests were kept have none and count as the same)."""
+    if not redelivered:
+        return
+    params = {"consumer": consumer, "event_ids": [d.envelope.id for d in redelivered]}
+    stored = {row[0]: row[1] for row in await session.execute(STORED_DIGESTS, params)}
+    for delivery in redelivered:
+        known = stored.get(delivery.envelope.id)
+        if known and delivery.payload_sha256 and known != delivery.payload_sha256:
+            raise ConflictingReplay(delivery.envelope.id, known, delivery.payload_sha256)
 
 
 class UnitOfWork:
@@ -120,11 +160,21 @@ class UnitOfWork:
         await write_outbox(self.session, self.take_outbox_rows())
 
     async def claim(
-        self, consumer: str, envelope: Envelope, topic: str, partition: int, offset: int
+        self,
+        consumer: str,
+        envelope: Envelope,
+        topic: str,
+        partition: int,
+        offset: int,
+        payload_sha256: str | None = None,
     ) -> bool:
-        """Mark ``envelope`` handled by ``consumer``; False if it already was (a redelivery)."""
-        row = Delivery(envelope, topic, partition, offset).inbox_row(consumer)
-        return (await self.session.execute(CLAIM, row)).first() is not None
+        """Mark ``envelope`` handled by ``consumer``; False if it already was (a redelivery),
+        ConflictingReplay if it was, with another payload."""
+        delivery = Delivery(envelope, topic, partition, offset, payload_sha256)
+        if (await self.session.execute(CLAIM, delivery.inbox_row(consumer))).first():
+            return True
+        await check_replays(self.session, consumer, [delivery])
+        return False
 
 
 async def write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -153,8 +203,11 @@ class SharedTransaction:
         """Mark every delivery handled by ``consumer`` in one statement; the event ids that
         were not handled before (the others are redeliveries)."""
         rows = [d.inbox_row(consumer) for d in deliveries]
-        result = await self.session.execute(CLAIM, rows)
-        return set(result.scalars())
+        fresh = set((await self.session.execute(CLAIM, rows)).scalars())
+        await check_replays(
+            self.session, consumer, [d for d in deliveries if d.envelope.id not in fresh]
+        )
+        return fresh
 
     async def flush(self) -> None:
         """Write every unit's outbox rows, in the order the records came."""
