@@ -106,6 +106,44 @@ class CanaryPolicy(Value):
         description="Shadow fails below this agreement with the champion (classification: "
         "share of equal labels; regression: correlation); null: agreement is only reported.",
     )
+    latency_budget_ms: FiniteFloat = Field(
+        250.0,
+        ge=0,
+        description="Canary p95 latency within this budget never fails the canary; above it, "
+        "latency fails only when also latency_max_increase slower with a large effect size.",
+    )
+    latency_max_increase: FiniteFloat | None = Field(
+        None,
+        ge=0,
+        description="Relative p95 increase tolerated over the champion (0.5: +50%); null: the "
+        "deployment service's LATENCY_ALLOWED_INCREASE.",
+    )
+    error_tolerance: FiniteFloat = Field(
+        0.05,
+        ge=0,
+        description="Regression: relative MAE / RMSE increase tolerated; the canary fails when "
+        "the whole interval of its increase lies above it.",
+    )
+    accuracy_tolerance: FiniteFloat = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Classification: accuracy drop tolerated (absolute); the canary fails when "
+        "the whole interval of its drop lies beyond it.",
+    )
+    brier_tolerance: FiniteFloat = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Classification: Brier score increase tolerated (absolute), as above.",
+    )
+    shift_min_effect: FiniteFloat = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Smallest prediction shift that can decide (class shares: total variation "
+        "distance; scores: KS statistic); smaller significant shifts pass.",
+    )
 
 
 class DriftPolicy(Value):

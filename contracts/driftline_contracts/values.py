@@ -147,6 +147,18 @@ class CanaryStep(Value):
         gt=0, le=100, description="Share of traffic, percent (mirrored share on a shadow step)."
     )
     min_duration_s: int = Field(ge=0, description="Minimum seconds spent on this step.")
+    delta_low: FiniteFloat | None = Field(
+        None, description="Low end of the interval of the difference (canary vs champion)."
+    )
+    delta_high: FiniteFloat | None = Field(
+        None, description="High end of the interval of the difference (canary vs champion)."
+    )
+    effect: FiniteFloat | None = Field(
+        None, description="Effect size the decision used, e.g. P(canary slower), KS D."
+    )
+    informational: bool = Field(
+        False, description="Reported only: this metric did not count towards the verdict."
+    )
     min_requests: int = Field(ge=0, description="Minimum canary requests before judging.")
     shadow: bool = Field(
         False,

@@ -65,6 +65,11 @@ class CanaryStepAdvanced(Event):
     verdict: Verdict = Field(description="Judge's verdict on the step just finished.")
     results: Results = Field(description="Per-metric comparison with the champion.")
     window: TimeWindow = Field(description="Traffic window the judge looked at.")
+    drift_retrain: bool | None = Field(
+        None,
+        description="The candidate answers a drift episode (its predictions were expected to "
+        "move: on labels, the prediction shift was reported, not judged); null: not recorded.",
+    )
 
 
 class ModelPromoted(Event):
@@ -109,6 +114,11 @@ class CanaryRolledBack(Event):
         description="Why, e.g. error_rate_higher, latency_higher, accuracy_lower."
     )
     window: TimeWindow = Field(description="Traffic window the judge looked at.")
+    drift_retrain: bool | None = Field(
+        None,
+        description="The candidate answers a drift episode (its predictions were expected to "
+        "move: on labels, the prediction shift was reported, not judged); null: not recorded.",
+    )
 
 
 class BatchScoringRequested(Event):

@@ -48,6 +48,7 @@ def step_advanced(canary: Canary, report: JudgeReport, now: datetime) -> CanaryS
         verdict="pass",
         results=report.results(),
         window=window(canary.step_started_at, now),
+        drift_retrain=report.drift_retrain,
     )
 
 
@@ -78,4 +79,5 @@ def rolled_back(
         results=report.results() if report is not None else [],
         reasons=reasons,
         window=window(canary.step_started_at, now),
+        drift_retrain=report.drift_retrain if report is not None else None,
     )

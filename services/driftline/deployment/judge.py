@@ -1,19 +1,22 @@
 """The canary judge: challenger against champion on the same traffic window (Kayenta-style).
 
-Each metric is tested and classified pass / high / low (or nodata); the score is the share
-of conclusive metrics that passed, 0-100. A failed critical metric (error rate, accuracy)
-fails the canary on its own; otherwise the score decides pass, marginal or fail.
+Each metric is tested and classified pass / high / low (or nodata, or info when reported and
+not judged); the score is the share of conclusive metrics that passed, 0-100. A failed
+critical metric (error rate, or a labelled-quality metric: MAE, RMSE, accuracy, Brier) fails
+the canary on its own; otherwise the score decides pass, marginal or fail. Tests alone never
+decide: each failure also needs an effect beyond a tolerance (docs/deployment.md).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from driftline.deployment.judge_labels import accuracy_check, label_checks
+from driftline.deployment.judge_stats import superiority, two_proportion_z
 from driftline.deployment.verdicts import JudgeConfig, JudgeReport, MetricCheck, Outcome, Sample
 
 __all__ = [
@@ -21,9 +24,14 @@ __all__ = [
     "JudgeReport",
     "MetricCheck",
     "Sample",
+    "accuracy_check",
+    "error_rate_check",
     "judge_canary",
     "judge_checks",
     "judge_metrics",
+    "latency_check",
+    "prediction_check",
+    "two_proportion_z",
 ]
 
 
@@ -35,9 +43,11 @@ def _check(
     outcome: Outcome,
     *,
     critical: bool,
-    bad: Outcome,
+    bad: Outcome = "high",
+    effect: float | None = None,
+    note: str | None = None,
 ) -> MetricCheck:
-    passed = None if outcome == "nodata" else outcome != bad
+    passed = None if outcome in ("nodata", "info") else outcome != bad
     return MetricCheck(
         metric=metric,
         champion=values[0],
@@ -47,17 +57,9 @@ def _check(
         outcome=outcome,
         passed=passed,
         critical=critical,
+        effect=effect,
+        note=note,
     )
-
-
-def two_proportion_z(hits_a: int, n_a: int, hits_b: int, n_b: int) -> tuple[float, float]:
-    """(z, two-sided p) of the pooled two-proportion z-test, b against a."""
-    pooled = (hits_a + hits_b) / (n_a + n_b)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    if se == 0:
-        return 0.0, 1.0
-    z = (hits_b / n_b - hits_a / n_a) / se
-    return z, float(2 * stats.norm.sf(abs(z)))
 
 
 def _direction(p_value: float, difference: float, alpha: float) -> Outcome:
@@ -68,104 +70,100 @@ def _direction(p_value: float, difference: float, alpha: float) -> Outcome:
 
 def error_rate_check(champion: Sample, canary: Sample, config: JudgeConfig) -> MetricCheck:
     """Two-proportion z-test on failed requests; critical, fails when the canary errs more."""
+    samples = champion.requests + canary.requests
     if min(champion.requests, canary.requests) < config.min_samples:
-        return _check(
-            "error_rate",
-            (None, None),
-            None,
-            champion.requests + canary.requests,
-            "nodata",
-            critical=True,
-            bad="high",
-        )
+        return _check("error_rate", (None, None), None, samples, "nodata", critical=True)
     rates = (champion.errors / champion.requests, canary.errors / canary.requests)
     _, p = two_proportion_z(champion.errors, champion.requests, canary.errors, canary.requests)
     outcome = _direction(p, rates[1] - rates[0], config.alpha)
-    return _check(
-        "error_rate",
-        rates,
-        p,
-        champion.requests + canary.requests,
-        outcome,
-        critical=True,
-        bad="high",
-    )
+    return _check("error_rate", rates, p, samples, outcome, critical=True)
 
 
 def latency_check(champion: Sample, canary: Sample, config: JudgeConfig) -> MetricCheck:
-    """Mann-Whitney U of canary latency against the champion's plus the allowed increase."""
+    """p95 latency: high only over the budget, the allowed increase and a large effect size."""
     a, b = champion.latencies_ms, canary.latencies_ms
     samples = len(a) + len(b)
     if min(len(a), len(b)) < config.min_samples:
-        return _check(
-            "latency_p50_ms", (None, None), None, samples, "nodata", critical=False, bad="high"
-        )
-    medians = (float(np.median(a)), float(np.median(b)))
-    allowed = a * (1 + config.latency_allowed_increase)
-    slower = float(stats.mannwhitneyu(b, allowed, alternative="greater").pvalue)
-    faster = float(stats.mannwhitneyu(b, a, alternative="less").pvalue)
-    outcome: Outcome = (
-        "high" if slower < config.alpha else ("low" if faster < config.alpha else "pass")
-    )
-    p_value = slower if outcome != "low" else faster
-    return _check("latency_p50_ms", medians, p_value, samples, outcome, critical=False, bad="high")
+        return _check("latency_p95_ms", (None, None), None, samples, "nodata", critical=False)
+    p95 = (float(np.percentile(a, 95)), float(np.percentile(b, 95)))
+    effect, slower, faster = superiority(a, b)
+    increase = p95[1] / p95[0] - 1 if p95[0] > 0 else (0.0 if p95[1] <= 0 else float("inf"))
+    outcome: Outcome = "pass"
+    if (
+        p95[1] > config.latency_budget_ms
+        and increase > config.latency_allowed_increase
+        and effect >= config.latency_min_effect
+        and slower < config.alpha
+    ):
+        outcome = "high"
+    elif faster < config.alpha and effect <= 1 - config.latency_min_effect:
+        outcome = "low"
+    p_value = faster if outcome == "low" else slower
+    return _check("latency_p95_ms", p95, p_value, samples, outcome, critical=False, effect=effect)
 
 
-def prediction_check(champion: Sample, canary: Sample, config: JudgeConfig) -> MetricCheck:
-    """Whether the canary predicts a different distribution (chi-square or KS)."""
-    a, b = champion.predictions, canary.predictions
-    samples = len(a) + len(b)
-    if min(len(a), len(b)) < config.min_samples:
-        return _check(
-            "prediction_distribution",
-            (None, None),
-            None,
-            samples,
-            "nodata",
-            critical=False,
-            bad="high",
-        )
-    if config.prediction_kind == "scores":
-        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-        p = float(stats.ks_2samp(x, y).pvalue)
-        values = (float(np.mean(x)), float(np.mean(y)))
-    else:
-        p, values = _class_test(a, b)
-    outcome: Outcome = "high" if p < config.alpha else "pass"
-    return _check(
-        "prediction_distribution", values, p, samples, outcome, critical=False, bad="high"
-    )
+def _finite(values: tuple[Any, ...]) -> np.ndarray:
+    """Numeric predictions that are finite numbers (a regressor's NaN is logged as null)."""
+    numbers = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
+    return numbers[np.isfinite(numbers)]
 
 
-def _class_test(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[float, tuple[float, float]]:
-    """Chi-square p on class counts; values: each variant's share of the champion's top class."""
+def _class_test(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[float, float, tuple[float, float]]:
+    """(chi-square p, total variation distance of the class shares, each variant's share of
+    the champion's top class)."""
     counts_a, counts_b = Counter(map(str, a)), Counter(map(str, b))
     top = counts_a.most_common(1)[0][0]
     values = (counts_a[top] / len(a), counts_b[top] / len(b))
     classes = sorted(set(counts_a) | set(counts_b))
+    distance = 0.5 * sum(abs(counts_a[c] / len(a) - counts_b[c] / len(b)) for c in classes)
     if len(classes) < 2:
-        return 1.0, values
+        return 1.0, distance, values
     table = [[counts_a[c] for c in classes], [counts_b[c] for c in classes]]
-    return float(stats.chi2_contingency(table, correction=False).pvalue), values
+    return float(stats.chi2_contingency(table, correction=False).pvalue), distance, values
 
 
-def accuracy_check(champion: Sample, canary: Sample, config: JudgeConfig) -> MetricCheck:
-    """Two-proportion z-test on labelled rows; critical, fails when the canary is less right."""
-    a, b = champion.correct, canary.correct
+def prediction_check(
+    champion: Sample, canary: Sample, config: JudgeConfig, *, decides: bool = True
+) -> MetricCheck:
+    """Whether the canary predicts a different distribution (chi-square or KS) by at least
+    ``shift_min_effect``; ``decides=False``: reported as info, not judged."""
+    a, b = champion.predictions, canary.predictions
     samples = len(a) + len(b)
-    if min(len(a), len(b)) < config.min_labels:
-        return _check("accuracy", (None, None), None, samples, "nodata", critical=True, bad="low")
-    values = (float(np.mean(a)), float(np.mean(b)))
-    _, p = two_proportion_z(int(a.sum()), len(a), int(b.sum()), len(b))
-    outcome = _direction(p, values[1] - values[0], config.alpha)
-    return _check("accuracy", values, p, samples, outcome, critical=True, bad="low")
+    name = "prediction_distribution"
+    if min(len(a), len(b)) < config.min_samples:
+        return _check(name, (None, None), None, samples, "nodata", critical=False)
+    if config.prediction_kind == "scores":
+        x, y = _finite(a), _finite(b)
+        if min(len(x), len(y)) < config.min_samples:
+            return _check(name, (None, None), None, samples, "nodata", critical=False)
+        found = stats.ks_2samp(x, y)
+        p, effect = float(found.pvalue), float(found.statistic)
+        values = (float(np.mean(x)), float(np.mean(y)))
+    else:
+        p, effect, values = _class_test(a, b)
+    shifted = p < config.alpha and effect >= config.shift_min_effect
+    outcome: Outcome = "high" if shifted else "pass"
+    note = None
+    if not decides:
+        outcome = "info"
+        note = "drift retrain judged on labels: a prediction shift is expected, not judged"
+    return _check(name, values, p, samples, outcome, critical=False, effect=effect, note=note)
 
 
 def judge_metrics(champion: Sample, canary: Sample, config: JudgeConfig) -> list[MetricCheck]:
-    """Every metric's check of canary against champion."""
+    """Every metric's check of canary against champion.
+
+    The prediction shift decides when no labelled metric is conclusive or the candidate is
+    not a drift retrain; a drift retrain judged on labels is meant to predict differently.
+    """
+    labelled = label_checks(champion, canary, config)
+    judged_on_labels = any(c.outcome != "nodata" for c in labelled)
+    decides = not (judged_on_labels and config.drift_retrain)
     return [
-        check(champion, canary, config)
-        for check in (error_rate_check, latency_check, prediction_check, accuracy_check)
+        error_rate_check(champion, canary, config),
+        latency_check(champion, canary, config),
+        prediction_check(champion, canary, config, decides=decides),
+        *labelled,
     ]
 
 
@@ -173,10 +171,11 @@ def judge_checks(checks: list[MetricCheck], config: JudgeConfig) -> JudgeReport:
     """Score (share of conclusive checks passed) and verdict of a set of checks."""
     conclusive = [c for c in checks if c.passed is not None]
     score = 100.0 * sum(bool(c.passed) for c in conclusive) / len(conclusive) if conclusive else 0.0
+    drift = config.drift_retrain
     if any(c.critical and c.passed is False for c in checks):
-        return JudgeReport(checks=checks, score=0.0, verdict="fail")
+        return JudgeReport(checks=checks, score=0.0, verdict="fail", drift_retrain=drift)
     if not conclusive:
-        return JudgeReport(checks=checks, score=score, verdict="marginal")
+        return JudgeReport(checks=checks, score=score, verdict="marginal", drift_retrain=drift)
     verdict = (
         "pass"
         if score >= config.pass_score
@@ -184,7 +183,7 @@ def judge_checks(checks: list[MetricCheck], config: JudgeConfig) -> JudgeReport:
         if score >= config.marginal_score
         else "fail"
     )
-    return JudgeReport(checks=checks, score=score, verdict=verdict)
+    return JudgeReport(checks=checks, score=score, verdict=verdict, drift_retrain=drift)
 
 
 def judge_canary(champion: Sample, canary: Sample, config: JudgeConfig) -> JudgeReport:

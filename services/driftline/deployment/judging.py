@@ -7,56 +7,35 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from driftline.deployment import events
 from driftline.deployment.adapters.postgres import PostgresRolloutRepository
 from driftline.deployment.adapters.prediction_log import LoggedRow, PostgresPredictionLog
 from driftline.deployment.adapters.shadow_log import PostgresShadowLog
 from driftline.deployment.core import decide_step, step_ready
-from driftline.deployment.judge import JudgeConfig, JudgeReport, Sample, judge_canary
+from driftline.deployment.judge import JudgeReport, judge_canary
+from driftline.deployment.judge_window import is_drift_retrain, judge_config, sample
 from driftline.deployment.records import Canary
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow import Agreement, agreement, judge_shadow
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork, UnitOfWorkFactory
 from driftline_contracts.envelope import Envelope
+from driftline_contracts.modelspec import CanaryPolicy
 from driftline_contracts.values import Reason
 
 log = get_logger(__name__)
 
 
-def _same(label: Any, prediction: Any) -> bool:
-    return bool(label == prediction or str(label) == str(prediction))
-
-
-def sample(rows: Sequence[LoggedRow], variant: str) -> Sample:
-    """One variant's rows as the judge's arrays."""
-    mine = [r for r in rows if r.variant == variant]
-    served = [r for r in mine if r.error is None]
-    return Sample(
-        requests=len(mine),
-        errors=len(mine) - len(served),
-        latencies_ms=np.array([r.latency_ms for r in mine], dtype=float),
-        predictions=tuple(r.prediction for r in served),
-        correct=np.array([_same(r.label, r.prediction) for r in served if r.labelled], dtype=bool),
-    )
-
-
-def _config(rows: Sequence[LoggedRow], section: DeploymentSection) -> JudgeConfig:
-    classes = any(r.score is not None or isinstance(r.prediction, str | bool) for r in rows)
-    return JudgeConfig(
-        alpha=section.judge_alpha,
-        latency_allowed_increase=section.latency_allowed_increase,
-        min_labels=section.min_labels,
-        prediction_kind="classes" if classes else "scores",
-    )
-
-
-def judge_rows(rows: Sequence[LoggedRow], section: DeploymentSection) -> JudgeReport:
+def judge_rows(
+    rows: Sequence[LoggedRow],
+    section: DeploymentSection,
+    policy: CanaryPolicy | None = None,
+    drift_retrain: bool = False,
+) -> JudgeReport:
     """Judge the canary's rows against the champion's from the same window."""
-    config = _config(rows, section)
-    return judge_canary(sample(rows, "champion"), sample(rows, "canary"), config)
+    config = judge_config(rows, section, policy, drift_retrain)
+    kind = config.prediction_kind
+    return judge_canary(sample(rows, "champion", kind), sample(rows, "canary", kind), config)
 
 
 def shadow_agreement(pairs: Sequence[tuple[LoggedRow, LoggedRow]], kind: str) -> Agreement:
@@ -73,12 +52,15 @@ def judge_pairs(
     pairs: Sequence[tuple[LoggedRow, LoggedRow]],
     section: DeploymentSection,
     min_agreement: float | None,
+    policy: CanaryPolicy | None = None,
+    drift_retrain: bool = False,
 ) -> tuple[JudgeReport, Agreement]:
     """Judge the shadow's answers against the champion's on exactly the mirrored requests."""
     rows = [row for pair in pairs for row in pair]
-    config = _config(rows, section)
-    found = shadow_agreement(pairs, config.prediction_kind)
-    champion, shadow = sample(rows, "champion"), sample(rows, "shadow")
+    config = judge_config(rows, section, policy, drift_retrain)
+    kind = config.prediction_kind
+    found = shadow_agreement(pairs, kind)
+    champion, shadow = sample(rows, "champion", kind), sample(rows, "shadow", kind)
     return judge_shadow(champion, shadow, found, config, min_agreement), found
 
 
@@ -91,7 +73,9 @@ async def _judge_shadow_step(
         return None
     policy = await PostgresRolloutRepository(uow.session).policy(canary.challenger.model.name)
     pairs = await shadows.pairs(canary.canary_id, canary.step_started_at)
-    report, found = judge_pairs(pairs, section, policy.shadow_min_agreement)
+    report, found = judge_pairs(
+        pairs, section, policy.shadow_min_agreement, policy, is_drift_retrain(uow.cause)
+    )
     summary = {"agreement": found.model_dump(mode="json"), "report": _dump(report)}
     await PostgresRolloutRepository(uow.session).update_canary(
         canary.canary_id, shadow_report={**summary, "judged_at": now.isoformat()}
@@ -118,7 +102,12 @@ async def judge_rollout(uow: UnitOfWork, canary_id: str, section: DeploymentSect
         if canary.current.traffic_percent >= 100.0:  # nothing left to compare against
             await _promote(uow, rollouts, canary, None, now)
             return "promote"
-        report = judge_rows(await logs.window(canary_id, canary.step_started_at), section)
+        report = judge_rows(
+            await logs.window(canary_id, canary.step_started_at),
+            section,
+            await rollouts.policy(canary.challenger.model.name),
+            is_drift_retrain(uow.cause),
+        )
     action = decide_step(canary, report.verdict, now, section.canary_step_timeout_s)
     if action == "advance":
         await rollouts.update_canary(
