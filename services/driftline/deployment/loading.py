@@ -8,20 +8,15 @@ with an explicit list of types that passed that check.
 from __future__ import annotations
 
 import asyncio
-import io
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-import skops.io as sio
-
 from driftline.deployment.array_twin import array_twin
 from driftline.deployment.errors import ModelLoadRefused
+from driftline.runtime import model_loading
+from driftline.runtime.model_loading import UnservableModelError, load_estimator
 from driftline.runtime.storage import ArtifactStore
 from driftline_contracts.values import ArtifactRef
-
-TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.")
-ZIP_MAGIC = b"PK\x03\x04"
 
 
 @dataclass(frozen=True)
@@ -44,41 +39,20 @@ class LoadedModel:
         return hasattr(self.estimator, "predict_proba")
 
 
-def trusted_types(data: bytes) -> list[str]:
-    """The non-default types in a skops file, if all are trusted; else ``ModelLoadRefused``."""
-    if not data.startswith(ZIP_MAGIC) or not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ModelLoadRefused("not a skops file (a pickle or other format is never loaded)")
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:  # a malformed archive: skops raises many kinds
-        raise ModelLoadRefused(f"unreadable skops file: {type(exc).__name__}: {exc}") from exc
-    refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
-    if refused:
-        raise ModelLoadRefused(f"untrusted types in model: {', '.join(sorted(refused))}")
-    return list(untrusted)
-
-
 def feature_names(estimator: Any) -> tuple[str, ...]:
     """``feature_names_in_`` when present, else ``x0 … x{n-1}`` from ``n_features_in_``."""
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is not None:
-        return tuple(str(n) for n in names)
-    count = getattr(estimator, "n_features_in_", None)
-    if count is None:
-        raise ModelLoadRefused("the estimator does not say which features it expects")
-    return tuple(f"x{i}" for i in range(int(count)))
+    try:
+        return model_loading.feature_names(estimator)
+    except UnservableModelError as exc:
+        raise ModelLoadRefused(str(exc)) from exc
 
 
 def load_model(data: bytes) -> LoadedModel:
-    """Deserialize a skops artifact whose types were checked first."""
-    trusted = trusted_types(data)
+    """Deserialize a skops artifact whose types were checked first (``runtime.model_loading``)."""
     try:
-        estimator = sio.loads(data, trusted=trusted)
-    except Exception as exc:  # skops refuses or fails in many ways; all mean "not servable"
-        raise ModelLoadRefused(f"skops could not load the model: {exc}") from exc
-    if not hasattr(estimator, "predict"):
-        raise ModelLoadRefused(f"{type(estimator).__name__} has no predict method")
-    features = feature_names(estimator)
+        estimator, features = load_estimator(data)
+    except UnservableModelError as exc:
+        raise ModelLoadRefused(str(exc)) from exc
     return LoadedModel(estimator, features, array_twin(estimator, features))
 
 

@@ -1,0 +1,59 @@
+"""Safe model loading shared by deployment and training: skops only, trusted types only.
+
+A pickle, a zip that is not a skops file, or one naming a type outside scikit-learn, NumPy
+and SciPy is refused before any object is built from it; ``skops.io.loads`` only ever runs
+with an explicit list of types that passed that check. Training runs the same check on its
+own artifact before announcing it, so a model deployment would refuse is never registered.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import skops.io as sio
+
+TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class UnservableModelError(Exception):
+    """An artifact is not a skops file of trusted types, or not a usable estimator."""
+
+
+def trusted_types(data: bytes) -> list[str]:
+    """The non-default types in a skops file, if all are trusted; else ``UnservableModelError``."""
+    if not data.startswith(ZIP_MAGIC) or not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UnservableModelError("not a skops file (a pickle or other format is never loaded)")
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a malformed archive: skops raises many kinds
+        raise UnservableModelError(f"unreadable skops file: {type(exc).__name__}: {exc}") from exc
+    refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
+    if refused:
+        raise UnservableModelError(f"untrusted types in model: {', '.join(sorted(refused))}")
+    return list(untrusted)
+
+
+def feature_names(estimator: Any) -> tuple[str, ...]:
+    """``feature_names_in_`` when present, else ``x0 … x{n-1}`` from ``n_features_in_``."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        return tuple(str(n) for n in names)
+    count = getattr(estimator, "n_features_in_", None)
+    if count is None:
+        raise UnservableModelError("the estimator does not say which features it expects")
+    return tuple(f"x{i}" for i in range(int(count)))
+
+
+def load_estimator(data: bytes) -> tuple[Any, tuple[str, ...]]:
+    """Deserialize a skops artifact whose types were checked first; with its feature names."""
+    trusted = trusted_types(data)
+    try:
+        estimator = sio.loads(data, trusted=trusted)
+    except Exception as exc:  # skops refuses or fails in many ways; all mean "not servable"
+        raise UnservableModelError(f"skops could not load the model: {exc}") from exc
+    if not hasattr(estimator, "predict"):
+        raise UnservableModelError(f"{type(estimator).__name__} has no predict method")
+    return estimator, feature_names(estimator)
