@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,12 @@ from driftline.stats.dtypes import ColumnFacts, is_numeric
 from driftline.stats.spec import CheckResult, ColumnExpectation, Expectations
 
 _EXAMPLES = 5
+_TOLERATED = ("out_of_range", "unexpected_category")
+"""Checks whose failures within ``tolerance`` of the rows only warn."""
+TOLERANCE_SIGMAS = 3.0
+"""Standard deviations of chance failures allowed above ``tolerance * rows``."""
+_SOFT = ("null_rate", "out_of_range", "unexpected_category", "duplicate_values")
+"""Checks an expectation's ``severity: warn`` applies to (type and presence always reject)."""
 
 
 def check_row_count(rows: int, expectations: Expectations) -> list[CheckResult]:
@@ -35,7 +43,32 @@ def check_column(series: pd.Series, expectation: ColumnExpectation, rows: int) -
         results.append(check_categories(column, expectation))
     if expectation.unique:
         results.append(check_unique(column, expectation))
-    return results
+    return [graded(result, expectation, rows) for result in results]
+
+
+def tolerated_rows(tolerance: float, rows: int) -> float:
+    """Most failing rows that only warn: the tolerated share plus 3 standard deviations of
+    the count a tolerated rate gives by chance (Poisson), so small versions are not rejected
+    for one or two rows."""
+    expected = tolerance * rows
+    return expected + TOLERANCE_SIGMAS * math.sqrt(expected)
+
+
+def graded(result: CheckResult, expectation: ColumnExpectation, rows: int) -> CheckResult:
+    """``result`` with its severity: a warning within tolerance or for a ``warn`` rule."""
+    if result.passed or result.code not in _SOFT:
+        return result
+    update: dict[str, object] = {}
+    if result.code in _TOLERATED and rows and expectation.tolerance > 0:
+        share = result.failing_rows / rows
+        update["observed"] = (
+            f"{result.observed}; {share:.3%} of rows, tolerance {expectation.tolerance:.3%}"
+        )
+        if result.failing_rows <= tolerated_rows(expectation.tolerance, rows):
+            update["severity"] = "warn"
+    if expectation.severity == "warn":
+        update["severity"] = "warn"
+    return result.model_copy(update=update) if update else result
 
 
 def check_dtype(column: ColumnFacts, expectation: ColumnExpectation) -> CheckResult:

@@ -1,18 +1,16 @@
-"""Validate a frame against declared expectations, and infer expectations from a first version."""
+"""Validate a frame against expectations (declared, or inferred by ``stats.inference``)."""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from driftline.stats.checks import check_column, check_row_count, check_target
-from driftline.stats.dtypes import ColumnFacts, Dtype, dtype_of, is_numeric
+from driftline.stats.dtypes import ColumnFacts, Dtype, dtype_of
+from driftline.stats.inference import infer_expectations, merge_expectations
 from driftline.stats.spec import CheckCode, CheckResult, ColumnExpectation, Expectations
 
 __all__ = [
@@ -24,14 +22,13 @@ __all__ = [
     "check_frame",
     "dtype_of",
     "infer_expectations",
+    "merge_expectations",
 ]
 
 MAX_WORKERS = 8
 """Most threads :func:`check_frame` uses by default (one per CPU up to this)."""
 PARALLEL_MIN_ROWS = 50_000
 """Smaller frames are checked on the calling thread: a pool would cost more than it saves."""
-NULL_RATE_SLACK = 0.01
-"""Absolute slack added to the observed null rate when inferring ``max_null_rate``."""
 
 
 def check_frame(
@@ -73,43 +70,6 @@ def _map(
         return [check(column) for column in columns]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check_frame") as pool:
         return list(pool.map(check, columns))
-
-
-def infer_expectations(
-    df: pd.DataFrame,
-    *,
-    target: str | None = None,
-    task: Literal["classification", "regression"] | None = None,
-    category_limit: int = 50,
-) -> Expectations:
-    """TFDV-style expectations from an accepted version; row bounds are left open."""
-    rows = len(df)
-    columns = [
-        _infer_column(name, _series(df, column), rows, category_limit)
-        for name, column in _columns_by_name(df).items()
-    ]
-    return Expectations.model_validate({"columns": columns, "target": target, "task": task})
-
-
-def _infer_column(name: str, series: pd.Series, rows: int, limit: int) -> ColumnExpectation:
-    column = ColumnFacts(series)
-    dtype = column.dtype
-    nulls, infinite = column.invalid
-    rate = (nulls + infinite) / rows if rows else 0.0
-    fields: dict[str, object] = {
-        "name": name,
-        "dtype": dtype,
-        "max_null_rate": min(1.0, math.ceil((rate + NULL_RATE_SLACK) * 1e4) / 1e4),
-    }
-    if is_numeric(dtype):
-        finite = column.values[np.isfinite(column.values)]
-        if finite.size:
-            fields |= {"min": float(finite.min()), "max": float(finite.max())}
-    elif dtype == "string":
-        uniques = series.dropna().unique()
-        if len(uniques) <= limit:
-            fields["allowed"] = sorted(str(value) for value in uniques)
-    return ColumnExpectation.model_validate(fields)
 
 
 def _presence(expectation: ColumnExpectation, present: bool) -> CheckResult:

@@ -9,6 +9,9 @@ from pydantic import Field, NonNegativeInt, model_validator
 from driftline.stats.dtypes import Dtype
 from driftline_contracts.values import Value
 
+Severity = Literal["reject", "warn"]
+"""How a failed check counts: ``reject`` blocks the version, ``warn`` is carried as a warning."""
+
 CheckCode = Literal[
     "missing_column",
     "unexpected_column",
@@ -40,6 +43,16 @@ class ColumnExpectation(Value):
         None, description="Allowed categories (string columns); values compare as strings."
     )
     unique: bool = Field(False, description="Whether non-null values must all be distinct.")
+    tolerance: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of rows that may fall outside min/max or allowed and only warn "
+        "(0: any such row rejects).",
+    )
+    severity: Severity = Field(
+        "reject", description="reject: a failed value check blocks the version; warn: it warns."
+    )
 
     @model_validator(mode="after")
     def _ordered_range(self) -> ColumnExpectation:
@@ -86,3 +99,6 @@ class CheckResult(Value):
     observed: str = Field(description="What the data shows, in words.")
     passed: bool = Field(description="Whether the data met the expectation.")
     failing_rows: NonNegativeInt = Field(0, description="Rows that break the expectation.")
+    severity: Severity = Field(
+        "reject", description="reject: a failure blocks the version; warn: it is only reported."
+    )

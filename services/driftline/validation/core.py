@@ -12,13 +12,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 from driftline.stats.drift import FeatureDriftResult, compare_to_profile
-from driftline.stats.expectations import CheckResult, Expectations, check_frame, infer_expectations
+from driftline.stats.expectations import (
+    CheckResult,
+    Expectations,
+    check_frame,
+    infer_expectations,
+    merge_expectations,
+)
 from driftline.stats.profile import DatasetProfile
 from driftline.validation.specs import SpecRecord
 from driftline_contracts.values import Reason
 
 INFERRED = "inferred"
-"""Model label of checks against expectations inferred from the first accepted version."""
+"""Model label of checks against expectations inferred from the accepted versions."""
 MAX_REASONS = 1000
 MAX_TEXT = 2000
 MAX_FIELD = 128
@@ -54,7 +60,7 @@ class Verdict:
     drift: tuple[FeatureDriftResult, ...] = ()
     rows: int | None = None
     inferred: Expectations | None = None
-    """Expectations inferred from this version, to hold later versions to (first version only)."""
+    """Expectations learnt from every accepted version up to this one, for later versions."""
     about_bytes: bool = True
 
 
@@ -88,7 +94,8 @@ def capped(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
 def specs_fingerprint(specs: Sequence[SpecRecord], inferred: Expectations | None) -> str:
     """What the verdict on a given set of bytes depends on besides the bytes."""
     parts = sorted(f"{s.model}:{s.spec_hash}" for s in specs)
-    parts.append(f"inferred:{inferred is not None}")
+    learnt = "none" if inferred is None else inferred.model_dump_json()
+    parts.append(f"inferred:{hashlib.sha256(learnt.encode()).hexdigest()}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -117,23 +124,35 @@ def reject_unloaded(load: LoadOutcome, specs: Sequence[SpecRecord]) -> Verdict:
 
 
 def run_checks(
-    frame: pd.DataFrame, specs: Sequence[SpecRecord], inferred: Expectations | None
-) -> tuple[list[ModelCheck], Expectations | None]:
-    """Checks of every declaring spec, else of the inferred expectations (inferring if none)."""
+    frame: pd.DataFrame, specs: Sequence[SpecRecord], reference: Expectations
+) -> list[ModelCheck]:
+    """Declared checks per spec; ``reference`` (inferred) on every column no spec declares."""
     declared = [s for s in specs if s.expectations is not None]
-    if declared:
-        checks = [
-            ModelCheck(s.model, result)
-            for s in declared
-            for result in check_frame(frame, s.expectations)  # type: ignore[arg-type]
-        ]
-        return checks, None
-    new = None
-    if inferred is None:
-        inferred = new = _infer(frame, specs)
-    checks = [ModelCheck(INFERRED, result) for result in check_frame(frame, inferred)]
-    checks += _target_presence(frame, specs, inferred)
-    return checks, new
+    checks = [
+        ModelCheck(s.model, result)
+        for s in declared
+        for result in check_frame(frame, s.expectations)  # type: ignore[arg-type]
+    ]
+    covered = {c.name for s in declared for c in s.expectations.columns}  # type: ignore[union-attr]
+    rest = reference.model_copy(
+        update={
+            "columns": [c for c in reference.columns if c.name not in covered],
+            "target": None if declared else reference.target,
+            "task": None if declared else reference.task,
+        }
+    )
+    checks += [ModelCheck(INFERRED, result) for result in check_frame(frame, rest)]
+    undeclared = [s for s in specs if s.expectations is None]
+    checks += _target_presence(frame, undeclared, rest)
+    return checks
+
+
+def learnt(
+    frame: pd.DataFrame, specs: Sequence[SpecRecord], inferred: Expectations | None
+) -> Expectations:
+    """The inferred expectations grown by an accepted ``frame``."""
+    new = _infer(frame, specs)
+    return new if inferred is None else merge_expectations(inferred, new)
 
 
 def _infer(frame: pd.DataFrame, specs: Sequence[SpecRecord]) -> Expectations:
@@ -187,10 +206,13 @@ def decide(
     inferred: Expectations | None,
     previous: DatasetProfile | None,
 ) -> Verdict:
-    """Accept ``frame`` when every check passes (drift only warns), else reject it."""
-    checks, new_inferred = run_checks(frame, specs, inferred)
-    warnings = spec_warnings(specs)
-    failed = [reason_for(c) for c in checks if not c.result.passed]
+    """Accept ``frame`` unless a rejecting check fails (tolerated failures and drift warn)."""
+    fresh = _infer(frame, specs) if inferred is None else None
+    checks = run_checks(frame, specs, inferred if inferred is not None else fresh)  # type: ignore[arg-type]
+    broken = [c for c in checks if not c.result.passed]
+    failed = [reason_for(c) for c in broken if c.result.severity == "reject"]
+    warned = [reason_for(c) for c in broken if c.result.severity == "warn"]
+    warnings = [*spec_warnings(specs), *warned]
     if failed:
         return Verdict(
             accepted=False,
@@ -208,5 +230,5 @@ def decide(
         warnings=capped([*warnings, *drift_warnings(drift)]),
         drift=tuple(drift),
         rows=len(frame),
-        inferred=new_inferred,
+        inferred=fresh if fresh is not None else learnt(frame, specs, inferred),
     )

@@ -71,7 +71,7 @@ class MemoryRepository:
         return self.inferred_by_dataset.get(dataset)
 
     async def save_inferred(self, dataset: str, expectations: Expectations, version: int) -> None:
-        self.inferred_by_dataset.setdefault(dataset, expectations)
+        self.inferred_by_dataset[dataset] = expectations
 
     async def accepted(self, dataset: str, sha256: str) -> AcceptedVersion | None:
         return next((v for v in self.versions if v.dataset == dataset and v.sha256 == sha256), None)

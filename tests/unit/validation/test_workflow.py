@@ -64,7 +64,8 @@ async def test_versions_profiles_reports_and_drift(deps: ValidationDeps) -> None
     assert b"<table>" in html
     assert b"<script" not in html
 
-    shifted = await _arrive(deps, _csv(1, shift=40.0), "v2.csv")
+    # half a standard deviation: a shift the drift test sees, inside the inferred range
+    shifted = await _arrive(deps, _csv(1, shift=5.0), "v2.csv")
     second = await validate_arrival(shifted, repo, deps, event_id="e2")
     assert isinstance(second, DataValidated)
     assert (second.dataset.version, second.baseline_version) == (2, 1)

@@ -140,7 +140,7 @@ class PostgresValidationRepository:
         return [_spec(r) for r in rows]
 
     async def inferred(self, dataset: str) -> Expectations | None:
-        """Expectations inferred from the first accepted version of ``dataset``, if any."""
+        """Expectations inferred from the accepted versions of ``dataset``, if any."""
         raw = await self._session.scalar(
             select(inferred_expectations.c.expectations).where(
                 inferred_expectations.c.dataset == dataset
@@ -149,11 +149,19 @@ class PostgresValidationRepository:
         return Expectations.model_validate(raw) if raw is not None else None
 
     async def save_inferred(self, dataset: str, expectations: Expectations, version: int) -> None:
-        """Remember inferred expectations (the first ones stay)."""
+        """Remember the expectations learnt up to accepted ``version`` (they replace older ones)."""
         statement = pg_insert(inferred_expectations).values(
             dataset=dataset, expectations=expectations.model_dump(mode="json"), from_version=version
         )
-        await self._session.execute(statement.on_conflict_do_nothing())
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[inferred_expectations.c.dataset],
+                set_={
+                    "expectations": statement.excluded.expectations,
+                    "from_version": statement.excluded.from_version,
+                },
+            )
+        )
 
     async def accepted(self, dataset: str, sha256: str) -> AcceptedVersion | None:
         """The accepted version of ``dataset`` with these bytes, if any."""
