@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class Scenario:
     name: str
     window: Window
     expected: str
-    config: JudgeConfig = JudgeConfig()
+    config: JudgeConfig = field(default_factory=JudgeConfig)
 
 
 def regression(canary_sd: float, shift: float = 0.0, rows: tuple[int, int] = SMALL) -> Window:

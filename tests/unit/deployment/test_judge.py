@@ -80,7 +80,8 @@ def test_twice_as_slow_within_the_budget_passes() -> None:
     """A loaded 2-core machine doubles latency: under the budget that is not a failure."""
     check = latency_check(_sample(1, latency=10.0), _sample(2, latency=20.0), CONFIG)
     assert (check.outcome, check.passed) == ("pass", True)
-    assert check.effect is not None and check.effect > 0.71
+    assert check.effect is not None
+    assert check.effect > 0.71
 
 
 def test_over_budget_with_a_small_effect_passes() -> None:
@@ -91,7 +92,8 @@ def test_over_budget_with_a_small_effect_passes() -> None:
     check = latency_check(
         Sample(2000, 0, latencies_ms=champion), Sample(2000, 0, latencies_ms=canary), CONFIG
     )
-    assert check.canary is not None and check.canary > 1.5 * (check.champion or 0)
+    assert check.canary is not None
+    assert check.canary > 1.5 * (check.champion or 0)
     assert (check.outcome, check.passed) == ("pass", True)
 
 
@@ -168,7 +170,8 @@ def test_results_fit_the_contract() -> None:
         "brier",
     ]
     assert results[3].passed is False
-    assert results[3].delta_high is not None and results[3].delta_high < 0
+    assert results[3].delta_high is not None
+    assert results[3].delta_high < 0
 
 
 def test_rates_script_prints_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
