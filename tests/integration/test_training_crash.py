@@ -55,6 +55,7 @@ from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
 from tests.integration.kafka_helpers import header, read_all, read_topic
 from tests.own_stack import stack_of_its_own
+from tests.unit.training.plugins import PLUGIN_PATH
 
 pytestmark = [
     pytest.mark.integration,
@@ -91,6 +92,10 @@ class _Services:
             "DRIFTLINE_TRAINING__POLL_INTERVAL_S": "0.2",
             # Far longer than the test: the resume must not wait for the lease to run out.
             "DRIFTLINE_TRAINING__LEASE_S": str(LEASE_S),
+            # Installs the test trainer plug-ins (slow_logistic) in the service's environment.
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(PLUGIN_PATH), os.environ.get("PYTHONPATH")) if p
+            ),
         }
         (started,) = start_services(self.stack, self.stack.info(), ["training"], env)
         self.training = dataclasses.replace(started, url=self.training_url)
@@ -261,7 +266,7 @@ def _versions(services: _Services, model: str) -> list[dict]:
 async def test_kill_9_mid_fit_then_restart_trains_exactly_once(
     local_stack: StackInfo, services: _Services
 ) -> None:
-    trainer = {"function": "tests.unit.training.plugins:slow_logistic", "params": {"sleep_s": 6}}
+    trainer = {"function": "slow_logistic", "params": {"sleep_s": 6}}
     ref = await _train(local_stack, CRASH_MODEL, trainer)
     (started,) = await _events(local_stack, topics.TRAINING_STARTED, CRASH_MODEL)
     assert isinstance(started, TrainingStarted)

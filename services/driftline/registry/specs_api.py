@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 
 from driftline.registry.adapters.postgres import PostgresSpecHistory
@@ -10,14 +11,26 @@ from driftline.registry.models import SpecRecord
 from driftline.registry.schemas import ACTOR_HEADER, ModelName, SpecApplied, user_actor
 from driftline.registry.workflow import apply_spec
 from driftline.runtime.service import ServiceRuntime
+from driftline.runtime.trainer_policy import TrainerNotAllowedError, TrainerPolicy, trainer_policy
 from driftline_contracts.modelspec import ModelSpec
 
 APPLY_ATTEMPTS = 3  # concurrent applies of one model may race for a spec version number
 
 
+def refuse_disallowed_trainer(spec: ModelSpec, policy: TrainerPolicy) -> None:
+    """A 422 like any invalid field when the operator's policy refuses the spec's trainer."""
+    try:
+        policy.check(spec.trainer)
+    except TrainerNotAllowedError as exc:
+        loc = ("body", *exc.field.split("."))
+        error = {"type": exc.code, "loc": loc, "msg": exc.reason, "input": None}
+        raise RequestValidationError([error]) from exc
+
+
 def specs_router(runtime: ServiceRuntime) -> APIRouter:
     """POST /v1/specs and the spec reads."""
     router = APIRouter(prefix="/v1/specs", tags=["specs"])
+    policy = trainer_policy(runtime.settings.trainers)
 
     async def _apply(spec: ModelSpec, actor: str) -> SpecApplied:
         async with runtime.units(actor=actor) as uow:
@@ -31,7 +44,8 @@ def specs_router(runtime: ServiceRuntime) -> APIRouter:
     @router.post(
         "", status_code=201, summary="Apply a model spec (unchanged spec: 200, no event).",
         responses={200: {"description": "Same spec as the newest: nothing changed."},
-                   422: {"description": "Invalid spec (the field is named) or bad actor."}},
+                   422: {"description": "Invalid spec (the field is named), a trainer the "
+                         "operator's policy refuses, or bad actor."}},
     )  # fmt: skip
     async def post_spec(
         spec: ModelSpec, response: Response,
@@ -41,6 +55,7 @@ def specs_router(runtime: ServiceRuntime) -> APIRouter:
             actor = user_actor(actor_header)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
+        refuse_disallowed_trainer(spec, policy)
         for attempt in range(APPLY_ATTEMPTS):
             try:
                 outcome = await _apply(spec, actor)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from driftline.runtime.services import SERVICE_PORTS
@@ -209,6 +209,30 @@ class AuthSettings(BaseModel):
     )
 
 
+class TrainerSettings(BaseModel):
+    """Which estimators a model spec may name; trainer functions are the installed plug-ins."""
+
+    estimators: list[str] | None = Field(
+        None,
+        description="Estimator classes specs may name, replacing the default list "
+        "(scikit-learn's classifiers and regressors that JSON params can build, and "
+        "LightGBM's/XGBoost's when installed). A JSON list of dotted paths.",
+    )
+    extra_estimators: list[str] = Field(
+        default_factory=list,
+        description="Estimator classes allowed besides the default list (or estimators), "
+        'e.g. ["mypackage.models.MyClassifier"].',
+    )
+
+    @field_validator("estimators", "extra_estimators")
+    @classmethod
+    def _dotted_class_paths(cls, paths: list[str] | None) -> list[str] | None:
+        for path in paths or []:
+            if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", path):
+                raise ValueError(f"{path!r} is not a dotted class path like package.module.Class")
+        return paths
+
+
 class ServiceSection(BaseModel):
     """Per-service HTTP binding; each service subclasses it with its own settings."""
 
@@ -249,6 +273,7 @@ class RuntimeSettings(BaseSettings):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     openlineage: OpenLineageSettings = Field(default_factory=OpenLineageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    trainers: TrainerSettings = Field(default_factory=TrainerSettings)
     ingest: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8101))
     validation: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8102))
     training: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8103))

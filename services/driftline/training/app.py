@@ -7,6 +7,7 @@ from pathlib import Path
 
 from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.runtime.trainer_policy import trainer_policy
 from driftline.training.deps import TrainingDeps
 from driftline.training.handlers import subscriptions
 from driftline.training.http import routers
@@ -16,12 +17,15 @@ from driftline.training.worker import TrainingWorker
 
 
 def dependencies(runtime: ServiceRuntime) -> TrainingDeps:
-    """One process pool per replica, so reproductions count against ``max_workers`` too."""
+    """One process pool per replica, so reproductions count against ``max_workers`` too;
+    one trainer policy, which the handlers and every training process check specs against."""
     section = training_section(runtime.section)
+    policy = trainer_policy(runtime.settings.trainers)
     return TrainingDeps(
         settings=section,
         store=runtime.store,
-        pool=TrainingPool(section.max_workers),
+        pool=TrainingPool(section.max_workers, policy),
+        policy=policy,
         lineage=LineageEmitter(runtime.settings.openlineage),
     )
 

@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from driftline.runtime.trainer_policy import TrainerNotAllowedError, TrainerPolicy
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.events.training import RetrainSkipped, Trigger
-from driftline_contracts.modelspec import ModelSpec
+from driftline_contracts.modelspec import ModelSpec, TrainerSpec
 from driftline_contracts.values import DatasetRef, Reason
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
@@ -24,6 +25,10 @@ RETRYABLE_CODES = frozenset({"timeout", "resource_limit"})
 
 class InvalidSpecError(Exception):
     """A ModelSpecApplied whose spec document is not a valid ModelSpec."""
+
+
+class TrainerRefusedError(InvalidSpecError):
+    """A spec whose estimator, plug-in or params the operator's trainer policy refuses."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,16 @@ def spec_record(model: str, spec_hash: str, document: dict[str, Any]) -> SpecRec
     if spec.model != model:
         raise InvalidSpecError(f"spec names model {spec.model!r}, the event {model!r}")
     return SpecRecord(model, spec.dataset, spec_hash, spec.model_dump(mode="json"))
+
+
+def allowed_trainer(spec: SpecRecord, policy: TrainerPolicy) -> SpecRecord:
+    """``spec`` if ``policy`` allows its trainer; ``TrainerRefusedError`` naming the field if
+    not (only allowed estimator modules are imported to check the params)."""
+    try:
+        policy.check(TrainerSpec.model_validate(spec.spec["trainer"]))
+    except TrainerNotAllowedError as exc:
+        raise TrainerRefusedError(f"spec of {spec.model!r} refused: {exc.message}") from exc
+    return spec
 
 
 def new_run_id() -> str:

@@ -30,9 +30,13 @@ class UnknownModelError(Exception):
 
 
 async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
-    """Keep the model's spec; train it on the newest accepted data if there is some."""
+    """Keep the model's spec (if the trainer policy allows its trainer: else a dead letter
+    naming the refused field); train it on the newest accepted data if there is some."""
     assert uow.cause is not None
-    spec = core.spec_record(event.model, event.spec_hash, event.spec)
+    deps: TrainingDeps = uow.deps
+    spec = core.allowed_trainer(
+        core.spec_record(event.model, event.spec_hash, event.spec), deps.policy
+    )
     repo = PostgresTrainingRepository(uow.session)
     await repo.lock_dataset(spec.dataset)
     await repo.save_spec(spec)

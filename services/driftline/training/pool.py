@@ -14,6 +14,7 @@ threads of the service), so each run still starts from the same state.
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -26,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from driftline.runtime.logging import get_logger
+from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.runner import RunOutput, run_training
 
 log = get_logger(__name__)
@@ -97,9 +99,10 @@ def _kill(executor: ProcessPoolExecutor) -> None:
 class TrainingPool:
     """Runs ``run_training`` in separate processes, ``max_workers`` at a time."""
 
-    def __init__(self, max_workers: int) -> None:
+    def __init__(self, max_workers: int, policy: TrainerPolicy) -> None:
         self._slots = asyncio.Semaphore(max_workers)
         self._context = training_context()
+        self._policy = policy  # pickled into every training process, which checks each spec
 
     async def warm(self) -> None:
         """Start the forkserver and its imports now, not when the first run needs it."""
@@ -121,8 +124,9 @@ class TrainingPool:
                 1, mp_context=self._context, initializer=die_with_parent, initargs=(os.getpid(),)
             )
             loop = asyncio.get_running_loop()
+            run = functools.partial(run_training, policy=self._policy)
             future = loop.run_in_executor(
-                executor, run_training, data_path, data_format, spec, max_rows, labelled_path
+                executor, run, data_path, data_format, spec, max_rows, labelled_path
             )
             try:
                 output = await asyncio.wait_for(future, timeout_s)

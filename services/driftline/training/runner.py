@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 import skops.io as sio
 
-from driftline.training.trainer import TrainingError, train_model
+from driftline.runtime.trainer_policy import TrainerPolicy
+from driftline.training.trainer import TrainingError, allowed, train_model
 from driftline_contracts.modelspec import ModelSpec
 
 
@@ -68,17 +69,20 @@ def run_training(
     spec: dict[str, Any],
     max_rows: int,
     labelled_path: str | None = None,
+    *,
+    policy: TrainerPolicy,
 ) -> RunOutput:
     """Train the model ``spec`` describes on the file at ``data_path`` (plus the labelled
-    production rows of the CSV at ``labelled_path``)."""
+    production rows of the CSV at ``labelled_path``), if ``policy`` allows its trainer."""
     started = time.perf_counter()
     try:
         model_spec = ModelSpec.model_validate(spec)
+        allowed(model_spec, policy)  # before the data is read: a refused spec costs nothing
         frame = read_frame(Path(data_path), data_format, max_rows)
         if labelled_path is not None:
             labelled = read_frame(Path(labelled_path), "csv", max_rows)
             frame = with_labelled_rows(frame, labelled)
-        trained = train_model(frame, model_spec)
+        trained = train_model(frame, model_spec, policy)
         model_bytes = sio.dumps(trained.estimator)
     except TrainingError as exc:
         return RunOutput(failure=(exc.code, exc.message[:2000], exc.field))

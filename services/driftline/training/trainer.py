@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
+from driftline.runtime.trainer_policy import TrainerNotAllowedError, TrainerPolicy
 from driftline.training import evaluation
 from driftline.training.preprocessing import with_preprocessing
 from driftline_contracts.modelspec import ModelSpec
@@ -87,18 +87,20 @@ def split(frame: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFr
     return train, test
 
 
-def import_object(path: str) -> Any:
-    """The object at ``package.module:name`` or ``package.module.Name``."""
-    module_name, _, attribute = path.rpartition(":") if ":" in path else path.rpartition(".")
+def allowed(spec: ModelSpec, policy: TrainerPolicy) -> None:
+    """``trainer_not_allowed`` unless the policy allows the spec's estimator or plug-in."""
     try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise TrainingError("trainer_error", f"cannot import {path!r}: {exc}") from exc
+        policy.check(spec.trainer)
+    except TrainerNotAllowedError as exc:
+        raise TrainingError(exc.code, exc.message, exc.field) from exc
 
 
-def build_estimator(spec: ModelSpec) -> Any:
-    """The spec's estimator with its params, seeded when it takes ``random_state``."""
-    cls = import_object(spec.trainer.estimator or "")
+def build_estimator(spec: ModelSpec, policy: TrainerPolicy) -> Any:
+    """The spec's allowed estimator with its params, seeded when it takes ``random_state``."""
+    try:
+        cls = policy.estimator_class(spec.trainer)
+    except TrainerNotAllowedError as exc:
+        raise TrainingError(exc.code, exc.message, exc.field) from exc
     try:
         estimator = cls(**spec.trainer.params)
         if "random_state" in estimator.get_params() and "random_state" not in spec.trainer.params:
@@ -108,13 +110,24 @@ def build_estimator(spec: ModelSpec) -> Any:
         raise TrainingError("trainer_error", f"cannot build {cls!r}: {exc}") from exc
 
 
-def fit(spec: ModelSpec, train: pd.DataFrame, features: list[str]) -> Any:
-    """Fit the estimator (inside preprocessing) or call the user's training function."""
+def user_function(spec: ModelSpec, policy: TrainerPolicy) -> Any:
+    """The installed trainer plug-in the spec names (never an import path)."""
+    try:
+        return policy.function(spec.trainer)
+    except TrainerNotAllowedError as exc:
+        raise TrainingError(exc.code, exc.message, exc.field) from exc
+    except Exception as exc:
+        message = f"cannot load trainer plug-in {spec.trainer.function!r}: {exc}"
+        raise TrainingError("trainer_error", message, "trainer.function") from exc
+
+
+def fit(spec: ModelSpec, train: pd.DataFrame, features: list[str], policy: TrainerPolicy) -> Any:
+    """Fit the allowed estimator (inside preprocessing) or call the installed plug-in."""
     try:
         if spec.trainer.function is not None:
-            function = import_object(spec.trainer.function)
+            function = user_function(spec, policy)
             return function(train.copy(), spec.model_dump(mode="json"))
-        model = with_preprocessing(build_estimator(spec), train[features])
+        model = with_preprocessing(build_estimator(spec, policy), train[features])
         return model.fit(train[features], train[spec.target])
     except TrainingError:
         raise
@@ -124,12 +137,14 @@ def fit(spec: ModelSpec, train: pd.DataFrame, features: list[str]) -> Any:
         raise TrainingError("trainer_error", f"fit failed: {type(exc).__name__}: {exc}") from exc
 
 
-def train_model(frame: pd.DataFrame, spec: ModelSpec) -> TrainedModel:
-    """Fit on the seeded training split and evaluate on the holdout."""
+def train_model(frame: pd.DataFrame, spec: ModelSpec, policy: TrainerPolicy) -> TrainedModel:
+    """Fit on the seeded training split and evaluate on the holdout (the trainer checked
+    against ``policy`` first: nothing a refused spec names is imported or called)."""
+    allowed(spec, policy)
     labelled = checked_target(frame, spec)
     features = feature_columns(labelled, spec)
     train, test = split(labelled, spec)
-    estimator = fit(spec, train, features)
+    estimator = fit(spec, train, features, policy)
     x_test, y_test = test[features], test[spec.target]
     try:
         if spec.task == "classification":

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 
+from driftline.runtime.settings import TrainerSettings
+from driftline.runtime.trainer_policy import TrainerPolicy, trainer_policy
 from driftline_contracts.modelspec import ModelSpec
+from tests.unit.training.plugins import listed_trainers
 
 
 def cancer() -> pd.DataFrame:
@@ -44,3 +47,8 @@ def spec(**overrides: Any) -> ModelSpec:
     }
     document.update(overrides)
     return ModelSpec.model_validate(document)
+
+
+def policy(**settings: Any) -> TrainerPolicy:
+    """The default estimator allow-list (or ``settings``) and the test trainer plug-ins."""
+    return trainer_policy(TrainerSettings(**settings), plugins=listed_trainers)

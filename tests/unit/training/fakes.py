@@ -11,6 +11,7 @@ from driftline.training.core import Job, JobStatus, NewJob
 from driftline.training.records import RunRecord
 from driftline.training.runner import RunOutput, run_training
 from driftline_contracts.envelope import Envelope
+from tests.unit.training.builders import policy
 
 
 @dataclass
@@ -124,4 +125,6 @@ class InlinePool:
         labelled_path: str | None = None,
     ) -> RunOutput:
         self.during()
-        return run_training(data_path, data_format, spec, max_rows, labelled_path)
+        return run_training(
+            data_path, data_format, spec, max_rows, labelled_path, policy=policy()
+        )

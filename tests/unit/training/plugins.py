@@ -1,14 +1,30 @@
-"""User training functions, importable by path from training processes."""
+"""Trainer plug-ins of the tests: functions registered as ``driftline.trainers`` entry points
+by the distribution in ``trainer_plugins/`` (installed when that folder is on ``sys.path``)."""
 
 from __future__ import annotations
 
 import time
+from importlib.metadata import EntryPoint, distributions
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+PLUGIN_PATH = Path(__file__).parent / "trainer_plugins"
+"""Folder holding the test distribution's dist-info; on PYTHONPATH it installs the plug-ins."""
+
+
+def listed_trainers() -> list[EntryPoint]:
+    """The test distribution's trainer entry points, as if it were installed."""
+    return [
+        ep
+        for dist in distributions(path=[str(PLUGIN_PATH)])
+        for ep in dist.entry_points
+        if ep.group == "driftline.trainers"
+    ]
 
 
 def train_logistic(train: pd.DataFrame, spec: dict[str, Any]) -> Pipeline:

@@ -19,7 +19,7 @@ from driftline.training.adapters.artifacts import (
 )
 from driftline.training.runner import run_training
 from driftline.training.trainer import train_model
-from tests.unit.training.builders import cancer, spec
+from tests.unit.training.builders import cancer, policy, spec
 
 
 class Homemade:
@@ -37,7 +37,9 @@ def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_run_training_returns_model_and_documents(csv_path: Path) -> None:
-    output = run_training(str(csv_path), "csv", spec().model_dump(mode="json"), 10_000)
+    output = run_training(
+        str(csv_path), "csv", spec().model_dump(mode="json"), 10_000, policy=policy()
+    )
     assert output.failure is None
     assert set(output.documents) == {
         "metrics.json",
@@ -51,13 +53,17 @@ def test_run_training_returns_model_and_documents(csv_path: Path) -> None:
 def test_parquet_is_read_too(tmp_path: Path) -> None:
     path = tmp_path / "cancer.parquet"
     cancer().to_parquet(path)
-    output = run_training(str(path), "parquet", spec().model_dump(mode="json"), 10_000)
+    output = run_training(
+        str(path), "parquet", spec().model_dump(mode="json"), 10_000, policy=policy()
+    )
     assert output.failure is None
     assert output.metrics["accuracy"] > 0.9
 
 
 def test_too_many_rows_is_a_resource_limit(csv_path: Path) -> None:
-    output = run_training(str(csv_path), "csv", spec().model_dump(mode="json"), 100)
+    output = run_training(
+        str(csv_path), "csv", spec().model_dump(mode="json"), 100, policy=policy()
+    )
     assert output.failure is not None
     assert output.failure[0] == "resource_limit"
 
@@ -65,13 +71,15 @@ def test_too_many_rows_is_a_resource_limit(csv_path: Path) -> None:
 def test_unreadable_data_is_typed(tmp_path: Path) -> None:
     path = tmp_path / "broken.parquet"
     path.write_bytes(b"not parquet")
-    output = run_training(str(path), "parquet", spec().model_dump(mode="json"), 100)
+    output = run_training(
+        str(path), "parquet", spec().model_dump(mode="json"), 100, policy=policy()
+    )
     assert output.failure is not None
     assert output.failure[0] == "unreadable_data"
 
 
 def test_round_trip_predicts_like_the_original() -> None:
-    trained = train_model(cancer(), spec())
+    trained = train_model(cancer(), spec(), policy())
     data = sio.dumps(trained.estimator)
     loaded = loads_verified(data, hashlib.sha256(data).hexdigest())
     features = cancer().drop(columns="target")
@@ -79,7 +87,9 @@ def test_round_trip_predicts_like_the_original() -> None:
 
 
 def test_a_flipped_byte_is_refused_before_loading(csv_path: Path) -> None:
-    output = run_training(str(csv_path), "csv", spec().model_dump(mode="json"), 10_000)
+    output = run_training(
+        str(csv_path), "csv", spec().model_dump(mode="json"), 10_000, policy=policy()
+    )
     recorded = hashlib.sha256(output.model_bytes).hexdigest()
     tampered = bytearray(output.model_bytes)
     tampered[len(tampered) // 2] ^= 0xFF
@@ -95,7 +105,9 @@ def test_untrusted_types_are_refused() -> None:
 
 async def test_stored_artifacts_load_back_verified(csv_path: Path, tmp_path: Path) -> None:
     store = LocalArtifactStore(tmp_path / "store")
-    output = run_training(str(csv_path), "csv", spec().model_dump(mode="json"), 10_000)
+    output = run_training(
+        str(csv_path), "csv", spec().model_dump(mode="json"), 10_000, policy=policy()
+    )
     refs = await store_run_artifacts(store, "cancer-clf", "run-1", output)
     ref = refs["model.skops"]
     assert ref.uri.endswith("models/cancer-clf/run-1/model.skops")

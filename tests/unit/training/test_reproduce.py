@@ -19,11 +19,11 @@ from driftline.training.runner import run_training
 from driftline.training.settings import TrainingSection
 from driftline_contracts.modelspec import spec_hash
 from driftline_contracts.values import DatasetRef
-from tests.unit.training.builders import cancer, spec
+from tests.unit.training.builders import cancer, policy, spec
 from tests.unit.training.fakes import InlinePool
 from tests.unit.training.test_worker import CAUSE, _dataset, _production_rows, _setup
 
-SPEC = spec(trainer={"function": "tests.unit.training.plugins:train_logistic"})
+SPEC = spec(trainer={"function": "train_logistic"})
 
 
 async def _recorded(store: LocalArtifactStore, tmp_path: Path) -> tuple[RunRecord, dict]:
@@ -32,7 +32,7 @@ async def _recorded(store: LocalArtifactStore, tmp_path: Path) -> tuple[RunRecor
     stored = await store.put_bytes("datasets/cancer/v1.csv", data)
     (tmp_path / "v1.csv").write_bytes(data)
     document = SPEC.model_dump(mode="json")
-    output = run_training(str(tmp_path / "v1.csv"), "csv", document, 10_000)
+    output = run_training(str(tmp_path / "v1.csv"), "csv", document, 10_000, policy=policy())
     record = RunRecord(
         run_id="run-1",
         model="cancer-clf",
@@ -63,7 +63,7 @@ async def test_a_deterministic_run_reproduces_its_metrics_exactly(tmp_path: Path
     assert result.match
     assert [c.name for c in result.metrics] == ["accuracy", "f1", "log_loss", "roc_auc"]
     assert all(c.recorded == c.reproduced for c in result.metrics)
-    assert result.trainer == "tests.unit.training.plugins:train_logistic"
+    assert result.trainer == "train_logistic"
     assert result.environment["scikit-learn"][0] == "0.0.1"
 
 
