@@ -125,6 +125,15 @@ class GateResult(Value):
     observed: FiniteFloat = Field(description="Candidate's value of the metric.")
     champion: FiniteFloat | None = Field(None, description="Champion's value, for beat_champion.")
     passed: bool = Field(description="Whether the candidate passed this gate.")
+    interval_low: FiniteFloat | None = Field(
+        None, description="beat_champion: low end of the interval of candidate - champion."
+    )
+    interval_high: FiniteFloat | None = Field(
+        None, description="beat_champion: high end of the interval of candidate - champion."
+    )
+    rows: int | None = Field(
+        None, ge=0, description="beat_champion: holdout rows both models were scored on."
+    )
 
 
 class MetricResult(Value):

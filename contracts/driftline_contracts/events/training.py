@@ -15,16 +15,49 @@ from driftline_contracts.values import (
     FiniteFloat,
     Identifier,
     Metrics,
+    ModelRef,
     Name,
     Reason,
     Scalar,
     Sha256,
     ShortText,
     Slug,
+    Text,
+    Value,
 )
 
 Trigger = Literal["data_validated", "drift_detected", "spec_applied", "manual"]
 CodeVersion = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class MetricComparison(Value):
+    """One metric of candidate and champion on the same holdout rows, with the interval of
+    their difference from a paired bootstrap."""
+
+    metric: Name = Field(description="Metric, e.g. rmse or accuracy.")
+    candidate: FiniteFloat = Field(description="Candidate's value on the compared rows.")
+    champion: FiniteFloat = Field(description="Champion's value on the same rows.")
+    delta: FiniteFloat = Field(description="candidate - champion (raw; lower rmse is better).")
+    interval_low: FiniteFloat = Field(description="Low end of the interval of the delta.")
+    interval_high: FiniteFloat = Field(description="High end of the interval of the delta.")
+
+
+class ChampionComparison(Value):
+    """The champion scored on the candidate's own holdout rows, or why it was not."""
+
+    status: Literal["compared", "no_champion", "unavailable"] = Field(
+        description="compared; no_champion: nothing promoted yet; unavailable: the champion "
+        "could not be loaded or scored (message says why)."
+    )
+    champion: ModelRef | None = Field(None, description="Champion version compared with.")
+    message: Text = Field(description="What was compared, or why nothing was.")
+    rows: int = Field(0, ge=0, description="Holdout rows both models were scored on.")
+    resamples: int = Field(0, ge=0, description="Paired bootstrap resamples.")
+    confidence: FiniteFloat = Field(0.95, gt=0, lt=1, description="Interval coverage.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the resamples.")
+    metrics: Annotated[list[MetricComparison], Field(max_length=50)] = Field(
+        default_factory=list, description="Per metric both models have."
+    )
 
 
 class TrainingStarted(Event):
@@ -71,6 +104,11 @@ class ModelTrained(Event):
     holdout_rows: int = Field(ge=0, description="Rows in the seeded holdout.")
     duration_s: FiniteFloat = Field(ge=0, description="Wall-clock training time in seconds.")
     trainer: Actor = Field(description="Who trained: service:training or user:NAME.")
+    champion_comparison: ChampionComparison | None = Field(
+        None,
+        description="The champion on this run's holdout rows (the registry's beat_champion "
+        "gate reads it); null: the run made no comparison (an older training service).",
+    )
 
 
 class TrainingFailed(Event):

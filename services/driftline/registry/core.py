@@ -6,11 +6,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from driftline.registry.champion_gate import LOWER_IS_BETTER as LOWER_IS_BETTER
+from driftline.registry.champion_gate import judge
+from driftline.registry.champion_gate import lower_is_better as lower_is_better
 from driftline.registry.models import Approval, ModelVersion, Status
+from driftline_contracts.events.training import ChampionComparison
 from driftline_contracts.modelspec import GateSpec
 from driftline_contracts.values import GateResult, Reason
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss", "mse"})
 APPROVER_ROLE = "approver"
 _TOLERANCE = 1e-12  # a margin met exactly must not fail on float rounding
 
@@ -50,11 +53,6 @@ def next_version(latest: int) -> int:
     return latest + 1
 
 
-def lower_is_better(metric: str) -> bool:
-    """Whether smaller values of ``metric`` are better (losses and errors)."""
-    return metric.lower() in LOWER_IS_BETTER
-
-
 def reason_code(gate: str) -> str:
     """Machine-readable reason code for a failed gate, e.g. ``gate.min_accuracy``."""
     return "gate." + re.sub(r"[^a-z0-9_.]", "_", gate.lower())[:59]
@@ -67,24 +65,7 @@ def _absolute(metric: str, kind: str, bound: float, observed: float) -> GateResu
                       threshold=bound, observed=observed, passed=passed)  # fmt: skip
 
 
-def _beat(metric: str, margin: float, observed: float, champion: float | None) -> GateResult:
-    if champion is None:
-        passed = True
-    elif lower_is_better(metric):
-        passed = champion - observed >= margin - _TOLERANCE
-    else:
-        passed = observed - champion >= margin - _TOLERANCE
-    return GateResult(
-        gate=f"beat_champion_{metric}", metric=metric, kind="beat_champion",
-        threshold=margin, observed=observed, champion=champion, passed=passed,
-    )  # fmt: skip
-
-
 def _explain(result: GateResult) -> str:
-    if result.kind == "beat_champion":
-        direction = "lower" if lower_is_better(result.metric) else "higher"
-        return (f"{result.metric} {result.observed:g} does not beat the champion's "
-                f"{result.champion:g} by {result.threshold:g} ({direction} is better)")  # fmt: skip
     word = "below the minimum" if result.kind == "minimum" else "above the maximum"
     return f"{result.metric} {result.observed:g} is {word} {result.threshold:g}"
 
@@ -92,9 +73,10 @@ def _explain(result: GateResult) -> str:
 def evaluate_gates(
     gates: Sequence[GateSpec],
     metrics: Mapping[str, float],
-    champion: Mapping[str, float] | None,
+    comparison: ChampionComparison | None,
 ) -> GateVerdict:
-    """Check a candidate's metrics against the spec's gates and the champion's metrics."""
+    """Check a candidate's metrics against the spec's gates, and against the champion on the
+    same holdout rows (``champion_gate``: the run's paired-bootstrap comparison)."""
     verdict = GateVerdict()
     for gate in gates:
         observed = metrics.get(gate.metric)
@@ -106,16 +88,24 @@ def evaluate_gates(
         results = [_absolute(gate.metric, kind, bound, observed)
                    for kind, bound in (("minimum", gate.min), ("maximum", gate.max))
                    if bound is not None]  # fmt: skip
-        if gate.beat_champion is not None:
-            known = None if champion is None else champion.get(gate.metric)
-            results.append(_beat(gate.metric, gate.beat_champion, observed, known))
-            if known is None:
-                verdict.notes.append(f"beat_champion_{gate.metric} passed: no champion "
-                                     f"{gate.metric} to compare with")  # fmt: skip
         verdict.results.extend(results)
         verdict.reasons.extend(Reason(code=reason_code(r.gate), message=_explain(r),
                                       field=r.metric) for r in results if not r.passed)  # fmt: skip
+        if gate.beat_champion is not None:
+            _champion_gate(verdict, gate.metric, gate.beat_champion, comparison)
     return verdict
+
+
+def _champion_gate(
+    verdict: GateVerdict, metric: str, margin: float, comparison: ChampionComparison | None
+) -> None:
+    judgement = judge(metric, margin, comparison)
+    verdict.notes.append(judgement.note)
+    if judgement.result is not None:
+        verdict.results.append(judgement.result)
+    if judgement.failure is not None:
+        verdict.reasons.append(Reason(code=reason_code(f"beat_champion_{metric}"),
+                                      message=judgement.failure, field=metric))  # fmt: skip
 
 
 def initial_status(verdict: GateVerdict, approval: Approval) -> Status:

@@ -17,7 +17,7 @@ from driftline.registry.core import (
 from driftline.registry.models import ModelVersion, SpecRecord
 from driftline.registry.ports import ModelVersions, SpecHistory
 from driftline_contracts.events.spec import ModelSpecApplied
-from driftline_contracts.events.training import ModelTrained
+from driftline_contracts.events.training import ChampionComparison, ModelTrained
 from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.values import Reason
 
@@ -63,6 +63,14 @@ def _candidate(event: ModelTrained, actor: str, number: int, event_id: str) -> d
     )  # fmt: skip
 
 
+def compared_with(comparison: ChampionComparison | None, champion: int | None) -> int | None:
+    """The champion version the run was compared with on its holdout (else the current one,
+    which the verdict then names although it was not compared)."""
+    if comparison is not None and comparison.champion is not None:
+        return comparison.champion.version
+    return champion
+
+
 async def register_run(
     event: ModelTrained, actor: str, event_id: str, *, specs: SpecHistory, versions: ModelVersions
 ) -> list[Any]:
@@ -74,13 +82,14 @@ async def register_run(
     if spec_record is None:
         raise UnknownModelError(f"no spec applied for model {event.model!r}")
     spec = ModelSpec.model_validate(spec_record.spec)
-    verdict = evaluate_gates(spec.gates, event.metrics, known.champion_metrics)
+    comparison = event.champion_comparison
+    verdict = evaluate_gates(spec.gates, event.metrics, comparison)
     number = next_version(known.latest_version)
     status = initial_status(verdict, spec.approval)
     version = ModelVersion(
         **_candidate(event, actor, number, event_id), approval=spec.approval, status=status,
         gates=verdict.results, reasons=verdict.reasons, notes=verdict.notes,
-        compared_to=known.champion if known.champion_metrics is not None else None,
+        compared_to=compared_with(comparison, known.champion),
         decided_by=None if status == "pending" else events.REGISTRY_ACTOR,
     )  # fmt: skip
     await versions.add(version)

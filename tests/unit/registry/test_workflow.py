@@ -17,9 +17,10 @@ from driftline.registry.workflow import (
 )
 from driftline_contracts.events.registry import ModelApproved, ModelRegistered, ModelRejected
 from driftline_contracts.events.spec import ModelSpecApplied
-from driftline_contracts.events.training import ModelTrained
+from driftline_contracts.events.training import ChampionComparison, MetricComparison, ModelTrained
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
+from driftline_contracts.values import ModelRef
 from tests.unit.registry.fakes import FakeModelVersions, FakeSpecHistory
 
 MODEL = "churn-clf"
@@ -34,10 +35,29 @@ def spec(**changes: Any) -> ModelSpec:
     return ModelSpec.model_validate({**base, **changes})
 
 
-def trained(run_id: str, accuracy: float) -> ModelTrained:
-    return example(ModelTrained).model_copy(
-        update={"model": MODEL, "run_id": run_id, "metrics": {"accuracy": accuracy}}
-    )
+def trained(
+    run_id: str, accuracy: float, champion: tuple[int, float, float, float] | None = None
+) -> ModelTrained:
+    """A run; ``champion`` = (version, its accuracy, interval low, high) on the same rows."""
+    comparison = None
+    if champion is not None:
+        version, theirs, low, high = champion
+        found = MetricComparison(
+            metric="accuracy",
+            candidate=accuracy,
+            champion=theirs,
+            delta=accuracy - theirs,
+            interval_low=low,
+            interval_high=high,
+        )
+        comparison = ChampionComparison(
+            status="compared", champion=ModelRef(name=MODEL, version=version),
+            message="compared", rows=400, resamples=1000, metrics=[found],
+        )  # fmt: skip
+    return example(ModelTrained).model_copy(update={
+        "model": MODEL, "run_id": run_id, "metrics": {"accuracy": accuracy},
+        "champion_comparison": comparison,
+    })  # fmt: skip
 
 
 class Emitted:
@@ -101,8 +121,8 @@ async def test_first_run_gets_v1_and_passes_beat_champion_without_a_champion() -
     assert registered.champion is None
     assert isinstance(approved, ModelApproved)
     assert approved.approver == "service:registry"
-    assert [g.passed for g in approved.gates] == [True, True]
-    assert "no champion" in (approved.comment or "")
+    assert [(g.kind, g.passed) for g in approved.gates] == [("minimum", True)]
+    assert "beat_champion_accuracy not judged" in (approved.comment or "")
     stored = versions.rows[(MODEL, 1)]
     assert (stored.status, stored.dataset, stored.trainer) == (
         "approved",
@@ -133,16 +153,51 @@ async def test_a_worse_candidate_than_the_champion_is_rejected_naming_the_gate()
     )
     await record_promotion(MODEL, 1, None, versions)
     out = await register_run(
-        trained("run-2", 0.85), "service:training", "e2", specs=history, versions=versions
-    )
+        trained("run-2", 0.85, champion=(1, 0.9, -0.08, -0.02)), "service:training", "e2",
+        specs=history, versions=versions,
+    )  # fmt: skip
     registered, rejected = out
     assert registered.model.version == 2
     assert registered.champion is not None
     assert registered.champion.version == 1
     assert isinstance(rejected, ModelRejected)
     assert [r.code for r in rejected.reasons] == ["gate.beat_champion_accuracy"]
+    assert "on the same 400 holdout rows" in rejected.reasons[0].message
     assert rejected.rejected_by == "service:registry"
     assert versions.rows[(MODEL, 2)].status == "rejected"
+
+
+async def test_a_candidate_within_noise_of_the_champion_is_approved_saying_it_was_a_tie() -> None:
+    history, versions = FakeSpecHistory(), FakeModelVersions()
+    await applied(history, spec())
+    await register_run(trained("run-1", 0.9), "service:training", "e1",
+                       specs=history, versions=versions)  # fmt: skip
+    await record_promotion(MODEL, 1, None, versions)
+    _, approved = await register_run(
+        trained("run-2", 0.88, champion=(1, 0.9, -0.05, 0.01)), "service:training", "e2",
+        specs=history, versions=versions,
+    )  # fmt: skip
+    assert isinstance(approved, ModelApproved)
+    beat = next(g for g in approved.gates if g.kind == "beat_champion")
+    assert (beat.champion, beat.interval_low, beat.interval_high, beat.rows) == (
+        0.9, -0.05, 0.01, 400)  # fmt: skip
+    assert "a tie within noise" in (approved.comment or "")
+    assert approved.champion == ModelRef(name=MODEL, version=1)
+
+
+async def test_the_verdict_names_the_champion_the_run_was_compared_with() -> None:
+    """The run compared itself with v1; v2 was promoted meanwhile: the verdict names v1."""
+    history, versions = FakeSpecHistory(), FakeModelVersions()
+    await applied(history, spec())
+    for run in ("run-1", "run-2"):
+        await register_run(trained(run, 0.9), "service:training", run,
+                           specs=history, versions=versions)  # fmt: skip
+    await record_promotion(MODEL, 2, 1, versions)
+    registered, _ = await register_run(
+        trained("run-3", 0.95, champion=(1, 0.9, 0.01, 0.09)), "service:training", "e3",
+        specs=history, versions=versions,
+    )  # fmt: skip
+    assert registered.champion == ModelRef(name=MODEL, version=1)
 
 
 async def test_a_run_for_a_model_without_spec_is_an_error() -> None:
