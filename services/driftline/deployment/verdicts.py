@@ -43,7 +43,7 @@ class JudgeConfig(BaseModel):
 
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level of every test.")
     latency_allowed_increase: float = Field(
-        0.5, ge=0, description="Relative p95 increase tolerated (0.5: +50%)."
+        0.2, ge=0, description="Relative p95 increase tolerated (0.2: +20%)."
     )
     latency_budget_ms: float = Field(
         250.0, ge=0, description="A canary p95 within this budget never fails on latency."
