@@ -9,11 +9,13 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.prediction_batches import prediction_rows
 from driftline.runtime.uow import UnitOfWork
 from driftline.training import core
+from driftline.training.adapters.champions import Champion, PostgresChampions
 from driftline.training.adapters.pending import PendingDrifts
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.adapters.production import served
 from driftline.training.deps import TrainingDeps
 from driftline_contracts.events.data import DataValidated
+from driftline_contracts.events.deployment import ModelPromoted
 from driftline_contracts.events.monitoring import (
     DriftDetected,
     GroundTruthReceived,
@@ -133,6 +135,13 @@ async def answer_pending_drift(model: str, uow: UnitOfWork) -> None:
     await pending.forget(model)
 
 
+async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> None:
+    """Follow the serving version: the next run is compared with it on its own holdout."""
+    champion = Champion(event.model.name, event.model.version, event.artifact)
+    await PostgresChampions(uow.session).promoted(champion)
+    log.info("champion followed", model=champion.model, version=champion.version)
+
+
 def subscriptions(_: object) -> list[Subscription]:
     """What the training service consumes."""
     return [
@@ -141,4 +150,5 @@ def subscriptions(_: object) -> list[Subscription]:
         Subscription(DriftDetected, on_drift_detected),
         Subscription(PredictionsLogged, on_predictions_logged),
         Subscription(GroundTruthReceived, on_ground_truth_received),
+        Subscription(ModelPromoted, on_model_promoted),
     ]

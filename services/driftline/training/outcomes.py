@@ -68,6 +68,7 @@ def trained(
         holdout_rows=output.holdout_rows,
         duration_s=output.duration_s,
         trainer=TRAINER,
+        champion_comparison=output.champion_comparison,
     )
     record = _record(
         job,

@@ -28,6 +28,7 @@ from typing import Any
 
 from driftline.runtime.logging import get_logger
 from driftline.runtime.trainer_policy import TrainerPolicy
+from driftline.training.champion_check import ChampionInput
 from driftline.training.runner import RunOutput, run_training
 
 log = get_logger(__name__)
@@ -117,6 +118,7 @@ class TrainingPool:
         max_rows: int,
         timeout_s: float,
         labelled_path: str | None = None,
+        champion: ChampionInput | None = None,
     ) -> RunOutput:
         """Train in a process; a timeout or a dead process becomes a typed failure."""
         async with self._slots:
@@ -124,7 +126,7 @@ class TrainingPool:
                 1, mp_context=self._context, initializer=die_with_parent, initargs=(os.getpid(),)
             )
             loop = asyncio.get_running_loop()
-            run = functools.partial(run_training, policy=self._policy)
+            run = functools.partial(run_training, policy=self._policy, champion=champion)
             future = loop.run_in_executor(
                 executor, run, data_path, data_format, spec, max_rows, labelled_path
             )

@@ -16,6 +16,8 @@ import pandas as pd
 import skops.io as sio
 
 from driftline.runtime.trainer_policy import TrainerPolicy
+from driftline.training.champion_check import ChampionInput, compare_with_champion
+from driftline.training.servable import check_servable, holdout_of
 from driftline.training.trainer import TrainingError, allowed, train_model
 from driftline_contracts.modelspec import ModelSpec
 
@@ -32,6 +34,7 @@ class RunOutput:
     train_rows: int = 0
     holdout_rows: int = 0
     duration_s: float = 0.0
+    champion_comparison: dict[str, Any] | None = None
 
 
 def read_frame(path: Path, data_format: str, max_rows: int) -> pd.DataFrame:
@@ -71,6 +74,7 @@ def run_training(
     labelled_path: str | None = None,
     *,
     policy: TrainerPolicy,
+    champion: ChampionInput | None = None,
 ) -> RunOutput:
     """Train the model ``spec`` describes on the file at ``data_path`` (plus the labelled
     production rows of the CSV at ``labelled_path``), if ``policy`` allows its trainer."""
@@ -84,6 +88,12 @@ def run_training(
             frame = with_labelled_rows(frame, labelled)
         trained = train_model(frame, model_spec, policy)
         model_bytes = sio.dumps(trained.estimator)
+        holdout = holdout_of(frame, model_spec)
+        check_servable(model_bytes, holdout, trained.features)  # servable, or the run fails
+        compared = compare_with_champion(
+            champion, trained.estimator, holdout, trained.features, model_spec,
+            list(trained.metrics),
+        )  # fmt: skip
     except TrainingError as exc:
         return RunOutput(failure=(exc.code, exc.message[:2000], exc.field))
     except MemoryError:
@@ -103,4 +113,5 @@ def run_training(
         train_rows=trained.train_rows,
         holdout_rows=trained.holdout_rows,
         duration_s=time.perf_counter() - started,
+        champion_comparison=compared,
     )

@@ -24,6 +24,7 @@ from driftline.runtime.storage.errors import StorageError
 from driftline.runtime.uow import UnitOfWorkFactory
 from driftline.training import outcomes
 from driftline.training.adapters.artifacts import store_run_artifacts
+from driftline.training.adapters.champions import PostgresChampions, fetch_champion
 from driftline.training.adapters.datasets import fetch_dataset
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.adapters.production import LABELLED_ROWS, labelled_csv, store_labelled
@@ -60,6 +61,8 @@ class TrainingWorker:
     """This replica's identity, stable across restarts (signs claims)."""
     lineage: LineageEmitter | None = None
     """Where OpenLineage run events go (none in unit tests unless given)."""
+    champions: Callable[[Any], Any] = PostgresChampions
+    """Builds the champion lookup on a unit's session (a fake in unit tests)."""
 
     async def run_forever(self) -> None:
         """Requeue what this worker held before a crash, then run ``max_workers`` claim loops."""
@@ -190,6 +193,9 @@ class TrainingWorker:
             if is_transient(exc):
                 raise
             return RunOutput(failure=("data_unavailable", f"{type(exc).__name__}: {exc}", None))
+        async with self.units() as uow:
+            found = await self.champions(uow.session).get(job.model)
+        champion = await fetch_champion(self.store, job.model, found, folder)
         extra = None
         if labelled is not None:
             extra = folder / LABELLED_ROWS
@@ -197,7 +203,7 @@ class TrainingWorker:
         s = self.settings
         return await self.pool.train(
             str(path), job.dataset.format, job.spec, s.max_rows, s.timeout_s,
-            str(extra) if extra else None,
+            str(extra) if extra else None, champion=champion,
         )  # fmt: skip
 
     async def _fail(self, job: Job, reason: Reason) -> None:

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from driftline.training.adapters.champions import Champion
+from driftline.training.champion_check import ChampionInput
 from driftline.training.core import Job, JobStatus, NewJob
 from driftline.training.records import RunRecord
 from driftline.training.runner import RunOutput, run_training
@@ -110,6 +112,19 @@ class FakeJobs:
 
 
 @dataclass
+class FakeChampions:
+    """The champion training follows, in memory (None: nothing promoted yet)."""
+
+    champion: Champion | None = None
+
+    async def promoted(self, champion: Champion) -> None:
+        self.champion = champion
+
+    async def get(self, model: str) -> Champion | None:
+        return self.champion if self.champion and self.champion.model == model else None
+
+
+@dataclass
 class InlinePool:
     """Runs ``run_training`` in this process; ``during`` simulates what happens meanwhile."""
 
@@ -123,8 +138,10 @@ class InlinePool:
         max_rows: int,
         timeout_s: float,
         labelled_path: str | None = None,
+        champion: ChampionInput | None = None,
     ) -> RunOutput:
         self.during()
         return run_training(
-            data_path, data_format, spec, max_rows, labelled_path, policy=policy()
-        )
+            data_path, data_format, spec, max_rows, labelled_path, policy=policy(),
+            champion=champion,
+        )  # fmt: skip

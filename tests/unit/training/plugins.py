@@ -3,15 +3,17 @@ by the distribution in ``trainer_plugins/`` (installed when that folder is on ``
 
 from __future__ import annotations
 
+import functools
 import time
 from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 PLUGIN_PATH = Path(__file__).parent / "trainer_plugins"
 """Folder holding the test distribution's dist-info; on PYTHONPATH it installs the plug-ins."""
@@ -48,3 +50,12 @@ def slow_logistic(train: pd.DataFrame, spec: dict[str, Any]) -> Pipeline:
     """A deterministic user function that waits ``trainer.params.sleep_s`` seconds, then fits."""
     time.sleep(float(spec["trainer"]["params"].get("sleep_s", 0)))
     return train_logistic(train, spec)
+
+
+def partial_transform(train: pd.DataFrame, spec: dict[str, Any]) -> Pipeline:
+    """A user function whose model holds a ``functools.partial``: it fits, skops saves it,
+    and deployment's safe loader refuses it (the run must fail as ``unservable_model``)."""
+    features = [c for c in train.columns if c != spec["target"]]
+    scale = FunctionTransformer(functools.partial(np.multiply, 2.0))
+    model = make_pipeline(scale, LogisticRegression(max_iter=500))
+    return model.fit(train[features], train[spec["target"]])

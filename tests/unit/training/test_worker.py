@@ -18,7 +18,7 @@ from driftline_contracts.envelope import Envelope
 from driftline_contracts.events.training import ModelTrained, TrainingFailed, TrainingStarted
 from driftline_contracts.values import DatasetRef
 from tests.unit.training.builders import cancer, spec
-from tests.unit.training.fakes import FakeJobs, FakeUnits, InlinePool
+from tests.unit.training.fakes import FakeChampions, FakeJobs, FakeUnits, InlinePool
 
 CAUSE = Envelope(
     source="test",
@@ -49,6 +49,7 @@ def _setup(
         settings=TrainingSection(**section),
         pool=pool or InlinePool(),  # type: ignore[arg-type]
         repository=lambda _: jobs,
+        champions=lambda _: FakeChampions(),
     )
     return worker, units, jobs
 
@@ -283,6 +284,7 @@ async def test_a_job_failing_in_an_outage_is_released_once_postgres_answers_agai
         settings=TrainingSection(poll_interval_s=0.01),
         pool=DownStore(),  # type: ignore[arg-type]
         repository=lambda _: jobs,
+        champions=lambda _: FakeChampions(),
     )
     job = jobs.add(_job(await _dataset(store)))
     with pytest.raises(ConnectionRefusedError):
