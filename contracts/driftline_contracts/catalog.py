@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from driftline_contracts.errors import UnknownEventType
 from driftline_contracts.events import (
+    AuditDigestSigned,
     BatchScored,
     BatchScoringFailed,
     BatchScoringRequested,
@@ -52,6 +53,7 @@ EVENTS: tuple[type[Event], ...] = (
     BatchScoringRequested,
     BatchScored,
     BatchScoringFailed,
+    AuditDigestSigned,
 )
 """Every event class, in lifecycle order."""
 

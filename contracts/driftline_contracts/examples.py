@@ -247,6 +247,15 @@ def _examples() -> list[Event]:
             input_uri="s3://driftline/scoring/churn/2025-01-07.parquet",
             reasons=[GONE.model_copy(update={"code": "missing_feature"})],
         ),
+        ev.AuditDigestSigned(
+            number=2,
+            first_seq=9,
+            last_seq=14,
+            head_hash=SHA_A,
+            previous_signature=SHA_C,
+            signed_at="2025-01-06T09:30:00+00:00",
+            signature=SHA_B,
+        ),
     ]
 
 

@@ -32,6 +32,7 @@ DRIFT_RESOLVED = "driftline.drift-resolved"
 BATCH_SCORING_REQUESTED = "driftline.batch-scoring-requested"
 BATCH_SCORED = "driftline.batch-scored"
 BATCH_SCORING_FAILED = "driftline.batch-scoring-failed"
+AUDIT_DIGEST_SIGNED = "driftline.audit-digest-signed"
 
 PREDICT_REQUESTS = "driftline.predict-requests"
 """Streaming scoring in: JSON ``ScoringRequest`` records (not CloudEvents), keyed by model."""
@@ -64,6 +65,7 @@ EVENT_TOPICS: tuple[str, ...] = (
     BATCH_SCORING_REQUESTED,
     BATCH_SCORED,
     BATCH_SCORING_FAILED,
+    AUDIT_DIGEST_SIGNED,
 )
 SCORING_TOPICS: tuple[str, ...] = (PREDICT_REQUESTS, PREDICT_RESPONSES)
 """Plain JSON topics of streaming scoring (see ``driftline_contracts.scoring``)."""

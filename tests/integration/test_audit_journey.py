@@ -12,8 +12,8 @@ import pytest
 
 from driftline.audit.adapters.postgres import PostgresAuditLog
 from driftline.audit.app import definition
-from driftline.audit.digests import write_digest
 from driftline.audit.settings import AuditSettings
+from driftline.audit.signer import write_digest
 from driftline.audit.verify import verify_audit_log
 from driftline.runtime.db import build_engine
 from driftline.runtime.service import ServiceRuntime
@@ -26,13 +26,12 @@ from tests.integration.kafka_helpers import environment, produce_raw, settings_f
 from tests.integration.probe import arrival
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-KEY = b"test-digest-key"
 
 
 @pytest.fixture(scope="module")
 async def audit(local_stack) -> AsyncIterator[ServiceRuntime]:
     """The audit sink running in-process against the stack, as its own database role."""
-    env = {**local_stack.service_env("audit"), "DRIFTLINE_AUDIT__DIGEST_KEY": KEY.decode()}
+    env = local_stack.service_env("audit")  # its role, its schema's owner, the stack's key
     with environment(env):
         settings = AuditSettings()
     runtime = ServiceRuntime(definition(), settings)
@@ -66,7 +65,7 @@ async def _superuser(stack: LocalStack) -> asyncpg.Connection:
 
 
 async def _verify(runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
-    return await verify_audit_log(runtime.engine, runtime.store, KEY)
+    return await verify_audit_log(runtime.engine, runtime.store, runtime.deps)
 
 
 async def test_timeline_chain_and_tampering(
@@ -83,7 +82,7 @@ async def test_timeline_chain_and_tampering(
     entries = await _ours(audit, subject, 6)
     assert [e.actor for e in entries] == actors  # one key, one partition: in order
     assert [e.payload for e in entries] == [r[1] for r in records]
-    await write_digest(audit, KEY)
+    await write_digest(audit, audit.deps)
     report = await _verify(audit)
     assert report.ok, report
     seqs = [e.seq for e in entries]
@@ -98,16 +97,22 @@ async def test_timeline_chain_and_tampering(
         async with audit.engine.connect() as conn:
             with pytest.raises(Exception, match="permission denied"):
                 await conn.exec_driver_sql(statement)
-    # Even the schema's owner is stopped by the append-only triggers.
-    owner = build_engine(settings_from(local_stack.env()).database, audit.schema)
-    try:
-        async with owner.connect() as conn:
-            with pytest.raises(Exception, match="append-only"):
-                await conn.exec_driver_sql(
-                    f"UPDATE audit_log SET actor='user:x' WHERE seq={seqs[0]}"
-                )
-    finally:
-        await owner.dispose()
+    # The other services' role has no access to the schema at all; even the schema's owner
+    # (used only by the sink's migrations) is stopped by the append-only triggers.
+    for url, refusal in (
+        (local_stack.database_url, "permission denied"),
+        (local_stack.service_env("audit")["DRIFTLINE_DATABASE__MIGRATION_URL"], "append-only"),
+    ):
+        database = settings_from(local_stack.env()).database.model_copy(update={"url": url})
+        engine = build_engine(database, audit.schema)
+        try:
+            async with engine.connect() as conn:
+                with pytest.raises(Exception, match=refusal):
+                    await conn.exec_driver_sql(
+                        f"UPDATE driftline_audit.audit_log SET actor='x' WHERE seq={seqs[0]}"
+                    )
+        finally:
+            await engine.dispose()
 
     su = await _superuser(local_stack_control)
     try:

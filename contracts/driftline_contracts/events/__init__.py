@@ -1,5 +1,6 @@
 """Every Driftline event, one module per domain."""
 
+from driftline_contracts.events.audit import AuditDigestSigned
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.data import DataArrived, DataRejected, DataValidated
 from driftline_contracts.events.deployment import (
@@ -28,6 +29,7 @@ from driftline_contracts.events.training import (
 )
 
 __all__ = [
+    "AuditDigestSigned",
     "BatchScored",
     "BatchScoringFailed",
     "BatchScoringRequested",

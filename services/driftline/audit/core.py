@@ -8,7 +8,6 @@ place (``reordered``).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -123,13 +122,3 @@ def verify_chain(entries: Iterable[AuditEntry]) -> ChainProblem | None:
             )
         prev_hash, prev_seq = entry.hash, entry.seq
     return None
-
-
-def sign_head(key: bytes, seq: int, head_hash: str) -> str:
-    """HMAC-SHA256 of the chain head (``seq:hash``) with the configured key."""
-    return hmac.new(key, f"{seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
-
-
-def digest_matches(key: bytes, seq: int, head_hash: str, signature: str) -> bool:
-    """Whether a stored digest was signed with ``key`` for this head."""
-    return hmac.compare_digest(sign_head(key, seq, head_hash), signature)

@@ -1,70 +1,98 @@
-"""Signed digests of the chain head in S3, and their verification."""
+"""Signed digests of the audit chain, each naming the one before it (pure functions).
+
+A digest covers the chain rows ``first_seq..last_seq``: it names the head hash at
+``last_seq`` and the signature of the previous digest, and is HMAC-SHA256-signed over all of
+that. Digests are numbered 1, 2, 3, … with no gaps, so a reader finds every copy of them.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
+import hmac
 import json
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from driftline.audit.core import digest_matches, sign_head
-from driftline.runtime.logging import get_logger
-
-log = get_logger(__name__)
-
-DIGEST_PREFIX = "audit/digests/"
-LATEST_DIGEST = f"{DIGEST_PREFIX}latest.json"
+ALGORITHM = "HMAC-SHA256"
+FIRST_PREVIOUS = "0" * 64
+"""What digest 1 names as its previous signature."""
+VERSION = 2
 
 
-def digest_key(seq: int) -> str:
-    """Object key of the digest for chain position ``seq``."""
-    return f"{DIGEST_PREFIX}{seq:012d}.json"
+class DigestFormatError(ValueError):
+    """A stored digest is not a digest document."""
 
 
-def digest_document(key: bytes, seq: int, head_hash: str) -> bytes:
-    """The JSON stored for one digest."""
-    return json.dumps(
-        {
-            "seq": seq,
-            "hash": head_hash,
-            "signed_at": datetime.now(UTC).isoformat(),
-            "algorithm": "HMAC-SHA256",
-            "signature": sign_head(key, seq, head_hash),
-        },
-        sort_keys=True,
-    ).encode()
+@dataclass(frozen=True)
+class Digest:
+    """One signed digest of the chain."""
+
+    number: int
+    first_seq: int
+    last_seq: int
+    head_hash: str
+    previous_signature: str
+    signed_at: str
+    signature: str = ""
+
+    def signed_fields(self) -> bytes:
+        """The canonical bytes the signature covers (every field but the signature)."""
+        fields = {k: v for k, v in asdict(self).items() if k != "signature"}
+        fields["version"] = VERSION
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+    def to_json(self) -> bytes:
+        """The document stored in PostgreSQL, S3 and on the audit stream."""
+        return json.dumps(
+            {**asdict(self), "version": VERSION, "algorithm": ALGORITHM}, sort_keys=True
+        ).encode()
 
 
-def check_digest(key: bytes, document: dict[str, Any], hashes_by_seq: dict[int, str]) -> str | None:
-    """None when the digest is authentic and the chain still holds its head; else why not."""
-    seq, head = int(document["seq"]), str(document["hash"])
-    if not digest_matches(key, seq, head, str(document["signature"])):
-        return f"digest for seq {seq} has a bad signature"
-    if hashes_by_seq.get(seq) != head:
-        return f"chain no longer holds the signed head at seq {seq} (rows removed or rewritten)"
-    return None
+def signature_of(key: bytes, digest: Digest) -> str:
+    """HMAC-SHA256 of the digest's signed fields under ``key``."""
+    return hmac.new(key, digest.signed_fields(), hashlib.sha256).hexdigest()
 
 
-async def write_digests_forever(runtime: Any, key: bytes, interval_s: float) -> None:
-    """Every ``interval_s``, sign the chain head if it moved since the last digest."""
-    last_seq = -1
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            last_seq = await write_digest(runtime, key, skip_seq=last_seq)
-        except Exception as exc:  # an outage must not end the job; the next round retries
-            log.warning("audit digest not written", error=repr(exc))
+def is_signed_by(key: bytes, digest: Digest) -> bool:
+    """Whether ``digest`` carries a valid signature under ``key``."""
+    return hmac.compare_digest(signature_of(key, digest), digest.signature)
 
 
-async def write_digest(runtime: Any, key: bytes, skip_seq: int = -1) -> int:
-    """Sign the current head (unless it is ``skip_seq`` or empty); returns the head's seq."""
-    from driftline.audit.adapters.postgres import PostgresAuditLog
+def next_digest(
+    key: bytes, previous: Digest | None, head_seq: int, head_hash: str, signed_at: str
+) -> Digest | None:
+    """The digest that extends ``previous`` to the head; None when nothing new is unsigned."""
+    covered = previous.last_seq if previous else 0
+    if head_seq <= covered:
+        return None
+    unsigned = Digest(
+        number=previous.number + 1 if previous else 1,
+        first_seq=covered + 1,
+        last_seq=head_seq,
+        head_hash=head_hash,
+        previous_signature=previous.signature if previous else FIRST_PREVIOUS,
+        signed_at=signed_at,
+    )
+    return replace(unsigned, signature=signature_of(key, unsigned))
 
-    async with runtime.units() as uow:
-        seq, head = await PostgresAuditLog(uow.session).head()
-    if seq in (0, skip_seq):
-        return seq
-    document = digest_document(key, seq, head)
-    for object_key in (digest_key(seq), LATEST_DIGEST):
-        await runtime.store.put_bytes(object_key, document, content_type="application/json")
-    return seq
+
+def digest_from_json(data: bytes) -> Digest:
+    """Parse a stored digest document; raise :class:`DigestFormatError` when it is not one."""
+    try:
+        raw: Any = json.loads(data)
+        return Digest(
+            number=int(raw["number"]),
+            first_seq=int(raw["first_seq"]),
+            last_seq=int(raw["last_seq"]),
+            head_hash=str(raw["head_hash"]),
+            previous_signature=str(raw["previous_signature"]),
+            signed_at=str(raw["signed_at"]),
+            signature=str(raw["signature"]),
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DigestFormatError(f"not a digest document: {exc!r}") from exc
+
+
+def digest_key(number: int) -> str:
+    """Object key of digest ``number`` (written once, never overwritten)."""
+    return f"audit/digests/{number:012d}.json"

@@ -8,12 +8,15 @@ from driftline.audit.adapters.postgres import PostgresAuditLog
 from driftline.audit.core import AuditEntry, entry_hash
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.uow import UnitOfWork
+from driftline_contracts.events import AuditDigestSigned
 from driftline_contracts.events.data import DataArrived
 from driftline_contracts.topics import AUDIT
 
 
 async def on_audited_event(event: Any, uow: UnitOfWork) -> None:
     """Chain the event exactly as it was received (envelope + payload bytes)."""
+    if isinstance(event, AuditDigestSigned):  # the chain's own digests witness it, not join it
+        return
     env, payload = uow.cause, uow.delivery.value
     assert env is not None
     log = PostgresAuditLog(uow.session)

@@ -1,17 +1,32 @@
-"""Recompute the audit chain from PostgreSQL and check the signed head digest in S3."""
+"""Verify the audit trail: recompute the chain, then hold it to every signed digest and copy."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from driftline.audit.adapters.postgres import all_entries
-from driftline.audit.core import ChainProblem, verify_chain
-from driftline.audit.digests import LATEST_DIGEST, check_digest
-from driftline.runtime.storage import ArtifactStore, ObjectNotFound
+from driftline.audit.adapters.postgres_digests import all_digests
+from driftline.audit.core import AuditEntry, ChainProblem, verify_chain
+from driftline.audit.digests import Digest, is_signed_by
+from driftline.audit.integrity import (
+    Finding,
+    check_against_rows,
+    check_digest_chain,
+    compare_copies,
+)
+from driftline.audit.stream_witness import StreamUnreadableError, read_stream_copies
+from driftline.audit.witnesses import read_store_copies
+from driftline.runtime.settings import KafkaSettings
+from driftline.runtime.storage import ArtifactStore
+
+Copies = Mapping[str, tuple[Mapping[int, Digest], bool]]
+"""Where copies were read (``s3``, ``stream``) → (copies by number, whether every digest
+should have one there)."""
 
 
 @dataclass(frozen=True)
@@ -21,36 +36,69 @@ class VerifyReport:
     entries: int
     head_seq: int
     problem: ChainProblem | None
-    digest_seq: int | None
-    digest_problem: str | None
+    digests: int
+    signed_seq: int
+    findings: tuple[Finding, ...]
+    checked_against: tuple[str, ...]
+    unchecked: tuple[str, ...] = ()
+    """Copies that could not be read this time, and why (e.g. the broker is down)."""
 
     @property
     def ok(self) -> bool:
-        """True when the chain and the digest both check out."""
-        return self.problem is None and self.digest_problem is None
+        """True when the chain, every digest and every copy check out."""
+        return self.problem is None and not self.findings
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {**asdict(self), "ok": self.ok}
 
 
-async def verify_audit_log(engine: AsyncEngine, store: ArtifactStore, key: bytes) -> VerifyReport:
-    """Walk the whole chain, then hold it to the newest signed digest."""
-    async with engine.connect() as conn:
-        entries = [entry async for entry in all_entries(conn)]
-    problem = verify_chain(entries)
+def assess(
+    key: bytes, entries: Sequence[AuditEntry], db_digests: Sequence[Digest], copies: Copies
+) -> VerifyReport:
+    """The whole judgement, without I/O: rows, PostgreSQL's digests and their copies."""
     hashes = {e.seq: e.hash for e in entries}
-    digest_seq, digest_problem = None, None
-    try:
-        document = json.loads(await store.get_bytes(store.uri_for(LATEST_DIGEST)))
-        digest_seq = int(document["seq"])
-        digest_problem = check_digest(key, document, hashes)
-    except ObjectNotFound:
-        digest_problem = "no signed digest yet" if entries else None
+    db = {d.number: d for d in db_digests}
+    findings = check_digest_chain(key, db_digests, "PostgreSQL")
+    versions = {(d.number, d.signature): (d, "PostgreSQL") for d in db_digests}
+    for where, (found, complete) in copies.items():
+        for copy in found.values():
+            versions.setdefault((copy.number, copy.signature), (copy, where))
+            if not is_signed_by(key, copy):
+                findings.append(
+                    Finding("bad-signature", copy.last_seq, copy.number, f"{where} copy is forged")
+                )
+        findings.extend(compare_copies(db, found, where, complete))
+    for digest, where in versions.values():
+        finding = check_against_rows(digest, hashes, where)
+        if finding is not None:
+            findings.append(finding)
     return VerifyReport(
         entries=len(entries),
         head_seq=max(hashes, default=0),
-        problem=problem,
-        digest_seq=digest_seq,
-        digest_problem=digest_problem,
+        problem=verify_chain(entries),
+        digests=len(db_digests),
+        signed_seq=max((d.last_seq for d, _ in versions.values()), default=0),
+        findings=tuple(sorted(dict.fromkeys(findings), key=lambda f: (f.seq, f.digest))),
+        checked_against=("PostgreSQL", *copies),
     )
+
+
+async def verify_audit_log(
+    engine: AsyncEngine, store: ArtifactStore, key: bytes, kafka: KafkaSettings | None = None
+) -> VerifyReport:
+    """Rows and digests from PostgreSQL, copies from S3 and (given ``kafka``) the stream."""
+    async with engine.connect() as conn:
+        entries = [entry async for entry in all_entries(conn)]
+        db_digests = await all_digests(conn)
+    copies: dict[str, tuple[Mapping[int, Digest], bool]] = {
+        "s3": (await read_store_copies(store), True)
+    }
+    unchecked: tuple[str, ...] = ()
+    if kafka is not None:
+        try:
+            # The relay publishes a digest a moment after its commit: the stream may lag.
+            copies["stream"] = (await read_stream_copies(kafka), False)
+        except (StreamUnreadableError, KafkaError, OSError) as exc:
+            unchecked = (f"stream: {exc!r}",)
+    return replace(assess(key, entries, db_digests, copies), unchecked=unchecked)

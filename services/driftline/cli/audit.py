@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -70,45 +71,78 @@ def tail_command(
             time.sleep(1)
 
 
+def _audit_settings() -> Any:
+    """The audit sink's settings; on a local stack, its own role and digest key as well."""
+    from driftline.audit.settings import AuditSettings
+    from driftline.runtime.settings import driftline_home
+    from driftline.stack import LocalStack
+    from driftline.stack.state import STATE_FILE
+
+    home = driftline_home()
+    if "DRIFTLINE_DATABASE__URL" not in os.environ and (home / STATE_FILE).exists():
+        for name, value in LocalStack(home).info().audit_env().items():
+            os.environ.setdefault(name, value)
+    return AuditSettings.load()
+
+
 @app.command("verify")
 def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    stream: Annotated[
+        bool, typer.Option(help="Also compare with the digests on the Kafka stream.")
+    ] = True,
 ) -> None:
-    """Recompute the hash chain (PostgreSQL) and check the signed digest (S3); exit 1 if bad."""
-    from driftline.audit.settings import AuditSettings
+    """Recompute the chain; check every digest, its links and its copies; exit 1 if bad."""
+    from driftline.audit.settings import DigestKeyMissingError
     from driftline.audit.verify import verify_audit_log
     from driftline.runtime.db import build_engine, schema_for
     from driftline.runtime.storage import build_artifact_store
 
-    settings = AuditSettings.load()
+    settings = _audit_settings()
+    try:
+        key = settings.audit.key_bytes()
+    except DigestKeyMissingError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
 
     async def run() -> Any:
         engine = build_engine(settings.database, schema_for("audit"))
         try:
-            return await verify_audit_log(
-                engine,
-                build_artifact_store(settings.storage),
-                settings.audit.digest_key.get_secret_value().encode(),
-            )
+            store = build_artifact_store(settings.storage)
+            kafka = settings.kafka if stream else None
+            return await verify_audit_log(engine, store, key, kafka)
         finally:
             await engine.dispose()
 
     report = asyncio.run(run())
     if as_json:
         typer.echo(json.dumps(report.to_dict(), default=str))
-    elif report.ok:
-        console.print(
-            f"[green]audit chain intact[/]: {report.entries} entries, head seq "
-            f"{report.head_seq}, signed digest at seq {report.digest_seq}"
-        )
     else:
-        if report.problem:
-            p = report.problem
-            console.print(f"[red]{p.kind}[/] at seq {p.seq} (event {p.event_id}): {p.detail}")
-        if report.digest_problem:
-            console.print(f"[red]digest[/]: {report.digest_problem}")
+        print_report(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def print_report(report: Any) -> None:
+    """One line when intact; otherwise every problem with the sequence at fault."""
+    for reason in report.unchecked:
+        console.print(f"[yellow]not checked[/]: {reason}", highlight=False)
+    if report.ok:
+        console.print(
+            f"[green]audit trail intact[/]: {report.entries} entries, head seq "
+            f"{report.head_seq}, {report.digests} digests up to seq {report.signed_seq}, "
+            f"checked against {', '.join(report.checked_against)}"
+        )
+        return
+    if report.problem:
+        p = report.problem
+        console.print(f"[red]{p.kind}[/] at seq {p.seq} (event {p.event_id}): {p.detail}")
+    for finding in report.findings:
+        console.print(
+            f"[red]{finding.kind}[/] at seq {finding.seq} (digest {finding.digest}): "
+            f"{finding.detail}",
+            highlight=False,
+        )
 
 
 def _get_json(path: str, url: str | None, params: dict[str, Any] | None = None) -> Any:

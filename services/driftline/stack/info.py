@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ class StackInfo:
     home: Path | None = None
     external: bool = False
     audit_database_url: str | None = None
+    audit_owner_database_url: str | None = field(default=None, repr=False)
+    audit_digest_key: str | None = field(default=None, repr=False)
     tokens_file: Path | None = None
 
     @property
@@ -47,11 +49,22 @@ class StackInfo:
         return tokens_path(self.home)
 
     def service_env(self, service: str) -> dict[str, str]:
-        """``env()`` for one service: the audit sink runs as its own role, migrating as owner."""
+        """``env()`` for one service; the audit sink also gets its roles and digest key."""
         env = self.env()
-        if service == "audit" and self.audit_database_url:
-            env["DRIFTLINE_DATABASE__MIGRATION_URL"] = self.database_url
+        if service == "audit":
+            env.update(self.audit_env())
+        return env
+
+    def audit_env(self) -> dict[str, str]:
+        """The audit sink's own settings: its writer role, its schema's owner, its key."""
+        env: dict[str, str] = {}
+        if self.audit_database_url:
+            env["DRIFTLINE_DATABASE__MIGRATION_URL"] = (
+                self.audit_owner_database_url or self.database_url
+            )
             env[DATABASE_VAR] = self.audit_database_url
+        if self.audit_digest_key:
+            env["DRIFTLINE_AUDIT__DIGEST_KEY"] = self.audit_digest_key
         return env
 
     def env(self) -> dict[str, str]:

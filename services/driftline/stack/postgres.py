@@ -11,6 +11,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from driftline.stack import audit_roles
 from driftline.stack.errors import StackError
 from driftline.stack.procs import HOST, as_user, port_answers, run_sync
 from driftline.stack.spec import Launch, ServerSpec
@@ -19,8 +20,10 @@ from driftline.stack.state import StackState
 NAME = "postgres"
 DB = "driftline"
 ROLE = "driftline"
-AUDIT_ROLE = "driftline_audit"
+AUDIT_ROLE = audit_roles.WRITER
 """The audit sink's login: it owns nothing; its migration grants SELECT and INSERT on the log."""
+AUDIT_OWNER = audit_roles.OWNER
+"""Owns the audit schema; only the audit sink's migrations use it (see stack/audit_roles.py)."""
 SUPERUSER = "postgres"
 ROOT_RUN_AS = "embedded_postgres"  # postgres refuses to run as root
 
@@ -138,12 +141,13 @@ async def _ensure_database(state: StackState) -> None:
         await conn.execute(f"alter role {ROLE} with login password '{state.pg_password}'")
         if not await conn.fetchval("select 1 from pg_database where datname = $1", DB):
             await conn.execute(f"create database {DB} owner {ROLE}")
-        if not await conn.fetchval("select 1 from pg_roles where rolname = $1", AUDIT_ROLE):
-            await conn.execute(f"create role {AUDIT_ROLE} login")
-        await conn.execute(
-            f"alter role {AUDIT_ROLE} with login password '{state.pg_audit_password}'"
-        )
-        await conn.execute(f"grant connect on database {DB} to {AUDIT_ROLE}")
+        await audit_roles.ensure_role(conn, AUDIT_ROLE, state.pg_audit_password)
+        await audit_roles.ensure_role(conn, AUDIT_OWNER, state.pg_audit_owner_password)
+    finally:
+        await conn.close()
+    conn = await _connect(state, SUPERUSER, state.pg_superuser_password, DB)
+    try:
+        await audit_roles.provision_audit_schema(conn, DB)
     finally:
         await conn.close()
 
@@ -157,6 +161,13 @@ def audit_database_url(state: StackState) -> str:
     """URL of the same database as the audit sink's role (no UPDATE/DELETE on the log)."""
     port = state.ports[NAME]
     return f"postgresql+asyncpg://{AUDIT_ROLE}:{state.pg_audit_password}@{HOST}:{port}/{DB}"
+
+
+def audit_owner_database_url(state: StackState) -> str:
+    """URL of the audit schema's owner: the audit sink's migrations, nothing else."""
+    port = state.ports[NAME]
+    password = state.pg_audit_owner_password
+    return f"postgresql+asyncpg://{AUDIT_OWNER}:{password}@{HOST}:{port}/{DB}"
 
 
 SPEC = ServerSpec(

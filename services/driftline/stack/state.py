@@ -47,6 +47,7 @@ class StackState:
     pg_superuser_password: str = ""
     pg_password: str = ""
     pg_audit_password: str = ""
+    pg_audit_owner_password: str = ""
 
     def ensure_credentials(self) -> None:
         """Generate the credentials once per home; later calls keep them."""
@@ -55,6 +56,7 @@ class StackState:
         self.pg_superuser_password = self.pg_superuser_password or secrets.token_hex(16)
         self.pg_password = self.pg_password or secrets.token_hex(16)
         self.pg_audit_password = self.pg_audit_password or secrets.token_hex(16)
+        self.pg_audit_owner_password = self.pg_audit_owner_password or secrets.token_hex(16)
 
     def to_json(self) -> str:
         """Serialise to JSON."""

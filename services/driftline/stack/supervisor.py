@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from driftline.stack import broker, brokerlog, postgres, s3
+from driftline.stack.audit_key import ensure_audit_key, read_audit_key
 from driftline.stack.errors import StackError
 from driftline.stack.info import ENV_FILE, ServerStatus, ServiceStatus, StackInfo, StackStatus
 from driftline.stack.launcher import Launcher, Progress
@@ -37,6 +38,7 @@ class LocalStack:
         with locked(self.home):
             state = load_state(self.home)
             state.ensure_credentials()
+            ensure_audit_key(self.home)
             ensure_tokens(self.home)
             started: list[ServerSpec] = []
             try:
@@ -173,6 +175,8 @@ class LocalStack:
             kafka_bootstrap=broker.bootstrap(state),
             database_url=postgres.database_url(state),
             audit_database_url=postgres.audit_database_url(state),
+            audit_owner_database_url=postgres.audit_owner_database_url(state),
+            audit_digest_key=read_audit_key(self.home),
             s3_endpoint=s3.endpoint(state),
             s3_access_key=state.s3_access_key,
             s3_secret_key=state.s3_secret_key,

@@ -47,15 +47,18 @@ def test_every_example_round_trips_with_its_topic_and_key(event):
 
 def test_catalog_covers_the_proposed_events_once_each():
     names = {cls.__name__ for cls in EVENTS}
-    assert len(names) == len(EVENT_CLASSES) == 22
+    assert len(names) == len(EVENT_CLASSES) == 23
     assert {"DataArrived", "ModelTrained", "CanaryRolledBack", "DriftDetected"} <= names
     assert {"BatchScoringRequested", "BatchScored", "BatchScoringFailed"} <= names
-    assert len({cls.topic for cls in EVENTS}) == 22
+    assert "AuditDigestSigned" in names
+    assert len({cls.topic for cls in EVENTS}) == 23
 
 
 def test_data_events_are_keyed_by_dataset_and_the_rest_by_model():
     for event in SAMPLES:
         expected = "churn" if event.ce_type.startswith("io.driftline.data.") else "churn-clf"
+        if event.ce_type.startswith("io.driftline.audit."):
+            expected = "audit"  # the audit trail's own digests, keyed by the chain
         assert event.subject() == expected, type(event).__name__
 
 

@@ -1,0 +1,48 @@
+"""The digest job: sign new rows, record the digest, copy it where no database role reaches."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from driftline.audit.adapters.postgres import PostgresAuditLog
+from driftline.audit.adapters.postgres_digests import PostgresDigests
+from driftline.audit.digests import next_digest
+from driftline.audit.stream_witness import digest_event
+from driftline.audit.witnesses import copy_to_store
+from driftline.runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+
+async def write_digests_forever(runtime: Any, key: bytes, interval_s: float) -> None:
+    """Every ``interval_s``, sign the rows appended since the last digest (if any)."""
+    copied = 0
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            copied = await write_digest(runtime, key, copied)
+        except Exception as exc:  # an outage must not end the job; the next round retries
+            log.warning("audit digest not written", error=repr(exc))
+
+
+async def write_digest(runtime: Any, key: bytes, copied_up_to: int = 0) -> int:
+    """Sign the unsigned rows, record the digest, then copy every digest after ``copied_up_to``.
+
+    Copies that failed before (S3 down, a crash after the commit) are made on a later round.
+    Returns the number of the newest digest copied.
+    """
+    async with runtime.units() as uow:
+        seq, head = await PostgresAuditLog(uow.session).head()  # holds the append lock
+        digests = PostgresDigests(uow.session)
+        signed = next_digest(key, await digests.latest(), seq, head, datetime.now(UTC).isoformat())
+        if signed is not None:
+            await digests.append(signed)
+            await uow.emit(digest_event(signed))  # the stream's copy, relayed by the outbox
+            log.info("audit digest signed", number=signed.number, last_seq=signed.last_seq)
+        pending = await digests.after(copied_up_to)
+    for digest in pending:
+        await copy_to_store(runtime.store, digest)
+        copied_up_to = digest.number
+    return copied_up_to
