@@ -36,16 +36,26 @@ ImportPath = Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$", 
 
 
 class TrainerSpec(Value):
-    """What trains the model: a scikit-learn estimator by import path, or a user function."""
+    """What trains the model: an allowed estimator class, or an installed trainer plug-in.
+
+    The shape is checked here; which names are allowed is the operator's trainer policy
+    (``driftline.runtime.trainer_policy``), which the registry and training apply.
+    """
 
     estimator: ImportPath | None = Field(
-        None, description="Estimator class, e.g. sklearn.ensemble.RandomForestClassifier."
+        None,
+        description="Estimator class on the operator's allow-list, e.g. "
+        "sklearn.ensemble.RandomForestClassifier.",
     )
     function: ImportPath | None = Field(
-        None, description="User function 'package.module:train' called as train(train_df, spec)."
+        None,
+        description="Name of an installed trainer plug-in (an entry point of the "
+        "driftline.trainers group), called as train(train_df, spec); never an import path.",
     )
     params: dict[Name, JsonValue] = Field(
-        default_factory=dict, description="Keyword arguments for the estimator."
+        default_factory=dict,
+        description="Keyword arguments for the estimator: JSON values for parameters its "
+        "constructor declares.",
     )
 
     @model_validator(mode="after")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import sys
+import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 
@@ -14,6 +17,7 @@ from driftline.runtime.trainer_policy import (
     TrainerNotAllowedError,
     TrainerPolicy,
     booster_estimators,
+    constructor_parameters,
     default_estimators,
     trainer_policy,
 )
@@ -203,3 +207,25 @@ def test_the_policy_survives_pickling_into_a_training_process() -> None:
     restored = pickle.loads(pickle.dumps(policy()))
     assert restored.estimators == default_estimators()
     assert restored.function(TrainerSpec(function="train_logistic")) is train_logistic
+
+
+def test_no_allowed_estimator_imports_a_module_a_string_param_names() -> None:
+    """Every parameter of every default estimator, given a string naming a module, and fit:
+    nothing resolves it into an import (a spec's params can only ever be data)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    labels, values = (x[:, 0] > 0).astype(int), x[:, 0] * 2.0
+    sys.modules.pop(CANARY, None)
+    tried = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in sorted(default_estimators()):
+            cls = policy().estimator_class(TrainerSpec(estimator=path))
+            y = labels if is_classifier(cls()) else values
+            for name in constructor_parameters(cls):
+                for value in (f"{CANARY}.Boom", f"{CANARY}:boom"):
+                    with contextlib.suppress(Exception):
+                        cls(**{name: value}).fit(x, y)
+                    tried += 1
+    assert tried > 1000
+    assert CANARY not in sys.modules
