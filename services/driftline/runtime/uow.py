@@ -202,6 +202,12 @@ class SharedTransaction:
     async def claim_all(self, consumer: str, deliveries: list[Delivery]) -> set[str]:
         """Mark every delivery handled by ``consumer`` in one statement; the event ids that
         were not handled before (the others are redeliveries)."""
+        first: dict[str, Delivery] = {}
+        for delivery in deliveries:  # the same id twice in one poll, with other bytes
+            seen = first.setdefault(delivery.envelope.id, delivery)
+            if seen.payload_sha256 and delivery.payload_sha256 not in (None, seen.payload_sha256):
+                raise ConflictingReplay(delivery.envelope.id, seen.payload_sha256,
+                                        delivery.payload_sha256)  # fmt: skip
         rows = [d.inbox_row(consumer) for d in deliveries]
         fresh = set((await self.session.execute(CLAIM, rows)).scalars())
         await check_replays(

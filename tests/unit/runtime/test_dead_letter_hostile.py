@@ -197,3 +197,23 @@ async def test_a_dead_letter_the_broker_refuses_as_too_large_falls_back_to_a_ref
     assert await store.get_bytes(json.loads(value)["uri"]) == record.value
     assert counted(metrics, "driftline_dead_letters_total", topic=record.topic,
                    reason="handler_failed") == 1  # fmt: skip
+
+
+async def test_one_poll_holding_an_event_id_twice_with_other_bytes_is_a_conflict() -> None:
+    """Before the inbox is asked: the batch rolls back and each record goes alone."""
+    from driftline.runtime.uow import Delivery, SharedTransaction
+
+    record = _record(_event())
+    envelope = record_envelope(record)
+    batch = SharedTransaction(session=None, make=lambda *_: None)  # type: ignore[arg-type]
+    deliveries = [Delivery(envelope, record.topic, 0, 1, "a" * 64),
+                  Delivery(envelope, record.topic, 0, 2, "b" * 64)]  # fmt: skip
+    with pytest.raises(ConflictingReplay, match="conflicting_replay"):
+        await batch.claim_all("test.on_data_arrived", deliveries)
+
+
+def record_envelope(record: RawRecord) -> Envelope:
+    from driftline_contracts.codec import decode
+
+    envelope, _ = decode(record.headers, record.value)
+    return envelope
