@@ -21,8 +21,9 @@ class TrainingSection(ServiceSection):
     worker_id: str | None = Field(
         None,
         max_length=255,
-        description="Identity of this replica's worker, stable across restarts "
-        "(default: host name and HTTP port); on start it requeues the jobs it held.",
+        description="Identity of this replica's worker, stable across restarts and never "
+        "shared by two replicas (default: host name and HTTP port; `driftline up` sets one "
+        "per replica slot); on start it requeues the jobs it held.",
     )
     timeout_s: float = Field(3600.0, gt=0, description="Longest one training run may take.")
     poll_interval_s: float = Field(1.0, gt=0, description="Idle poll interval of the worker.")
