@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
 from driftline_contracts import topics
 from driftline_contracts.events.base import Event
-from driftline_contracts.values import ArtifactRef, DatasetRef, Identifier, Reason, Slug
+from driftline_contracts.values import (
+    ArtifactRef,
+    DatasetRef,
+    Identifier,
+    Reason,
+    Sha256,
+    Slug,
+    Value,
+)
 
 Models = Annotated[list[Slug], Field(max_length=1000)]
+CANONICAL_PREFIX = "canonical"
+"""Key prefix of canonical copies: ``canonical/<dataset>/<sha256 of the upload>.parquet``."""
+
+
+class SourceDialect(Value):
+    """How validation read the uploaded object (training reads the canonical copy instead)."""
+
+    format: Literal["csv", "parquet"] = Field(description="File format of the upload.")
+    delimiter: Annotated[str, Field(max_length=1)] | None = Field(
+        None, description="CSV field delimiter that was sniffed (',', ';', tab or '|')."
+    )
+    encoding: Literal["utf-8", "utf-8-sig"] | None = Field(
+        None, description="CSV text encoding (utf-8-sig: the file starts with a BOM)."
+    )
+    compression: Literal["gzip"] | None = Field(None, description="Compression of the CSV.")
+
+
+class CanonicalCopy(Value):
+    """The accepted data as validation parsed and typed it, written once as Parquet."""
+
+    data: ArtifactRef = Field(description="The Parquet object; its sha256 is verified on read.")
+    source_sha256: Sha256 = Field(description="SHA-256 of the upload this copy was parsed from.")
+    parsed_as: SourceDialect = Field(description="How the upload was read.")
+
+    @staticmethod
+    def key(dataset: str, source_sha256: str, suffix: str) -> str:
+        """Object key of the copy (``parquet``) or of its manifest (``json``)."""
+        return f"{CANONICAL_PREFIX}/{dataset}/{source_sha256}.{suffix}"
 
 
 class DataArrived(Event):
@@ -52,6 +88,11 @@ class DataValidated(Event):
     )
     report: ArtifactRef | None = Field(
         None, description="Readable validation report (HTML) listing every check."
+    )
+    canonical: CanonicalCopy | None = Field(
+        None,
+        description="The accepted data parsed and typed once, as Parquet; training reads it "
+        "instead of re-parsing the upload. Null for versions accepted before it existed.",
     )
 
 

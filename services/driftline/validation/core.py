@@ -21,6 +21,7 @@ from driftline.stats.expectations import (
 )
 from driftline.stats.profile import DatasetProfile
 from driftline.validation.specs import SpecRecord
+from driftline_contracts.events.data import SourceDialect
 from driftline_contracts.values import Reason
 
 INFERRED = "inferred"
@@ -38,6 +39,8 @@ class LoadOutcome:
     failure: Reason | None = None
     about_bytes: bool = True
     """False when the failure concerns access (URI, missing object), not the bytes themselves."""
+    dialect: SourceDialect | None = None
+    """How the object was read, when it was."""
 
 
 @dataclass(frozen=True)

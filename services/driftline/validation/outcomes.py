@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from driftline.validation.core import Verdict
-from driftline_contracts.events.data import DataRejected, DataValidated
+from driftline_contracts.events.data import CanonicalCopy, DataRejected, DataValidated
 from driftline_contracts.values import ArtifactRef, DatasetRef
 
 
@@ -15,8 +15,9 @@ def validated_event(
     profile: ArtifactRef,
     baseline_version: int | None,
     report: ArtifactRef | None = None,
+    canonical: CanonicalCopy | None = None,
 ) -> DataValidated:
-    """``DataValidated`` for an accepted version."""
+    """``DataValidated`` for an accepted version (with its canonical copy, if written)."""
     return DataValidated(
         dataset=dataset.model_copy(update={"version": version, "rows": verdict.rows}),
         profile=profile,
@@ -25,6 +26,7 @@ def validated_event(
         checks_run=len(verdict.checks),
         warnings=list(verdict.warnings),
         report=report,
+        canonical=canonical,
     )
 
 

@@ -14,14 +14,21 @@ from driftline.runtime.storage import ArtifactStore
 from driftline.stats.expectations import Expectations
 from driftline.stats.profile import DatasetProfile, profile_frame
 from driftline.validation.adapters.artifacts import OutcomeArtifacts, load_profile, store_artifacts
+from driftline.validation.adapters.canonical import store_canonical
 from driftline.validation.adapters.limits import Limits
 from driftline.validation.adapters.loader import load_dataset
-from driftline.validation.core import Verdict, decide, reject_unloaded, specs_fingerprint
+from driftline.validation.core import (
+    LoadOutcome,
+    Verdict,
+    decide,
+    reject_unloaded,
+    specs_fingerprint,
+)
 from driftline.validation.outcomes import rejected_event, validated_event
 from driftline.validation.records import AcceptedVersion, Rejection
 from driftline.validation.settings import ValidationSection
 from driftline.validation.specs import SpecRecord
-from driftline_contracts.events.data import DataRejected, DataValidated
+from driftline_contracts.events.data import CanonicalCopy, DataRejected, DataValidated
 from driftline_contracts.values import DatasetRef
 
 
@@ -63,6 +70,8 @@ class Judged:
     profile: DatasetProfile | None
     baseline: AcceptedVersion | None
     fingerprint: str
+    load: LoadOutcome | None = None
+    """The frame the verdict is on, written as the canonical copy if it is accepted."""
 
 
 Outcome = DataValidated | DataRejected
@@ -80,9 +89,10 @@ async def validate_arrival(
     if await repo.rejected(dataset.name, dataset.sha256, fingerprint):
         return None
     baseline = await repo.latest_accepted(dataset.name)
-    verdict, profile = await judge(dataset, specs, inferred, baseline, deps)
-    judged = Judged(verdict, profile, baseline, fingerprint)
-    return await record(repo, deps.store, dataset, judged, event_id=event_id)
+    load = await load_dataset(deps.store, dataset, deps.limits, workdir=deps.workdir)
+    verdict, profile = await judge(dataset, specs, inferred, baseline, deps, load=load)
+    judged = Judged(verdict, profile, baseline, fingerprint, load)
+    return await record(repo, deps.store, dataset, judged, event_id=event_id, workdir=deps.workdir)
 
 
 async def judge(
@@ -91,9 +101,12 @@ async def judge(
     inferred: Expectations | None,
     baseline: AcceptedVersion | None,
     deps: ValidationDeps,
+    *,
+    load: LoadOutcome | None = None,
 ) -> tuple[Verdict, DatasetProfile | None]:
-    """Load the object and decide; CPU-heavy statistics run off the event loop."""
-    load = await load_dataset(deps.store, dataset, deps.limits, workdir=deps.workdir)
+    """Load the object (unless given) and decide; statistics run off the event loop."""
+    if load is None:
+        load = await load_dataset(deps.store, dataset, deps.limits, workdir=deps.workdir)
     if load.frame is None:
         return reject_unloaded(load, specs), None
     previous, problem = (None, None)
@@ -128,11 +141,15 @@ async def record(
     judged: Judged,
     *,
     event_id: str,
+    workdir: Path | None = None,
 ) -> Outcome:
     """Store the artifacts, remember the outcome and return the event it becomes."""
     verdict, baseline = judged.verdict, judged.baseline
     base = baseline.version if baseline is not None else None
     version = (base or 0) + 1 if verdict.accepted else None
+    canonical = None
+    if version is not None:
+        canonical, verdict = await _canonical(store, dataset, judged, workdir)
     stored = await store_artifacts(
         store, dataset, verdict, judged.profile, version=version, baseline_version=base
     )
@@ -145,6 +162,7 @@ async def record(
             profile=stored.profile,
             baseline_version=base,
             report=stored.report_html,
+            canonical=canonical,
         )
     if verdict.about_bytes:
         rejection = Rejection(
@@ -160,6 +178,19 @@ async def record(
         baseline_version=compared,
         report=stored.report_html,
     )
+
+
+async def _canonical(
+    store: ArtifactStore, dataset: DatasetRef, judged: Judged, workdir: Path | None
+) -> tuple[CanonicalCopy | None, Verdict]:
+    """The canonical copy of an accepted frame; the verdict gains a warning if none is written."""
+    load, verdict = judged.load, judged.verdict
+    if load is None or load.frame is None or load.dialect is None:
+        return None, verdict
+    copy, problem = await store_canonical(store, dataset, load.frame, load.dialect, workdir=workdir)
+    if problem is not None:
+        verdict = replace(verdict, warnings=(*verdict.warnings, problem))
+    return copy, verdict
 
 
 async def _remember_accepted(
@@ -183,5 +214,5 @@ async def _remember_accepted(
             event_id=event_id,
         )
     )
-    if judged.verdict.inferred is not None:
+    if judged.verdict.inferred is not None:  # grown by this version, for the next ones
         await repo.save_inferred(dataset.name, judged.verdict.inferred, version)

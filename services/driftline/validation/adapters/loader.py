@@ -8,7 +8,7 @@ from pathlib import Path
 
 from driftline.runtime.storage import ArtifactStore, IntegrityError, ObjectNotFound, UriNotAllowed
 from driftline.validation.adapters.limits import Limits, Unloadable
-from driftline.validation.adapters.parsing import parse_file
+from driftline.validation.adapters.parsing import read_file
 from driftline.validation.core import LoadOutcome
 from driftline_contracts.values import DatasetRef, Reason
 
@@ -33,7 +33,7 @@ async def load_dataset(
             return _failed("empty_file", "the object has no bytes")
         with tempfile.TemporaryDirectory(prefix="driftline-validation-", dir=workdir) as tmp:
             path = await store.download(dataset.uri, Path(tmp) / "data", sha256=dataset.sha256)
-            frame = await asyncio.to_thread(parse_file, path, dataset.format, limits)
+            parsed = await asyncio.to_thread(read_file, path, dataset.format, limits)
     except UriNotAllowed as exc:
         return _failed("uri_not_allowed", str(exc), about_bytes=False)
     except ObjectNotFound as exc:
@@ -42,4 +42,4 @@ async def load_dataset(
         return _failed("sha256_mismatch", str(exc), about_bytes=False)
     except Unloadable as exc:
         return _failed(exc.code, exc.message)
-    return LoadOutcome(frame=frame)
+    return LoadOutcome(frame=parsed.frame, dialect=parsed.dialect)

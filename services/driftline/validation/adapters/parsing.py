@@ -17,6 +17,7 @@ import pandas as pd
 
 from driftline.validation.adapters.limits import Deadline, Limits, Unloadable
 from driftline.validation.adapters.parquet import parse_parquet
+from driftline_contracts.events.data import SourceDialect
 
 CHUNK_BYTES = 1024 * 1024
 CHUNK_ROWS = 200_000
@@ -33,16 +34,34 @@ class TextScan:
     head: str
 
 
-def parse_file(path: Path, fmt: str, limits: Limits) -> pd.DataFrame:
-    """The file at ``path`` as a frame, or ``Unloadable`` with the reason it cannot be one."""
+@dataclass(frozen=True)
+class Parsed:
+    """A file read into a frame, and how it was read."""
+
+    frame: pd.DataFrame
+    dialect: SourceDialect
+
+
+def read_file(path: Path, fmt: str, limits: Limits) -> Parsed:
+    """The file at ``path`` as a frame with its dialect, or ``Unloadable`` with the reason."""
     deadline = Deadline.after(limits.timeout_s)
     if fmt == "parquet":
-        return parse_parquet(path, limits, deadline)
-    return parse_csv(path, limits, deadline)
+        return Parsed(parse_parquet(path, limits, deadline), SourceDialect(format="parquet"))
+    return read_csv(path, limits, deadline)
+
+
+def parse_file(path: Path, fmt: str, limits: Limits) -> pd.DataFrame:
+    """The file at ``path`` as a frame, or ``Unloadable`` with the reason it cannot be one."""
+    return read_file(path, fmt, limits).frame
 
 
 def parse_csv(path: Path, limits: Limits, deadline: Deadline) -> pd.DataFrame:
     """Strict UTF-8 CSV (optionally gzip), delimiter sniffed from the first lines."""
+    return read_csv(path, limits, deadline).frame
+
+
+def read_csv(path: Path, limits: Limits, deadline: Deadline) -> Parsed:
+    """Strict UTF-8 CSV (optionally gzip) as a frame, with the delimiter sniffed and used."""
     compressed = _is_gzip(path)
     scan = _scan(path, compressed, limits, deadline)
     if not scan.head.strip():
@@ -63,7 +82,13 @@ def parse_csv(path: Path, limits: Limits, deadline: Deadline) -> pd.DataFrame:
         )
     if frame.empty:
         raise Unloadable("header_only", f"a header of {frame.shape[1]} columns and no rows")
-    return frame
+    dialect = SourceDialect(
+        format="csv",
+        delimiter=delimiter,
+        encoding="utf-8-sig" if scan.head.startswith("\ufeff") else "utf-8",
+        compression="gzip" if compressed else None,
+    )
+    return Parsed(frame, dialect)
 
 
 def _is_gzip(path: Path) -> bool:
