@@ -161,3 +161,69 @@ def test_fingerprint_changes_with_specs() -> None:
     assert a == specs_fingerprint([spec("churn")], None)
     assert a != specs_fingerprint([spec("churn", spec_hash="b" * 64)], None)
     assert a != specs_fingerprint([], None)
+
+
+def _slice(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "price": rng.normal(100, 15, rows).round(2),
+            "city": rng.choice(["Lyon", "Paris", "Nice"], rows),
+            "label": rng.integers(0, 2, rows),
+        }
+    )
+
+
+def test_a_handful_of_rows_outside_the_learnt_range_only_warns() -> None:
+    first = decide(_slice(20_000, 0), [spec("churn")], None, None)
+    second = _slice(20_000, 1)
+    second.loc[:2, "price"] = -5.0  # 3 rows of 20,000: the case
+    verdict = decide(second, [spec("churn")], first.inferred, None)
+    assert verdict.accepted
+    warned = [w for w in verdict.warnings if w.code == "out_of_range"]
+    assert [w.field for w in warned] == ["price"]
+    assert "5 outside" in warned[0].message  # ours and two of the normal tail, at 159
+    assert "tolerance 1.000%" in warned[0].message
+
+
+def test_a_meaningful_share_outside_the_range_rejects() -> None:
+    first = decide(_slice(20_000, 0), [spec("churn")], None, None)
+    second = _slice(20_000, 1)
+    second.loc[:999, "price"] = -5.0  # 5% of the rows
+    verdict = decide(second, [spec("churn")], first.inferred, None)
+    assert not verdict.accepted
+    assert [(r.code, r.field) for r in verdict.reasons] == [("out_of_range", "price")]
+
+
+def test_a_declared_column_overrides_inference_for_that_column_only() -> None:
+    first = decide(_slice(2000, 0), [spec("churn")], None, None)
+    declared = {"columns": [{"name": "price", "min": 0, "max": 100_000}]}
+    later = _slice(2000, 1).assign(price=lambda d: d.price * 100, label=lambda d: d.label + 0.5)
+    verdict = decide(later, [spec("churn", expectations=declared)], first.inferred, None)
+    # price x100 meets the declared range; the label's type change still fails inference
+    assert not verdict.accepted
+    assert [(r.code, r.field) for r in verdict.reasons] == [("dtype", "label")]
+
+
+def test_inferred_expectations_grow_with_accepted_versions() -> None:
+    first = decide(_slice(2000, 0), [spec("churn")], None, None)
+    second = _slice(2000, 1)
+    second.loc[:4, "city"] = "Brest"  # new, but only 5 rows: accepted with a warning
+    accepted = decide(second, [spec("churn")], first.inferred, None)
+    assert accepted.accepted
+    assert [w.code for w in accepted.warnings] == ["unexpected_category"]
+    assert accepted.inferred is not None
+    city = next(c for c in accepted.inferred.columns if c.name == "city")
+    assert city.allowed == ["Brest", "Lyon", "Nice", "Paris"]
+    third = _slice(2000, 2)
+    third.loc[:999, "city"] = "Brest"  # half the rows: fine now that Brest was accepted
+    assert decide(third, [spec("churn")], accepted.inferred, None).accepted
+    assert not decide(third, [spec("churn")], first.inferred, None).accepted
+
+
+def test_the_fingerprint_changes_when_the_learnt_expectations_grow() -> None:
+    first = decide(_slice(200, 0), [spec("churn")], None, None).inferred
+    second = decide(_slice(200, 1), [spec("churn")], first, None).inferred
+    assert first is not None
+    assert second is not None
+    assert specs_fingerprint([spec("churn")], first) != specs_fingerprint([spec("churn")], second)

@@ -95,9 +95,12 @@ def _findings(report: dict[str, Any]) -> str:
 def _checks(report: dict[str, Any]) -> str:
     keys = ["model", "code", "column", "expected", "observed", "failing_rows", "passed"]
     return _table(
-        ["model", "check", "column", "expected", "observed", "failing rows", "result"],
-        [[c[k] for k in keys] for c in report["checks"]],
-        status=6,
+        ["model", "check", "column", "expected", "observed", "failing rows", "if failed", "result"],
+        [
+            [*(c[k] for k in keys[:6]), c.get("severity", "reject"), c["passed"]]
+            for c in report["checks"]
+        ],
+        status=7,
     )
 
 
