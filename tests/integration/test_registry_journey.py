@@ -28,7 +28,7 @@ from driftline_contracts import topics
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import new_envelope
 from driftline_contracts.events.deployment import ModelPromoted
-from driftline_contracts.events.training import ModelTrained
+from driftline_contracts.events.training import ChampionComparison, MetricComparison, ModelTrained
 from driftline_contracts.examples import example
 from driftline_contracts.publish import publish
 from driftline_contracts.values import ModelRef
@@ -39,8 +39,12 @@ from tests.integration.kafka_helpers import (
     read_topic,
     settings_from,
 )
+from tests.tokens import as_user, stack_headers, with_users
 
 pytestmark = pytest.mark.integration
+USERS = (("user:alice", "publisher"), ("user:carol", "publisher"), ("user:bob", "approver"),
+         ("user:carol", "approver"), ("user:dave", "approver"))  # fmt: skip
+FORGED = {"X-Driftline-Actor": "user:mallory", "X-Driftline-Role": "approver"}
 
 
 @dataclass
@@ -68,11 +72,14 @@ class Registry:
 @pytest.fixture(scope="module")
 async def registry(local_stack: StackInfo) -> AsyncIterator[Registry]:
     """The registry service running in-process on the stack."""
-    settings = settings_from(local_stack.env())
+    settings = settings_from(with_users(local_stack.env(), *USERS))
     runtime = ServiceRuntime(definition(), settings)
     await runtime.start()  # ASGITransport does not run the lifespan
     transport = httpx.ASGITransport(app=build_http_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+    publisher = stack_headers(local_stack, "publisher")  # every request unless a test says
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://registry", headers=publisher
+    ) as http:
         yield Registry(runtime, http, local_stack.kafka_bootstrap)
     await runtime.stop()
 
@@ -85,10 +92,24 @@ def spec(model: str, **changes: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def trained(model: str, run_id: str, accuracy: float) -> ModelTrained:
-    return example(ModelTrained).model_copy(
-        update={"model": model, "run_id": run_id, "metrics": {"accuracy": accuracy, "f1": 0.8}}
-    )
+def trained(
+    model: str, run_id: str, accuracy: float, champion: tuple[int, float] | None = None
+) -> ModelTrained:
+    """A run; ``champion`` = (version, its accuracy on the same rows), interval +-0.015."""
+    comparison = None
+    if champion is not None:
+        delta = accuracy - champion[1]
+        found = MetricComparison(metric="accuracy", candidate=accuracy, champion=champion[1],
+                                 delta=delta, interval_low=delta - 0.015,
+                                 interval_high=delta + 0.015)  # fmt: skip
+        comparison = ChampionComparison(
+            status="compared", champion=ModelRef(name=model, version=champion[0]),
+            message="compared", rows=500, resamples=1000, metrics=[found],
+        )  # fmt: skip
+    return example(ModelTrained).model_copy(update={
+        "model": model, "run_id": run_id, "metrics": {"accuracy": accuracy, "f1": 0.8},
+        "champion_comparison": comparison,
+    })  # fmt: skip
 
 
 def of(model: str, version: int | None = None) -> Callable[[Any], bool]:
@@ -109,14 +130,18 @@ async def test_invalid_spec_is_refused_naming_the_field(registry: Registry) -> N
 
 
 async def test_spec_versions_gates_champion_journey(registry: Registry) -> None:
-    model, actor = f"reg-{uuid.uuid4().hex[:8]}", {"X-Driftline-Actor": "user:alice"}
+    model, actor = f"reg-{uuid.uuid4().hex[:8]}", as_user("user:alice", "publisher")
     first = await registry.http.post("/v1/specs", json=spec(model), headers=actor)
     assert first.status_code == 201, first.text
     assert (first.json()["status"], first.json()["applied_by"]) == ("applied", "user:alice")
     again = await registry.http.post("/v1/specs", json=spec(model))
     assert (again.status_code, again.json()["status"]) == (200, "unchanged")
-    [applied] = await read_topic(registry.bootstrap, topics.MODEL_SPEC_APPLIED, of(model))
+    # announced twice: re-applying an unchanged spec is how a failed training run is retried
+    applied, again_applied = await read_topic(
+        registry.bootstrap, topics.MODEL_SPEC_APPLIED, of(model), count=2
+    )
     assert json.loads(applied.value)["spec_hash"] == first.json()["spec_hash"]
+    assert json.loads(again_applied.value)["spec_hash"] == first.json()["spec_hash"]
     assert header(applied, "ce_actor") == "user:alice"
     latest = (await registry.http.get(f"/v1/specs/{model}")).json()
     assert (latest["version"], latest["spec"]["gates"][0]["min"]) == (1, 0.8)
@@ -132,11 +157,15 @@ async def test_spec_versions_gates_champion_journey(registry: Registry) -> None:
     )
     await registry.publish(promoted, actor="service:deployment")
     await registry.until(f"/v1/models/{model}/aliases", lambda a: a and a[0]["version"] == 1)
-    await registry.publish(trained(model, "run-2", 0.905))  # not 0.01 better than 0.90
+    # 0.905 vs 0.90 on the same rows, interval [-0.01, +0.02]: no win of 0.01 beyond noise
+    await registry.publish(trained(model, "run-2", 0.905, champion=(1, 0.90)))
     [no] = await read_topic(registry.bootstrap, topics.MODEL_REJECTED, of(model, 2))
     rejected = json.loads(no.value)
     assert [r["code"] for r in rejected["reasons"]] == ["gate.beat_champion_accuracy"]
     assert rejected["champion"] == {"name": model, "version": 1}
+    assert "on the same 500 holdout rows" in rejected["reasons"][0]["message"]
+    beat = next(g for g in rejected["gates"] if g["kind"] == "beat_champion")
+    assert (beat["champion"], beat["rows"]) == (0.90, 500)
 
     versions = (await registry.http.get(f"/v1/models/{model}/versions")).json()
     assert [(v["version"], v["run_id"], v["status"]) for v in versions] == [
@@ -165,20 +194,38 @@ async def test_manual_approval_needs_an_approver_who_did_not_train(registry: Reg
     assert (version["status"], version["trainer"]) == ("pending", "user:bob")
 
     url = f"/v1/models/{model}/versions/1/approve"
-    role = {"X-Driftline-Role": "approver"}
-    no_role = await registry.http.post(url, headers={"X-Driftline-Actor": "user:carol"})
+    no_role = await registry.http.post(url, headers=as_user("user:carol", "publisher"))
     assert no_role.status_code == 403
-    own = await registry.http.post(url, headers={**role, "X-Driftline-Actor": "user:bob"})
+    own = await registry.http.post(url, headers=as_user("user:bob", "approver"))
     assert own.status_code == 409
     ok = await registry.http.post(
-        url, headers={**role, "X-Driftline-Actor": "user:carol"}, json={"comment": "looks good"}
+        url, headers=as_user("user:carol", "approver"), json={"comment": "looks good"}
     )
     assert ok.status_code == 200, ok.text
-    twice = await registry.http.post(url, headers={**role, "X-Driftline-Actor": "user:dave"})
+    twice = await registry.http.post(url, headers=as_user("user:dave", "approver"))
     assert twice.status_code == 409
     [approved] = await read_topic(registry.bootstrap, topics.MODEL_APPROVED, of(model, 1))
     assert json.loads(approved.value)["approver"] == "user:carol"
     assert header(approved, "ce_actor") == "user:carol"
+
+
+async def test_forged_approver_headers_approve_nothing(registry: Registry) -> None:
+    """Role headers are not identity: without a token 401, with a publisher's token 403."""
+    model = f"forged-{uuid.uuid4().hex[:8]}"
+    response = await registry.http.post("/v1/specs", json=spec(model, approval="manual"))
+    assert response.status_code == 201, response.text
+    await registry.publish(trained(model, "run-1", 0.95), actor="user:bob")
+    await registry.until(f"/v1/models/{model}/versions/1", lambda v: v["status"] == "pending")
+    url = f"/v1/models/{model}/versions/1/approve"
+    bare = registry.http.build_request("POST", url, headers=FORGED)
+    del bare.headers["Authorization"]
+    assert (await registry.http.send(bare)).status_code == 401
+    as_publisher = await registry.http.post(url, headers=FORGED)  # + the publisher's token
+    assert as_publisher.status_code == 403
+    unknown = await registry.http.post(url, headers={**FORGED, "Authorization": "Bearer nope"})
+    assert unknown.status_code == 401
+    version = (await registry.http.get(f"/v1/models/{model}/versions/1")).json()
+    assert version["status"] == "pending"
 
 
 async def test_reads_by_alias_are_cached_and_follow_every_promotion(registry: Registry) -> None:

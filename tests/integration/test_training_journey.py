@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +33,7 @@ from driftline_contracts.codec import decode
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.data import DataValidated
+from driftline_contracts.events.deployment import ModelPromoted
 from driftline_contracts.events.monitoring import DriftDetected
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import (
@@ -109,7 +111,7 @@ async def _send(stack: StackInfo, event: Event) -> Envelope:
     )
 
 
-def _spec_event(model: str, target: str) -> ModelSpecApplied:
+def _spec_event(model: str, target: str, trees: int = 50, **changes: Any) -> ModelSpecApplied:
     spec = ModelSpec(
         model=model,
         dataset=DATASET,
@@ -117,8 +119,9 @@ def _spec_event(model: str, target: str) -> ModelSpecApplied:
         task="classification",
         trainer={
             "estimator": "sklearn.ensemble.RandomForestClassifier",
-            "params": {"n_estimators": 50},
+            "params": {"n_estimators": trees},
         },
+        **changes,
     )
     return ModelSpecApplied(
         model=model,
@@ -213,6 +216,8 @@ async def test_training_journey(local_stack: StackInfo, training: ServiceRuntime
     assert trained.dataset.sha256 == ref.sha256
     assert trained.seed == 42
     assert trained.params["n_estimators"] == 50
+    assert trained.champion_comparison is not None
+    assert trained.champion_comparison.status == "no_champion"
     assert trained.artifact.uri.endswith(f"models/{MODEL}/{trained.run_id}/model.skops")
     sha = await asyncio.to_thread(_object_sha256, local_stack, trained.artifact.uri)
     assert sha == trained.artifact.sha256
@@ -275,3 +280,61 @@ async def test_missing_target_fails_with_bad_target(
     assert failed.reason.code == "bad_target"
     assert failed.reason.field == "nope"
     assert failed.retryable is False
+
+
+async def _spec_saved(runtime: ServiceRuntime, model: str, digest: str) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            async with runtime.units() as uow:
+                saved = await PostgresTrainingRepository(uow.session).spec(model)
+            if saved is not None and saved.spec_hash == digest:
+                return
+            await asyncio.sleep(0.2)
+
+
+async def test_a_spec_change_only_other_services_read_does_not_retrain(
+    local_stack: StackInfo, training: ServiceRuntime
+) -> None:
+    """A new drift policy (or canary, gates, expectations) is a new spec hash, not a run."""
+    before = await _jobs_of(training, MODEL)
+    changed = _spec_event(MODEL, "target", drift={"alpha": 0.01})
+    await _send(local_stack, changed)
+    await _spec_saved(training, MODEL, changed.spec_hash)
+    assert await _jobs_of(training, MODEL) == before
+
+
+async def test_re_applying_a_spec_whose_run_failed_retries_it(
+    local_stack: StackInfo, training: ServiceRuntime
+) -> None:
+    """The same spec again after TrainingFailed: a second run (fails again, bad target)."""
+    await _send(local_stack, _spec_event(BAD_MODEL, "nope"))
+    failures = await read_topic(local_stack.kafka_bootstrap, topics.TRAINING_FAILED,
+                                _about(BAD_MODEL), count=2, timeout_s=60)  # fmt: skip
+    runs = [decode(r.headers, r.value)[1].run_id for r in failures]
+    assert len(set(runs)) == 2
+    assert await _jobs_of(training, BAD_MODEL) == 2
+
+
+async def test_the_next_run_is_compared_with_the_promoted_champion(
+    local_stack: StackInfo, training: ServiceRuntime
+) -> None:
+    """ModelPromoted of v1 → the next run scores v1 on its own holdout rows."""
+    (first,) = await read_all(local_stack.kafka_bootstrap, topics.MODEL_TRAINED, _about(MODEL))
+    v1 = decode(first.headers, first.value)[1]
+    promoted = example(ModelPromoted).model_copy(update={
+        "model": ModelRef(name=MODEL, version=1), "previous": None, "via": "direct",
+        "artifact": v1.artifact,
+    })  # fmt: skip
+    await _send(local_stack, promoted)
+    await asyncio.sleep(2)  # the promotion is followed before the next spec is handled
+    changed = _spec_event(MODEL, "target", trees=60)
+    sent = await _send(local_stack, changed)
+    trained = await _one(local_stack, topics.MODEL_TRAINED, _caused_by(sent.id))
+    assert isinstance(trained, ModelTrained)
+    check = trained.champion_comparison
+    assert check is not None
+    assert check.status == "compared", check.message
+    assert check.champion == ModelRef(name=MODEL, version=1)
+    assert check.rows == trained.holdout_rows
+    accuracy = next(m for m in check.metrics if m.metric == "accuracy")
+    assert accuracy.interval_low <= accuracy.delta <= accuracy.interval_high

@@ -42,8 +42,9 @@ def specs_router(runtime: ServiceRuntime) -> APIRouter:
         return SpecApplied(**record.model_dump(), status="applied" if new else "unchanged")
 
     @router.post(
-        "", status_code=201, summary="Apply a model spec (unchanged spec: 200, no event).",
-        responses={200: {"description": "Same spec as the newest: nothing changed."},
+        "", status_code=201, summary="Apply a model spec (unchanged spec: 200, announced again).",
+        responses={200: {"description": "Same spec as the newest: nothing stored; announced "
+                                       "again so a failed training run is retried."},
                    422: {"description": "Invalid spec (the field is named), a trainer the "
                          "operator's policy refuses, or bad actor."}},
     )  # fmt: skip

@@ -35,10 +35,13 @@ class UnknownVersionError(Exception):
 async def apply_spec(
     spec: ModelSpec, actor: str, specs: SpecHistory, emit: Emit
 ) -> tuple[SpecRecord, bool]:
-    """Store a new or changed spec and announce it; an unchanged spec is returned as it was."""
+    """Store a new or changed spec and announce it. An unchanged spec is returned as it was
+    and announced again: re-applying is how a person retries a failed training run (training
+    retries only a failed run; every consumer keeps specs idempotently)."""
     digest = spec_hash(spec)
     latest = await specs.latest(spec.model)
     if latest is not None and latest.spec_hash == digest:
+        await emit(events.spec_applied(spec, digest))
         return latest, False
     event_id = await emit(events.spec_applied(spec, digest))
     record = SpecRecord(

@@ -14,6 +14,7 @@ from driftline.training.adapters.pending import PendingDrifts
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.adapters.production import served
 from driftline.training.deps import TrainingDeps
+from driftline.training.retrain_policy import trains
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.events.deployment import ModelPromoted
 from driftline_contracts.events.monitoring import (
@@ -41,12 +42,19 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> Non
     )
     repo = PostgresTrainingRepository(uow.session)
     await repo.lock_dataset(spec.dataset)
+    previous = await repo.spec(spec.model)
     await repo.save_spec(spec)
     latest = await repo.latest_version(spec.dataset)
-    if latest is not None and await repo.enqueue(
-        core.job_for(spec, latest, "spec_applied", uow.cause)
-    ):
-        log.info("training queued for the new spec", model=spec.model, version=latest.version)
+    if latest is None:
+        return
+    ran = None if previous is None else await repo.job_status(
+        spec.model, latest.sha256, previous.spec_hash)  # fmt: skip
+    if not trains(spec, previous, ran):
+        log.info("spec change leaves training unchanged; no run", model=spec.model)
+        return
+    job = core.job_for(spec, latest, "spec_applied", uow.cause)
+    if await repo.enqueue(job, retry_failed=True):
+        log.info("training queued for the spec", model=spec.model, version=latest.version)
 
 
 async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:

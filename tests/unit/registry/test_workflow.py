@@ -87,11 +87,14 @@ async def test_a_new_spec_is_stored_and_announced_once() -> None:
     again, new = await apply_spec(spec(), "user:bob", history, emitted)
     assert not new
     assert again == record
-    assert len(emitted.events) == 1  # unchanged: no event, no new version
+    # unchanged: no new version, announced again (how a failed training run is retried)
+    assert [e.spec_hash for e in emitted.events] == [record.spec_hash] * 2
+    assert [r.version for r in history.records] == [1]
 
     changed, new = await apply_spec(spec(approval="manual"), "user:bob", history, emitted)
     assert new
     assert changed.version == 2
+    assert len(emitted.events) == 3
 
 
 async def test_our_own_spec_event_coming_back_is_not_stored_twice() -> None:

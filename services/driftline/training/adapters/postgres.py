@@ -99,8 +99,12 @@ class PostgresTrainingRepository(PostgresProductionRows):
         )
         return DatasetRef.model_validate(ref) if ref is not None else None
 
-    async def enqueue(self, job: NewJob) -> bool:
-        """Queue ``job``; False when its (model, sha256, spec hash) already has one."""
+    async def enqueue(self, job: NewJob, *, retry_failed: bool = False) -> bool:
+        """Queue ``job``; False when its training key already has a job (a failed one counts
+        only without ``retry_failed``: a re-applied spec retries, a drift does not)."""
+        key = (job.model, job.dataset.sha256, job.spec_hash, job.labelled_until)
+        if not retry_failed and await self.job_status(*key) == "failed":
+            return False
         statement = insert(jobs).values(
             model=job.model,
             dataset_sha256=job.dataset.sha256,
@@ -115,7 +119,10 @@ class PostgresTrainingRepository(PostgresProductionRows):
             labelled_until=job.labelled_until,
         )
         result = await self._session.execute(
-            statement.on_conflict_do_nothing(constraint="uq_jobs_training_key").returning(jobs.c.id)
+            statement.on_conflict_do_nothing(
+                index_elements=["model", "dataset_sha256", "spec_hash", "labelled_until"],
+                index_where=jobs.c.status != "failed",
+            ).returning(jobs.c.id)
         )
         return result.first() is not None
 
@@ -124,12 +131,15 @@ class PostgresTrainingRepository(PostgresProductionRows):
     ) -> JobStatus | None:
         """Status of the job for this training key, if there is one."""
         return await self._session.scalar(
-            select(jobs.c.status).where(
+            select(jobs.c.status)
+            .where(
                 jobs.c.model == model,
                 jobs.c.dataset_sha256 == sha256,
                 jobs.c.spec_hash == spec_hash,
                 jobs.c.labelled_until == labelled_until,
             )
+            .order_by(jobs.c.id.desc())
+            .limit(1)  # a retried key: its newest job
         )
 
     async def last_run(self, model: str) -> LastRun | None:
