@@ -73,6 +73,7 @@ def judge_config(
     policy: CanaryPolicy | None = None,
     drift_retrain: bool = False,
 ) -> JudgeConfig:
+    """The judge's thresholds: alpha and MIN_LABELS from the service, the rest from the policy."""
     policy = policy or CanaryPolicy()
     classes = any(r.score is not None or isinstance(r.prediction, str | bool) for r in rows)
     increase = policy.latency_max_increase
