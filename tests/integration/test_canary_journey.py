@@ -46,6 +46,7 @@ from driftline_contracts import topics
 from driftline_contracts.codec import decode
 from tests.integration.deployment_steps import apply_spec, deploy, predict_with_feedback, until
 from tests.integration.kafka_helpers import environment, header, read_all
+from tests.tokens import stack_headers
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +79,11 @@ class Service:
         runtime = ServiceRuntime(definition(), settings)
         await runtime.start()
         transport = httpx.ASGITransport(app=build_http_app(runtime))
-        return cls(runtime, httpx.AsyncClient(transport=transport, base_url="http://deployment"))
+        app = stack_headers(stack, "publisher")  # the application scores and sends labels
+        return cls(
+            runtime,
+            httpx.AsyncClient(transport=transport, base_url="http://deployment", headers=app),
+        )
 
     async def stop(self) -> None:
         """Stop everything the runtime runs (consumers, judge, batcher, relay, engine)."""

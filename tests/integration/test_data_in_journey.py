@@ -20,6 +20,7 @@ from driftline.validation.app import definition as validation_definition
 from driftline.validation.settings import ValidationSettings
 from driftline_contracts import topics
 from tests.integration.kafka_helpers import environment, header, read_topic
+from tests.tokens import stack_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,7 +33,10 @@ async def services(local_stack) -> AsyncIterator[httpx.AsyncClient]:
         validation = ServiceRuntime(validation_definition(), ValidationSettings())
     await asyncio.gather(ingest.start(), validation.start())
     transport = httpx.ASGITransport(app=build_http_app(ingest))
-    async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:
+    publisher = stack_headers(local_stack, "publisher")
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ingest", headers=publisher
+    ) as http:
         yield http
     await asyncio.gather(ingest.stop(), validation.stop())
 
@@ -41,7 +45,7 @@ async def _upload(http: httpx.AsyncClient, name: str, body: bytes) -> dict:
     response = await http.post(
         f"/v1/datasets/{name}",
         content=body,
-        headers={"Content-Type": "text/csv", "X-Driftline-Actor": "user:data-eng"},
+        headers={"Content-Type": "text/csv"},
     )
     assert response.status_code == 201, response.text
     return response.json()

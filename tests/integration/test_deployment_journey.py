@@ -43,8 +43,10 @@ from tests.integration.deployment_steps import (
     upload,
 )
 from tests.integration.kafka_helpers import environment, header, read_all, read_topic
+from tests.tokens import stack_headers
 
 pytestmark = pytest.mark.integration
+FORGED = {"X-Driftline-Actor": "user:mallory", "X-Driftline-Role": "admin"}
 
 UID = uuid.uuid4().hex[:10]
 MODEL = f"cancer-{UID}"
@@ -67,10 +69,15 @@ async def deployment(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
 
 
 @pytest.fixture(scope="module")
-async def client(deployment: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    local_stack: StackInfo, deployment: ServiceRuntime
+) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP client on the service's ASGI app (the runtime is started by the fixture above)."""
     transport = httpx.ASGITransport(app=build_http_app(deployment))
-    async with httpx.AsyncClient(transport=transport, base_url="http://deployment") as http:
+    app = stack_headers(local_stack, "publisher")  # the application scores and sends labels
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://deployment", headers=app
+    ) as http:
         yield http
 
 
@@ -100,6 +107,22 @@ async def _traffic(
     return served
 
 
+async def _labels_need_a_writer(
+    stack: StackInfo, client: httpx.AsyncClient, request_id: str
+) -> None:
+    """Labels drive retrains: anonymous ones are 401, a viewer's 403 (a viewer may score)."""
+    url, body = f"/v1/models/{MODEL}/feedback", {"labels": {request_id: 1}}
+    anonymous = client.build_request("POST", url, json=body, headers=FORGED)
+    del anonymous.headers["Authorization"]
+    assert (await client.send(anonymous)).status_code == 401
+    viewer = stack_headers(stack, "viewer")
+    assert (await client.post(url, json=body, headers=viewer)).status_code == 403
+    scored = await client.post(
+        f"/v1/models/{MODEL}/predict", json={"instances": []}, headers=viewer
+    )
+    assert scored.status_code not in (401, 403)  # an empty batch is 422, but not refused
+
+
 async def test_happy_journey(
     local_stack: StackInfo,
     deployment: ServiceRuntime,
@@ -122,6 +145,7 @@ async def test_happy_journey(
     answer = await client.post(f"/v1/models/{MODEL}/predict", json={"instances": rows[:3]})
     assert answer.status_code == 200
     first = answer.json()["predictions"]
+    await _labels_need_a_writer(local_stack, client, first[0]["request_id"])
     assert [p["prediction"] for p in first] == [int(v) for v in good.predict(_frame(rows[:3]))]
     assert {p["variant"] for p in first} == {"champion"}
     assert set(first[0]["probabilities"]) == {"0", "1"}

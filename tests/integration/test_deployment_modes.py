@@ -34,8 +34,10 @@ from tests.integration.kafka_helpers import (
     read_all,
     read_topic,
 )
+from tests.tokens import as_user, stack_headers, with_users
 
 pytestmark = pytest.mark.integration
+CAROL = ("user:carol", "approver")
 
 UID = uuid.uuid4().hex[:8]
 SHADOWED, MANUAL = f"shadowed-{UID}", f"manual-{UID}"
@@ -54,7 +56,7 @@ async def deployment(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
         # earlier module's deployment runtime had left it (responses then never came).
         "DRIFTLINE_DEPLOYMENT__STREAM_GROUP": f"driftline.deployment.predict-requests.{UID}",
     }
-    with environment({**local_stack.env(), **fast}):
+    with environment({**with_users(local_stack.env(), CAROL), **fast}):
         settings = DeploymentSettings()
     runtime = ServiceRuntime(definition(), settings)
     await runtime.start()
@@ -63,10 +65,15 @@ async def deployment(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
 
 
 @pytest.fixture(scope="module")
-async def client(deployment: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    local_stack: StackInfo, deployment: ServiceRuntime
+) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP client on the service's ASGI app."""
     transport = httpx.ASGITransport(app=build_http_app(deployment))
-    async with httpx.AsyncClient(transport=transport, base_url="http://deployment") as http:
+    app = stack_headers(local_stack, "publisher")  # the application scores and sends labels
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://deployment", headers=app
+    ) as http:
         yield http
 
 
@@ -160,12 +167,13 @@ async def test_an_approver_promotes_the_running_canary_at_once(
     _, started = await _deploy(local_stack, deployment, MANUAL, 2, v2)
     assert started.canary_id
     url = f"/v1/models/{MANUAL}/promote"
-    assert (await client.post(url)).status_code == 401
-    refused = await client.post(
-        url, headers={"X-Driftline-Actor": "user:dave", "X-Driftline-Role": "trainer"}
-    )
+    forged = {"X-Driftline-Actor": "user:dave", "X-Driftline-Role": "approver"}
+    bare = client.build_request("POST", url, headers=forged)
+    del bare.headers["Authorization"]
+    assert (await client.send(bare)).status_code == 401  # role headers are no identity
+    refused = await client.post(url, headers=forged)  # the publisher's token decides: 403
     assert refused.status_code == 403
-    approver = {"X-Driftline-Actor": "user:carol", "X-Driftline-Role": "approver"}
+    approver = as_user(*CAROL)
     wrong = await client.post(url, json={"version": 3}, headers=approver)
     assert wrong.status_code == 409
     done = await client.post(url, json={"version": 2}, headers=approver)

@@ -30,7 +30,9 @@ from driftline_contracts.events.data import DataArrived
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.kafka_helpers import environment, header, read_all, read_topic
+from tests.tokens import as_user, stack_headers, with_users
 
+ALICE = ("user:alice", "publisher")
 pytestmark = pytest.mark.integration
 LIMIT = 64 * 1024
 CSV = b"a,b\n1,2\n3,4\n5,6\n"
@@ -67,14 +69,20 @@ class Ingest:
 @pytest.fixture(scope="module")
 async def ingest(local_stack) -> AsyncIterator[Ingest]:
     """The ingest service on the stack, with a 64 KiB upload limit."""
-    env = {**local_stack.env(), "DRIFTLINE_INGEST__MAX_UPLOAD_BYTES": str(LIMIT)}
+    env = {
+        **with_users(local_stack.env(), ALICE),
+        "DRIFTLINE_INGEST__MAX_UPLOAD_BYTES": str(LIMIT),
+    }
     with environment(env):
         settings = IngestSettings()
     runtime = ServiceRuntime(definition(), settings)
     app = build_http_app(runtime)
     await runtime.start()  # ASGITransport does not run the lifespan
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:
+    publisher = stack_headers(local_stack, "publisher")
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ingest", headers=publisher
+    ) as http:
         yield Ingest(runtime, http, settings.kafka.bootstrap_servers)
     await runtime.stop()
 
@@ -98,7 +106,7 @@ def arrivals_of(name: str):
 
 async def test_upload_journey_new_then_same_bytes(ingest: Ingest) -> None:
     name, sha = unique("upload"), hashlib.sha256(CSV).hexdigest()
-    headers = {"Content-Type": "text/csv", "X-Driftline-Actor": "user:alice"}
+    headers = {"Content-Type": "text/csv", **as_user(*ALICE)}
     first = await ingest.http.post(f"/v1/datasets/{name}", content=CSV, headers=headers)
     assert first.status_code == 201, first.text
     body = first.json()
@@ -141,7 +149,7 @@ async def test_parquet_upload_rows_from_footer_is_the_next_version(ingest: Inges
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["version"], body["rows"], body["format"], body["uploaded_by"]) == (
-        2, 500, "parquet", "user:anonymous",
+        2, 500, "parquet", "user:publisher",  # the token names the uploader
     )  # fmt: skip
 
 
@@ -167,7 +175,6 @@ async def test_uploads_past_the_limit_are_refused_and_nothing_is_stored(ingest: 
     ("content", "headers", "detail"),
     [
         (b"", {"Content-Type": "text/csv"}, "empty"),
-        (CSV, {"Content-Type": "text/csv", "X-Driftline-Actor": "bob"}, "X-Driftline-Actor"),
         (CSV, {"Content-Type": "application/octet-stream"}, "format"),
         (CSV, {"Content-Type": "application/vnd.apache.parquet"}, "Parquet"),
     ],
@@ -180,6 +187,17 @@ async def test_bad_uploads_are_422_with_a_reason(
     )
     assert response.status_code == 422
     assert detail in response.json()["detail"]
+
+
+async def test_the_token_names_the_uploader_not_a_header(ingest: Ingest) -> None:
+    headers = {"Content-Type": "text/csv", "X-Driftline-Actor": "user:mallory"}
+    response = await ingest.http.post(f"/v1/datasets/{unique('who')}", content=CSV, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["uploaded_by"] == "user:publisher"  # the stack publisher's token
+    bare = ingest.http.build_request("POST", f"/v1/datasets/{unique('anon')}", content=CSV,
+                                     headers=headers)  # fmt: skip
+    del bare.headers["Authorization"]
+    assert (await ingest.http.send(bare)).status_code == 401
 
 
 async def _announce(ingest: Ingest, name: str, uri: str, sha: str) -> None:

@@ -39,8 +39,12 @@ from tests.integration.kafka_helpers import (
     read_topic,
     settings_from,
 )
+from tests.tokens import as_user, stack_headers, with_users
 
 pytestmark = pytest.mark.integration
+USERS = (("user:alice", "publisher"), ("user:carol", "publisher"), ("user:bob", "approver"),
+         ("user:carol", "approver"), ("user:dave", "approver"))  # fmt: skip
+FORGED = {"X-Driftline-Actor": "user:mallory", "X-Driftline-Role": "approver"}
 
 
 @dataclass
@@ -68,11 +72,14 @@ class Registry:
 @pytest.fixture(scope="module")
 async def registry(local_stack: StackInfo) -> AsyncIterator[Registry]:
     """The registry service running in-process on the stack."""
-    settings = settings_from(local_stack.env())
+    settings = settings_from(with_users(local_stack.env(), *USERS))
     runtime = ServiceRuntime(definition(), settings)
     await runtime.start()  # ASGITransport does not run the lifespan
     transport = httpx.ASGITransport(app=build_http_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+    publisher = stack_headers(local_stack, "publisher")  # every request unless a test says
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://registry", headers=publisher
+    ) as http:
         yield Registry(runtime, http, local_stack.kafka_bootstrap)
     await runtime.stop()
 
@@ -123,7 +130,7 @@ async def test_invalid_spec_is_refused_naming_the_field(registry: Registry) -> N
 
 
 async def test_spec_versions_gates_champion_journey(registry: Registry) -> None:
-    model, actor = f"reg-{uuid.uuid4().hex[:8]}", {"X-Driftline-Actor": "user:alice"}
+    model, actor = f"reg-{uuid.uuid4().hex[:8]}", as_user("user:alice", "publisher")
     first = await registry.http.post("/v1/specs", json=spec(model), headers=actor)
     assert first.status_code == 201, first.text
     assert (first.json()["status"], first.json()["applied_by"]) == ("applied", "user:alice")
@@ -187,20 +194,38 @@ async def test_manual_approval_needs_an_approver_who_did_not_train(registry: Reg
     assert (version["status"], version["trainer"]) == ("pending", "user:bob")
 
     url = f"/v1/models/{model}/versions/1/approve"
-    role = {"X-Driftline-Role": "approver"}
-    no_role = await registry.http.post(url, headers={"X-Driftline-Actor": "user:carol"})
+    no_role = await registry.http.post(url, headers=as_user("user:carol", "publisher"))
     assert no_role.status_code == 403
-    own = await registry.http.post(url, headers={**role, "X-Driftline-Actor": "user:bob"})
+    own = await registry.http.post(url, headers=as_user("user:bob", "approver"))
     assert own.status_code == 409
     ok = await registry.http.post(
-        url, headers={**role, "X-Driftline-Actor": "user:carol"}, json={"comment": "looks good"}
+        url, headers=as_user("user:carol", "approver"), json={"comment": "looks good"}
     )
     assert ok.status_code == 200, ok.text
-    twice = await registry.http.post(url, headers={**role, "X-Driftline-Actor": "user:dave"})
+    twice = await registry.http.post(url, headers=as_user("user:dave", "approver"))
     assert twice.status_code == 409
     [approved] = await read_topic(registry.bootstrap, topics.MODEL_APPROVED, of(model, 1))
     assert json.loads(approved.value)["approver"] == "user:carol"
     assert header(approved, "ce_actor") == "user:carol"
+
+
+async def test_forged_approver_headers_approve_nothing(registry: Registry) -> None:
+    """Role headers are not identity: without a token 401, with a publisher's token 403."""
+    model = f"forged-{uuid.uuid4().hex[:8]}"
+    response = await registry.http.post("/v1/specs", json=spec(model, approval="manual"))
+    assert response.status_code == 201, response.text
+    await registry.publish(trained(model, "run-1", 0.95), actor="user:bob")
+    await registry.until(f"/v1/models/{model}/versions/1", lambda v: v["status"] == "pending")
+    url = f"/v1/models/{model}/versions/1/approve"
+    bare = registry.http.build_request("POST", url, headers=FORGED)
+    del bare.headers["Authorization"]
+    assert (await registry.http.send(bare)).status_code == 401
+    as_publisher = await registry.http.post(url, headers=FORGED)  # + the publisher's token
+    assert as_publisher.status_code == 403
+    unknown = await registry.http.post(url, headers={**FORGED, "Authorization": "Bearer nope"})
+    assert unknown.status_code == 401
+    version = (await registry.http.get(f"/v1/models/{model}/versions/1")).json()
+    assert version["status"] == "pending"
 
 
 async def test_reads_by_alias_are_cached_and_follow_every_promotion(registry: Registry) -> None:

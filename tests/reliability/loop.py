@@ -34,6 +34,7 @@ from driftline_contracts.events.data import DataArrived
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.kafka_helpers import settings_from
+from tests.tokens import stack_headers
 
 
 def dataset_csv(index: int) -> bytes:
@@ -47,13 +48,13 @@ def dataset_csv(index: int) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def post(url: str, body: dict[str, Any]) -> Any:
-    """POST JSON as ``user:chaos``; the decoded answer."""
+def post(url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """POST JSON with ``headers`` (a bearer token: the services run with auth on)."""
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"Content-Type": "application/json", "X-Driftline-Actor": "user:chaos"},
+        headers={"Content-Type": "application/json", **headers},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
@@ -77,6 +78,7 @@ class Fleet:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self.info = stack.info()
+        self.publisher = stack_headers(self.info, "publisher")
         self.running: dict[str, ServiceProcess] = {}
         self.recovery_s: dict[str, float] = {}
 

@@ -27,6 +27,7 @@ from driftline.runtime.services import SERVICE_NAMES
 from tests.integration.kafka_helpers import settings_from
 from tests.reliability.apps import isolated_app
 from tests.reliability.figures import Figures
+from tests.tokens import stack_headers
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -58,7 +59,9 @@ def test_generated_requests_get_no_5xx_and_conforming_responses(
     context = isolated_app(service, settings_from(local_stack.env()), tmp_path)
     app, _ = loop.run_until_complete(context.__aenter__())
     client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://fuzz"
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://fuzz",
+        headers=stack_headers(local_stack, "approver"),  # past auth, into every handler
     )
     schema = schemathesis.openapi.from_dict(app.openapi())
     failures: dict[str, str] = {}  # distinct operation + status → first finding

@@ -112,7 +112,7 @@ async def _model_for(
     fleet.wait_ready()  # an earlier scenario may have restarted something
     dataset = f"disrupt-{scenario}-{time.time_ns() % 16**6:06x}"
     spec = classifier_spec(dataset, trainer)
-    post(f"{fleet.url('registry')}/v1/specs", spec)
+    post(f"{fleet.url('registry')}/v1/specs", spec, fleet.publisher)
     await asyncio.sleep(3)  # let validation and training see the spec before the first data
     return dataset, spec["model"]
 

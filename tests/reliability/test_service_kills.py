@@ -77,7 +77,7 @@ async def test_kill_each_service_in_turn_loses_and_duplicates_nothing(
     rng = random.Random(SEED)
     dataset = f"chaos-{rng.randrange(16**6):06x}"
     model = f"{dataset}-clf"
-    post(f"{fleet.url('registry')}/v1/specs", classifier_spec(dataset))
+    post(f"{fleet.url('registry')}/v1/specs", classifier_spec(dataset), fleet.publisher)
     await asyncio.sleep(3)  # let training see the spec before the first data
     began = time.monotonic()
     digests, killed = await asyncio.gather(

@@ -120,6 +120,24 @@ def down(home: HomeOption = None) -> None:
 
 
 @app.command()
+def tokens(
+    home: HomeOption = None,
+    inline: Annotated[
+        bool, typer.Option(help="Print the entries ';'-separated (for DRIFTLINE_AUTH__TOKENS).")
+    ] = False,
+) -> None:
+    """Write (or keep) the per-role bearer tokens of the home folder; print the file's path."""
+    from driftline.stack.tokens import ensure_tokens
+
+    path = ensure_tokens((home or driftline_home()).resolve())
+    if not inline:
+        typer.echo(str(path))
+        return
+    entries = [line for line in path.read_text().splitlines() if line and line[0] != "#"]
+    typer.echo("; ".join(entries))
+
+
+@app.command()
 def status(
     home: HomeOption = None,
     as_json: Annotated[
