@@ -147,15 +147,6 @@ class MetricResult(Value):
     )
     samples: int = Field(ge=0, description="Observations behind the comparison.")
     passed: bool | None = Field(description="True pass, False fail, null inconclusive.")
-
-
-class CanaryStep(Value):
-    """One step of a canary rollout plan."""
-
-    traffic_percent: FiniteFloat = Field(
-        gt=0, le=100, description="Share of traffic, percent (mirrored share on a shadow step)."
-    )
-    min_duration_s: int = Field(ge=0, description="Minimum seconds spent on this step.")
     delta_low: FiniteFloat | None = Field(
         None, description="Low end of the interval of the difference (canary vs champion)."
     )
@@ -168,6 +159,15 @@ class CanaryStep(Value):
     informational: bool = Field(
         False, description="Reported only: this metric did not count towards the verdict."
     )
+
+
+class CanaryStep(Value):
+    """One step of a canary rollout plan."""
+
+    traffic_percent: FiniteFloat = Field(
+        gt=0, le=100, description="Share of traffic, percent (mirrored share on a shadow step)."
+    )
+    min_duration_s: int = Field(ge=0, description="Minimum seconds spent on this step.")
     min_requests: int = Field(ge=0, description="Minimum canary requests before judging.")
     shadow: bool = Field(
         False,
