@@ -81,10 +81,14 @@ class BodyLimit:
 async def read_at_most(receive: Receive, limit: int) -> tuple[bytes | None, bool]:
     """The whole body, or None once it passes ``limit`` (nothing more is read); and whether
     the client went away before the body ended."""
+    first = await receive()
+    if first["type"] == "http.request" and not first.get("more_body", False):
+        whole: bytes = first.get("body", b"")  # the usual case: one message, no copy
+        return (whole, False) if len(whole) <= limit else (None, False)
     chunks: list[bytes] = []
     size = 0
+    message = first
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             return b"".join(chunks), True
         chunk: bytes = message.get("body", b"")
@@ -94,6 +98,7 @@ async def read_at_most(receive: Receive, limit: int) -> tuple[bytes | None, bool
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks), False
+        message = await receive()
 
 
 def replayed(body: bytes, disconnected: bool, receive: Receive) -> Receive:
