@@ -142,3 +142,12 @@ async def publish_outbox(runtime: ServiceRuntime) -> int:
     while published := await runtime.relay.publish_pending():
         total += published
     return total
+
+
+def publisher_headers(info: StackInfo) -> dict[str, str]:
+    """``Authorization`` with the stack's publisher token (its services run with auth on)."""
+    from driftline.stack.tokens import role_tokens
+
+    path = info.auth_tokens_file
+    token = role_tokens(path).get("publisher") if path and path.exists() else None
+    return {"Authorization": f"Bearer {token}"} if token else {}

@@ -43,7 +43,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 from bench import predict_mlserver
-from bench.driftline_side import settings_for
+from bench.driftline_side import publisher_headers, settings_for
 from bench.predict_load import Load, run_load
 from bench.tables import measure
 from driftline.runtime.storage import build_artifact_store
@@ -146,7 +146,9 @@ def _wait_ready(url: str, timeout_s: float = 90) -> None:
 
 
 @contextlib.contextmanager
-def driftline(folder: Path, model: Any) -> Iterator[tuple[dict[str, str], psutil.Process]]:
+def driftline(
+    folder: Path, model: Any
+) -> Iterator[tuple[dict[str, str], psutil.Process, dict[str, str]]]:
     """Three deployment processes on a fresh local stack (log on, log without waiting for the
     WAL flush, log off): their predict URLs and the stack's PostgreSQL server."""
     stack = LocalStack(folder / "stack")
@@ -167,7 +169,9 @@ def driftline(folder: Path, model: Any) -> Iterator[tuple[dict[str, str], psutil
         predict = f"/v1/models/{MODEL}/predict"
         database = psutil.Process(load_state(stack.home).pids["postgres"].pid)
         labels = (DRIFTLINE, DRIFTLINE_ASYNC, DRIFTLINE_NOLOG)
-        yield {label: url + predict for label, url in zip(labels, urls, strict=True)}, database
+        auth = publisher_headers(info)  # the services run with auth on, as in production
+        served = {label: url + predict for label, url in zip(labels, urls, strict=True)}
+        yield served, database, auth
     finally:
         stop_services(stack, processes)
         stack.down()
@@ -205,6 +209,7 @@ def measure_servers(
     seconds: float,
     settle: Callable[[str], None],
     database: psutil.Process | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, dict[int, list[Load]]]:
     """Every target and batch size once per round, targets interleaved; loads per round.
 
@@ -215,14 +220,16 @@ def measure_servers(
     found: dict[str, dict[int, list[Load]]] = {t: {n: [] for n in SIZES} for t in targets}
     servers = {name: listening(url) for name, (url, _) in targets.items()}
     for name, (url, body) in targets.items():  # warm-up: model caches, lazy imports
-        run_load(url, body[1], connections=CONNECTIONS, seconds=1)
+        run_load(url, body[1], connections=CONNECTIONS, seconds=1, headers=headers)
         settle(name)
     for _ in range(rounds):
         for name, (url, body) in targets.items():
             for size in SIZES:
                 before = cpu_seconds(servers[name])
                 db_before = cpu_seconds(database) if database is not None else 0.0
-                load = run_load(url, body[size], connections=CONNECTIONS, seconds=seconds)
+                load = run_load(
+                    url, body[size], connections=CONNECTIONS, seconds=seconds, headers=headers
+                )
                 settle(name)
                 cpu = (cpu_seconds(servers[name]) - before) / load.requests
                 db = cpu_seconds(database) - db_before if database is not None else 0.0
@@ -331,14 +338,14 @@ def report(quick: bool) -> list[str]:
                     predict_mlserver.serving(folder / f"mlserver-{config}", bare, config)
                 )
                 targets[label] = (url, body["v2"])
-            urls, database = servers.enter_context(driftline(folder, model))
+            urls, database, auth = servers.enter_context(driftline(folder, model))
             for label, url in urls.items():
                 targets[label] = (url, body["instances"])
 
             def settle(name: str) -> None:  # the log batcher sends what the run logged
                 time.sleep(7.0 if name in (DRIFTLINE, DRIFTLINE_ASYNC) else 0.2)
 
-            found = measure_servers(targets, rounds, seconds, settle, database)
+            found = measure_servers(targets, rounds, seconds, settle, database, auth)
     lines = [
         f"`wrk` (one thread, {CONNECTIONS} connections, closed loop, {seconds:.0f} s per run) in "
         f"its own process; {rounds} rounds, servers interleaved, medians over rounds. Model: "

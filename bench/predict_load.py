@@ -82,7 +82,13 @@ def wrk_binary() -> str:
 
 
 def run_load(
-    url: str, body: bytes | None, *, connections: int, seconds: float, threads: int = 1
+    url: str,
+    body: bytes | None,
+    *,
+    connections: int,
+    seconds: float,
+    threads: int = 1,
+    headers: dict[str, str] | None = None,
 ) -> Load:
     """POST ``body`` (GET when None) to ``url`` over ``connections`` connections for ``seconds``."""
     with tempfile.TemporaryDirectory(prefix="driftline-wrk-") as folder:
@@ -91,6 +97,7 @@ def run_load(
         if body is not None:
             body_path.write_bytes(body)
             request = POST_BODY.format(body=body_path)
+        request += "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in (headers or {}).items())
         script.write_text(SCRIPT.format(request=request, mark=MARK))
         command = [
             wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",

@@ -259,7 +259,11 @@ async def measure_all(stack: driftline_side.Stack, mlflow_url: str, quick: bool)
     timeout = httpx.Timeout(120.0)
     async with (
         driftline_side.in_process(definition(), settings) as runtime,
-        httpx.AsyncClient(base_url=stack.url("registry"), timeout=timeout) as dl_client,
+        httpx.AsyncClient(
+            base_url=stack.url("registry"),
+            timeout=timeout,
+            headers=driftline_side.publisher_headers(stack.info),
+        ) as dl_client,
         httpx.AsyncClient(base_url=mlflow_url, timeout=timeout) as ml_client,
     ):
         applied = await dl_client.post(
