@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from driftline.stack.errors import StackError
 from driftline.stack.procs import ProcRef, exit_status, is_alive
 from driftline.stack.restarts import (
     GiveUp,
@@ -118,9 +119,9 @@ class ServiceSupervisor:
                 f"see {slot.process.url}/readyz and {slot.process.log_path}"
             )
 
-    def _exited(self, slot: Slot, code: int | None, now: float) -> None:
-        """A process is gone: restart it later, or say loudly why not."""
-        name, slot.ready, slot.last_exit = slot.process.name, False, describe_exit(code)
+    def _exited(self, slot: Slot, code: int | None, now: float, why: str = "") -> None:
+        """A process is gone (or could not be started): restart it later, or say why not."""
+        name, slot.ready, slot.last_exit = slot.process.name, False, why or describe_exit(code)
         uptime = now - slot.since
         if not self.policy.enabled or not is_failure(code):
             why = "not a crash" if self.policy.enabled else "restarts are off"
@@ -149,7 +150,11 @@ class ServiceSupervisor:
 
     def _restart(self, slot: Slot, now: float) -> None:
         slot.restart_at = None
-        slot.process = self.launch(slot.process)
+        try:
+            slot.process = self.launch(slot.process)
+        except StackError as exc:  # counts as a crash: retried with back-off, then given up
+            self._exited(slot, None, now, why=f"could not start: {exc}")
+            return
         slot.restarts += 1
         process = slot.process
         self.ledger.register_service(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from driftline.stack.errors import StackError
 from driftline.stack.procs import ProcRef
 from driftline.stack.restarts import RestartPolicy
 from driftline.stack.services import ServiceProcess
@@ -175,3 +176,22 @@ def test_a_service_slow_to_get_ready_is_named_once() -> None:
     assert [m for m in host.said if "not ready after 120s" in m] == [
         "audit is not ready after 120s; see http://127.0.0.1:101/readyz and /logs/audit.log"
     ]
+
+
+def test_a_service_that_cannot_be_spawned_counts_as_a_crash_and_the_others_stay() -> None:
+    host, clock = Host(), Clock()
+    sup = _supervisor(host, clock, ["ingest", "training"], burst=2)
+
+    def broken(old: ServiceProcess) -> ServiceProcess:
+        host.launched.append(old.name)
+        raise StackError("cannot run python: No such file or directory")
+
+    sup.launch = broken
+    host.kill(_by_name(sup, "training"))
+    for _ in range(6):
+        sup.tick()
+        clock.now += 10
+    assert host.launched == ["training", "training"]
+    assert host.notes[-1][1].startswith("could not start: cannot run python")
+    assert "given up after 3 crashes" in host.notes[-1][1]
+    assert not sup.all_finished
