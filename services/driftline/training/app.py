@@ -12,7 +12,12 @@ from driftline.training.deps import TrainingDeps
 from driftline.training.handlers import subscriptions
 from driftline.training.http import routers
 from driftline.training.pool import TrainingPool
-from driftline.training.settings import TrainingSettings, training_section, worker_identity
+from driftline.training.settings import (
+    TrainingSettings,
+    process_limits,
+    training_section,
+    worker_identity,
+)
 from driftline.training.worker import TrainingWorker
 
 
@@ -24,7 +29,7 @@ def dependencies(runtime: ServiceRuntime) -> TrainingDeps:
     return TrainingDeps(
         settings=section,
         store=runtime.store,
-        pool=TrainingPool(section.max_workers, policy),
+        pool=TrainingPool(section.max_workers, policy, process_limits(section)),
         policy=policy,
         lineage=LineageEmitter(runtime.settings.openlineage),
     )

@@ -29,6 +29,7 @@ from typing import Any
 from driftline.runtime.logging import get_logger
 from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.champion_check import ChampionInput
+from driftline.training.confinement import ProcessLimits, confine
 from driftline.training.runner import RunOutput, run_training
 
 log = get_logger(__name__)
@@ -51,6 +52,12 @@ def die_with_parent(service_pid: int) -> None:
     except ProcessLookupError:  # the service died before we started
         os._exit(1)
     threading.Thread(target=watch, args=(service_pid,), daemon=True).start()
+
+
+def start_training_process(service_pid: int, limits: ProcessLimits) -> None:
+    """Initializer of a training process: exit with the service, run confined."""
+    die_with_parent(service_pid)
+    confine(limits)
 
 
 def _pidfd_watch(service_pid: int) -> Callable[[int], None]:
@@ -100,10 +107,13 @@ def _kill(executor: ProcessPoolExecutor) -> None:
 class TrainingPool:
     """Runs ``run_training`` in separate processes, ``max_workers`` at a time."""
 
-    def __init__(self, max_workers: int, policy: TrainerPolicy) -> None:
+    def __init__(
+        self, max_workers: int, policy: TrainerPolicy, limits: ProcessLimits | None = None
+    ) -> None:
         self._slots = asyncio.Semaphore(max_workers)
         self._context = training_context()
         self._policy = policy  # pickled into every training process, which checks each spec
+        self._limits = limits or ProcessLimits()
 
     async def warm(self) -> None:
         """Start the forkserver and its imports now, not when the first run needs it."""
@@ -123,7 +133,10 @@ class TrainingPool:
         """Train in a process; a timeout or a dead process becomes a typed failure."""
         async with self._slots:
             executor = ProcessPoolExecutor(
-                1, mp_context=self._context, initializer=die_with_parent, initargs=(os.getpid(),)
+                1,
+                mp_context=self._context,
+                initializer=start_training_process,
+                initargs=(os.getpid(), self._limits),
             )
             loop = asyncio.get_running_loop()
             run = functools.partial(run_training, policy=self._policy, champion=champion)

@@ -8,6 +8,7 @@ import socket
 from pydantic import Field
 
 from driftline.runtime.settings import RuntimeSettings, ServiceSection
+from driftline.training.confinement import ProcessLimits
 
 
 class TrainingSection(ServiceSection):
@@ -33,6 +34,20 @@ class TrainingSection(ServiceSection):
     max_rows: int = Field(
         5_000_000, gt=0, description="Most rows a dataset may have (else resource_limit)."
     )
+    max_memory_bytes: int = Field(
+        0,
+        ge=0,
+        description="Address-space limit (RLIMIT_AS) of one training process in bytes; past "
+        "it allocations fail and the run fails with resource_limit. 0: none. Counts virtual "
+        "memory: a small fit already maps about 2 GB (1.7 GB peak with one thread), so leave "
+        "room above the data's size.",
+    )
+    max_cpu_s: int = Field(
+        0,
+        ge=0,
+        description="CPU seconds (all threads) one training process may use (RLIMIT_CPU); "
+        "past it the kernel kills it and the run fails with resource_limit. 0: none.",
+    )
     max_labelled_rows: int = Field(
         100_000,
         ge=0,
@@ -44,6 +59,11 @@ class TrainingSection(ServiceSection):
     max_batch_bytes: int = Field(
         256 * 1024 * 1024, gt=0, description="Largest prediction batch object read."
     )
+
+
+def process_limits(section: TrainingSection) -> ProcessLimits:
+    """The limits every training process runs under."""
+    return ProcessLimits(memory_bytes=section.max_memory_bytes, cpu_s=section.max_cpu_s)
 
 
 def worker_identity(section: TrainingSection, host: str | None = None) -> str:

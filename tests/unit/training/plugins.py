@@ -59,3 +59,15 @@ def partial_transform(train: pd.DataFrame, spec: dict[str, Any]) -> Pipeline:
     scale = FunctionTransformer(functools.partial(np.multiply, 2.0))
     model = make_pipeline(scale, LogisticRegression(max_iter=500))
     return model.fit(train[features], train[spec["target"]])
+
+
+def hog_memory(train: pd.DataFrame, spec: dict[str, Any]) -> None:
+    """A plug-in that maps 4 GiB at once (untouched, so harmless if no limit stops it)."""
+    np.empty(4 * 1024**3, dtype=np.uint8)
+
+
+def spin(train: pd.DataFrame, spec: dict[str, Any]) -> None:
+    """A plug-in that burns CPU for a minute (a CPU limit must stop it)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pass
