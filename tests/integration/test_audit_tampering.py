@@ -24,6 +24,7 @@ from driftline.audit.settings import AuditSettings
 from driftline.audit.signer import write_digest
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack import LocalStack
+from driftline.stack.audit_roles import OWNER, provision_audit_schema
 from driftline.stack.info import StackInfo
 from driftline.stack.state import load_state
 from driftline_contracts import topics
@@ -190,4 +191,39 @@ async def test_rewrites_and_truncation_are_named_by_verify(
         assert ("resigned", digest1["last_seq"]) in _findings(report), report
         assert ("rewritten", digest1["last_seq"]) in _findings(report), report
     finally:
+        await su.close()
+
+
+async def test_an_older_stacks_audit_schema_is_handed_to_its_owner_role(
+    own_stack: LocalStack, info: StackInfo
+) -> None:
+    schema = "legacy_audit_handover"
+    su = await _superuser(own_stack)
+    try:
+        await su.execute("SET ROLE driftline")  # as stacks before the role split made it
+        await su.execute(f"CREATE SCHEMA {schema}")
+        await su.execute(f"CREATE TABLE {schema}.log (seq bigserial PRIMARY KEY, v text)")
+        await su.execute(f"CREATE SEQUENCE {schema}.loose")
+        await su.execute(f"CREATE FUNCTION {schema}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        await su.execute("RESET ROLE")
+        await provision_audit_schema(su, "driftline", schema)
+        owners = await su.fetch(
+            "SELECT pg_get_userbyid(nspowner) AS o FROM pg_namespace WHERE nspname = $1 "
+            "UNION ALL SELECT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = $1 "
+            "UNION ALL SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n "
+            "ON n.oid = p.pronamespace WHERE n.nspname = $1",
+            schema,
+        )
+        assert len(owners) >= 5  # schema, table, its index and sequence, loose sequence, f
+        assert {r["o"] for r in owners} == {OWNER}
+        services = await _connect(info)
+        try:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await services.execute(f"ALTER TABLE {schema}.log DISABLE TRIGGER ALL")
+        finally:
+            await services.close()
+    finally:
+        await su.execute("RESET ROLE")
+        await su.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await su.close()

@@ -87,18 +87,32 @@ def assess(
 async def verify_audit_log(
     engine: AsyncEngine, store: ArtifactStore, key: bytes, kafka: KafkaSettings | None = None
 ) -> VerifyReport:
-    """Rows and digests from PostgreSQL, copies from S3 and (given ``kafka``) the stream."""
+    """Rows and digests from PostgreSQL, copies from S3 and (given ``kafka``) the stream.
+
+    Rows and digests are read in one snapshot, so a digest signed meanwhile cannot look like
+    a truncation; copies of digests signed after the snapshot are set aside once PostgreSQL
+    confirms them (a copy it does not hold stays, and is named).
+    """
     async with engine.connect() as conn:
-        entries = [entry async for entry in all_entries(conn)]
-        db_digests = await all_digests(conn)
-    copies: dict[str, tuple[Mapping[int, Digest], bool]] = {
+        conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            entries = [entry async for entry in all_entries(conn)]
+            db_digests = await all_digests(conn)
+    found: dict[str, tuple[dict[int, Digest], bool]] = {
         "s3": (await read_store_copies(store), True)
     }
     unchecked: tuple[str, ...] = ()
     if kafka is not None:
         try:
             # The relay publishes a digest a moment after its commit: the stream may lag.
-            copies["stream"] = (await read_stream_copies(kafka), False)
+            found["stream"] = (await read_stream_copies(kafka), False)
         except (StreamUnreadableError, KafkaError, OSError) as exc:
             unchecked = (f"stream: {exc!r}",)
-    return replace(assess(key, entries, db_digests, copies), unchecked=unchecked)
+    newest = db_digests[-1].number if db_digests else 0
+    if any(n > newest for copies, _ in found.values() for n in copies):
+        async with engine.connect() as conn:
+            since = {d.number: d for d in await all_digests(conn) if d.number > newest}
+        for copies, _ in found.values():
+            for number in [n for n in copies if n in since and since[n] == copies[n]]:
+                del copies[number]
+    return replace(assess(key, entries, db_digests, found), unchecked=unchecked)

@@ -16,26 +16,27 @@ OWNER = "driftline_audit_owner"
 WRITER = "driftline_audit"
 SERVICES_ROLE = "driftline"
 
-_TRANSFER = f"""
+_TRANSFER = """
 DO $$
 DECLARE r record;
 BEGIN
-    ALTER SCHEMA {SCHEMA} OWNER TO {OWNER};
+    ALTER SCHEMA {schema} OWNER TO {owner};
     FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = '{SCHEMA}' AND c.relkind IN ('r', 'p', 'v', 'm') LOOP
-        EXECUTE format('ALTER TABLE {SCHEMA}.%I OWNER TO {OWNER}', r.relname);
+             WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'p', 'v', 'm') LOOP
+        EXECUTE format('ALTER TABLE {schema}.%I OWNER TO {owner}', r.relname);
     END LOOP;
     FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = '{SCHEMA}' AND c.relkind = 'S' AND NOT EXISTS (
+             WHERE n.nspname = '{schema}' AND c.relkind = 'S' AND NOT EXISTS (
                  SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) LOOP
-        EXECUTE format('ALTER SEQUENCE {SCHEMA}.%I OWNER TO {OWNER}', r.relname);
+        EXECUTE format('ALTER SEQUENCE {schema}.%I OWNER TO {owner}', r.relname);
     END LOOP;
     FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p
-             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '{SCHEMA}' LOOP
-        EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER}', r.fn);
+             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '{schema}' LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO {owner}', r.fn);
     END LOOP;
 END $$;
 """
+"""Hand a schema and everything in it to another role (``{schema}``/``{owner}`` filled in)."""
 
 
 async def ensure_role(conn: Any, role: str, password: str) -> None:
@@ -45,8 +46,8 @@ async def ensure_role(conn: Any, role: str, password: str) -> None:
     await conn.execute(f"alter role {role} with login password '{password}'")
 
 
-async def provision_audit_schema(conn: Any, database: str) -> None:
-    """In ``database`` (as a superuser): the schema owned by OWNER, nothing for the services.
+async def provision_audit_schema(conn: Any, database: str, schema: str = SCHEMA) -> None:
+    """In ``database`` (as a superuser): ``schema`` owned by OWNER, nothing in it for others.
 
     A schema made by an older stack (owned by ``driftline``) is handed over, with everything
     in it, to the owner role.
@@ -54,11 +55,11 @@ async def provision_audit_schema(conn: Any, database: str) -> None:
     await conn.execute(f"grant connect, create on database {database} to {OWNER}")
     await conn.execute(f"grant connect on database {database} to {WRITER}")
     owner = await conn.fetchval(
-        "select pg_get_userbyid(nspowner) from pg_namespace where nspname = $1", SCHEMA
+        "select pg_get_userbyid(nspowner) from pg_namespace where nspname = $1", schema
     )
     if owner is None:
-        await conn.execute(f"create schema {SCHEMA} authorization {OWNER}")
+        await conn.execute(f"create schema {schema} authorization {OWNER}")
     elif owner != OWNER:
-        await conn.execute(_TRANSFER)
-    await conn.execute(f"revoke all on schema {SCHEMA} from public, {SERVICES_ROLE}")
-    await conn.execute(f"revoke all on all tables in schema {SCHEMA} from public, {SERVICES_ROLE}")
+        await conn.execute(_TRANSFER.format(schema=schema, owner=OWNER))
+    await conn.execute(f"revoke all on schema {schema} from public, {SERVICES_ROLE}")
+    await conn.execute(f"revoke all on all tables in schema {schema} from public, {SERVICES_ROLE}")

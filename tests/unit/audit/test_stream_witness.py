@@ -59,3 +59,17 @@ async def test_an_s3_copy_is_written_once_and_never_replaced(tmp_path) -> None: 
     assert not await copy_to_store(store, dataclasses.replace(d2, number=1))  # kept as it was
     assert await copy_to_store(store, d2)
     assert await read_store_copies(store) == {1: d1, 2: d2}
+
+
+class _Untouchable:
+    """A unit of work that fails the test when the handler uses it."""
+
+    def __getattr__(self, name: str) -> None:
+        raise AssertionError(f"the handler used uow.{name}")
+
+
+async def test_the_sink_does_not_chain_its_own_digests() -> None:
+    from driftline.audit.handlers import on_audited_event
+
+    digest = sign_at(chain(8), (8,))[0]
+    await on_audited_event(digest_event(digest), _Untouchable())  # type: ignore[arg-type]
