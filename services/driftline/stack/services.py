@@ -83,9 +83,10 @@ def restart_service(
     process: ServiceProcess,
     extra_env: dict[str, str] | None = None,
 ) -> ServiceProcess:
-    """Start a service again under its name, on its port (its URL and worker id stay)."""
+    """Start a service again under its name, on its port (its URL and worker id stay);
+    the caller records it (``LocalStack.replace_service``)."""
     port = int(process.url.rsplit(":", 1)[-1])
-    return _launch(stack, info, process.name, port, extra_env)
+    return _launch(stack, info, process.name, port, extra_env, register=False)
 
 
 def worker_id(home: Path, key: str) -> str:
@@ -99,7 +100,12 @@ def worker_id(home: Path, key: str) -> str:
 
 
 def _launch(
-    stack: LocalStack, info: StackInfo, key: str, port: int, extra_env: dict[str, str] | None
+    stack: LocalStack,
+    info: StackInfo,
+    key: str,
+    port: int,
+    extra_env: dict[str, str] | None,
+    register: bool = True,
 ) -> ServiceProcess:
     """Spawn and register one ``driftline serve`` process for the slot ``key``."""
     name = key.split("#", 1)[0]
@@ -113,7 +119,8 @@ def _launch(
     log_path = stack.home / "logs" / f"service-{key.replace('#', '-')}.log"
     ref = spawn([sys.executable, "-m", "driftline", "serve", name], log_path, env)
     url = f"http://127.0.0.1:{port}"
-    stack.register_service(key, ref.pid, url)
+    if register:
+        stack.register_service(key, ref.pid, url)
     return ServiceProcess(key, url, ref, log_path)
 
 

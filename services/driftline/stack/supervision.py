@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from driftline.stack.errors import StackError
-from driftline.stack.procs import ProcRef, exit_status, is_alive
+from driftline.stack.procs import ProcRef, exit_status, is_alive, stop
 from driftline.stack.restarts import (
     GiveUp,
     RestartPolicy,
@@ -22,16 +22,19 @@ from driftline.stack.restarts import (
 from driftline.stack.services import ServiceProcess, readiness
 
 NOT_READY_WARNING_S = 120.0
+SERVICE_GRACE_S = 25.0
 
 
 class ServiceLedger(Protocol):
     """Where restarts and exits are recorded (``stack.json``, for ``driftline stack status``)."""
 
-    def register_service(
-        self, name: str, pid: int, url: str, restarts: int = 0, last_exit: str = ""
-    ) -> None: ...
+    def replace_service(
+        self, name: str, pid: int, url: str, restarts: int, last_exit: str
+    ) -> bool: ...
 
-    def note_service_exit(self, name: str, last_exit: str) -> None: ...
+    def note_service_exit(self, name: str, last_exit: str) -> bool: ...
+
+    def is_registered(self, name: str) -> bool: ...
 
 
 @dataclass
@@ -49,11 +52,17 @@ class Slot:
     last_exit: str = ""
     finished: str = ""
     """Why the service is no longer supervised: it stopped cleanly, or it was given up on."""
+    released: bool = False
+    """Unregistered by someone else (``driftline stack down``): theirs to stop, not ours."""
 
 
 def _exit_code(ref: ProcRef) -> int | None:
     """The exit code of a process seen dead (it may still be on its way out)."""
     return exit_status(ref, wait_s=2.0)
+
+
+def _stop(process: ServiceProcess) -> None:
+    stop(process.ref, grace=SERVICE_GRACE_S)
 
 
 def _answers_ready(process: ServiceProcess) -> bool:
@@ -74,6 +83,7 @@ class ServiceSupervisor:
     alive: Callable[[ProcRef], bool] = is_alive
     returncode: Callable[[ProcRef], int | None] = _exit_code
     ready: Callable[[ServiceProcess], bool] = _answers_ready
+    stop: Callable[[ServiceProcess], None] = _stop
     slots: list[Slot] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -94,6 +104,11 @@ class ServiceSupervisor:
     def all_finished(self) -> bool:
         """True when no service is left to supervise (all stopped or given up on)."""
         return all(slot.finished for slot in self.slots)
+
+    @property
+    def all_released(self) -> bool:
+        """True when ``driftline stack down`` took every service over."""
+        return all(slot.released for slot in self.slots)
 
     def tick(self) -> None:
         """Look at every service once: restart what is due, notice exits and readiness."""
@@ -123,6 +138,9 @@ class ServiceSupervisor:
         """A process is gone (or could not be started): restart it later, or say why not."""
         name, slot.ready, slot.last_exit = slot.process.name, False, why or describe_exit(code)
         uptime = now - slot.since
+        if not self.ledger.note_service_exit(name, slot.last_exit):
+            self._release(slot)
+            return
         if not self.policy.enabled or not is_failure(code):
             why = "not a crash" if self.policy.enabled else "restarts are off"
             slot.finished = f"{slot.last_exit}; not restarted ({why})"
@@ -146,10 +164,12 @@ class ServiceSupervisor:
             f"{name} exited ({slot.last_exit}) after {uptime:.1f}s; restart "
             f"{decision.attempt}/{self.policy.burst} in {decision.delay_s:.1f}s"
         )
-        self.ledger.note_service_exit(name, slot.last_exit)
 
     def _restart(self, slot: Slot, now: float) -> None:
         slot.restart_at = None
+        if not self.ledger.is_registered(slot.process.name):
+            self._release(slot)
+            return
         try:
             slot.process = self.launch(slot.process)
         except StackError as exc:  # counts as a crash: retried with back-off, then given up
@@ -157,10 +177,18 @@ class ServiceSupervisor:
             return
         slot.restarts += 1
         process = slot.process
-        self.ledger.register_service(
+        if not self.ledger.replace_service(
             process.name, process.ref.pid, process.url, slot.restarts, slot.last_exit
-        )
+        ):  # `stack down` ran while it started: it would be a process nobody knows about
+            self.stop(process)
+            self._release(slot)
+            return
         self.say(f"{process.name} restarted (pid {process.ref.pid}, restart {slot.restarts})")
+
+    def _release(self, slot: Slot) -> None:
+        """The service was unregistered while down (``driftline stack down``): leave it."""
+        slot.finished, slot.released = "stopped by `driftline stack down`", True
+        self.say(f"{slot.process.name} was stopped by `driftline stack down`; not restarted")
 
     def _finish(self, slot: Slot, message: str) -> None:
         self.say(message)

@@ -97,13 +97,31 @@ class LocalStack:
             state.services[name] = record
             save_state(self.home, state)
 
-    def note_service_exit(self, name: str, last_exit: str) -> None:
-        """Record how a service's process ended (``status`` shows it until it is back)."""
+    def note_service_exit(self, name: str, last_exit: str) -> bool:
+        """Record how a service's process ended; False when it is no longer registered."""
         with locked(self.home):
             state = load_state(self.home)
-            if name in state.services:
-                state.services[name].last_exit = last_exit
-                save_state(self.home, state)
+            if name not in state.services:
+                return False
+            state.services[name].last_exit = last_exit
+            save_state(self.home, state)
+        return True
+
+    def replace_service(self, name: str, pid: int, url: str, restarts: int, last_exit: str) -> bool:
+        """Record a restarted process of a registered service; False (nothing recorded) when
+        it is no longer registered (``down`` ran meanwhile)."""
+        with locked(self.home):
+            state = load_state(self.home)
+            if name not in state.services:
+                return False
+            state.services[name] = ServiceRecord(pid, create_time(pid), url, restarts, last_exit)
+            save_state(self.home, state)
+        return True
+
+    def is_registered(self, name: str) -> bool:
+        """True while ``name`` is a registered service (``down`` unregisters them all)."""
+        with locked(self.home):
+            return name in load_state(self.home).services
 
     def unregister_service(self, name: str) -> None:
         """Forget a service process (it stopped by itself)."""

@@ -71,6 +71,9 @@ def supervise(
             if not announced and supervisor.all_ready:
                 announced = True
                 on_all_ready()
+            if supervisor.all_released:
+                say("every service was stopped by `driftline stack down`")
+                return
             if supervisor.all_finished:
                 raise StackError(f"every service has stopped (logs in {stack.home}/logs)")
             stopping.wait(TICK_S)

@@ -62,3 +62,14 @@ def test_up_refuses_bad_slot_names_before_starting_anything(
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "stack.json").exists()
+
+
+def test_a_restart_is_recorded_only_while_the_service_is_registered(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path)
+    stack.register_service("training", os.getpid(), "http://127.0.0.1:1")
+    assert stack.replace_service("training", os.getpid(), "http://127.0.0.1:1", 1, "exit code 1")
+    assert stack.status().services[0].restarts == 1
+    stack.unregister_service("training")
+    assert not stack.replace_service("training", os.getpid(), "http://127.0.0.1:1", 2, "")
+    assert not stack.note_service_exit("training", "killed by SIGKILL")
+    assert stack.status().services == ()

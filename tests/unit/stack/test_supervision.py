@@ -35,6 +35,9 @@ class Host:
     said: list[str] = field(default_factory=list)
     records: list[tuple[str, int, int, str]] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
+    unregistered: set[str] = field(default_factory=set)
+    """Services ``driftline stack down`` took over (unregistered)."""
+    stopped: list[int] = field(default_factory=list)
 
     def process(self, name: str) -> ServiceProcess:
         self.next_pid += 1
@@ -53,13 +56,20 @@ class Host:
     def kill(self, process: ServiceProcess, code: int = -signal.SIGKILL) -> None:
         self.exits[process.ref.pid] = code
 
-    def register_service(
-        self, name: str, pid: int, url: str, restarts: int = 0, last_exit: str = ""
-    ) -> None:
+    def replace_service(self, name: str, pid: int, url: str, restarts: int, last_exit: str) -> bool:
+        if name in self.unregistered:
+            return False
         self.records.append((name, pid, restarts, last_exit))
+        return True
 
-    def note_service_exit(self, name: str, last_exit: str) -> None:
+    def note_service_exit(self, name: str, last_exit: str) -> bool:
+        if name in self.unregistered:
+            return False
         self.notes.append((name, last_exit))
+        return True
+
+    def is_registered(self, name: str) -> bool:
+        return name not in self.unregistered
 
 
 def _supervisor(host: Host, clock: Clock, names: list[str], **policy: float) -> ServiceSupervisor:
@@ -73,6 +83,7 @@ def _supervisor(host: Host, clock: Clock, names: list[str], **policy: float) -> 
         alive=lambda ref: ref.pid not in host.exits,
         returncode=lambda ref: host.exits.get(ref.pid),
         ready=lambda p: p.ref.pid in host.ready_pids,
+        stop=lambda p: host.stopped.append(p.ref.pid),
     )
 
 
@@ -164,7 +175,7 @@ def test_no_restart_when_restarts_are_off() -> None:
     clock.now = 100
     sup.tick()
     assert host.launched == []
-    assert host.notes == [("registry", "killed by SIGKILL; not restarted (restarts are off)")]
+    assert host.notes[-1] == ("registry", "killed by SIGKILL; not restarted (restarts are off)")
 
 
 def test_a_service_slow_to_get_ready_is_named_once() -> None:
@@ -195,3 +206,37 @@ def test_a_service_that_cannot_be_spawned_counts_as_a_crash_and_the_others_stay(
     assert host.notes[-1][1].startswith("could not start: cannot run python")
     assert "given up after 3 crashes" in host.notes[-1][1]
     assert not sup.all_finished
+
+
+def test_services_unregistered_by_stack_down_are_left_alone() -> None:
+    host, clock = Host(), Clock()
+    sup = _supervisor(host, clock, ["ingest", "training"])
+    host.unregistered |= {"ingest", "training"}  # `driftline stack down` stopped them
+    host.kill(_by_name(sup, "ingest"), code=-signal.SIGTERM)
+    host.kill(_by_name(sup, "training"))  # SIGKILLed after its grace period
+    sup.tick()
+    clock.now = 60
+    sup.tick()
+    assert host.launched == []
+    assert sup.all_released
+    assert "training was stopped by `driftline stack down`; not restarted" in host.said
+
+
+def test_a_restart_racing_stack_down_is_stopped_not_left_behind() -> None:
+    host, clock = Host(), Clock()
+    sup = _supervisor(host, clock, ["training"])
+    host.kill(_by_name(sup, "training"))
+    sup.tick()
+    clock.now = 1
+    original = host.launch
+
+    def launch_while_down_runs(old: ServiceProcess) -> ServiceProcess:
+        new = original(old)
+        host.unregistered.add("training")  # down cleared the state while it spawned
+        return new
+
+    sup.launch = launch_while_down_runs
+    sup.tick()
+    assert host.stopped == [_by_name(sup, "training").ref.pid]
+    assert host.records == []
+    assert sup.all_released
