@@ -66,7 +66,7 @@ def _frame(seed: int, shift: float = 0.0, rows: int = 1000) -> pd.DataFrame:
     )
 
 
-def _put(stack: StackInfo, key: str, data: bytes) -> DatasetRef:
+def _put(stack: StackInfo, key: str, data: bytes, dataset: str = DATASET) -> DatasetRef:
     client = Minio(
         stack.s3_endpoint,
         access_key=stack.s3_access_key,
@@ -76,7 +76,7 @@ def _put(stack: StackInfo, key: str, data: bytes) -> DatasetRef:
     )
     client.put_object(stack.bucket, key, io.BytesIO(data), len(data), content_type="text/csv")
     return DatasetRef(
-        name=DATASET,
+        name=dataset,
         uri=f"s3://{stack.bucket}/{key}",
         sha256=hashlib.sha256(data).hexdigest(),
         format="csv",
@@ -84,9 +84,9 @@ def _put(stack: StackInfo, key: str, data: bytes) -> DatasetRef:
     )
 
 
-async def _publish(stack: StackInfo, name: str, data: bytes) -> str:
+async def _publish(stack: StackInfo, name: str, data: bytes, dataset: str = DATASET) -> str:
     """Write ``data`` to S3 and publish DataArrived for it; returns the envelope id."""
-    ref = await asyncio.to_thread(_put, stack, f"datasets/{DATASET}/{name}", data)
+    ref = await asyncio.to_thread(_put, stack, f"datasets/{dataset}/{name}", data, dataset)
     sent = await publish(
         DataArrived(dataset=ref),
         bootstrap_servers=stack.kafka_bootstrap,
@@ -117,9 +117,11 @@ async def _outcome(stack: StackInfo, event_id: str) -> DataValidated | DataRejec
     return event
 
 
-async def _arrive(stack: StackInfo, name: str, data: bytes) -> DataValidated | DataRejected:
+async def _arrive(
+    stack: StackInfo, name: str, data: bytes, dataset: str = DATASET
+) -> DataValidated | DataRejected:
     """Write ``data`` to S3, publish DataArrived, return the outcome it caused."""
-    return await _outcome(stack, await _publish(stack, name, data))
+    return await _outcome(stack, await _publish(stack, name, data, dataset))
 
 
 async def _apply_spec(stack: StackInfo, runtime: ServiceRuntime) -> None:
@@ -187,3 +189,44 @@ async def test_repeated_bytes_and_hostile_files(
     assert [r.code for r in empty.reasons] == ["empty_file"]
     assert isinstance(latin1, DataRejected)
     assert [r.code for r in latin1.reasons] == ["not_utf8"]
+
+
+def _slice(seed: int, rows: int = 20_000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "rooms": rng.integers(1, 8, rows),
+            "city": rng.choice(["Lyon", "Paris", "Nice"], rows),
+            "price": rng.normal(300, 40, rows).round(1),
+        }
+    )
+
+
+async def test_slices_are_held_to_the_data_not_its_extremes(
+    local_stack: StackInfo, validation: ServiceRuntime
+) -> None:
+    """The issue's journey: ';' CSV slices, no expectations block, a few odd rows."""
+    slices = f"slices-{UID}"
+    first = await _arrive(
+        local_stack, "s1.csv", _slice(0).to_csv(index=False, sep=";").encode(), slices
+    )
+    assert isinstance(first, DataValidated), first
+    assert first.canonical is not None
+    assert first.canonical.parsed_as.delimiter == ";"
+    copy = first.canonical.data
+    data = await validation.store.get_bytes(copy.uri, sha256=copy.sha256)
+    assert pd.read_parquet(io.BytesIO(data)).columns.tolist() == ["rooms", "city", "price"]
+
+    odd = _slice(1)
+    odd.loc[:2, "price"] = -1.0  # 3 rows of 20,000 below anything seen
+    second = await _arrive(local_stack, "s2.csv", odd.to_csv(index=False, sep=";").encode(), slices)
+    assert isinstance(second, DataValidated), second
+    assert second.dataset.version == 2
+    warned = {w.field: w.message for w in second.warnings if w.code == "out_of_range"}
+    assert "price" in warned
+    assert "of rows, tolerance 1.000%" in warned["price"]
+
+    broken = _slice(2).drop(columns=["city"]).to_csv(index=False, sep=";").encode()
+    third = await _arrive(local_stack, "s3.csv", broken, slices)
+    assert isinstance(third, DataRejected), third
+    assert ("missing_column", "city") in {(r.code, r.field) for r in third.reasons}
