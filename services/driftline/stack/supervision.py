@@ -19,10 +19,9 @@ from driftline.stack.restarts import (
     is_failure,
     next_restart,
 )
-from driftline.stack.services import ServiceProcess, readiness
+from driftline.stack.services import SERVICE_GRACE_S, ServiceProcess, readiness
 
 NOT_READY_WARNING_S = 120.0
-SERVICE_GRACE_S = 25.0
 
 
 class ServiceLedger(Protocol):
