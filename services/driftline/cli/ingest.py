@@ -119,7 +119,9 @@ def ingest_command(
     dataset: Annotated[str, typer.Option(help="Dataset name (slug).")],
     file_format: Annotated[str | None, typer.Option("--format", help="csv or parquet.")] = None,
     url: Url = None,
-    actor: Annotated[str | None, typer.Option(help="Uploader, user:NAME.")] = None,
+    actor: Annotated[
+        str | None, typer.Option(help="Uploader, user:NAME (behind a gateway; a token names it).")
+    ] = None,
     as_json: AsJson = False,
     token: Annotated[str | None, typer.Option(help=TOKEN_HELP, show_default=False)] = None,
 ) -> None:

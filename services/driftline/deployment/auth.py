@@ -1,8 +1,9 @@
 """Who calls an operator endpoint: the ``X-Driftline-Actor`` / ``X-Driftline-Role`` headers.
 
-The registry's approval endpoints read the same headers. With bearer tokens configured the
-runtime's middleware (``driftline.runtime.auth``) sets them from the token and drops what the
-client sent; without tokens a trusted gateway sets them. This module only checks them.
+The registry's approval endpoints read the same headers. The runtime's auth middleware
+(``driftline.runtime.auth``) sets them from the bearer token and drops what the client sent;
+only with ``DRIFTLINE_AUTH__TRUST_GATEWAY_HEADERS`` does a gateway set them. This module only
+checks them.
 """
 
 from __future__ import annotations

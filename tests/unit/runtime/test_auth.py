@@ -3,14 +3,18 @@ headers grant nothing unless a gateway is explicitly trusted; tokens decide ever
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import APIRouter, Request
 from pydantic import SecretStr
 from structlog.testing import capture_logs
+from typer.testing import CliRunner
 
+from driftline.cli.main import app as cli
 from driftline.runtime.auth import AuthNotConfiguredError, auth_layer
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
@@ -126,3 +130,15 @@ def test_bearer_mode_logs_no_warning() -> None:
     with capture_logs() as logs:
         _app({"tokens": TOKENS})
     assert not [e for e in logs if e["event"] == "auth.unsafe_mode"]
+
+
+def test_driftline_serve_without_auth_settings_exits_2_naming_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in os.environ if n.startswith("DRIFTLINE_AUTH__")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DRIFTLINE_HOME", str(tmp_path))  # no stack.env, so no tokens file
+    result = CliRunner().invoke(cli, ["serve", "registry", "--port", "0"])
+    assert result.exit_code == 2
+    assert "DRIFTLINE_AUTH__TOKENS_FILE" in result.output
+    assert "DRIFTLINE_AUTH__DISABLED" in result.output
