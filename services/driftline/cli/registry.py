@@ -214,7 +214,7 @@ def list_versions(
 
 def _decide(
     verb: str, name: str, version: int, actor: str | None, comment: str | None,
-    url: str | None, token: str | None,
+    url: str | None, token: str | None, body: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
     # The token says who approves; a role header would be forged (the services drop it).
     headers = {"X-Driftline-Actor": actor} if _actor(actor) else {}
@@ -222,12 +222,13 @@ def _decide(
     try:
         body = client.send(
             "POST", f"/v1/models/{name}/versions/{version}/{verb}",
-            headers=headers, json={"comment": comment},
+            headers=headers, json=body or {"comment": comment},
         ).json()  # fmt: skip
     except RegistryError as exc:
         _fail(str(exc), SERVER_ERROR)
     by = body.get("decided_by", actor) if isinstance(body, dict) else actor
-    console.print(f"{name} v{version} {verb}d" + (f" by {by}" if by else ""), highlight=False)
+    done = "overridden: approved" if verb == "override" else f"{verb}d"
+    console.print(f"{name} v{version} {done}" + (f" by {by}" if by else ""), highlight=False)
 
 
 Name = Annotated[str, typer.Argument(help="Model name.")]
@@ -254,3 +255,13 @@ def reject_version(
 ) -> None:  # fmt: skip
     """Reject a pending version."""
     _decide("reject", name, version, actor, comment, url, token)
+
+
+@models_app.command("override")
+def override_rejection(
+    name: Name, version: Version,
+    reason: Annotated[str, typer.Option(help="Why the gates are wrong here (kept and audited).")],
+    actor: Approver = None, url: Url = None, token: Token = None,
+) -> None:  # fmt: skip
+    """Approve a version its gates rejected, with a reason (you must not be its trainer)."""
+    _decide("override", name, version, actor, None, url, token, {"reason": reason})

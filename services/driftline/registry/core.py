@@ -15,6 +15,8 @@ from driftline_contracts.modelspec import GateSpec
 from driftline_contracts.values import GateResult, Reason
 
 APPROVER_ROLE = "approver"
+GATES_ACTOR = "service:registry"
+"""Who decides by gates (``events.REGISTRY_ACTOR``)."""
 _TOLERANCE = 1e-12  # a margin met exactly must not fail on float rounding
 
 
@@ -32,6 +34,10 @@ class SelfApprovalError(DecisionRefusedError):
 
 class NotPendingError(DecisionRefusedError):
     """The version was already approved or rejected."""
+
+
+class NotOverridableError(DecisionRefusedError):
+    """Only a version its gates rejected can be approved over them, and only with a reason."""
 
 
 @dataclass(frozen=True)
@@ -119,13 +125,33 @@ def check_manual_decision(
     version: ModelVersion, actor: str, role: str | None, spec_applier: str | None = None
 ) -> None:
     """Raise unless ``actor`` (an approver, not the trainer or spec applier) may decide."""
+    check_decider(version, actor, role, spec_applier)
+    if version.status != "pending":
+        raise NotPendingError(f"{version.model} v{version.version} is already {version.status}")
+
+
+def check_override(
+    version: ModelVersion, actor: str, role: str | None, reason: str, spec_applier: str | None
+) -> None:
+    """Raise unless ``actor`` may approve ``version`` over its failed gates, saying why."""
+    check_decider(version, actor, role, spec_applier)
+    if version.status != "rejected" or version.decided_by != GATES_ACTOR:
+        raise NotOverridableError(f"{version.model} v{version.version} is {version.status}"
+                                  f" by {version.decided_by}; only a gate rejection can be "
+                                  "overridden")  # fmt: skip
+    if not reason.strip():
+        raise NotOverridableError("an override needs a reason")
+
+
+def check_decider(
+    version: ModelVersion, actor: str, role: str | None, spec_applier: str | None = None
+) -> None:
+    """Raise unless ``actor`` is an approver who neither trained it nor applied its spec."""
     if role != APPROVER_ROLE:
         raise NotAnApproverError(f"deciding on a version needs the {APPROVER_ROLE!r} role")
     if actor in {version.trainer, version.trained_by, spec_applier}:
         raise SelfApprovalError(f"{actor} trained {version.model} v{version.version} or applied "
                                 "its spec; another person must decide")  # fmt: skip
-    if version.status != "pending":
-        raise NotPendingError(f"{version.model} v{version.version} is already {version.status}")
 
 
 def promotion_aliases(new: int, previous: int | None, champion: int | None) -> dict[str, int]:

@@ -19,11 +19,12 @@ from driftline.registry.schemas import (
     ModelDetail,
     ModelName,
     ModelSummary,
+    OverrideIn,
     VersionDetail,
     VersionNumber,
     user_actor,
 )
-from driftline.registry.workflow import UnknownVersionError, decide_manually
+from driftline.registry.workflow import UnknownVersionError, decide_manually, override_rejection
 from driftline.runtime.service import ServiceRuntime
 
 OptionalNote = Annotated[DecisionIn | None, Body(description="Optional comment.")]
@@ -142,7 +143,7 @@ def approval_router(runtime: ServiceRuntime) -> APIRouter:
 
     async def decide(
         name: str, version: int, approve: bool, body: DecisionIn | None,
-        actor_header: str | None, role: str | None,
+        actor_header: str | None, role: str | None, override: str | None = None,
     ) -> DecisionOut:  # fmt: skip
         try:
             actor = user_actor(actor_header)
@@ -155,11 +156,16 @@ def approval_router(runtime: ServiceRuntime) -> APIRouter:
             if role != APPROVER_ROLE:  # before any lookup: no hints to whoever may not decide
                 raise NotAnApproverError(f"deciding on a version needs the {APPROVER_ROLE!r} role")
             async with runtime.units(actor=actor) as uow:
-                event = await decide_manually(
-                    name, version, approve=approve, actor=actor, role=role, comment=comment,
-                    versions=PostgresModelVersions(uow.session),
-                    specs=PostgresSpecHistory(uow.session),
-                )  # fmt: skip
+                versions = PostgresModelVersions(uow.session)
+                specs = PostgresSpecHistory(uow.session)
+                if override is not None:
+                    event = await override_rejection(name, version, actor=actor, role=role,
+                        reason=override, versions=versions, specs=specs)  # fmt: skip
+                else:
+                    event = await decide_manually(
+                        name, version, approve=approve, actor=actor, role=role, comment=comment,
+                        versions=versions, specs=specs,
+                    )  # fmt: skip
                 envelope = await uow.emit(event, actor=actor)
         except UnknownVersionError as exc:
             raise HTTPException(404, str(exc)) from exc
@@ -187,5 +193,16 @@ def approval_router(runtime: ServiceRuntime) -> APIRouter:
         role: str | None = Header(None, alias=ROLE_HEADER, description="approver"),
     ) -> DecisionOut:  # fmt: skip
         return await decide(name, version, False, body, actor, role)
+
+    @router.post("/{name}/versions/{version}/override",
+                 summary="Approve a version its gates rejected, with a reason (audited).",
+                 responses={**DECISION, 409: {"description": "Not rejected by its gates, or "
+                            "the approver trained it."}})  # fmt: skip
+    async def override(
+        body: OverrideIn, name: str = ModelName, version: int = VersionNumber,
+        actor: str | None = Header(None, alias=ACTOR_HEADER, description="user:NAME"),
+        role: str | None = Header(None, alias=ROLE_HEADER, description="approver"),
+    ) -> DecisionOut:  # fmt: skip
+        return await decide(name, version, True, None, actor, role, override=body.reason)
 
     return router

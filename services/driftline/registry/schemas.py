@@ -65,6 +65,12 @@ class DecisionIn(BaseModel):
     comment: str | None = Field(None, max_length=2000, description="Why approved or rejected.")
 
 
+class OverrideIn(BaseModel):
+    """Why an approver approves a version over its failed gates (required, kept and audited)."""
+
+    reason: str = Field(min_length=1, max_length=1500, description="Why the gates are wrong here.")
+
+
 class DecisionOut(BaseModel):
     """The version after a person's decision and the event that announced it."""
 

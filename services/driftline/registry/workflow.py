@@ -7,8 +7,10 @@ from typing import Any
 
 from driftline.registry import events
 from driftline.registry.core import (
+    NotOverridableError,
     NotPendingError,
     check_manual_decision,
+    check_override,
     evaluate_gates,
     initial_status,
     next_version,
@@ -118,6 +120,25 @@ async def decide_manually(
     if approve:
         return events.approved(version, actor, champion, comment)
     return events.rejected(version, actor, reasons, champion)
+
+
+async def override_rejection(
+    model: str, number: int, *, actor: str, role: str | None, reason: str,
+    versions: ModelVersions, specs: SpecHistory,
+) -> Any:  # fmt: skip
+    """An approver approves a version its gates rejected, with a reason kept in the record
+    and in ``ModelApproved.comment`` (the audit trail keeps the event and who sent it)."""
+    version = await versions.get(model, number)
+    if version is None:
+        raise UnknownVersionError(f"model {model!r} has no version {number}")
+    spec = await specs.latest(model)
+    check_override(version, actor, role, reason, spec.applied_by if spec else None)
+    failed = ", ".join(r.code for r in version.reasons) or "gates"
+    comment = f"override of failed {failed} by {actor}: {reason.strip()}"[:2000]
+    if not await versions.decide(model, number, "approved", by=actor, reasons=version.reasons,
+                                 comment=comment, from_status="rejected"):  # fmt: skip
+        raise NotOverridableError(f"{model} v{number} was decided meanwhile")
+    return events.approved(version, actor, await current_champion(versions, model), comment)
 
 
 async def record_promotion(

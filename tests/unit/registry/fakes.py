@@ -54,10 +54,10 @@ class FakeModelVersions:
 
     async def decide(
         self, model: str, version: int, status: Status, *, by: str,
-        reasons: list[Reason], comment: str | None,
+        reasons: list[Reason], comment: str | None, from_status: Status = "pending",
     ) -> bool:  # fmt: skip
         row = self.rows[(model, version)]
-        if row.status != "pending":
+        if row.status != from_status:
             return False
         self.rows[(model, version)] = row.model_copy(
             update={"status": status, "decided_by": by, "reasons": reasons, "comment": comment}

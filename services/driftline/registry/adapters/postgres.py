@@ -208,13 +208,13 @@ class PostgresModelVersions:
 
     async def decide(
         self, model: str, version: int, status: Status, *, by: str,
-        reasons: list[Reason], comment: str | None,
+        reasons: list[Reason], comment: str | None, from_status: Status = "pending",
     ) -> bool:  # fmt: skip
-        """Move a pending version to ``status``; False if it was not pending any more."""
+        """Move a version from ``from_status`` to ``status``; False if it had moved on."""
         result = await self._session.execute(
             update(model_versions)
             .where(model_versions.c.model == model, model_versions.c.version == version,
-                   model_versions.c.status == "pending")
+                   model_versions.c.status == from_status)
             .values(status=status, decided_by=by, comment=comment, decided_at=func.now(),
                     reasons=[r.model_dump(mode="json") for r in reasons])
         )  # fmt: skip
