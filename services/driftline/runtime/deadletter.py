@@ -9,7 +9,6 @@ naming them, with the same reason and origin headers.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from driftline_contracts.topics import dlq
 MAX_REASON_CHARS = 2000
 MAX_INLINE_BYTES = 768 * 1024  # under the 1 MiB a Kafka producer request may hold by default
 MAX_INLINE_HEADER_BYTES = 64 * 1024
+MAX_INLINE_KEY_BYTES = 1024
 TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
 
 
@@ -96,9 +96,13 @@ def record_size(record: RawRecord) -> tuple[int, int]:
     return len(record.value) + len(record.key or b""), headers
 
 
-def reference_key(record: RawRecord, sha256: str) -> str:
-    """Object key of a dead letter's stored payload: its origin and its hash."""
-    return f"dead-letters/{record.topic}/{record.partition}/{record.offset}-{sha256[:16]}"
+def reference_key(record: RawRecord) -> str:
+    """Object key of a dead letter's stored payload: where the record came from."""
+    return f"dead-letters/{record.topic}/{record.partition}/{record.offset}"
+
+
+def _headers_document(headers: Sequence[tuple[str, bytes]]) -> bytes:
+    return json.dumps([[k, base64.b64encode(v).decode()] for k, v in headers]).encode()
 
 
 class DeadLetterPublisher:
@@ -115,10 +119,11 @@ class DeadLetterPublisher:
         headers = dead_letter_headers(record, exc, consumer=consumer, attempts=attempts)
         value_bytes, header_bytes = record_size(record)
         large = value_bytes > MAX_INLINE_BYTES or header_bytes > MAX_INLINE_HEADER_BYTES
-        if not large or self._store is None:
+        if self._store is None or not large:
             try:
-                await self._sender.send(dlq(record.topic), record.value, key=record.key,
-                                        headers=headers)  # fmt: skip
+                await self._sender.send(
+                    dlq(record.topic), record.value, key=record.key, headers=headers
+                )
                 return SentDeadLetter()
             except TOO_LARGE:
                 if self._store is None:
@@ -128,27 +133,33 @@ class DeadLetterPublisher:
     async def _publish_by_reference(
         self, record: RawRecord, headers: list[tuple[str, bytes]], store: ArtifactStore
     ) -> SentDeadLetter:
-        sha256 = hashlib.sha256(record.value).hexdigest()
-        stored = await store.put_bytes(reference_key(record, sha256), record.value)
-        kept = [(k, v) for k, v in headers if k.startswith("dlq-")]
+        """The value (and large headers) into the store; a pointer onto the DLQ."""
+        key = reference_key(record)
+        stored = await store.put_bytes(key, record.value)
+        pointer: dict[str, object] = {
+            "uri": stored.uri,
+            "sha256": stored.sha256,
+            "size_bytes": stored.size_bytes,
+        }
         originals = [(k, v) for k, v in headers if not k.startswith("dlq-")]
-        pointer: dict[str, object] = {"uri": stored.uri, "sha256": sha256,
-                                      "size_bytes": len(record.value)}  # fmt: skip
         if sum(len(k) + len(v) for k, v in originals) > MAX_INLINE_HEADER_BYTES:
-            document = json.dumps(
-                [[k, base64.b64encode(v).decode()] for k, v in originals]
-            ).encode()
-            headers_at = await store.put_bytes(
-                reference_key(record, sha256) + ".headers.json", document,
-                content_type="application/json",
-            )  # fmt: skip
-            pointer["headers_uri"] = headers_at.uri
-            originals = []
-        extra = [("dlq-payload-uri", stored.uri.encode()), ("dlq-payload-sha256", sha256.encode()),
-                 ("dlq-payload-bytes", str(len(record.value)).encode())]  # fmt: skip
-        key = record.key if record.key is None or len(record.key) <= 1024 else None
-        if key is None and record.key is not None:
-            pointer["key_base64"] = base64.b64encode(record.key).decode()
-        await self._sender.send(dlq(record.topic), json.dumps(pointer).encode(), key=key,
-                                headers=originals + kept + extra)  # fmt: skip
+            document = _headers_document(originals)
+            at = await store.put_bytes(f"{key}.headers.json", document,
+                                       content_type="application/json")  # fmt: skip
+            pointer["headers_uri"], originals = at.uri, []
+        kafka_key = record.key
+        if kafka_key is not None and len(kafka_key) > MAX_INLINE_KEY_BYTES:
+            pointer["key_base64"], kafka_key = base64.b64encode(kafka_key).decode(), None
+        reference = [
+            ("dlq-payload-uri", stored.uri.encode()),
+            ("dlq-payload-sha256", stored.sha256.encode()),
+            ("dlq-payload-bytes", str(stored.size_bytes).encode()),
+        ]
+        ours = [(k, v) for k, v in headers if k.startswith("dlq-")]
+        await self._sender.send(
+            dlq(record.topic),
+            json.dumps(pointer).encode(),
+            key=kafka_key,
+            headers=originals + ours + reference,
+        )
         return SentDeadLetter(payload_uri=stored.uri)

@@ -217,3 +217,27 @@ def record_envelope(record: RawRecord) -> Envelope:
 
     envelope, _ = decode(record.headers, record.value)
     return envelope
+
+
+async def test_large_headers_and_key_are_stored_too_never_dropped(tmp_path: Path) -> None:
+    import base64
+
+    from driftline.runtime.deadletter import MAX_INLINE_KEY_BYTES
+
+    sender, store = SizeLimitedSender(), LocalArtifactStore(tmp_path)
+    plain = _record(_event())
+    headers = (*plain.headers, ("x-padding", b"p" * 200_000))
+    key = b"k" * (MAX_INLINE_KEY_BYTES + 1)
+    record = RawRecord(plain.topic, 1, 2, key, plain.value, headers)
+    sent = await DeadLetterPublisher(sender, store).publish(
+        record, ValueError("bad"), consumer="test.c", attempts=1
+    )
+    assert sent.by_reference
+    ((_, value, dead_headers),) = sender.sent
+    pointer = json.loads(value)
+    assert "x-padding" not in dead_headers
+    assert dead_headers["dlq-reason"] == b"bad"
+    stored = json.loads(await store.get_bytes(pointer["headers_uri"]))
+    assert ["x-padding", base64.b64encode(b"p" * 200_000).decode()] in stored
+    assert base64.b64decode(pointer["key_base64"]) == key
+    assert await store.get_bytes(pointer["uri"]) == record.value
