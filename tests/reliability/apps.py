@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from driftline.runtime.app import load_definition
@@ -30,6 +31,11 @@ async def isolated_app(
     """``service``'s ASGI app over a fresh schema and a local object store in ``objects``."""
     definition = load_definition(service)
     settings = definition.settings_cls.model_validate(settings.model_dump())
+    audit = getattr(settings, "audit", None)
+    if service == "audit" and audit is not None and audit.digest_key is None:
+        # The audit sink refuses to start without its digest key (docs/audit.md).
+        keyed = audit.model_copy(update={"digest_key": SecretStr(uuid.uuid4().hex)})
+        settings = settings.model_copy(update={"audit": keyed})
     schema = f"driftline_rel_{service}_{uuid.uuid4().hex[:8]}"
     engine = build_engine(settings.database.model_copy(update={"pool_size": 2}), schema)
     store = LocalArtifactStore(objects / service)
