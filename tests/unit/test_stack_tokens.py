@@ -107,3 +107,13 @@ def test_approve_sends_the_approver_token_and_no_role_header(
     )
     assert flagged.exit_code == 0, flagged.output
     assert seen[1]["authorization"] == "Bearer mine"
+
+
+def test_stack_tokens_prints_the_file_or_the_inline_entries_for_compose(tmp_path: Path) -> None:
+    printed = CliRunner().invoke(app, ["stack", "tokens", "--home", str(tmp_path)])
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.strip() == str(tokens_path(tmp_path))
+    inline = CliRunner().invoke(app, ["stack", "tokens", "--home", str(tmp_path), "--inline"])
+    principals = parse_tokens(inline.output.strip())  # what DRIFTLINE_AUTH__TOKENS accepts
+    assert {p.role for p in principals.values()} == set(STACK_PRINCIPALS)
+    assert role_tokens(tokens_path(tmp_path))["admin"] in inline.output  # the same tokens

@@ -100,6 +100,12 @@ def _print_info(stack: LocalStack, info: StackInfo) -> None:
     console.print("Services read them through DRIFTLINE_HOME; from another shell run:")
     console.print(f"  export DRIFTLINE_HOME={stack.home}", highlight=False, soft_wrap=True)
     console.print(f"  or: set -a; . {env_file}; set +a", highlight=False, soft_wrap=True)
+    if info.auth_tokens_file is not None:
+        console.print(
+            f"Bearer tokens (one per role) in [bold]{info.auth_tokens_file}[/bold]: every "
+            "service requires them; the CLI sends them itself.",
+            highlight=False,
+        )
     external = external_stack_from_env()
     if external is not None and external.env() != info.env():
         console.print(
