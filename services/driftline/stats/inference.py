@@ -70,7 +70,8 @@ def infer_column(name: str, series: pd.Series, rows: int, limit: int = 50) -> Co
 
 
 def robust_range(values: np.ndarray, dtype: Dtype, k: float = RANGE_WIDENING) -> dict:
-    """``min``, ``max`` and ``tolerance`` from quantiles widened by k spreads; {} for keys."""
+    """``min``, ``max`` and ``tolerance`` from quantiles widened by k spreads, never across
+    zero when no value crossed it; {} for keys."""
     finite = values[np.isfinite(values)]
     if not finite.size or _is_key(finite, dtype):
         return {}
@@ -82,6 +83,11 @@ def robust_range(values: np.ndarray, dtype: Dtype, k: float = RANGE_WIDENING) ->
     # near float64's limits the widening overflows: the observed extremes bound it instead
     lower = lower if math.isfinite(lower) else float(finite.min())
     upper = upper if math.isfinite(upper) else float(finite.max())
+    # a column never seen below (above) zero keeps its sign: -1 in an area is an error
+    if finite.min() >= 0:
+        lower = max(lower, 0.0)
+    if finite.max() <= 0:
+        upper = min(upper, 0.0)
     if dtype == "integer":
         lower, upper = math.floor(lower), math.ceil(upper)
     return {"min": lower, "max": upper, "tolerance": VALUE_TOLERANCE}
@@ -90,6 +96,16 @@ def robust_range(values: np.ndarray, dtype: Dtype, k: float = RANGE_WIDENING) ->
 def _is_key(finite: np.ndarray, dtype: Dtype) -> bool:
     """An integer column whose values are all distinct (an id): its next slice lies elsewhere."""
     return dtype == "integer" and finite.size >= MIN_KEY_ROWS and pd.Series(finite).is_unique
+
+
+def without_value_rules(expectations: Expectations) -> Expectations:
+    """``expectations`` without ranges and domains: what the version they came from is held
+    to (its own tails would only warn about themselves)."""
+    columns = [
+        c.model_copy(update={"min": None, "max": None, "allowed": None})
+        for c in expectations.columns
+    ]
+    return expectations.model_copy(update={"columns": columns})
 
 
 def merge_expectations(

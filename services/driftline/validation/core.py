@@ -19,6 +19,7 @@ from driftline.stats.expectations import (
     infer_expectations,
     merge_expectations,
 )
+from driftline.stats.inference import without_value_rules
 from driftline.stats.profile import DatasetProfile
 from driftline.validation.specs import SpecRecord
 from driftline_contracts.events.data import SourceDialect
@@ -211,7 +212,8 @@ def decide(
 ) -> Verdict:
     """Accept ``frame`` unless a rejecting check fails (tolerated failures and drift warn)."""
     fresh = _infer(frame, specs) if inferred is None else None
-    checks = run_checks(frame, specs, inferred if inferred is not None else fresh)  # type: ignore[arg-type]
+    reference = without_value_rules(fresh) if fresh is not None else inferred
+    checks = run_checks(frame, specs, reference)  # type: ignore[arg-type]
     broken = [c for c in checks if not c.result.passed]
     failed = [reason_for(c) for c in broken if c.result.severity == "reject"]
     warned = [reason_for(c) for c in broken if c.result.severity == "warn"]

@@ -164,3 +164,15 @@ def test_logical_types_do_not_depend_on_storage(values: pd.Series, dtype: str) -
 def test_inconsistent_expectations_are_rejected(bad: dict) -> None:
     with pytest.raises(ValidationError):
         Expectations.model_validate(bad)
+
+
+def test_a_column_never_seen_negative_gets_no_negative_bound() -> None:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"area": rng.lognormal(6, 0.5, 500), "loss": -rng.lognormal(1, 1, 500)})
+    inferred = {c.name: c for c in infer_expectations(df).columns}
+    assert inferred["area"].min == 0.0
+    assert inferred["loss"].max == 0.0
+    later = df.copy()
+    later.loc[:19, "area"] = -1.0  # 4% of the rows: impossible areas
+    failed = {(r.code, r.column): r.severity for r in check_frame(later, infer_expectations(df))}
+    assert failed[("out_of_range", "area")] == "reject"

@@ -102,6 +102,16 @@ def test_a_unit_change_is_always_rejected(name: str) -> None:
     assert rate == 1.0
 
 
+@pytest.mark.parametrize("name", ["breast_cancer", "iris", "wine"])
+def test_a_sign_flip_of_a_positive_column_is_always_rejected(name: str) -> None:
+    def negated(later: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        column = _numeric_column(later, rng)
+        return later.assign(**{column: -later[column]})
+
+    assert (DATASETS[name]().select_dtypes("number") >= 0).all().all()
+    assert _rate(name, negated) == 1.0
+
+
 def test_detection_of_smaller_changes_is_measured() -> None:
     """Scale x2 and a 10% share of a new category: rates reported, floors asserted."""
 

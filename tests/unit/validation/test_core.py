@@ -227,3 +227,12 @@ def test_the_fingerprint_changes_when_the_learnt_expectations_grow() -> None:
     assert first is not None
     assert second is not None
     assert specs_fingerprint([spec("churn")], first) != specs_fingerprint([spec("churn")], second)
+
+
+def test_the_first_version_is_not_warned_about_its_own_tails() -> None:
+    rng = np.random.default_rng(3)
+    heavy = pd.DataFrame({"x": rng.lognormal(0, 1.5, 5000), "label": rng.integers(0, 2, 5000)})
+    first = decide(heavy, [spec("churn")], None, None)
+    assert first.accepted
+    assert first.warnings == ()
+    assert decide(heavy, [spec("churn")], first.inferred, None).warnings != ()  # later: warned
