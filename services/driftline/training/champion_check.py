@@ -7,6 +7,7 @@ the candidate, and both are compared by ``comparison.paired_bootstrap``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,12 @@ def _champion_outputs(path: str, rows: pd.DataFrame, features: list[str]) -> Out
         raise ChampionUnusableError(message[:1500]) from exc
 
 
+def _finite(found: comparison.MetricComparison) -> bool:
+    values = (found.candidate, found.champion, found.delta, found.interval_low,
+              found.interval_high)  # fmt: skip
+    return all(math.isfinite(v) for v in values)
+
+
 def _without(champion: ChampionInput, status: str, message: str) -> dict[str, Any]:
     ref = None
     if champion.version is not None:
@@ -103,5 +110,5 @@ def compare_with_champion(
                    f"{name} scored on the same {len(rows)} holdout rows as the candidate"),
         "rows": len(rows), "resamples": comparison.RESAMPLES,
         "confidence": comparison.CONFIDENCE, "seed": spec.split.seed,
-        "metrics": [vars(m) for m in found],
+        "metrics": [vars(m) for m in found if _finite(m)],
     }  # fmt: skip

@@ -77,16 +77,17 @@ def _auc(positive: np.ndarray, score: np.ndarray) -> float:
 
 
 def _roc_auc(s: _Scored, rows: np.ndarray) -> float | None:
-    """Binary AUC of the greater label, or the macro one-vs-rest AUC; None on one class."""
+    """Binary AUC of the greater label, or the macro one-vs-rest AUC over the labels present;
+    None on one class."""
     if s.scores is None:
         return None
     truth, scores = s.truth[rows], s.scores[rows]
     present = np.unique(truth)
     if len(present) < 2:
         return None
-    if s.classes == 2:
-        return _auc(truth == 1, scores[:, 1])
-    return float(np.mean([_auc(truth == c, scores[:, c]) for c in range(s.classes)]))
+    if len(present) == 2:
+        return _auc(truth == present[1], scores[:, present[1]])
+    return float(np.mean([_auc(truth == c, scores[:, c]) for c in present]))
 
 
 def _log_loss(s: _Scored, rows: np.ndarray) -> float | None:

@@ -118,3 +118,21 @@ def test_large_holdouts_are_subsampled_reproducibly() -> None:
     rows = subsample(50_000, seed=3, limit=1000)
     assert len(set(rows.tolist())) == 1000
     assert list(rows) == list(subsample(50_000, seed=3, limit=1000))
+
+
+def test_a_champion_predicting_a_class_the_holdout_lacks_still_compares_on_auc() -> None:
+    truth, candidate, _ = _classifiers(rows=300)
+    rng = np.random.default_rng(5)
+    proba = rng.dirichlet([1, 1, 1], 300)
+    champion = Outputs(np.array([0, 1, 2])[proba.argmax(axis=1)], proba, (0, 1, 2))
+    found = {
+        f.metric: f
+        for f in paired_bootstrap(
+            "classification", truth, candidate, champion, CLASSIFICATION, seed=0, resamples=50
+        )
+    }
+    assert set(found) == set(CLASSIFICATION)
+    assert all(np.isfinite([f.interval_low, f.interval_high]).all() for f in found.values())
+    assert found["roc_auc"].candidate == pytest.approx(
+        skm.roc_auc_score(truth, candidate.proba[:, 1])
+    )  # type: ignore[index]
