@@ -125,7 +125,8 @@ def apply_command(
     as_json: AsJson = False,
     token: Token = None,
 ) -> None:
-    """Apply a model spec: validated here, stored by the registry, announced if it changed."""
+    """Apply a model spec: validated here, stored by the registry if it changed, announced
+    (an unchanged spec too: that retries its training run if the run failed)."""
     spec = load_spec(file)
     client = RegistryClient(url or default_url(), headers=auth_headers("publisher", token))
     try:
@@ -135,7 +136,8 @@ def apply_command(
     if as_json:
         typer.echo(json.dumps(body, indent=2))
         return
-    state = "applied" if body["status"] == "applied" else "unchanged"
+    state = "applied" if body["status"] == "applied" else (
+        "unchanged (announced again: a failed training run is retried)")  # fmt: skip
     console.print(
         f"model [bold]{body['model']}[/] spec version [bold]{body['version']}[/] {state}\n"
         f"spec hash {body['spec_hash']}",
