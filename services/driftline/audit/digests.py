@@ -94,5 +94,9 @@ def digest_from_json(data: bytes) -> Digest:
 
 
 def digest_key(number: int) -> str:
-    """Object key of digest ``number`` (written once, never overwritten)."""
-    return f"audit/digests/{number:012d}.json"
+    """Object key of digest ``number`` (written once, never overwritten).
+
+    Not ``audit/digests/<12 digits>.json``: before the digest chain, those keys held head
+    digests by seq, and an upgraded stack still has them.
+    """
+    return f"audit/digest-chain/{number:012d}.json"

@@ -1,7 +1,8 @@
 """Signed digests are kept in PostgreSQL too, append-only like the log they sign.
 
 Digests before this revision (``audit/digests/<seq>.json`` and ``latest.json`` in S3) named no
-previous digest; the new chain starts at digest 1 and covers the log from seq 1.
+previous digest and are left as they are; the new chain (``audit/digest-chain/`` in S3)
+starts at digest 1 and covers the log from seq 1.
 
 Revision ID: a0003
 Revises: a0002
