@@ -1,10 +1,14 @@
-"""Training runs: `runs ls|show|compare` and `reproduce`, over the training HTTP API."""
+"""Training runs and tracked runs: `runs ls|show|compare` (over the client library) and
+`reproduce`."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-from typing import Annotated, Any
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 
 import httpx
 import typer
@@ -13,10 +17,18 @@ from rich.table import Table
 
 from driftline.cli.credentials import TOKEN_HELP, auth_headers
 from driftline.cli.service_url import error_detail, service_url
+from driftline.client import Client, ClientError, calls
+from driftline.training.records import RunRecord
+from driftline.training.tracking.models import MetricSummary, TrackedRun
 
-runs_app = typer.Typer(help="Browse and compare training runs.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="Browse and compare training runs and tracked runs.", no_args_is_help=True
+)
 console = Console()
 DEFAULT_URL = "http://127.0.0.1:8103"
+MAX_COMPARED = 10
+TRACKED_ID = re.compile(r"[0-9a-f]{32}")
+T = TypeVar("T")
 
 Url = Annotated[str | None, typer.Option(help="Training service URL.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -26,50 +38,87 @@ def _training_url(explicit: str | None) -> str:
     return service_url("training", explicit)
 
 
-def _get(path: str, url: str | None, params: dict[str, Any] | None = None) -> Any:
-    """GET ``path`` from the training service; a 404 or an outage exits 1 with the reason."""
-    base = _training_url(url)
-    try:
-        response = httpx.get(f"{base}{path}", params=params, timeout=30)
-    except httpx.HTTPError as exc:
-        console.print(f"[red]training service at {base} did not answer: {exc}[/]")
-        raise typer.Exit(1) from exc
-    if response.status_code in (404, 422):
-        console.print(f"[red]{response.json().get('detail', 'not found')}[/]")
-        raise typer.Exit(1)
-    response.raise_for_status()
-    return response.json()
+def _client(url: str | None) -> Client:
+    return Client(urls={"training": url} if url else None)
+
+
+def _ask(what: Callable[[Client], T], url: str | None) -> T:
+    """One client call; a 404/422 or an outage exits 1 with the reason."""
+    with _client(url) as client:
+        try:
+            return what(client)
+        except ClientError as exc:
+            if exc.status in (0, 404, 422):
+                console.print(f"[red]{exc}[/]", highlight=False)
+                raise typer.Exit(1) from exc
+            raise
 
 
 def _number(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else "-" if value is None else str(value)
 
 
+def _curve(summary: MetricSummary | None) -> str:
+    """A metric in one cell: the value, and for a curve its extremes and length."""
+    if summary is None:
+        return "-"
+    if summary.points == 1:
+        return _number(summary.last)
+    return (f"{summary.last:.4f} (min {summary.min:.4f}, max {summary.max:.4f}, "
+            f"{summary.points} steps)")  # fmt: skip
+
+
 @runs_app.command("ls")
 def list_runs(
-    model: Annotated[str | None, typer.Option(help="Only this model's runs.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model's training runs.")] = None,
+    experiment: Annotated[
+        str | None, typer.Option(help="Only this experiment's tracked runs.")
+    ] = None,
     as_json: AsJson = False,
     url: Url = None,
 ) -> None:
-    """List training runs, newest first."""
-    runs = _get("/v1/runs", url, {"model": model} if model else None)
+    """List training runs and tracked runs (notebooks, MLflow clients), newest first."""
+    training = [] if experiment else _ask(lambda c: c.runs(model), url)
+    tracked = [] if model else _ask(lambda c: c.tracked_runs(experiment), url)
     if as_json:
-        typer.echo(json.dumps(runs))
+        typer.echo(json.dumps({
+            "training": [r.model_dump(mode="json") for r in training],
+            "tracked": [r.model_dump(mode="json") for r in tracked],
+        }))  # fmt: skip
         return
-    table = Table("run", "model", "status", "dataset", "trigger", "metrics", "created")
+    if training or not tracked:
+        _print_training_runs(training)
+    if tracked:
+        _print_tracked_runs(tracked)
+
+
+def _print_training_runs(runs: list[RunRecord]) -> None:
+    table = Table("run", "model", "status", "dataset", "trigger", "metrics", "created",
+                  title="training runs")  # fmt: skip
     for run in runs:
-        dataset = run["dataset"]
-        metrics = ", ".join(f"{k}={v:.3f}" for k, v in sorted(run["metrics"].items()))
-        failure = run.get("failure") or {}
+        metrics = ", ".join(f"{k}={v:.3f}" for k, v in sorted(run.metrics.items()))
         table.add_row(
-            run["run_id"],
-            run["model"],
-            run["status"] if not failure else f"failed ({failure['code']})",
-            f"{dataset['name']}@{dataset.get('version') or '-'}",
-            run["trigger"],
+            run.run_id,
+            run.model,
+            run.status if run.failure is None else f"failed ({run.failure.code})",
+            f"{run.dataset.name}@{run.dataset.version or '-'}",
+            run.trigger,
             metrics or "-",
-            (run.get("created_at") or "")[:19],
+            run.created_at.isoformat()[:19] if run.created_at else "",
         )
+    console.print(table)
+
+
+def _print_tracked_runs(runs: list[TrackedRun]) -> None:
+    table = Table("run", "experiment", "name", "status", "parent", "dataset", "metrics",
+                  "started", title="tracked runs")  # fmt: skip
+    for run in runs:
+        metrics = ", ".join(f"{k}={m.last:.3f}" for k, m in sorted(run.metrics.items()))
+        table.add_row(
+            run.run_id, run.experiment, run.name, run.status,
+            (run.parent_run_id or "-")[:8], run.dataset or "-", metrics or "-",
+            datetime.fromtimestamp(run.start_time / 1000, UTC).isoformat()[:19],
+        )  # fmt: skip
     console.print(table)
 
 
@@ -77,8 +126,12 @@ def list_runs(
 def show_run(
     run_id: Annotated[str, typer.Argument(help="Run id.")], as_json: AsJson = False, url: Url = None
 ) -> None:
-    """One run: dataset, spec, seed, params, metrics, artifacts and environment."""
-    run = _get(f"/v1/runs/{run_id}", url)
+    """One run: a training run's dataset, spec, seed, params, metrics, artifacts and
+    environment, or a tracked run's params, tags, metric curves and artifacts."""
+    if TRACKED_ID.fullmatch(run_id):
+        _show_tracked(_ask(lambda c: c.tracked_run(run_id), url), as_json)
+        return
+    run = _ask(lambda c: c.send(calls.training_run(run_id)), url)
     if as_json:
         typer.echo(json.dumps(run))
         return
@@ -107,6 +160,30 @@ def show_run(
     console.print(artifacts)
 
 
+def _show_tracked(run: TrackedRun, as_json: bool) -> None:
+    if as_json:
+        typer.echo(run.model_dump_json())
+        return
+    facts = Table("field", "value", show_header=False)
+    for field, value in (
+        ("run", run.run_id), ("experiment", f"{run.experiment} ({run.experiment_id})"),
+        ("name", run.name), ("status", run.status), ("by", run.actor),
+        ("parent", run.parent_run_id or "-"), ("dataset", run.dataset or "-"),
+    ):  # fmt: skip
+        facts.add_row(field, str(value))
+    console.print(facts)
+    curves = Table("metric", "last", "min", "max", "steps")
+    for key, m in sorted(run.metrics.items()):
+        curves.add_row(key, _number(m.last), _number(m.min), _number(m.max), str(m.points))
+    console.print(curves)
+    _print_pairs("param", run.params)
+    _print_pairs("tag", run.tags)
+    artifacts = Table("artifact", "uri", "bytes")
+    for entry in run.artifacts:
+        artifacts.add_row(entry.path, entry.uri, str(entry.size_bytes))
+    console.print(artifacts)
+
+
 def _print_pairs(kind: str, values: dict[str, Any]) -> None:
     table = Table(kind, "value")
     for key, value in sorted(values.items()):
@@ -116,22 +193,26 @@ def _print_pairs(kind: str, values: dict[str, Any]) -> None:
 
 @runs_app.command("compare")
 def compare_runs(
-    first: Annotated[str, typer.Argument(help="First run id.")],
-    second: Annotated[str, typer.Argument(help="Second run id.")],
+    run_ids: Annotated[list[str], typer.Argument(help="Two to ten run ids, of either kind.")],
     as_json: AsJson = False,
     url: Url = None,
 ) -> None:
-    """Metrics and parameters of two runs side by side; differing params are highlighted."""
-    result = _get("/v1/runs/compare", url, {"ids": f"{first},{second}"})
+    """Metrics (curves as last, min, max and steps) and params of runs side by side, training
+    runs and tracked runs alike; differing params are highlighted."""
+    if not 2 <= len(run_ids) <= MAX_COMPARED:
+        console.print(f"[red]give between 2 and {MAX_COMPARED} run ids[/]")
+        raise typer.Exit(2)
+    result = _ask(lambda c: c.compare(run_ids), url)
     if as_json:
-        typer.echo(json.dumps(result))
+        typer.echo(result.model_dump_json())
         return
-    table = Table("", *result["runs"])
-    for name, values in result["metrics"].items():
-        table.add_row(f"[bold]{name}[/]", *(_number(v) for v in values))
-    for name, values in result["params"].items():
-        style = "yellow" if len({json.dumps(v) for v in values}) > 1 else "dim"
-        table.add_row(f"[{style}]{name}[/]", *(_number(v) for v in values))
+    heads = [f"{r[:12]} ({kind})" for r, kind in zip(result.runs, result.kinds, strict=True)]
+    table = Table("", *heads)
+    for name, summaries in result.metrics.items():
+        table.add_row(f"[bold]{name}[/]", *(_curve(s) for s in summaries))
+    for name, values in result.params.items():
+        style = "yellow" if len(set(values)) > 1 else "dim"
+        table.add_row(f"[{style}]{name}[/]", *(v if v is not None else "-" for v in values))
     console.print(table)
 
 

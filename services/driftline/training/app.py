@@ -18,6 +18,7 @@ from driftline.training.settings import (
     training_section,
     worker_identity,
 )
+from driftline.training.tracking.routes import tracking_routers
 from driftline.training.worker import TrainingWorker
 
 
@@ -55,7 +56,7 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="training",
         subscriptions=subscriptions,
-        routers=routers,
+        routers=lambda runtime: [*routers(runtime), *tracking_routers(runtime)],
         migrations=Path(__file__).parent / "migrations",
         dependencies=dependencies,
         settings_cls=TrainingSettings,

@@ -1,0 +1,142 @@
+"""The asynchronous client: the same calls as ``Client``, awaited."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from driftline.client import calls
+from driftline.client.calls import Call
+from driftline.client.connection import Discovery, answer, unreachable
+from driftline.client.frames import dataframe, tracked
+from driftline.deployment.schemas import FeedbackResponse, PredictResponse
+from driftline.training.records import RunRecord
+from driftline.training.tracking.models import (
+    ArtifactEntry,
+    ComparedRuns,
+    EndStatus,
+    ParamValue,
+    TrackedRun,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class AsyncRun:
+    """A tracked run being logged (``async with``); FINISHED on a clean exit, else FAILED."""
+
+    def __init__(self, send: Callable[[Call], Awaitable[Any]], record: TrackedRun) -> None:
+        self._send = send
+        self.record = record
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+        return self.record.run_id
+
+    async def log_params(self, params: Mapping[str, ParamValue]) -> None:
+        """Record parameters."""
+        await self._send(calls.log(self.run_id, params=dict(params)))
+
+    async def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        """Record metric values at ``step``."""
+        await self._send(calls.log(self.run_id, metrics=dict(metrics), step=step))
+
+    async def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Set tags."""
+        await self._send(calls.log(self.run_id, tags=dict(tags)))
+
+    async def log_artifact(self, path: str | Path, name: str | None = None) -> ArtifactEntry:
+        """Upload a file under the run."""
+        stored = await self._send(calls.log_artifact(self.run_id, Path(path), name))
+        return ArtifactEntry.model_validate(stored)
+
+    async def start_run(self, name: str | None = None, **tags: str) -> AsyncRun:
+        """A nested run under this one."""
+        call = calls.start_run(self.record.experiment, name=name, dataset=self.record.dataset,
+                               parent_run_id=self.run_id, tags=tags)  # fmt: skip
+        return AsyncRun(self._send, tracked(await self._send(call)))
+
+    async def end(self, status: EndStatus = "FINISHED") -> TrackedRun:
+        """End the run; its final record."""
+        self.record = tracked(await self._send(calls.end_run(self.run_id, status)))
+        return self.record
+
+    async def __aenter__(self) -> AsyncRun:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.end("FINISHED" if kind is None else "FAILED")
+
+
+class AsyncClient:
+    """``Client``'s calls for asyncio code (same discovery of URLs and tokens)."""
+
+    def __init__(
+        self, *, token: str | None = None, urls: Mapping[str, str] | None = None,
+        home: Path | None = None, timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:  # fmt: skip
+        self._where = Discovery(token, urls, home)
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def send(self, call: Call) -> Any:
+        """Make one call; its decoded answer, or ``ClientError``."""
+        try:
+            response = await self._http.request(**self._where.request(call))
+        except httpx.HTTPError as exc:
+            raise unreachable(call, exc) from exc
+        return answer(call, response)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def start_run(
+        self, experiment: str, *, name: str | None = None, dataset: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> AsyncRun:  # fmt: skip
+        """Start a tracked run (``async with await client.start_run(...) as run``)."""
+        call = calls.start_run(experiment, name=name, dataset=dataset, tags=dict(tags or {}))
+        return AsyncRun(self.send, tracked(await self.send(call)))
+
+    async def tracked_runs(
+        self, experiment: str | None = None, limit: int = 100
+    ) -> list[TrackedRun]:
+        """Tracked runs, newest first."""
+        return [tracked(r) for r in await self.send(calls.tracked_runs(experiment, limit))]
+
+    async def runs(self, model: str | None = None, limit: int = 100) -> list[RunRecord]:
+        """The training service's own runs."""
+        found = await self.send(calls.training_runs(model, limit))
+        return [RunRecord.model_validate(r) for r in found]
+
+    async def compare(self, run_ids: list[str]) -> ComparedRuns:
+        """Runs of either kind side by side."""
+        return ComparedRuns.model_validate(await self.send(calls.compare(run_ids)))
+
+    async def predict(self, model: str, rows: list[dict[str, Any]]) -> PredictResponse:
+        """Score rows."""
+        return PredictResponse.model_validate(await self.send(calls.predict(model, rows)))
+
+    async def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackResponse:
+        """True labels by request id."""
+        answer_ = await self.send(calls.feedback(model, dict(labels)))
+        return FeedbackResponse.model_validate(answer_)
+
+    async def load_dataset(self, version: str) -> pd.DataFrame:
+        """``name@3`` as a DataFrame, from the canonical accepted copy."""
+        return dataframe(await self.send(calls.dataset(version)))

@@ -1,0 +1,188 @@
+"""The synchronous client: ``Client().start_run(...)`` as a context manager, browsing,
+scoring, feedback and datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from driftline.client import calls
+from driftline.client.calls import Call
+from driftline.client.connection import Discovery, answer, unreachable
+from driftline.client.frames import dataframe, tracked
+from driftline.deployment.schemas import FeedbackResponse, PredictResponse
+from driftline.training.records import RunRecord
+from driftline.training.tracking.models import (
+    ArtifactEntry,
+    ComparedRuns,
+    EndStatus,
+    Experiment,
+    MetricPoint,
+    ParamValue,
+    TrackedRun,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Run:
+    """A tracked run being logged; ends FINISHED on a clean exit, FAILED on an exception."""
+
+    def __init__(self, send: Callable[[Call], Any], record: TrackedRun) -> None:
+        self._send = send
+        self.record = record
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+        return self.record.run_id
+
+    def log_params(self, params: Mapping[str, ParamValue]) -> None:
+        """Record parameters (each once; the same value again is fine)."""
+        self._send(calls.log(self.run_id, params=dict(params)))
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        """Record metric values at ``step`` (a curve when logged at several steps)."""
+        self._send(calls.log(self.run_id, metrics=dict(metrics), step=step))
+
+    def log_metric(self, key: str, value: float, step: int = 0) -> None:
+        """Record one metric value at ``step``."""
+        self.log_metrics({key: value}, step=step)
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Set tags (replacing earlier values)."""
+        self._send(calls.log(self.run_id, tags=dict(tags)))
+
+    def log_artifact(self, path: str | Path, name: str | None = None) -> ArtifactEntry:
+        """Upload a file to the artifact store under the run (``name``: path inside the run)."""
+        return ArtifactEntry.model_validate(
+            self._send(calls.log_artifact(self.run_id, Path(path), name))
+        )
+
+    def start_run(self, name: str | None = None, **tags: str) -> Run:
+        """A nested run under this one, in the same experiment and on the same dataset."""
+        call = calls.start_run(self.record.experiment, name=name, dataset=self.record.dataset,
+                               parent_run_id=self.run_id, tags=tags)  # fmt: skip
+        return Run(self._send, tracked(self._send(call)))
+
+    def end(self, status: EndStatus = "FINISHED") -> TrackedRun:
+        """End the run; its final record."""
+        self.record = tracked(self._send(calls.end_run(self.run_id, status)))
+        return self.record
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.end(
+            "FINISHED" if kind is None else "KILLED" if kind is KeyboardInterrupt else "FAILED"
+        )
+
+
+class Client:
+    """Driftline from Python: tracking, runs, models, scoring, feedback and datasets.
+
+    ``token``: else ``$DRIFTLINE_TOKEN``, else the local stack's token of the role a call
+    needs. ``urls``: base URL per service (``training``, ``registry``, ``deployment``,
+    ``monitoring``), else ``$DRIFTLINE_<SERVICE>_URL``, else the running local stack.
+    ``transport``: an ``httpx`` transport (tests pass ``httpx.MockTransport``).
+    """
+
+    def __init__(
+        self, *, token: str | None = None, urls: Mapping[str, str] | None = None,
+        home: Path | None = None, timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:  # fmt: skip
+        self._where = Discovery(token, urls, home)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+
+    def send(self, call: Call) -> Any:
+        """Make one call; its decoded answer, or ``ClientError``."""
+        try:
+            response = self._http.request(**self._where.request(call))
+        except httpx.HTTPError as exc:
+            raise unreachable(call, exc) from exc
+        return answer(call, response)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start_run(
+        self, experiment: str, *, name: str | None = None, dataset: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Run:  # fmt: skip
+        """Start a tracked run (``with client.start_run(experiment="x") as run: ...``)."""
+        call = calls.start_run(experiment, name=name, dataset=dataset, tags=dict(tags or {}))
+        return Run(self.send, tracked(self.send(call)))
+
+    def tracked_runs(self, experiment: str | None = None, limit: int = 100) -> list[TrackedRun]:
+        """Tracked runs, newest first."""
+        return [tracked(r) for r in self.send(calls.tracked_runs(experiment, limit))]
+
+    def tracked_run(self, run_id: str) -> TrackedRun:
+        """One tracked run."""
+        return tracked(self.send(calls.tracked_run(run_id)))
+
+    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+        """A tracked metric's curve."""
+        return [MetricPoint.model_validate(p) for p in self.send(calls.metric_history(run_id, key))]
+
+    def experiments(self) -> list[Experiment]:
+        """Every experiment."""
+        return [Experiment.model_validate(e) for e in self.send(calls.experiments())]
+
+    def runs(self, model: str | None = None, limit: int = 100) -> list[RunRecord]:
+        """The training service's own runs, newest first."""
+        return [RunRecord.model_validate(r) for r in self.send(calls.training_runs(model, limit))]
+
+    def run(self, run_id: str) -> RunRecord:
+        """One of the training service's own runs."""
+        return RunRecord.model_validate(self.send(calls.training_run(run_id)))
+
+    def compare(self, run_ids: list[str]) -> ComparedRuns:
+        """Runs of either kind side by side."""
+        return ComparedRuns.model_validate(self.send(calls.compare(run_ids)))
+
+    def models(self) -> list[dict[str, Any]]:
+        """Registered models."""
+        return self.send(calls.models())
+
+    def versions(self, model: str) -> list[dict[str, Any]]:
+        """A model's versions, oldest first."""
+        return self.send(calls.versions(model))
+
+    def version(self, model: str, number: int) -> dict[str, Any]:
+        """One version: lineage, metrics, gates."""
+        return self.send(calls.version(model, number))
+
+    def predict(
+        self, model: str, rows: list[dict[str, Any]], routing_key: str | None = None
+    ) -> PredictResponse:
+        """Score rows; each prediction carries the request id feedback refers to."""
+        return PredictResponse.model_validate(self.send(calls.predict(model, rows, routing_key)))
+
+    def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackResponse:
+        """True labels for earlier predictions, by request id."""
+        return FeedbackResponse.model_validate(self.send(calls.feedback(model, dict(labels))))
+
+    def drift_report(self, model: str) -> dict[str, Any]:
+        """The model's latest drift report."""
+        return self.send(calls.drift_report(model))
+
+    def load_dataset(self, version: str) -> pd.DataFrame:
+        """``name@3`` as a DataFrame, from the canonical copy validation accepted."""
+        return dataframe(self.send(calls.dataset(version)))

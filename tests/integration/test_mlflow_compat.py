@@ -1,0 +1,143 @@
+"""An unmodified ``mlflow`` client logs to Driftline's training service, and `driftline runs`
+lists and compares what it logged (MLflow runs in its own venv, cached between sessions)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from bench.mlflow_peer import MLFLOW
+from driftline.cli.main import app as cli
+from driftline.runtime.http import build_http_app
+from driftline.runtime.service import ServiceRuntime
+from driftline.stack.info import StackInfo
+from driftline.stack.procs import free_port
+from driftline.stack.tokens import role_tokens
+from driftline.training.app import definition
+from driftline.training.settings import TrainingSettings
+from tests.integration.kafka_helpers import environment
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SCRIPT = Path(__file__).with_name("mlflow_notebook.py")
+VENV = Path.home() / ".cache" / "driftline" / f"mlflow-venv-{MLFLOW.split('==')[1]}"
+EXPERIMENT = f"notebook-{uuid.uuid4().hex[:8]}"
+
+
+def mlflow_venv() -> Path:
+    """The cached venv holding only the MLflow client (built on first use, ~2 minutes)."""
+    python, marker = VENV / "bin" / "python", VENV / ".installed"
+    if marker.exists():
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+    pip = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", MLFLOW], capture_output=True, text=True
+    )
+    if pip.returncode != 0:
+        pytest.skip(f"cannot install {MLFLOW}: {pip.stderr.strip()[-300:]}")
+    marker.write_text(MLFLOW)
+    return python
+
+
+@pytest.fixture(scope="module")
+async def training_url(local_stack: StackInfo) -> AsyncIterator[str]:
+    """The training service's HTTP app served by uvicorn in this event loop."""
+    with environment(local_stack.env()):
+        settings = TrainingSettings()
+    port = free_port()
+    app = build_http_app(ServiceRuntime(definition(), settings))
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            ready = await client.get(f"{url}/readyz") if server.started else None
+            if ready is not None and ready.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+    yield url
+    server.should_exit = True
+    await serving
+
+
+async def _notebook(url: str, token: str) -> tuple[dict, float]:
+    python = await asyncio.to_thread(mlflow_venv)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": url, "MLFLOW_TRACKING_TOKEN": token,
+           "MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}  # fmt: skip
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        str(python), str(SCRIPT), EXPERIMENT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=300)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    return json.loads(out.decode().strip().splitlines()[-1]), time.perf_counter() - started
+
+
+def _cli(url: str, *args: str) -> str:
+    result = CliRunner().invoke(cli, [*args, "--url", url])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_unmodified_mlflow_client_logs_and_runs_commands_show_it(
+    training_url: str, local_stack: StackInfo
+) -> None:
+    assert local_stack.auth_tokens_file is not None
+    token = role_tokens(local_stack.auth_tokens_file)["publisher"]
+    seen, took = await _notebook(training_url, token)
+    print(f"mlflow notebook script: {took:.1f} s")
+    parent, child, other = seen["parent"], seen["child"], seen["other"]
+    assert seen["found"] == sorted([parent, child, other])
+    assert seen["picked"] == [parent]
+    assert seen["best"] == parent  # accuracy 0.91 > 0.90 > 0.85
+    assert seen["child_parent_tag"] == parent
+    assert seen["status"] == "FINISHED"
+    assert seen["loss"] == [[0, 0.9], [1, 0.6], [2, 0.45], [3, 0.5]]
+    assert seen["artifacts"] == ["notes.txt", "reports"]
+    assert seen["downloaded"] == "trained from a notebook\n"
+    assert seen["missing"] is True
+
+    listed = json.loads(await asyncio.to_thread(_cli, training_url, "runs", "ls", "--json"))
+    tracked = {r["run_id"]: r for r in listed["tracked"]}
+    assert tracked[child]["parent_run_id"] == parent
+    assert tracked[parent]["actor"] == "user:publisher"
+    assert tracked[parent]["tags"]["team"] == "fraud"
+
+    compared = json.loads(
+        await asyncio.to_thread(_cli, training_url, "runs", "compare", parent, other, "--json")
+    )
+    assert compared["params"]["alpha"] == ["0.1", "1.0"]
+    assert compared["metrics"]["loss"][0] == {
+        "last": 0.5, "min": 0.45, "max": 0.9, "points": 4, "last_step": 3,
+        "last_timestamp": compared["metrics"]["loss"][0]["last_timestamp"],
+    }  # fmt: skip
+    text = await asyncio.to_thread(_cli, training_url, "runs", "compare", parent, other)
+    assert "0.5000 (min 0.4500, max 0.9000, 4 steps)" in text
+
+
+async def test_a_viewer_token_cannot_log_through_the_mlflow_api(
+    training_url: str, local_stack: StackInfo
+) -> None:
+    assert local_stack.auth_tokens_file is not None
+    viewer = role_tokens(local_stack.auth_tokens_file)["viewer"]
+    async with httpx.AsyncClient(base_url=training_url) as client:
+        refused = await client.post(
+            "/api/2.0/mlflow/experiments/create", json={"name": "x"},
+            headers={"Authorization": f"Bearer {viewer}"},
+        )  # fmt: skip
+        anonymous = await client.post("/api/2.0/mlflow/experiments/create", json={"name": "x"})
+    assert refused.status_code == 403
+    assert anonymous.status_code == 401
