@@ -61,9 +61,10 @@ def check_digest_chain(key: bytes, digests: Sequence[Digest], where: str) -> lis
     return found
 
 
-def check_against_rows(digest: Digest, hashes: Mapping[int, str], where: str) -> Finding | None:
-    """Whether the table still holds the head hash ``digest`` signed at its ``last_seq``."""
-    head_seq = max(hashes, default=0)
+def check_against_rows(
+    digest: Digest, hashes: Mapping[int, str], head_seq: int, where: str
+) -> Finding | None:
+    """Whether the table (ending at ``head_seq``) still holds the hash ``digest`` signed."""
     if digest.last_seq > head_seq:
         return Finding(
             "truncated",

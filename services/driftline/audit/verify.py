@@ -58,6 +58,7 @@ def assess(
 ) -> VerifyReport:
     """The whole judgement, without I/O: rows, PostgreSQL's digests and their copies."""
     hashes = {e.seq: e.hash for e in entries}
+    head_seq = max(hashes, default=0)
     db = {d.number: d for d in db_digests}
     findings = check_digest_chain(key, db_digests, "PostgreSQL")
     versions = {(d.number, d.signature): (d, "PostgreSQL") for d in db_digests}
@@ -70,12 +71,12 @@ def assess(
                 )
         findings.extend(compare_copies(db, found, where, complete))
     for digest, where in versions.values():
-        finding = check_against_rows(digest, hashes, where)
+        finding = check_against_rows(digest, hashes, head_seq, where)
         if finding is not None:
             findings.append(finding)
     return VerifyReport(
         entries=len(entries),
-        head_seq=max(hashes, default=0),
+        head_seq=head_seq,
         problem=verify_chain(entries),
         digests=len(db_digests),
         signed_seq=max((d.last_seq for d, _ in versions.values()), default=0),
