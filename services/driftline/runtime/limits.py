@@ -58,7 +58,7 @@ class BodyLimit:
         if upload_limit is not None:
             await self.app(scope, counted(receive, limit), send)
             return
-        body, ended = await read_at_most(receive, limit)
+        body, client_gone = await read_at_most(receive, limit)
         if body is None:
             await JSONResponse({"detail": too_large(limit)}, status_code=413)(scope, receive, send)
             return
@@ -66,7 +66,7 @@ class BodyLimit:
         if problem is not None:
             await JSONResponse({"detail": [problem]}, status_code=422)(scope, receive, send)
             return
-        await self.app(scope, replayed(body, ended, receive), send)
+        await self.app(scope, replayed(body, client_gone, receive), send)
 
     def _streamed_limit(self, scope: Scope) -> int | None:
         if scope["method"] != "POST":
