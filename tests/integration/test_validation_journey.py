@@ -7,6 +7,7 @@ import hashlib
 import io
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,8 @@ from minio import Minio
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
 from driftline.stats.profile import DatasetProfile
+from driftline.training.adapters.datasets import fetch_dataset
+from driftline.training.runner import read_frame
 from driftline.validation.adapters.postgres import PostgresValidationRepository
 from driftline.validation.app import definition
 from driftline.validation.settings import ValidationSettings
@@ -203,7 +206,7 @@ def _slice(seed: int, rows: int = 20_000) -> pd.DataFrame:
 
 
 async def test_slices_are_held_to_the_data_not_its_extremes(
-    local_stack: StackInfo, validation: ServiceRuntime
+    local_stack: StackInfo, validation: ServiceRuntime, tmp_path: Path
 ) -> None:
     """The issue's journey: ';' CSV slices, no expectations block, a few odd rows."""
     slices = f"slices-{UID}"
@@ -216,6 +219,11 @@ async def test_slices_are_held_to_the_data_not_its_extremes(
     copy = first.canonical.data
     data = await validation.store.get_bytes(copy.uri, sha256=copy.sha256)
     assert pd.read_parquet(io.BytesIO(data)).columns.tolist() == ["rooms", "city", "price"]
+    # training finds the copy from the DatasetRef alone and reads the validated columns
+    path = await fetch_dataset(validation.store, first.dataset, tmp_path)
+    assert read_frame(path, first.dataset.format, 100_000).columns.tolist() == [
+        "rooms", "city", "price",
+    ]  # fmt: skip
 
     odd = _slice(1)
     odd.loc[:2, "price"] = -1.0  # 3 rows of 20,000 below anything seen
