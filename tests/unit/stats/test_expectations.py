@@ -176,3 +176,25 @@ def test_a_column_never_seen_negative_gets_no_negative_bound() -> None:
     later.loc[:19, "area"] = -1.0  # 4% of the rows: impossible areas
     failed = {(r.code, r.column): r.severity for r in check_frame(later, infer_expectations(df))}
     assert failed[("out_of_range", "area")] == "reject"
+
+
+def test_a_declared_tolerance_and_severity_turn_failures_into_warnings() -> None:
+    df = clean_frame(rows=1000)
+    df.loc[:4, "age"] = 500  # 0.5% of the rows
+    df.loc[:1, "plan"] = "gold"
+    strict = Expectations.model_validate({"columns": [{"name": "age", "max": 120}]})
+    tolerant = Expectations.model_validate(
+        {"columns": [{"name": "age", "max": 120, "tolerance": 0.01},
+                     {"name": "plan", "allowed": ["basic", "pro"], "severity": "warn"}]}
+    )  # fmt: skip
+    (strict_range,) = [r for r in check_frame(df, strict) if r.code == "out_of_range"]
+    assert strict_range.severity == "reject"  # no tolerance: one row is enough
+    failed = {r.code: r for r in check_frame(df, tolerant) if not r.passed}
+    assert {code: r.severity for code, r in failed.items()} == {
+        "out_of_range": "warn",
+        "unexpected_category": "warn",
+    }
+    assert failed["out_of_range"].failing_rows == 5
+    df.loc[:99, "age"] = 500  # 10%: beyond the tolerance
+    (range_check,) = [r for r in check_frame(df, tolerant) if r.code == "out_of_range"]
+    assert range_check.severity == "reject"

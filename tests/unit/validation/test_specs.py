@@ -57,3 +57,29 @@ def test_invalid_expectations_become_an_error(block: Any) -> None:
     assert record.expectations is None
     assert record.error
     assert len(record.error) <= 500
+
+
+def test_a_column_may_set_its_tolerance_and_severity() -> None:
+    block = [{"name": "age", "min": 0, "tolerance": 0.02}, {"name": "plan", "severity": "warn"}]
+    record = spec_record(_applied({"expectations": block}))
+    assert record.error is None
+    assert record.expectations is not None
+    age, plan = record.expectations.columns
+    assert (age.tolerance, age.severity, plan.tolerance, plan.severity) == (
+        0.02, "reject", 0.0, "warn",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        {"name": "age", "tolerance": 1.5},
+        {"name": "age", "tolerance": -0.1},
+        {"name": "age", "severity": "ignore"},
+    ],
+)
+def test_a_bad_tolerance_or_severity_is_a_spec_error(column: dict[str, Any]) -> None:
+    record = spec_record(_applied({"expectations": [column]}))
+    assert record.expectations is None
+    assert record.error is not None
+    assert "columns.0." in record.error
