@@ -10,7 +10,7 @@ import httpx
 import skops.io as sio
 from sqlalchemy import select
 
-from driftline.deployment.adapters.tables import canary_policies
+from driftline.deployment.tables import canary_policies
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
 from driftline_contracts.events.registry import ModelApproved

@@ -36,9 +36,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sqlalchemy import select
 
-from driftline.deployment.adapters.tables import canaries
 from driftline.deployment.app import definition
 from driftline.deployment.settings import DeploymentSettings
+from driftline.deployment.tables import canaries
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo

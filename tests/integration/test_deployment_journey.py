@@ -21,15 +21,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sqlalchemy import func, select, text
 
-from driftline.deployment.adapters.log_append import append_document, append_sql, features_json
-from driftline.deployment.adapters.tables import (
+from driftline.deployment.app import definition
+from driftline.deployment.models.predictor import Predicted
+from driftline.deployment.prediction_log.insert import append_document, append_sql, features_json
+from driftline.deployment.serving.served_rows import ServedRows
+from driftline.deployment.settings import DeploymentSettings
+from driftline.deployment.tables import (
     model_versions,
     open_prediction_batches,
 )
-from driftline.deployment.app import definition
-from driftline.deployment.predictor import Predicted
-from driftline.deployment.served_rows import ServedRows
-from driftline.deployment.settings import DeploymentSettings
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo

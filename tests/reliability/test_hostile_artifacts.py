@@ -21,7 +21,7 @@ import pytest
 import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
-from driftline.deployment import loading as deployment_loading
+from driftline.deployment.models import loading as deployment_loading
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.adapters import artifacts as training_artifacts
 from driftline_contracts.values import ArtifactRef

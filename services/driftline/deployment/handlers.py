@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from driftline.deployment.adapters.postgres import PostgresRolloutRepository
-from driftline.deployment.batch_scoring import score_batch
-from driftline.deployment.workflow import approve_version
+from driftline.deployment.rollout.approval import approve_version
+from driftline.deployment.rollout.postgres import PostgresRolloutRepository
+from driftline.deployment.scoring.batch import score_batch
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWork

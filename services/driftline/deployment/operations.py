@@ -15,10 +15,10 @@ from driftline.deployment.auth import (
     NotAuthenticatedError,
     promoter,
 )
+from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.errors import NoChallengerError, NoShadowError, UnknownModelError
-from driftline.deployment.promotion import promote_challenger
-from driftline.deployment.shadow_status import ShadowReport, shadow_report
-from driftline.deployment.workflow import DeploymentDeps
+from driftline.deployment.rollout.promotion import promote_challenger
+from driftline.deployment.shadow.report import ShadowReport, shadow_report
 from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.storage import StoreUnavailable, UriNotAllowed
 from driftline_contracts.events.deployment import BatchScoringRequested

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from driftline.deployment.judge import judge_canary
-from driftline.deployment.verdicts import JudgeConfig, Sample
+from driftline.deployment.rollout.judge.reports import JudgeConfig, Sample
+from driftline.deployment.rollout.judge.rule import judge_canary
 
 SMALL = (300, 100)
 """A 25% step of 400 labelled rows: the champion serves three for each of the canary's."""

@@ -13,9 +13,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from driftline.deployment.array_twin import array_twin
-from driftline.deployment.loading import LoadedModel
-from driftline.deployment.predictor import predict_rows
+from driftline.deployment.models.array_twin import array_twin
+from driftline.deployment.models.loading import LoadedModel
+from driftline.deployment.models.predictor import predict_rows
 
 FRAME, TARGET = load_breast_cancer(return_X_y=True, as_frame=True)
 FEATURES = tuple(str(c) for c in FRAME.columns)

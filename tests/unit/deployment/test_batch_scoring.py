@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from driftline.deployment.batch_scoring import (
+from driftline.deployment.models.loading import LoadedModel
+from driftline.deployment.scoring.batch import (
     BatchRefused,
     input_format,
     read_frame,
     score_frame,
     write_frame,
 )
-from driftline.deployment.loading import LoadedModel
 
 TRAIN = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
 MODEL = LoadedModel(LogisticRegression().fit(TRAIN, [0, 0, 1, 1]), ("a", "b"))

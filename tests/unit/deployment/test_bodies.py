@@ -11,9 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftline.deployment.bodies import plain_body, predict_body
-from driftline.deployment.http import validated_predict_request
-from driftline.deployment.schemas import PredictRequest
+from driftline.deployment.serving.bodies import plain_body, predict_body
+from driftline.deployment.serving.http import validated_predict_request
+from driftline.deployment.serving.schemas import PredictRequest
 
 names = st.text(min_size=0, max_size=130)
 values = st.one_of(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from driftline.deployment.core import (
+from driftline.deployment.records import Canary, Deployment, Served
+from driftline.deployment.rollout.core import (
     PromoteDirectly,
     Skip,
     StartCanary,
@@ -13,7 +14,6 @@ from driftline.deployment.core import (
     plan_rollout,
     step_ready,
 )
-from driftline.deployment.records import Canary, Deployment, Served
 from driftline_contracts.modelspec import CanaryPolicy
 from driftline_contracts.values import ArtifactRef, ModelRef
 

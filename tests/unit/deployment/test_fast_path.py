@@ -8,8 +8,8 @@ import pytest
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from starlette.middleware import Middleware
 
-from driftline.deployment.fast_path import PredictFastPath, predicted_model
-from driftline.deployment.http import PathParamsRoute, validated_predict_request
+from driftline.deployment.serving.fast_path import PredictFastPath, predicted_model
+from driftline.deployment.serving.http import PathParamsRoute, validated_predict_request
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 from driftline.runtime.settings import RuntimeSettings

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from driftline.deployment.errors import FeatureError
-from driftline.deployment.features import feature_problems, frame_of, to_frame
+from driftline.deployment.serving.features import feature_problems, frame_of, to_frame
 
 FEATURES = ("age", "plan", "spend")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from driftline.deployment.judge import (
+from driftline.deployment.rollout.judge.rule import (
     JudgeConfig,
     Sample,
     accuracy_check,

@@ -9,10 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from driftline.deployment.judge import judge_canary
-from driftline.deployment.judge_labels import accuracy_check, brier_check, mae_check, rmse_check
-from driftline.deployment.judge_stats import bootstrap_delta, mean_rows, newcombe_delta, wilson
-from driftline.deployment.verdicts import JudgeConfig, Sample
+from driftline.deployment.rollout.judge.labels import (
+    accuracy_check,
+    brier_check,
+    mae_check,
+    rmse_check,
+)
+from driftline.deployment.rollout.judge.reports import JudgeConfig, Sample
+from driftline.deployment.rollout.judge.rule import judge_canary
+from driftline.deployment.rollout.judge.stats import (
+    bootstrap_delta,
+    mean_rows,
+    newcombe_delta,
+    wilson,
+)
 
 REGRESSION = JudgeConfig(prediction_kind="scores")
 

@@ -12,7 +12,7 @@ import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
 from driftline.deployment.errors import ModelLoadRefused
-from driftline.deployment.loading import fetch_model, load_model
+from driftline.deployment.models.loading import fetch_model, load_model
 from driftline.runtime.storage import IntegrityError
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline_contracts.values import ArtifactRef

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import orjson
 
-from driftline.deployment.log_events import INLINE_BYTES, batch_event, served_lines
-from driftline.deployment.predictor import Predicted
-from driftline.deployment.served_rows import ServedRows
+from driftline.deployment.models.predictor import Predicted
+from driftline.deployment.prediction_log.events import INLINE_BYTES, batch_event, served_lines
+from driftline.deployment.serving.served_rows import ServedRows
 from driftline.runtime.prediction_batches import json_rows
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline_contracts.values import ModelRef

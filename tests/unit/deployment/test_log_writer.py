@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 import pytest
 
-from driftline.deployment.adapters.log_append import append_document, append_sql, features_json
-from driftline.deployment.adapters.log_writer import PredictionLogWriter, WriterStoppedError
-from driftline.deployment.predictor import Predicted
-from driftline.deployment.served_rows import ServedRows
-from driftline.deployment.unsent import UnsentRows
+from driftline.deployment.models.predictor import Predicted
+from driftline.deployment.prediction_log.insert import append_document, append_sql, features_json
+from driftline.deployment.prediction_log.unsent import UnsentRows
+from driftline.deployment.prediction_log.writer import PredictionLogWriter, WriterStoppedError
+from driftline.deployment.serving.served_rows import ServedRows
 from driftline_contracts.events.monitoring import PredictionRow
 
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from driftline.deployment.routing import choose_variant
+from driftline.deployment.serving.routing import choose_variant
 
 KEYS = [f"user-{i}" for i in range(10_000)]
 

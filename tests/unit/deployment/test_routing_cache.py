@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from driftline.deployment.adapters.routing_cache import RoutingCache
 from driftline.deployment.records import Deployment, Served
+from driftline.deployment.serving.routing_cache import RoutingCache
 from driftline_contracts.values import ArtifactRef, ModelRef
 
 CHAMPION = Served(

@@ -12,10 +12,10 @@ import orjson
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from driftline.deployment.loading import LoadedModel
-from driftline.deployment.predictor import json_values, predict_columns, scalar
-from driftline.deployment.schemas import PredictResponse
-from driftline.deployment.served_rows import ServedRows, new_request_ids
+from driftline.deployment.models.loading import LoadedModel
+from driftline.deployment.models.predictor import json_values, predict_columns, scalar
+from driftline.deployment.serving.schemas import PredictResponse
+from driftline.deployment.serving.served_rows import ServedRows, new_request_ids
 
 X, Y = load_iris(return_X_y=True)
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 from driftline.deployment.errors import FeatureError, UnknownModelError
-from driftline.deployment.features import feature_problems
-from driftline.deployment.schemas import PredictionOut
-from driftline.deployment.streaming import (
+from driftline.deployment.scoring.stream_messages import (
     answer,
     bad_rows,
     encode,
@@ -16,6 +14,8 @@ from driftline.deployment.streaming import (
     refusal,
     refused_answer,
 )
+from driftline.deployment.serving.features import feature_problems
+from driftline.deployment.serving.schemas import PredictionOut
 from driftline.runtime.deadletter import RawRecord
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from driftline.deployment.unsent import PendingBatch, UnsentRows
+from driftline.deployment.prediction_log.unsent import PendingBatch, UnsentRows
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from driftline.deployment.schemas import PredictionOut
-from driftline.deployment.v2 import Tensor, infer_response, instances_from_inputs
+from driftline.deployment.serving.schemas import PredictionOut
+from driftline.deployment.serving.v2 import Tensor, infer_response, instances_from_inputs
 
 
 def test_named_tensors_become_rows() -> None:

@@ -8,8 +8,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from driftline.deployment.loading import LoadedModel, feature_names
-from driftline.deployment.v2_metadata import categorical_columns, model_metadata
+from driftline.deployment.models.loading import LoadedModel, feature_names
+from driftline.deployment.serving.v2_metadata import categorical_columns, model_metadata
 
 FRAME = pd.DataFrame(
     {

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.middleware import Middleware
 
-from driftline.deployment.fast_path import PredictFastPath
+from driftline.deployment.serving.fast_path import PredictFastPath
 from driftline.runtime.http import build_http_app
 from driftline.runtime.json_numbers import non_finite_number
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime

@@ -1,0 +1,26 @@
+"""What handlers, routes and jobs of the deployment service share (``uow.deps``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from driftline.deployment.models.cache import ModelCache
+from driftline.deployment.prediction_log.writer import PredictionLogWriter
+from driftline.deployment.serving.routing_cache import RoutingCache
+from driftline.deployment.settings import DeploymentSection
+from driftline.deployment.shadow.mirror import ShadowMirror
+from driftline.runtime.storage import ArtifactStore
+
+
+@dataclass(frozen=True)
+class DeploymentDeps:
+    """What handlers, routes and jobs share: store, caches, settings, mirror, log writer."""
+
+    store: ArtifactStore
+    cache: ModelCache
+    settings: DeploymentSection
+    mirror: ShadowMirror = field(default_factory=ShadowMirror)
+    routing: RoutingCache = field(default_factory=RoutingCache)
+    log_writer: PredictionLogWriter = field(default_factory=PredictionLogWriter)
+    """Group-commits served rows; its ``unsent`` holds them until their batch is sent."""
+    predict_ms: dict[tuple[str, int, int], float] = field(default_factory=dict)

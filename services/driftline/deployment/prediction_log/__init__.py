@@ -1,0 +1,1 @@
+"""The prediction log: served rows written, batched and sent as PredictionsLogged."""

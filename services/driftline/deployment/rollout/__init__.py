@@ -1,0 +1,1 @@
+"""Rollout: approvals, canary steps judged and decided, promotion and rollback."""

@@ -1,0 +1,1 @@
+"""The canary judge: challenger against champion on the same traffic, pure statistics."""

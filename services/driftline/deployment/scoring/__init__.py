@@ -1,0 +1,1 @@
+"""Batch and stream scoring through the serving path."""

@@ -1,0 +1,1 @@
+"""The serving hot path: request bodies, routing, features, answers, the V2 protocol."""

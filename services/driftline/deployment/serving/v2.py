@@ -1,0 +1,185 @@
+"""Open Inference Protocol (KServe V2) over the same serving path: health, metadata, infer."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from driftline.deployment.errors import UnknownModelError
+from driftline.deployment.models.loading import UNLOADABLE
+from driftline.deployment.serving.answer import warm
+from driftline.deployment.serving.http import predict
+from driftline.deployment.serving.queries import PostgresServingQueries
+from driftline.deployment.serving.schemas import PredictionOut
+from driftline.deployment.serving.v2_metadata import model_metadata
+from driftline.runtime.service import ServiceRuntime
+
+
+class Tensor(BaseModel):
+    """A V2 input tensor: one feature's column."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=128)
+    shape: list[int] = Field(min_length=1, max_length=2)
+    datatype: str
+    data: list[Any]
+
+
+class InferRequest(BaseModel):
+    """A V2 inference request; ``parameters.routing_key`` picks a sticky variant."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    inputs: list[Tensor] = Field(min_length=1, max_length=500)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+def _flat(data: list[Any]) -> list[Any]:
+    return [v for item in data for v in (_flat(item) if isinstance(item, list) else [item])]
+
+
+def _scalar(value: Any, name: str) -> Any:
+    finite = not isinstance(value, float) or math.isfinite(value)
+    short = not isinstance(value, str) or len(value) <= 256
+    if value is None or (isinstance(value, bool | int | float | str) and finite and short):
+        return value
+    raise ValueError(f"input {name!r} holds a value that is not a finite JSON scalar")
+
+
+def instances_from_inputs(inputs: list[Tensor]) -> list[dict[str, Any]]:
+    """Rows from named columns; ``ValueError`` unless every tensor holds one value per row."""
+    rows = inputs[0].shape[0]
+    columns = {}
+    for tensor in inputs:
+        values = _flat(tensor.data)
+        if tensor.shape[0] != rows or len(values) != rows:
+            raise ValueError(f"input {tensor.name!r} must hold one value per row ({rows} rows)")
+        columns[tensor.name] = [_scalar(v, tensor.name) for v in values]
+    return [{name: values[i] for name, values in columns.items()} for i in range(rows)]
+
+
+def _datatype(values: list[Any]) -> str:
+    if all(isinstance(v, bool) for v in values):
+        return "BOOL"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "INT64"
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return "FP64"
+    return "BYTES"
+
+
+def infer_response(name: str, request_id: str | None, answers: list[PredictionOut]) -> dict:
+    """The V2 response: ``predict`` (and ``predict_proba``) tensors, ids and variants."""
+    predictions = [a.prediction for a in answers]
+    outputs: list[dict[str, Any]] = [
+        {
+            "name": "predict",
+            "shape": [len(answers)],
+            "datatype": _datatype(predictions),
+            "data": predictions,
+        }
+    ]
+    if answers and all(a.probabilities for a in answers):
+        classes = list(answers[0].probabilities or {})
+        outputs.append(
+            {
+                "name": "predict_proba",
+                "shape": [len(answers), len(classes)],
+                "datatype": "FP64",
+                "data": [(a.probabilities or {}).get(c, 0.0) for a in answers for c in classes],
+                "parameters": {"classes": classes},
+            }
+        )
+    return {
+        "model_name": name,
+        "model_version": str(answers[0].model_version),
+        "id": request_id or answers[0].request_id,
+        "outputs": outputs,
+        "parameters": {
+            "request_ids": [a.request_id for a in answers],
+            "variants": [a.variant for a in answers],
+            "model_versions": [a.model_version for a in answers],
+            "errors": [a.error for a in answers],
+        },
+    }
+
+
+def v2_router(runtime: ServiceRuntime) -> APIRouter:
+    """Routes of the Open Inference Protocol."""
+    router = APIRouter(prefix="/v2", tags=["open inference protocol"])
+
+    @router.get("/health/live", summary="The server is up.")
+    async def live() -> dict[str, bool]:
+        return {"live": True}
+
+    @router.get("/health/ready", summary="The server can serve (dependencies answer).",
+                responses={503: {"description": "Not ready: a dependency is down."}})  # fmt: skip
+    async def ready() -> JSONResponse:
+        checks = await runtime.readiness()
+        ok = runtime.started.is_set() and all(v is None for v in checks.values())
+        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+
+    @router.get("/models/{name}/ready", summary="The model's serving versions are loaded.",
+                responses={404: {"description": "No such model."},
+                           503: {"description": "A version cannot be loaded."}})  # fmt: skip
+    async def model_ready(name: str) -> JSONResponse:
+        try:
+            await warm(runtime.units, runtime.deps, name)
+        except UnknownModelError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except UNLOADABLE as exc:
+            return JSONResponse({"name": name, "ready": False, "error": str(exc)}, 503)
+        return JSONResponse({"name": name, "ready": True})
+
+    async def metadata(name: str, version: int | None) -> JSONResponse:
+        try:
+            deployment = await warm(runtime.units, runtime.deps, name)
+        except UnknownModelError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except UNLOADABLE as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        async with runtime.units() as uow:
+            ready = await PostgresServingQueries(uow.session).ready_versions(name)
+        assert deployment.champion is not None
+        chosen = ready.get(version if version is not None else deployment.champion.model.version)
+        if chosen is None:
+            return JSONResponse({"error": f"model {name!r} has no version {version}"}, 404)
+        try:
+            loaded = await runtime.deps.cache.get(chosen.model, chosen.artifact)
+        except UNLOADABLE as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return JSONResponse(model_metadata(name, sorted(ready), loaded))
+
+    @router.get("/models/{name}", summary="Model metadata: versions, platform, input tensors.",
+                responses={404: {"description": "No such model or version."},
+                           503: {"description": "The version cannot be loaded."}})  # fmt: skip
+    async def model_metadata_route(name: str) -> JSONResponse:
+        return await metadata(name, None)
+
+    @router.get("/models/{name}/versions/{version}", summary="One version's metadata.",
+                responses={404: {"description": "No such model or version."},
+                           503: {"description": "The version cannot be loaded."}})  # fmt: skip
+    async def version_metadata_route(name: str, version: int) -> JSONResponse:
+        return await metadata(name, version)
+
+    @router.post("/models/{name}/infer", summary="Inference with named input tensors.",
+                 responses={404: {"description": "No such model."},
+                            503: {"description": "The model cannot be loaded."}})  # fmt: skip
+    async def infer(name: str, body: InferRequest) -> JSONResponse:
+        try:
+            instances = instances_from_inputs(body.inputs)
+            key = body.parameters.get("routing_key")
+            served = await predict(runtime, name, instances, str(key) if key else None)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        except HTTPException as exc:
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        return JSONResponse(infer_response(name, body.id, served.outputs()))
+
+    return router

@@ -1,0 +1,1 @@
+"""Shadow mirroring: the challenger answers copies of served requests; compared, reported."""
