@@ -464,3 +464,27 @@ def test_topics_job_fails_when_a_topic_could_not_be_created(
     code, _, output = run_topics_job(tmp_path, docs, {}, broken=["driftline.model-trained.dlq"])
     assert code != 0
     assert "driftline.model-trained.dlq" in output
+
+
+def test_the_audit_schema_can_have_an_owner_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = "postgresql+asyncpg://driftline_audit:w@postgres:5432/driftline"
+    owner = "postgresql+asyncpg://driftline_audit_owner:o@postgres:5432/driftline"
+    audit_writer = {"enabled": True, "databaseUrl": writer, "separateOwner": True}
+    docs = render({"secrets": {"auditWriter": {**audit_writer, "ownerDatabaseUrl": owner}}})
+    deployments = by_component(docs, "Deployment")
+    audit = parsed("audit", pod_env(docs, deployments["audit"]), monkeypatch)
+    assert (audit.database.url, audit.database.migration_url) == (writer, owner)
+    secrets = of_kind(docs, "Secret")
+    for name, deployment in deployments.items():
+        spec = deployment["spec"]["template"]["spec"]
+        (migrate,) = spec.get("initContainers") or [{"env": []}]
+        found = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in migrate.get("env", [])}
+        if name == "audit":
+            ref = found["DRIFTLINE_DATABASE__URL"]
+            assert secrets[ref["name"]]["stringData"][ref["key"]] == owner
+        else:  # every other service migrates and runs as the shared role, never the owner
+            assert "DRIFTLINE_DATABASE__URL" not in found
+            assert owner not in pod_env(docs, deployment).values()
+    missing = helm(merged(TEST_VALUES, {"secrets": {"auditWriter": audit_writer}}))
+    assert missing.returncode != 0
+    assert "secrets.auditWriter.ownerDatabaseUrl" in missing.stderr
