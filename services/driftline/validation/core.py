@@ -211,9 +211,12 @@ def decide(
     previous: DatasetProfile | None,
 ) -> Verdict:
     """Accept ``frame`` unless a rejecting check fails (tolerated failures and drift warn)."""
-    fresh = _infer(frame, specs) if inferred is None else None
-    reference = without_value_rules(fresh) if fresh is not None else inferred
-    checks = run_checks(frame, specs, reference)  # type: ignore[arg-type]
+    fresh = reference = inferred
+    if inferred is None:  # the first version: held to the hard rules of what it teaches
+        fresh = _infer(frame, specs)
+        reference = without_value_rules(fresh)
+    assert reference is not None
+    checks = run_checks(frame, specs, reference)
     broken = [c for c in checks if not c.result.passed]
     failed = [reason_for(c) for c in broken if c.result.severity == "reject"]
     warned = [reason_for(c) for c in broken if c.result.severity == "warn"]
@@ -235,5 +238,5 @@ def decide(
         warnings=capped([*warnings, *drift_warnings(drift)]),
         drift=tuple(drift),
         rows=len(frame),
-        inferred=fresh if fresh is not None else learnt(frame, specs, inferred),
+        inferred=fresh if inferred is None else learnt(frame, specs, inferred),
     )
