@@ -27,6 +27,7 @@ from driftline.stack.procs import free_port
 from driftline.stack.tokens import role_tokens
 from driftline.training.app import definition
 from driftline.training.settings import TrainingSettings
+from tests.integration.client_notebook import accept_dataset, notebook
 from tests.integration.kafka_helpers import environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -52,12 +53,13 @@ def mlflow_venv() -> Path:
 
 
 @pytest.fixture(scope="module")
-async def training_url(local_stack: StackInfo) -> AsyncIterator[str]:
-    """The training service's HTTP app served by uvicorn in this event loop."""
+async def training(local_stack: StackInfo) -> AsyncIterator[tuple[str, ServiceRuntime]]:
+    """The training service's HTTP app served by uvicorn in this event loop, and its runtime."""
     with environment(local_stack.env()):
         settings = TrainingSettings()
     port = free_port()
-    app = build_http_app(ServiceRuntime(definition(), settings))
+    runtime = ServiceRuntime(definition(), settings)
+    app = build_http_app(runtime)
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{port}"
@@ -67,9 +69,15 @@ async def training_url(local_stack: StackInfo) -> AsyncIterator[str]:
             if ready is not None and ready.status_code == 200:
                 break
             await asyncio.sleep(0.2)
-    yield url
+    yield url, runtime
     server.should_exit = True
     await serving
+
+
+@pytest.fixture(scope="module")
+def training_url(training: tuple[str, ServiceRuntime]) -> str:
+    """The training service's base URL."""
+    return training[0]
 
 
 async def _notebook(url: str, token: str) -> tuple[dict, float]:
@@ -141,3 +149,30 @@ async def test_a_viewer_token_cannot_log_through_the_mlflow_api(
         anonymous = await client.post("/api/2.0/mlflow/experiments/create", json={"name": "x"})
     assert refused.status_code == 403
     assert anonymous.status_code == 401
+
+
+async def test_the_client_logs_a_run_on_a_dataset_version_and_loads_the_accepted_frame(
+    training: tuple[str, ServiceRuntime], local_stack: StackInfo, tmp_path: Path
+) -> None:
+    url, runtime = training
+    assert local_stack.auth_tokens_file is not None
+    tokens = role_tokens(local_stack.auth_tokens_file)
+    dataset = await accept_dataset(runtime, f"notebook-data-{uuid.uuid4().hex[:6]}")
+    seen = await asyncio.to_thread(notebook, url, tokens["publisher"], dataset, tmp_path)
+    run, child, failed = seen["run"], seen["child"], seen["failed"]
+    assert run.status == "FINISHED"
+    assert run.dataset == dataset
+    assert run.params == {"lr": "0.1", "depth": "3"}
+    assert (run.metrics["auc"].last, run.metrics["auc"].max, run.metrics["auc"].points) == (
+        0.85, 0.85, 3,
+    )  # fmt: skip
+    assert [a.path for a in run.artifacts] == ["plots/curve.txt"]
+    assert child.parent_run_id == run.run_id
+    assert child.dataset == dataset
+    assert failed.status == "FAILED"
+    assert seen["frame"].to_dict("list") == {"age": [31, 45], "churned": [0, 1]}
+    assert seen["artifact"] == b"auc by step"
+    assert seen["refusals"] == {
+        "unknown_dataset": 404, "param_changed": 422, "anonymous_rows": 401,
+        "escape": 400, "other_experiment": 404,
+    }  # fmt: skip

@@ -13,7 +13,7 @@ from driftline.client import calls
 from driftline.client.calls import Call
 from driftline.client.connection import Discovery, answer, unreachable
 from driftline.client.frames import dataframe, tracked
-from driftline.deployment.schemas import FeedbackResponse, PredictResponse
+from driftline.client.models import FeedbackAccepted, Predictions
 from driftline.training.records import RunRecord
 from driftline.training.tracking.models import (
     ArtifactEntry,
@@ -128,14 +128,14 @@ class AsyncClient:
         """Runs of either kind side by side."""
         return ComparedRuns.model_validate(await self.send(calls.compare(run_ids)))
 
-    async def predict(self, model: str, rows: list[dict[str, Any]]) -> PredictResponse:
+    async def predict(self, model: str, rows: list[dict[str, Any]]) -> Predictions:
         """Score rows."""
-        return PredictResponse.model_validate(await self.send(calls.predict(model, rows)))
+        return Predictions.model_validate(await self.send(calls.predict(model, rows)))
 
-    async def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackResponse:
+    async def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackAccepted:
         """True labels by request id."""
         answer_ = await self.send(calls.feedback(model, dict(labels)))
-        return FeedbackResponse.model_validate(answer_)
+        return FeedbackAccepted.model_validate(answer_)
 
     async def load_dataset(self, version: str) -> pd.DataFrame:
         """``name@3`` as a DataFrame, from the canonical accepted copy."""

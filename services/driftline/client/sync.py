@@ -14,7 +14,7 @@ from driftline.client import calls
 from driftline.client.calls import Call
 from driftline.client.connection import Discovery, answer, unreachable
 from driftline.client.frames import dataframe, tracked
-from driftline.deployment.schemas import FeedbackResponse, PredictResponse
+from driftline.client.models import FeedbackAccepted, Predictions
 from driftline.training.records import RunRecord
 from driftline.training.tracking.models import (
     ArtifactEntry,
@@ -171,13 +171,13 @@ class Client:
 
     def predict(
         self, model: str, rows: list[dict[str, Any]], routing_key: str | None = None
-    ) -> PredictResponse:
+    ) -> Predictions:
         """Score rows; each prediction carries the request id feedback refers to."""
-        return PredictResponse.model_validate(self.send(calls.predict(model, rows, routing_key)))
+        return Predictions.model_validate(self.send(calls.predict(model, rows, routing_key)))
 
-    def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackResponse:
+    def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackAccepted:
         """True labels for earlier predictions, by request id."""
-        return FeedbackResponse.model_validate(self.send(calls.feedback(model, dict(labels))))
+        return FeedbackAccepted.model_validate(self.send(calls.feedback(model, dict(labels))))
 
     def drift_report(self, model: str) -> dict[str, Any]:
         """The model's latest drift report."""
