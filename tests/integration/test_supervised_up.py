@@ -1,7 +1,9 @@
 """``driftline up`` supervises: a service killed with ``kill -9`` comes back ready on its own
 URL with no human action; a training job in flight when training is killed is resumed by the
 restarted worker (same worker id) at once, not after its lease; SIGTERM stops everything and
-restarts nothing. Measured times are printed (``-s``) and recorded in docs/reliability.md."""
+restarts nothing; a service that crashes on every start is given up on after the burst limit
+while the others keep running. Measured times are printed (``-s``) and recorded in
+docs/reliability.md."""
 
 from __future__ import annotations
 
@@ -41,7 +43,14 @@ BACK_WITHIN_S = 60
 class Up:
     """One ``driftline up`` process on the module's own stack."""
 
-    def __init__(self, home: Path, log: Path) -> None:
+    def __init__(
+        self,
+        home: Path,
+        log: Path,
+        slots: tuple[str, ...] = SERVICES,
+        options: tuple[str, ...] = (),
+        settings: dict[str, str] | None = None,
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
         env |= {
             "DRIFTLINE_HOME": str(home),
@@ -53,15 +62,25 @@ class Up:
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(PLUGIN_PATH), os.environ.get("PYTHONPATH")) if p
             ),
+            **(settings or {}),
         }
         self.home, self.log = home, log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "driftline", "up", *SERVICES],
+                [sys.executable, "-m", "driftline", "up", *options, *slots],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
             )
+
+    def stop(self) -> None:
+        """SIGTERM ``driftline up`` (it stops its services), SIGKILL if it hangs."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=60)
+        if self.process.poll() is None:
+            self.process.kill()
 
     def services(self) -> dict[str, ServiceRecord]:
         return load_state(self.home).services
@@ -90,12 +109,7 @@ def up(own_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Itera
             running.wait_ready(name)
         yield running
     finally:
-        if running.process.poll() is None:
-            running.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                running.process.wait(timeout=60)
-        if running.process.poll() is None:
-            running.process.kill()
+        running.stop()
 
 
 @pytest.mark.parametrize("name", ["ingest", "registry"])
@@ -184,3 +198,33 @@ def _running(pid: int) -> bool:
     with contextlib.suppress(psutil.Error):
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     return False
+
+
+def test_a_crash_loop_is_given_up_on_loudly_and_the_others_keep_running(
+    own_stack: LocalStack, tmp_path: Path
+) -> None:
+    # Second replicas (#2) so the slots are free whatever ran before; training's settings are
+    # invalid (max_workers=0), so every start exits with code 1.
+    looping = Up(
+        own_stack.home,
+        tmp_path / "up.log",
+        slots=("ingest#2", "training#2"),
+        options=("--restart-burst", "2", "--restart-window", "300", "--max-backoff", "2"),
+        settings={"DRIFTLINE_TRAINING__MAX_WORKERS": "0"},
+    )
+    try:
+        _wait_for(lambda: "GIVING UP on training#2" in looping.output(), 180, "the give-up")
+        looping.wait_ready("ingest#2")
+        _wait_for(lambda: "Driftline is up without training#2" in looping.output(), 10, "up")
+        assert looping.process.poll() is None, "up keeps supervising the others"
+        output = looping.output()
+        assert output.count("training#2 restarted") == 2
+        assert "training#2 exited (exit code 1)" in output
+        record = looping.services()["training#2"]
+        assert record.restarts == 2
+        assert record.last_exit == "exit code 1; given up after 3 crashes within 300s"
+        assert not psutil.pid_exists(record.pid) or not _running(record.pid)
+    finally:
+        looping.stop()
+    assert looping.process.returncode == 0
+    assert "ingest#2" not in looping.services()

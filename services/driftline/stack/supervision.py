@@ -100,6 +100,11 @@ class ServiceSupervisor:
         return all(slot.ready for slot in self.slots if not slot.finished)
 
     @property
+    def finished(self) -> list[str]:
+        """Names of the services no longer supervised (stopped, or given up on)."""
+        return [slot.process.name for slot in self.slots if slot.finished]
+
+    @property
     def all_finished(self) -> bool:
         """True when no service is left to supervise (all stopped or given up on)."""
         return all(slot.finished for slot in self.slots)

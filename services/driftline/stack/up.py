@@ -53,7 +53,7 @@ def supervise(
     policy: RestartPolicy,
     say: Callable[[str], None],
     stopping: threading.Event,
-    on_all_ready: Callable[[], None],
+    on_all_ready: Callable[[list[str]], None],
 ) -> None:
     """Keep the services running until ``stopping`` is set, then stop them (no restarts)."""
     supervisor = ServiceSupervisor(
@@ -70,7 +70,7 @@ def supervise(
             supervisor.tick()
             if not announced and supervisor.all_ready:
                 announced = True
-                on_all_ready()
+                on_all_ready(supervisor.finished)
             if supervisor.all_released:
                 say("every service was stopped by `driftline stack down`")
                 return
@@ -97,8 +97,17 @@ def run_services_foreground(names: Sequence[str], policy: RestartPolicy | None =
         processes = start_services(stack, info, names)
         supervise(
             stack, info, processes, policy or RestartPolicy(), console.log, stopping,
-            on_all_ready=lambda: console.print(
-                "[bold green]Driftline is up.[/] Crashed services are restarted. Ctrl-C "
-                "stops the services; `driftline stack down` stops the servers too."
-            ),
+            on_all_ready=lambda down: console.print(_up_message(down)),
         )  # fmt: skip
+
+
+def _up_message(down: list[str]) -> str:
+    """What ``driftline up`` says once every service it still supervises is ready."""
+    if down:
+        state = f"[bold yellow]Driftline is up without {', '.join(down)}[/] (see above)."
+    else:
+        state = "[bold green]Driftline is up.[/]"
+    return (
+        f"{state} Crashed services are restarted. Ctrl-C stops the services; "
+        "`driftline stack down` stops the servers too."
+    )
