@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +20,8 @@ from driftline.training.tracking.models import (
     ArtifactEntry,
     ComparedRuns,
     EndStatus,
+    Experiment,
+    MetricPoint,
     ParamValue,
     TrackedRun,
 )
@@ -73,7 +76,8 @@ class AsyncRun:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.end("FINISHED" if kind is None else "FAILED")
+        failed = "KILLED" if kind in (KeyboardInterrupt, asyncio.CancelledError) else "FAILED"
+        await self.end("FINISHED" if kind is None else failed)
 
 
 class AsyncClient:
@@ -119,6 +123,39 @@ class AsyncClient:
         """Tracked runs, newest first."""
         return [tracked(r) for r in await self.send(calls.tracked_runs(experiment, limit))]
 
+    async def tracked_run(self, run_id: str) -> TrackedRun:
+        """One tracked run."""
+        return tracked(await self.send(calls.tracked_run(run_id)))
+
+    async def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+        """A tracked metric's curve."""
+        found = await self.send(calls.metric_history(run_id, key))
+        return [MetricPoint.model_validate(p) for p in found]
+
+    async def experiments(self) -> list[Experiment]:
+        """Every experiment."""
+        return [Experiment.model_validate(e) for e in await self.send(calls.experiments())]
+
+    async def run(self, run_id: str) -> RunRecord:
+        """One of the training service's own runs."""
+        return RunRecord.model_validate(await self.send(calls.training_run(run_id)))
+
+    async def models(self) -> list[dict[str, Any]]:
+        """Registered models."""
+        return await self.send(calls.models())
+
+    async def versions(self, model: str) -> list[dict[str, Any]]:
+        """A model's versions, oldest first."""
+        return await self.send(calls.versions(model))
+
+    async def version(self, model: str, number: int) -> dict[str, Any]:
+        """One version: lineage, metrics, gates."""
+        return await self.send(calls.version(model, number))
+
+    async def drift_report(self, model: str) -> dict[str, Any]:
+        """The model's latest drift report."""
+        return await self.send(calls.drift_report(model))
+
     async def runs(self, model: str | None = None, limit: int = 100) -> list[RunRecord]:
         """The training service's own runs."""
         found = await self.send(calls.training_runs(model, limit))
@@ -128,9 +165,12 @@ class AsyncClient:
         """Runs of either kind side by side."""
         return ComparedRuns.model_validate(await self.send(calls.compare(run_ids)))
 
-    async def predict(self, model: str, rows: list[dict[str, Any]]) -> Predictions:
+    async def predict(
+        self, model: str, rows: list[dict[str, Any]], routing_key: str | None = None
+    ) -> Predictions:
         """Score rows."""
-        return Predictions.model_validate(await self.send(calls.predict(model, rows)))
+        answer_ = await self.send(calls.predict(model, rows, routing_key))
+        return Predictions.model_validate(answer_)
 
     async def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackAccepted:
         """True labels by request id."""
