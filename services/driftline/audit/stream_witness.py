@@ -87,10 +87,15 @@ async def read_stream_copies(kafka: KafkaSettings, timeout_s: float = 30.0) -> d
             consumer.assign(assigned)
             await consumer.seek_to_beginning(*assigned)
             ends = await consumer.end_offsets(assigned)
-            while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
+            # tansu may report an end below records it already serves: read past the
+            # reported end until a poll comes back empty.
+            while True:
                 polled = await consumer.getmany(timeout_ms=500)
                 for record in (r for rs in polled.values() for r in rs):
                     add_record(copies, list(record.headers), record.value)
+                behind = [tp for tp in assigned if await consumer.position(tp) < ends[tp]]
+                if not polled and not behind:
+                    break
     except TimeoutError as exc:
         raise StreamUnreadableError(f"{TOPIC} not read to its end in {timeout_s:.0f}s") from exc
     finally:

@@ -24,6 +24,10 @@ from driftline.audit.witnesses import read_store_copies
 from driftline.runtime.settings import KafkaSettings
 from driftline.runtime.storage import ArtifactStore
 
+STREAM_TIMEOUT_S = 5.0
+"""How long reading the digest topic may take before the stream is reported unchecked (the
+HTTP endpoint answers within its callers' timeouts; the CLI waits longer)."""
+
 Copies = Mapping[str, tuple[Mapping[int, Digest], bool]]
 """Where copies were read (``s3``, ``stream``) → (copies by number, whether every digest
 should have one there)."""
@@ -86,7 +90,11 @@ def assess(
 
 
 async def verify_audit_log(
-    engine: AsyncEngine, store: ArtifactStore, key: bytes, kafka: KafkaSettings | None = None
+    engine: AsyncEngine,
+    store: ArtifactStore,
+    key: bytes,
+    kafka: KafkaSettings | None = None,
+    stream_timeout_s: float = STREAM_TIMEOUT_S,
 ) -> VerifyReport:
     """Rows and digests from PostgreSQL, copies from S3 and (given ``kafka``) the stream.
 
@@ -106,7 +114,7 @@ async def verify_audit_log(
     if kafka is not None:
         try:
             # The relay publishes a digest a moment after its commit: the stream may lag.
-            found["stream"] = (await read_stream_copies(kafka), False)
+            found["stream"] = (await read_stream_copies(kafka, stream_timeout_s), False)
         except (StreamUnreadableError, KafkaError, OSError) as exc:
             unchecked = (f"stream: {exc!r}",)
     newest = db_digests[-1].number if db_digests else 0

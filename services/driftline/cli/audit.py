@@ -110,7 +110,7 @@ def verify_command(
         try:
             store = build_artifact_store(settings.storage)
             kafka = settings.kafka if stream else None
-            return await verify_audit_log(engine, store, key, kafka)
+            return await verify_audit_log(engine, store, key, kafka, stream_timeout_s=60)
         finally:
             await engine.dispose()
 
