@@ -179,6 +179,35 @@ class DriftPolicy(Value):
     )
 
 
+WindowKind = Literal["all", "newest", "last", "days"]
+
+
+class TrainingWindow(Value):
+    """Which accepted versions of the dataset a run trains on, and how many rows at most."""
+
+    versions: WindowKind = Field(
+        "all",
+        description="all: every accepted version; newest: only the newest; last: the newest "
+        "`last` versions; days: versions accepted within `days` of the newest one.",
+    )
+    last: int = Field(3, ge=1, le=10_000, description="versions: last — how many versions.")
+    days: FiniteFloat = Field(
+        30.0, gt=0, le=36_500, description="versions: days — width of the time window in days."
+    )
+    dedupe: bool = Field(
+        True, description="Drop repeated rows (equal in every column), keeping the newest copy."
+    )
+    max_rows: int = Field(
+        1_000_000,
+        ge=1,
+        description="Row budget of the window after deduplication: the newest rows are kept "
+        "(labelled production rows of a drift retrain come on top).",
+    )
+
+
+DEFAULT_WINDOW = TrainingWindow()
+
+
 class ModelSpec(Value):
     """A model: data, target, trainer, evaluation, gates and rollout/monitoring policy."""
 
@@ -191,6 +220,11 @@ class ModelSpec(Value):
     )
     trainer: TrainerSpec = Field(description="Estimator or user function.")
     split: SplitSpec = Field(default_factory=SplitSpec, description="Holdout split.")
+    window: TrainingWindow = Field(
+        default_factory=TrainingWindow,
+        description="What a run trains on; default: every accepted version, deduplicated, "
+        "capped at a row budget.",
+    )
     metrics: list[Name] | None = Field(
         None,
         description="Metrics to record; default by task (accuracy, f1, roc_auc, "
@@ -244,6 +278,10 @@ class ModelSpec(Value):
 
 
 def spec_hash(spec: ModelSpec) -> str:
-    """SHA-256 of the spec's canonical JSON (sorted keys, no whitespace)."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """SHA-256 of the spec's canonical JSON (sorted keys, no whitespace); a default training
+    window is left out, so specs written before windows existed keep their hash."""
+    document = spec.model_dump(mode="json")
+    if spec.window == DEFAULT_WINDOW:
+        del document["window"]
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from driftline_contracts import topics
 from driftline_contracts.events.base import Event
+from driftline_contracts.signature import InputSignature
 from driftline_contracts.values import (
     Actor,
     ArtifactRef,
@@ -108,6 +109,19 @@ class ModelTrained(Event):
         None,
         description="The champion on this run's holdout rows (the registry's beat_champion "
         "gate reads it); null: the run made no comparison (an older training service).",
+    )
+    datasets: Annotated[list[DatasetRef], Field(max_length=10_000)] = Field(
+        default_factory=list,
+        description="Every accepted dataset version the run's training window read, oldest "
+        "first (the newest is `dataset`); empty: `dataset` alone (an older training service).",
+    )
+    labelled_rows: int = Field(
+        0, ge=0, description="Labelled production rows added to the window (drift retrains)."
+    )
+    signature: InputSignature | None = Field(
+        None,
+        description="Input columns, types and category domains the model was trained on "
+        "(deployment checks served rows against it); null: an older training service.",
     )
 
 

@@ -63,7 +63,7 @@ async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
     repo = PostgresTrainingRepository(uow.session)
     await repo.lock_dataset(event.dataset.name)
     if event.dataset.version is not None:
-        await repo.record_version(event.dataset, uow.cause.id)
+        await repo.record_version(event.dataset, uow.cause.id, uow.cause.time)
     specs = await repo.specs_for(event.dataset.name)
     for job in core.jobs_for_validated(specs, event.dataset, uow.cause):
         queued = await repo.enqueue(job)

@@ -8,7 +8,7 @@ from driftline.training.core import Job, is_retryable
 from driftline.training.records import RunRecord
 from driftline.training.runner import RunOutput
 from driftline_contracts.events.training import ModelTrained, TrainingFailed, TrainingStarted
-from driftline_contracts.values import ArtifactRef, Reason
+from driftline_contracts.values import ArtifactRef, DatasetRef, Reason
 
 TRAINER = "service:training"
 
@@ -49,10 +49,23 @@ def failed(job: Job, reason: Reason) -> tuple[TrainingFailed, RunRecord]:
     return event, _record(job, "failed", failure=reason)
 
 
+def window_facts(versions: list[DatasetRef], output: RunOutput) -> dict[str, Any]:
+    """What the run's record keeps of its training window: the versions and row counts."""
+    return {
+        "datasets": [v.model_dump(mode="json", exclude_none=True) for v in versions],
+        "window_rows": output.window_rows,
+        "labelled_rows": output.labelled_rows,
+    }
+
+
 def trained(
-    job: Job, output: RunOutput, artifacts: dict[str, ArtifactRef], lineage: dict[str, Any]
+    job: Job,
+    output: RunOutput,
+    artifacts: dict[str, ArtifactRef],
+    lineage: dict[str, Any],
+    versions: list[DatasetRef] | None = None,
 ) -> tuple[ModelTrained, RunRecord]:
-    """ModelTrained and the successful run's record."""
+    """ModelTrained and the successful run's record (``versions``: the training window)."""
     event = ModelTrained(
         model=job.model,
         run_id=job.run_id,
@@ -69,6 +82,9 @@ def trained(
         duration_s=output.duration_s,
         trainer=TRAINER,
         champion_comparison=output.champion_comparison,
+        datasets=versions or [job.dataset],
+        labelled_rows=output.labelled_rows,
+        signature=output.signature,
     )
     record = _record(
         job,

@@ -30,7 +30,7 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.champion_check import ChampionInput
 from driftline.training.confinement import ProcessLimits, confine
-from driftline.training.runner import RunOutput, run_training
+from driftline.training.runner import RunOutput, Sources, run_training
 
 log = get_logger(__name__)
 
@@ -122,7 +122,7 @@ class TrainingPool:
 
     async def train(
         self,
-        data_path: str,
+        data_path: Sources,
         data_format: str,
         spec: dict[str, Any],
         max_rows: int,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from driftline.runtime.errors import is_transient
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.storage.errors import IntegrityError, StorageError
-from driftline.training.adapters.datasets import fetch_dataset
+from driftline.training.adapters.datasets import fetch_window
 from driftline.training.adapters.production import LABELLED_ROWS
 from driftline.training.lineage import package_versions
 from driftline.training.pool import TrainingPool
@@ -101,6 +101,14 @@ def checked_spec(record: RunRecord, document: dict[str, Any] | None) -> ModelSpe
     return spec
 
 
+def window_of(record: RunRecord) -> list[DatasetRef]:
+    """The dataset versions the run read (its lineage), else its one dataset (older runs)."""
+    found = record.lineage.get("datasets")
+    if not found:
+        return [record.dataset]
+    return [DatasetRef.model_validate(v) for v in found]
+
+
 async def _labelled_rows(store: ArtifactStore, record: RunRecord, folder: Path) -> str | None:
     """The labelled production rows the run added (sha256 verified), as a local CSV path."""
     ref = record.artifacts.get(LABELLED_ROWS)
@@ -124,7 +132,7 @@ async def reproduce_run(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         try:
-            path = await fetch_dataset(store, record.dataset, Path(folder))
+            files = await fetch_window(store, window_of(record), Path(folder))
             labelled = await _labelled_rows(store, record, Path(folder))
         except IntegrityError as exc:
             raise ReproductionError("dataset_changed", str(exc)) from exc
@@ -133,7 +141,7 @@ async def reproduce_run(
                 raise
             raise ReproductionError("data_unavailable", f"{type(exc).__name__}: {exc}") from exc
         output = await pool.train(
-            str(path),
+            files,
             record.dataset.format,
             spec.model_dump(mode="json"),
             settings.max_rows,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ import skops.io as sio
 from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.champion_check import ChampionInput, compare_with_champion
 from driftline.training.servable import check_servable, holdout_of
+from driftline.training.signature import input_signature
 from driftline.training.trainer import TrainingError, allowed, train_model
+from driftline.training.windows import window_frame
 from driftline_contracts.modelspec import ModelSpec
 
 
@@ -35,6 +38,11 @@ class RunOutput:
     holdout_rows: int = 0
     duration_s: float = 0.0
     champion_comparison: dict[str, Any] | None = None
+    signature: dict[str, Any] | None = None
+    window_rows: int = 0
+    """Rows of the dataset versions after deduplication and the row budget."""
+    labelled_rows: int = 0
+    """Labelled production rows appended to them."""
 
 
 def read_frame(path: Path, data_format: str, max_rows: int) -> pd.DataFrame:
@@ -66,8 +74,19 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, indent=2, sort_keys=True, allow_nan=False).encode()
 
 
+Sources = str | Sequence[tuple[str, str]]
+"""One data file, or (path, format) of each dataset version in the window, oldest first."""
+
+
+def read_window(sources: Sources, data_format: str, spec: ModelSpec, max_rows: int) -> pd.DataFrame:
+    """The window's versions read, concatenated, deduplicated and capped."""
+    files = [(sources, data_format)] if isinstance(sources, str) else list(sources)
+    frames = [read_frame(Path(path), kind, max_rows) for path, kind in files]
+    return window_frame(frames, spec.window)
+
+
 def run_training(
-    data_path: str,
+    data_path: Sources,
     data_format: str,
     spec: dict[str, Any],
     max_rows: int,
@@ -76,17 +95,20 @@ def run_training(
     policy: TrainerPolicy,
     champion: ChampionInput | None = None,
 ) -> RunOutput:
-    """Train the model ``spec`` describes on the file at ``data_path`` (plus the labelled
-    production rows of the CSV at ``labelled_path``), if ``policy`` allows its trainer."""
+    """Train the model ``spec`` describes on the window of dataset files at ``data_path``
+    (plus the labelled production rows of the CSV at ``labelled_path``), if ``policy`` allows
+    its trainer."""
     started = time.perf_counter()
     try:
         model_spec = ModelSpec.model_validate(spec)
         allowed(model_spec, policy)  # before the data is read: a refused spec costs nothing
-        frame = read_frame(Path(data_path), data_format, max_rows)
+        frame = read_window(data_path, data_format, model_spec, max_rows)
+        window_rows, labelled_rows = len(frame), 0
         if labelled_path is not None:
             labelled = read_frame(Path(labelled_path), "csv", max_rows)
-            frame = with_labelled_rows(frame, labelled)
+            frame, labelled_rows = with_labelled_rows(frame, labelled), len(labelled)
         trained = train_model(frame, model_spec, policy)
+        signature = input_signature(frame, trained.features).model_dump(mode="json")
         model_bytes = sio.dumps(trained.estimator)
         holdout = holdout_of(frame, model_spec)
         check_servable(model_bytes, holdout, trained.features)  # servable, or the run fails
@@ -100,7 +122,7 @@ def run_training(
         return RunOutput(failure=("resource_limit", "out of memory", None))
     except Exception as exc:  # e.g. an estimator skops cannot serialize
         return RunOutput(failure=("trainer_error", f"{type(exc).__name__}: {exc}"[:2000], None))
-    documents = {"metrics.json": _json(trained.metrics)}
+    documents = {"metrics.json": _json(trained.metrics), "signature.json": _json(signature)}
     if trained.feature_importance is not None:
         documents["feature_importance.json"] = _json(trained.feature_importance)
     if trained.confusion is not None:
@@ -114,4 +136,7 @@ def run_training(
         holdout_rows=trained.holdout_rows,
         duration_s=time.perf_counter() - started,
         champion_comparison=compared,
+        signature=signature,
+        window_rows=window_rows,
+        labelled_rows=labelled_rows,
     )

@@ -25,7 +25,7 @@ from driftline.runtime.uow import UnitOfWorkFactory
 from driftline.training import outcomes
 from driftline.training.adapters.artifacts import store_run_artifacts
 from driftline.training.adapters.champions import PostgresChampions, fetch_champion
-from driftline.training.adapters.datasets import fetch_dataset
+from driftline.training.adapters.datasets import fetch_window
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.adapters.production import LABELLED_ROWS, labelled_csv, store_labelled
 from driftline.training.core import Job, lease_lost
@@ -34,7 +34,9 @@ from driftline.training.openlineage import TrainingRun
 from driftline.training.pool import TrainingPool
 from driftline.training.runner import RunOutput
 from driftline.training.settings import TrainingSection
-from driftline_contracts.values import Reason
+from driftline.training.windows import versions_in_window
+from driftline_contracts.modelspec import TrainingWindow
+from driftline_contracts.values import DatasetRef, Reason
 
 log = get_logger(__name__)
 
@@ -158,8 +160,9 @@ class TrainingWorker:
     async def _execute(self, job: Job) -> None:
         async with self._heartbeat(job) as lease:
             labelled = await self._labelled(job)
+            versions = await self._window(job)
             with tempfile.TemporaryDirectory(dir=self.workdir) as folder:
-                output = await self._train(job, Path(folder), labelled)
+                output = await self._train(job, Path(folder), versions, labelled)
             if lease.lost:
                 log.warning("lease lost while training; result discarded", run_id=job.run_id)
                 return
@@ -167,11 +170,10 @@ class TrainingWorker:
                 await self._fail(job, outcomes.failure_reason(*output.failure))
                 return
             artifacts = await store_run_artifacts(self.store, job.model, job.run_id, output)
-            facts = lineage()
+            facts = {**lineage(), **outcomes.window_facts(versions, output)}
             if labelled is not None:
                 artifacts[LABELLED_ROWS] = await store_labelled(self.store, job, labelled[1])
-                facts = {**facts, "labelled_rows": labelled[0]}
-            event, record = outcomes.trained(job, output, artifacts, facts)
+            event, record = outcomes.trained(job, output, artifacts, facts, versions)
             await self._finish(job, "succeeded", event, record)
 
     async def _labelled(self, job: Job) -> tuple[int, bytes] | None:
@@ -185,10 +187,27 @@ class TrainingWorker:
         target = str(job.spec["target"])
         return (len(rows), labelled_csv(rows, target)) if rows else None
 
-    async def _train(self, job: Job, folder: Path, labelled: tuple[int, bytes] | None) -> RunOutput:
-        """Download the dataset (verifying its sha256) and train on it in a process."""
+    async def _window(self, job: Job) -> list[DatasetRef]:
+        """The accepted versions the spec's training window reads, oldest first."""
+        window = TrainingWindow.model_validate(job.spec.get("window") or {})
+        if window.versions == "newest" or job.dataset.version is None:
+            return [job.dataset]
+        async with self.units() as uow:
+            accepted = await self.repository(uow.session).accepted_versions(
+                job.dataset.name, job.dataset.version
+            )
+        return versions_in_window(accepted, job.dataset, window)
+
+    async def _train(
+        self,
+        job: Job,
+        folder: Path,
+        versions: list[DatasetRef],
+        labelled: tuple[int, bytes] | None,
+    ) -> RunOutput:
+        """Download the window's versions (verifying each sha256) and train in a process."""
         try:
-            path = await fetch_dataset(self.store, job.dataset, folder)
+            files = await fetch_window(self.store, versions, folder)
         except StorageError as exc:
             if is_transient(exc):
                 raise
@@ -202,7 +221,7 @@ class TrainingWorker:
             extra.write_bytes(labelled[1])
         s = self.settings
         return await self.pool.train(
-            str(path), job.dataset.format, job.spec, s.max_rows, s.timeout_s,
+            files, job.dataset.format, job.spec, s.max_rows, s.timeout_s,
             str(extra) if extra else None, champion=champion,
         )  # fmt: skip
 

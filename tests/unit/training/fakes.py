@@ -12,6 +12,7 @@ from driftline.training.champion_check import ChampionInput
 from driftline.training.core import Job, JobStatus, NewJob
 from driftline.training.records import RunRecord
 from driftline.training.runner import RunOutput, run_training
+from driftline.training.windows import AcceptedVersion
 from driftline_contracts.envelope import Envelope
 from tests.unit.training.builders import policy
 
@@ -56,6 +57,11 @@ class FakeJobs:
     claimed_by: dict[int, str] = field(default_factory=dict)
     labelled: list[tuple[int, dict[str, Any], Any]] = field(default_factory=list)
     """Labelled production rows: (label sequence number, features, label)."""
+    versions: list[AcceptedVersion] = field(default_factory=list)
+    """Accepted dataset versions, as training recorded them."""
+
+    async def accepted_versions(self, dataset: str, up_to: int) -> list[AcceptedVersion]:
+        return [v for v in self.versions if v.ref.name == dataset and (v.ref.version or 0) <= up_to]
 
     def add(self, new: NewJob, *, status: JobStatus = "queued", attempt: int = 0) -> Job:
         job = Job(

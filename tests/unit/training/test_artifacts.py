@@ -45,8 +45,10 @@ def test_run_training_returns_model_and_documents(csv_path: Path) -> None:
         "metrics.json",
         "feature_importance.json",
         "confusion_matrix.json",
+        "signature.json",
     }
     assert json.loads(output.documents["metrics.json"]) == output.metrics
+    assert json.loads(output.documents["signature.json"]) == output.signature
     assert output.duration_s > 0
 
 

@@ -50,6 +50,8 @@ def test_changing_what_only_other_services_read_does_not_retrain(changes: dict) 
         {"split": {"holdout": 0.3}},
         {"metrics": ["accuracy"]},
         {"dataset": "cancer-v2"},
+        {"window": {"versions": "last", "last": 2}},
+        {"window": {"max_rows": 500}},
     ],
 )
 def test_changing_a_training_field_retrains(changes: dict) -> None:
@@ -71,3 +73,11 @@ def test_a_first_spec_or_data_never_trained_on_trains() -> None:
 def test_the_hash_ignores_key_order() -> None:
     document = record().spec
     assert training_hash(dict(reversed(list(document.items())))) == training_hash(document)
+
+
+def test_a_spec_stored_before_windows_existed_has_the_same_training_hash() -> None:
+    """Upgrading the platform does not retrain every model: no window = the default one."""
+    now = record().spec
+    before = {k: v for k, v in now.items() if k != "window"}
+    assert "window" in now
+    assert training_hash(before) == training_hash(now)

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.core import job_for, spec_record
 from driftline.training.runner import RunOutput
 from driftline.training.settings import TrainingSection, worker_identity
+from driftline.training.windows import AcceptedVersion
 from driftline.training.worker import TrainingWorker
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.events.training import ModelTrained, TrainingFailed, TrainingStarted
@@ -194,6 +196,59 @@ async def test_a_drift_retrain_adds_the_labelled_production_rows(
     stored = await store.get_bytes(ref.uri, sha256=ref.sha256)
     assert stored.decode().splitlines()[0].endswith(",target")
     assert len(stored.decode().splitlines()) == 51
+
+
+async def _versions(store: LocalArtifactStore, parts: int) -> list[DatasetRef]:
+    """The cancer rows in ``parts`` accepted versions (the last repeats 10 rows of the first)."""
+    frame, refs = cancer(), []
+    chunks = [frame.iloc[i::parts] for i in range(parts)]
+    chunks[-1] = pd.concat([chunks[-1], chunks[0].head(10)])
+    for number, chunk in enumerate(chunks, start=1):
+        stored = await store.put_bytes(f"datasets/cancer/v{number}.csv",
+                                       chunk.to_csv(index=False).encode())  # fmt: skip
+        refs.append(DatasetRef(name="cancer", version=number, uri=stored.uri,
+                               sha256=stored.sha256, format="csv"))  # fmt: skip
+    return refs
+
+
+@pytest.mark.parametrize(
+    ("window", "versions"),
+    [({}, [1, 2, 3]), ({"versions": "newest"}, [3]), ({"versions": "last", "last": 2}, [2, 3])],
+)
+async def test_a_run_trains_on_its_window_of_accepted_versions(
+    store: LocalArtifactStore, window: dict, versions: list[int]
+) -> None:
+    """Every accepted version by default (repeated rows once), as named in ModelTrained and
+    in the run record; labelled rows of a drift retrain come on top and are counted."""
+    worker, units, jobs = _setup(store)
+    refs = await _versions(store, 3)
+    jobs.versions = [AcceptedVersion(r) for r in refs]
+    jobs.labelled = _production_rows(30)
+    record = spec_record("cancer-clf", "f" * 64, spec(window=window).model_dump(mode="json"))
+    jobs.add(job_for(record, refs[-1], "drift_detected", CAUSE, labelled_until=30))
+    assert await worker.run_once()
+    (trained,) = units.events(ModelTrained)
+    assert [d.version for d in trained.datasets] == versions
+    assert trained.dataset == refs[-1]
+    assert trained.labelled_rows == 30
+    sizes = {1: 190, 2: 190, 3: 189}  # cancer's 569 rows in three; v3 repeats 10 of v1
+    expected = sum(sizes[v] for v in versions) + (10 if versions != [1, 2, 3] else 0)
+    assert trained.train_rows + trained.holdout_rows == expected + 30
+    (run,) = jobs.runs
+    assert [d["version"] for d in run.lineage["datasets"]] == versions
+    assert (run.lineage["window_rows"], run.lineage["labelled_rows"]) == (expected, 30)
+
+
+async def test_a_trained_model_records_its_input_signature(store: LocalArtifactStore) -> None:
+    worker, units, jobs = _setup(store)
+    jobs.add(_job(await _dataset(store)))
+    assert await worker.run_once()
+    (trained,) = units.events(ModelTrained)
+    assert trained.signature is not None
+    columns = {c.name: c for c in trained.signature.columns}
+    assert "target" not in columns
+    assert columns["mean_radius"].dtype == "number"
+    assert "signature.json" in jobs.runs[0].artifacts
 
 
 async def test_a_limit_of_zero_labelled_rows_trains_on_the_dataset_alone(

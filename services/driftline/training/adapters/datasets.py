@@ -46,6 +46,18 @@ async def fetch_dataset(store: ArtifactStore, dataset: DatasetRef, folder: Path)
     return path
 
 
+async def fetch_window(
+    store: ArtifactStore, versions: list[DatasetRef], folder: Path
+) -> list[tuple[str, str]]:
+    """Each version of a training window in a folder of its own: (path, format), in order."""
+    files = []
+    for index, version in enumerate(versions):
+        place = folder / f"window-{index}"
+        place.mkdir()
+        files.append((str(await fetch_dataset(store, version, place)), version.format))
+    return files
+
+
 async def canonical_copy(store: ArtifactStore, dataset: DatasetRef) -> CanonicalCopy | None:
     """The manifest of ``dataset``'s canonical copy, if validation wrote one for these bytes."""
     uri = store.uri_for(CanonicalCopy.key(dataset.name, dataset.sha256, "json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, func, or_, select, update
@@ -12,6 +12,7 @@ from driftline.training.adapters.production_rows import PostgresProductionRows
 from driftline.training.adapters.tables import dataset_versions, jobs, runs, spec_history, specs
 from driftline.training.core import Job, JobStatus, LastRun, NewJob, SpecRecord
 from driftline.training.records import RunRecord
+from driftline.training.windows import AcceptedVersion
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.values import DatasetRef
 
@@ -78,14 +79,17 @@ class PostgresTrainingRepository(PostgresProductionRows):
         )
         return [_spec(r) for r in rows]
 
-    async def record_version(self, dataset: DatasetRef, event_id: str) -> None:
-        """Remember an accepted dataset version (once)."""
+    async def record_version(
+        self, dataset: DatasetRef, event_id: str, accepted_at: datetime | None = None
+    ) -> None:
+        """Remember an accepted dataset version (once), with when it was accepted."""
         statement = insert(dataset_versions).values(
             dataset=dataset.name,
             version=dataset.version,
             sha256=dataset.sha256,
             ref=dataset.model_dump(mode="json"),
             event_id=event_id,
+            accepted_at=accepted_at,
         )
         await self._session.execute(statement.on_conflict_do_nothing())
 
@@ -98,6 +102,15 @@ class PostgresTrainingRepository(PostgresProductionRows):
             .limit(1)
         )
         return DatasetRef.model_validate(ref) if ref is not None else None
+
+    async def accepted_versions(self, dataset: str, up_to: int) -> list[AcceptedVersion]:
+        """Accepted versions of ``dataset`` numbered at most ``up_to``, oldest first."""
+        rows = await self._session.execute(
+            select(dataset_versions.c.ref, dataset_versions.c.accepted_at)
+            .where(dataset_versions.c.dataset == dataset, dataset_versions.c.version <= up_to)
+            .order_by(dataset_versions.c.version)
+        )
+        return [AcceptedVersion(DatasetRef.model_validate(r.ref), r.accepted_at) for r in rows]
 
     async def enqueue(self, job: NewJob, *, retry_failed: bool = False) -> bool:
         """Queue ``job``; False when its training key already has a job (a failed one counts

@@ -1,4 +1,4 @@
-"""Training's tables in its PostgreSQL schema (created by migrations/t0001…t0003)."""
+"""Training's tables in its PostgreSQL schema (created by migrations/t0001…t0008)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ dataset_versions = Table(
     Column("sha256", String(64)),
     Column("ref", JSONB),
     Column("event_id", String(128)),
+    Column("accepted_at", DateTime(timezone=True)),
 )
 jobs = Table(
     "jobs",
