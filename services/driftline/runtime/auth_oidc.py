@@ -76,8 +76,8 @@ class OidcVerifier:
         self._lock = asyncio.Lock()
         self._claims = jwt.JWTClaimsRegistry(
             leeway=settings.leeway_s,
-            iss={"essential": True, "value": settings.issuer},
-            aud={"essential": True, "value": settings.audience},
+            iss={"essential": True, "value": str(settings.issuer)},
+            aud={"essential": True, "value": str(settings.audience)},
             exp={"essential": True},
         )
 
