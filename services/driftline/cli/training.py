@@ -110,8 +110,10 @@ def _print_training_runs(runs: list[RunRecord]) -> None:
 
 
 def _print_tracked_runs(runs: list[TrackedRun]) -> None:
-    table = Table("run", "experiment", "name", "status", "parent", "dataset", "metrics",
-                  "started", title="tracked runs")  # fmt: skip
+    table = Table(title="tracked runs")
+    table.add_column("run", no_wrap=True)
+    for column in ("experiment", "name", "status", "parent", "dataset", "metrics", "started"):
+        table.add_column(column, overflow="fold")
     for run in runs:
         metrics = ", ".join(f"{k}={m.last:.3f}" for k, m in sorted(run.metrics.items()))
         table.add_row(
@@ -145,6 +147,7 @@ def show_run(
         ("dataset", f"{dataset['name']}@{dataset.get('version')} sha256 {dataset['sha256'][:12]}"),
         ("spec hash", run["spec_hash"][:12]),
         ("seed", run["seed"]),
+        ("trained on", _window(run)),
         ("rows", f"{run.get('train_rows')} train / {run.get('holdout_rows')} holdout"),
         ("duration", f"{_number(run.get('duration_s'))} s"),
         ("code", run["lineage"].get("code_version", "-")),
@@ -158,6 +161,17 @@ def show_run(
     for name, ref in run["artifacts"].items():
         artifacts.add_row(name, ref["uri"], ref["sha256"][:12])
     console.print(artifacts)
+
+
+def _window(run: dict[str, Any]) -> str:
+    """The dataset versions and labelled production rows a training run read."""
+    lineage = run.get("lineage") or {}
+    versions = [str(d.get("version")) for d in lineage.get("datasets") or []]
+    if not versions:
+        return "-" if run["status"] == "failed" else f"v{run['dataset'].get('version')}"
+    rows = lineage.get("window_rows")
+    shown = f"versions {', '.join(versions)}" + (f" ({rows} rows)" if rows is not None else "")
+    return f"{shown} + {lineage.get('labelled_rows', 0)} labelled production rows"
 
 
 def _show_tracked(run: TrackedRun, as_json: bool) -> None:
