@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.rollout.approval import approve_version
 from driftline.deployment.rollout.postgres import PostgresRolloutRepository
 from driftline.deployment.scoring.batch import score_batch
@@ -32,13 +33,14 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> Non
     await PostgresRolloutRepository(uow.session).save_policy(event.model, policy)
 
 
-async def on_model_approved(event: ModelApproved, uow: UnitOfWork) -> list[object]:
+async def on_model_approved(event: ModelApproved, uow: UnitOfWork) -> None:
     """Load the approved version; promote it, start its canary, or record why it cannot load."""
     assert uow.cause is not None
-    repo = PostgresRolloutRepository(uow.session)
-    return await approve_version(
-        event, repo, uow.deps, event_id=uow.cause.id, cause=uow.cause.model_dump_json()
-    )
+    deps: DeploymentDeps = uow.deps
+    await approve_version(
+        event, uow.cause.id, uow.cause.model_dump_json(),
+        rollouts=PostgresRolloutRepository(uow.session), models=deps.cache, emit=uow.emit,
+    )  # fmt: skip
 
 
 async def on_batch_scoring_requested(

@@ -17,6 +17,7 @@ from driftline.deployment.auth import (
 )
 from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.errors import NoChallengerError, NoShadowError, UnknownModelError
+from driftline.deployment.rollout.postgres import PostgresRolloutRepository
 from driftline.deployment.rollout.promotion import promote_challenger
 from driftline.deployment.shadow.report import ShadowReport, shadow_report
 from driftline.runtime.service import ServiceRuntime
@@ -106,7 +107,10 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             raise HTTPException(422, str(exc)) from exc
         try:
             async with runtime.units(actor=user) as uow:
-                event = await promote_challenger(uow, name, user, body.version if body else None)
+                event = await promote_challenger(
+                    name, user, body.version if body else None,
+                    rollouts=PostgresRolloutRepository(uow.session), emit=uow.emit,
+                )  # fmt: skip
                 event_id = uow.emitted[-1].id
         except UnknownModelError as exc:
             raise HTTPException(404, str(exc)) from exc

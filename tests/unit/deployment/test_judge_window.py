@@ -7,10 +7,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from driftline.deployment.prediction_log.postgres import LoggedRow
-from driftline.deployment.rollout.canary import judge_rows
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.rollout.events import rolled_back, step_advanced
-from driftline.deployment.rollout.judge.window import is_drift_retrain, judge_config, sample
+from driftline.deployment.rollout.judge.window import (
+    is_drift_retrain,
+    judge_config,
+    judge_rows,
+    sample,
+)
 from driftline.deployment.settings import DeploymentSection
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.events.deployment import CanaryRolledBack

@@ -11,15 +11,19 @@ from scipy import stats
 from sklearn.linear_model import LinearRegression
 
 from driftline.deployment.models.loading import LoadedModel
-from driftline.deployment.prediction_log.postgres import LoggedRow
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.prediction_log.sender import prediction_row
 from driftline.deployment.records import Canary, Served
-from driftline.deployment.rollout.canary import judge_pairs
 from driftline.deployment.rollout.core import canary_steps, decide_step, live_percent
 from driftline.deployment.rollout.judge.rule import JudgeConfig, Sample
 from driftline.deployment.serving.routing import choose_variant
 from driftline.deployment.settings import DeploymentSection
-from driftline.deployment.shadow.compare import agreement, agreement_check, judge_shadow
+from driftline.deployment.shadow.compare import (
+    agreement,
+    agreement_check,
+    judge_pairs,
+    judge_shadow,
+)
 from driftline.deployment.shadow.mirror import Mirrored, ShadowMirror, score_copy, shadow_rows
 from driftline_contracts.modelspec import CanaryPolicy
 from driftline_contracts.values import ArtifactRef, ModelRef

@@ -30,6 +30,10 @@ class ModelCache:
                 self.put(model, await fetch_model(self._store, artifact))
         return self._models[key]
 
+    async def load(self, model: ModelRef, artifact: ArtifactRef) -> None:
+        """Fetch, verify and keep an approved version (its refusal raises, nothing is kept)."""
+        self.put(model, await fetch_model(self._store, artifact))
+
     def put(self, model: ModelRef, loaded: LoadedModel) -> None:
         """Keep ``loaded``, evicting the least recently used version when full."""
         key = (model.name, model.version)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,27 +11,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from driftline.deployment.prediction_log.insert import append_document, append_sql, features_json
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.serving.served_rows import ServedRows
 from driftline.deployment.tables import open_prediction_batches, predictions
-
-
-@dataclass(frozen=True)
-class LoggedRow:
-    """One logged prediction as the batcher and the judge read it."""
-
-    id: int
-    request_id: str
-    model: str
-    version: int
-    variant: str
-    features: dict[str, Any]
-    prediction: Any
-    score: float | None
-    latency_ms: float
-    error: str | None
-    created_at: datetime
-    label: Any = None
-    labelled: bool = False
 
 
 def logged_row(row: Any) -> LoggedRow:

@@ -19,7 +19,8 @@ from operator import attrgetter
 from typing import Any
 
 from driftline.deployment.prediction_log.events import batch_event, row_line
-from driftline.deployment.prediction_log.postgres import LoggedRow, PostgresPredictionLog
+from driftline.deployment.prediction_log.postgres import PostgresPredictionLog
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.prediction_log.unsent import UnsentRows
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow.postgres import PostgresShadowLog

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from driftline.deployment.deps import DeploymentDeps
-from driftline.deployment.models.loading import UNLOADABLE, fetch_model
+from driftline.deployment.models.loading import UNLOADABLE
 from driftline.deployment.records import Canary, Served
 from driftline.deployment.rollout import events
 from driftline.deployment.rollout.core import PromoteDirectly, Skip, StartCanary, plan_rollout
-from driftline.deployment.rollout.postgres import PostgresRolloutRepository
+from driftline.deployment.rollout.ports import Emit, ModelLoader, Rollouts
+from driftline.deployment.rollout.promotion import model_promoted, promote
 from driftline.runtime.logging import get_logger
 from driftline_contracts.events.registry import ModelApproved
 from driftline_contracts.values import Reason
@@ -19,56 +18,46 @@ log = get_logger(__name__)
 
 
 async def approve_version(
-    event: ModelApproved,
-    repo: PostgresRolloutRepository,
-    deps: DeploymentDeps,
-    event_id: str,
-    cause: str | None = None,
-) -> list[Any]:
-    """Load an approved version; the events of what it changed (none if it cannot load)."""
-    if await repo.has_version(event.model):
-        return []
+    event: ModelApproved, event_id: str, cause: str | None = None, *,
+    rollouts: Rollouts, models: ModelLoader, emit: Emit,
+) -> None:  # fmt: skip
+    """Load an approved version and emit what it changed (nothing if it cannot load)."""
+    if await rollouts.has_version(event.model):
+        return
     try:
-        loaded = await fetch_model(deps.store, event.artifact)
+        await models.load(event.model, event.artifact)
     except UNLOADABLE as exc:
         log.warning("model version refused", version=event.model.version, error=str(exc))
-        await repo.record_version(event.model, event.artifact, event_id, error=str(exc)[:2000])
-        return []
-    deps.cache.put(event.model, loaded)
-    await repo.record_version(event.model, event.artifact, event_id)
-    deployment = await repo.deployment(event.model.name)
-    rollout = plan_rollout(deployment, event.model, await repo.policy(event.model.name))
+        await rollouts.record_version(event.model, event.artifact, event_id, error=str(exc)[:2000])
+        return
+    await rollouts.record_version(event.model, event.artifact, event_id)
+    deployment = await rollouts.deployment(event.model.name)
+    rollout = plan_rollout(deployment, event.model, await rollouts.policy(event.model.name))
     served = Served(event.model, event.artifact)
     if isinstance(rollout, PromoteDirectly):
-        await repo.set_champion(event.model)
-        return [events.promoted_directly(served)]
-    if isinstance(rollout, Skip):
+        await promote(rollouts, emit, model_promoted(served, "direct"))
+    elif isinstance(rollout, Skip):
         log.info("approved version not rolled out", reason=rollout.reason)
-        return []
-    assert deployment.champion is not None
-    return await _start_canary(repo, rollout, served, deployment.champion, cause)
+    else:
+        assert deployment.champion is not None
+        await _start_canary(rollouts, emit, rollout, served, deployment.champion, cause)
 
 
 async def _start_canary(
-    repo: PostgresRolloutRepository,
-    rollout: StartCanary,
-    challenger: Served,
-    champion: Served,
-    cause: str | None = None,
-) -> list[Any]:
+    rollouts: Rollouts, emit: Emit, rollout: StartCanary, challenger: Served,
+    champion: Served, cause: str | None = None,
+) -> None:  # fmt: skip
     now = datetime.now(UTC)
-    emitted: list[Any] = []
     if rollout.supersedes is not None:
         old = rollout.supersedes
-        await repo.update_canary(old.canary_id, status="superseded", ended_at=now)
+        await rollouts.update_canary(old.canary_id, status="superseded", ended_at=now)
         reason = Reason(
             code="superseded",
             message=f"version {challenger.model.version} was approved during the rollout",
         )
-        emitted.append(events.rolled_back(old, None, [reason], now))
+        await emit(events.rolled_back(old, None, [reason], now))
     canary = Canary(rollout.canary_id, challenger, champion, rollout.steps, 0, now, now)
-    await repo.start_canary(
+    await rollouts.start_canary(
         canary.canary_id, challenger.model, champion.model, canary.steps, now, cause=cause
     )
-    emitted.append(events.canary_started(canary))
-    return emitted
+    await emit(events.canary_started(canary))

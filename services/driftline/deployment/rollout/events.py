@@ -1,16 +1,18 @@
-"""The deployment events, built from rollout records and judge reports."""
+"""Rollout events (started, advanced, rolled back), built from records and judge reports.
+
+``ModelPromoted`` is built in ``promotion.py``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from driftline.deployment.records import Canary, Served
+from driftline.deployment.records import Canary
 from driftline.deployment.rollout.judge.rule import JudgeReport
 from driftline_contracts.events.deployment import (
     CanaryRolledBack,
     CanaryStarted,
     CanaryStepAdvanced,
-    ModelPromoted,
 )
 from driftline_contracts.values import Reason, TimeWindow
 
@@ -18,11 +20,6 @@ from driftline_contracts.values import Reason, TimeWindow
 def window(start: datetime, end: datetime) -> TimeWindow:
     """A window from ``start`` to ``end`` (at least a millisecond long)."""
     return TimeWindow(start=start, end=max(end, start + timedelta(milliseconds=1)))
-
-
-def promoted_directly(first: Served) -> ModelPromoted:
-    """The first servable version of a model became champion."""
-    return ModelPromoted(model=first.model, via="direct", artifact=first.artifact)
 
 
 def canary_started(canary: Canary) -> CanaryStarted:
@@ -49,18 +46,6 @@ def step_advanced(canary: Canary, report: JudgeReport, now: datetime) -> CanaryS
         results=report.results(),
         window=window(canary.step_started_at, now),
         drift_retrain=report.drift_retrain,
-    )
-
-
-def promoted_after_canary(canary: Canary, report: JudgeReport | None) -> ModelPromoted:
-    """The challenger passed its last judged step and now serves all traffic."""
-    return ModelPromoted(
-        model=canary.challenger.model,
-        previous=canary.champion.model,
-        via="canary",
-        canary_id=canary.canary_id,
-        artifact=canary.challenger.artifact,
-        results=report.results() if report is not None else [],
     )
 
 

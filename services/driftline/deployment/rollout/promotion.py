@@ -1,21 +1,52 @@
-"""Manual promotion: an operator makes the running challenger champion at once."""
+"""Promotion, in one place: how ``ModelPromoted`` is built and the one path that sends it.
+
+Three ways lead here: the first servable version (``direct``), a canary that passed its last
+step (``canary``) and an operator's ``POST /v1/models/{name}/promote`` (``manual``).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from driftline.deployment.errors import NoChallengerError, UnknownModelError
-from driftline.deployment.rollout.judge.rule import JudgeReport
-from driftline.deployment.rollout.postgres import PostgresRolloutRepository
-from driftline.runtime.uow import UnitOfWork
+from driftline.deployment.records import Canary, Served
+from driftline.deployment.rollout.judge.reports import JudgeReport
+from driftline.deployment.rollout.ports import Emit, Rollouts
 from driftline_contracts.events.deployment import ModelPromoted
+
+Via = Literal["direct", "canary", "manual"]
+
+
+def model_promoted(
+    new: Served, via: Via, *, canary: Canary | None = None,
+    report: JudgeReport | None = None, promoted_by: str | None = None,
+) -> ModelPromoted:  # fmt: skip
+    """The event: the new champion, the one it replaced and the judge's last results, if any."""
+    return ModelPromoted(
+        model=new.model,
+        previous=canary.champion.model if canary is not None else None,
+        via=via,
+        canary_id=canary.canary_id if canary is not None else None,
+        artifact=new.artifact,
+        results=report.results() if report is not None else [],
+        promoted_by=promoted_by,
+    )
+
+
+async def promote(rollouts: Rollouts, emit: Emit, event: ModelPromoted, **ended: Any) -> None:
+    """Make the event's model champion, end its rollout (``ended``: the rollout's final
+    columns) and send the event: every promotion goes this way."""
+    await rollouts.set_champion(event.model)
+    if event.canary_id is not None:
+        await rollouts.update_canary(event.canary_id, status="promoted", **ended)
+    await emit(event)
 
 
 async def promote_challenger(
-    uow: UnitOfWork, name: str, actor: str, expected_version: int | None = None
+    name: str, actor: str, expected_version: int | None = None, *, rollouts: Rollouts, emit: Emit
 ) -> ModelPromoted:
-    """End the model's rollout by promoting its challenger; emits ``ModelPromoted(manual)``."""
-    rollouts = PostgresRolloutRepository(uow.session)
+    """An operator ends the model's rollout by promoting its challenger at once (``manual``)."""
     canary = await rollouts.lock_active(name)
     if canary is None:
         if (await rollouts.deployment(name)).champion is None:
@@ -27,17 +58,8 @@ async def promote_challenger(
             f"the running challenger is version {version}, not {expected_version}"
         )
     last = await rollouts.last_report(canary.canary_id)
-    now = datetime.now(UTC)
-    await rollouts.set_champion(canary.challenger.model)
-    await rollouts.update_canary(canary.canary_id, status="promoted", ended_at=now)
-    event = ModelPromoted(
-        model=canary.challenger.model,
-        previous=canary.champion.model,
-        via="manual",
-        canary_id=canary.canary_id,
-        artifact=canary.challenger.artifact,
-        results=JudgeReport.model_validate(last).results() if last else [],
-        promoted_by=actor,
-    )
-    await uow.emit(event, actor=actor)
+    report = JudgeReport.model_validate(last) if last else None
+    event = model_promoted(canary.challenger, "manual", canary=canary, report=report,
+                           promoted_by=actor)  # fmt: skip
+    await promote(rollouts, emit, event, ended_at=datetime.now(UTC))
     return event

@@ -11,7 +11,8 @@ from aiokafka import AIOKafkaConsumer
 from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.errors import FeatureError, UnknownModelError
 from driftline.deployment.models.loading import UNLOADABLE
-from driftline.deployment.prediction_log.postgres import LoggedRow, PostgresPredictionLog
+from driftline.deployment.prediction_log.postgres import PostgresPredictionLog
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.scoring.stream_messages import (
     Parsed,
     answer,

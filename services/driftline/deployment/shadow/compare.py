@@ -15,8 +15,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.rollout.judge.reports import JudgeConfig, JudgeReport, MetricCheck, Sample
 from driftline.deployment.rollout.judge.rule import judge_checks, judge_metrics
+from driftline.deployment.rollout.judge.window import judge_config, sample
+from driftline.deployment.settings import DeploymentSection
+from driftline_contracts.modelspec import CanaryPolicy
 
 
 class Agreement(BaseModel):
@@ -93,3 +97,29 @@ def judge_shadow(
         agreement_check(found, min_agreement, config),
     ]
     return judge_checks(checks, config)
+
+
+def shadow_agreement(pairs: Sequence[tuple[LoggedRow, LoggedRow]], kind: str) -> Agreement:
+    """Agreement over the pairs both variants answered without error."""
+    both = [(c, s) for c, s in pairs if c.error is None and s.error is None]
+    return agreement(
+        [c.prediction for c, _ in both],
+        [s.prediction for _, s in both],
+        "classes" if kind == "classes" else "scores",
+    )
+
+
+def judge_pairs(
+    pairs: Sequence[tuple[LoggedRow, LoggedRow]],
+    section: DeploymentSection,
+    min_agreement: float | None,
+    policy: CanaryPolicy | None = None,
+    drift_retrain: bool = False,
+) -> tuple[JudgeReport, Agreement]:
+    """Judge the shadow's answers against the champion's on exactly the mirrored requests."""
+    rows = [row for pair in pairs for row in pair]
+    config = judge_config(rows, section, policy, drift_retrain)
+    kind = config.prediction_kind
+    found = shadow_agreement(pairs, kind)
+    champion, shadow = sample(rows, "champion", kind), sample(rows, "shadow", kind)
+    return judge_shadow(champion, shadow, found, config, min_agreement), found

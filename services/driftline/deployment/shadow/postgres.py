@@ -9,7 +9,8 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from driftline.deployment.prediction_log.postgres import LoggedRow, logged_row
+from driftline.deployment.prediction_log.postgres import logged_row
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.tables import predictions, shadow_predictions
 
 _S, _P = shadow_predictions.c, predictions.c

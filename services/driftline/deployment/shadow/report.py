@@ -9,10 +9,9 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from driftline.deployment.errors import NoShadowError
-from driftline.deployment.prediction_log.postgres import LoggedRow
-from driftline.deployment.rollout.canary import shadow_agreement
+from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.serving.queries import PostgresServingQueries
-from driftline.deployment.shadow.compare import Agreement
+from driftline.deployment.shadow.compare import Agreement, shadow_agreement
 from driftline.deployment.shadow.mirror import ShadowMirror
 from driftline.deployment.shadow.postgres import PostgresShadowLog
 from driftline.runtime.uow import UnitOfWorkFactory

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from driftline.deployment.prediction_log.postgres import LoggedRow
-from driftline.deployment.rollout.judge.reports import JudgeConfig, Sample
+from driftline.deployment.prediction_log.rows import LoggedRow
+from driftline.deployment.rollout.judge.reports import JudgeConfig, JudgeReport, Sample
+from driftline.deployment.rollout.judge.rule import judge_canary
 from driftline.deployment.settings import DeploymentSection
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.modelspec import CanaryPolicy
@@ -91,3 +92,15 @@ def judge_config(
         drift_retrain=drift_retrain,
         prediction_kind="classes" if classes else "scores",
     )
+
+
+def judge_rows(
+    rows: Sequence[LoggedRow],
+    section: DeploymentSection,
+    policy: CanaryPolicy | None = None,
+    drift_retrain: bool = False,
+) -> JudgeReport:
+    """Judge the canary's rows against the champion's from the same window."""
+    config = judge_config(rows, section, policy, drift_retrain)
+    kind = config.prediction_kind
+    return judge_canary(sample(rows, "champion", kind), sample(rows, "canary", kind), config)
