@@ -95,7 +95,7 @@ async def _notebook(url: str, token: str) -> tuple[dict, float]:
 
 
 def _cli(url: str, *args: str) -> str:
-    result = CliRunner().invoke(cli, [*args, "--url", url])
+    result = CliRunner().invoke(cli, [*args, "--url", url], env={"COLUMNS": "220"})
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -134,6 +134,12 @@ async def test_unmodified_mlflow_client_logs_and_runs_commands_show_it(
     }  # fmt: skip
     text = await asyncio.to_thread(_cli, training_url, "runs", "compare", parent, other)
     assert "0.5000 (min 0.4500, max 0.9000, 4 steps)" in text
+    listing = await asyncio.to_thread(_cli, training_url, "runs", "ls", "--experiment", EXPERIMENT)
+    assert "tracked runs" in listing
+    assert "sgd-alpha-1.0" in listing
+    shown = await asyncio.to_thread(_cli, training_url, "runs", "show", parent)
+    assert "reports/notes.txt" in shown
+    assert "user:publisher" in shown
 
 
 async def test_a_viewer_token_cannot_log_through_the_mlflow_api(
@@ -176,3 +182,47 @@ async def test_the_client_logs_a_run_on_a_dataset_version_and_loads_the_accepted
         "unknown_dataset": 404, "param_changed": 422, "anonymous_rows": 401,
         "escape": 400, "other_experiment": 404,
     }  # fmt: skip
+
+
+async def test_hostile_mlflow_requests_are_refused_in_mlflow_error_shape(
+    training_url: str, local_stack: StackInfo
+) -> None:
+    assert local_stack.auth_tokens_file is not None
+    token = role_tokens(local_stack.auth_tokens_file)["publisher"]
+    api = f"{training_url}/api/2.0/mlflow"
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+        made = await client.post(f"{api}/experiments/create", json={"name": f"{EXPERIMENT}-h"})
+        run = await client.post(
+            f"{api}/runs/create", json={"experiment_id": made.json()["experiment_id"]}
+        )
+        run_id = run.json()["run"]["info"]["run_id"]
+        answers = {
+            "status": await client.post(
+                f"{api}/runs/update", json={"run_id": run_id, "status": "DONE; drop"}
+            ),
+            "too_many": await client.post(f"{api}/runs/log-batch", json={
+                "run_id": run_id,
+                "metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": i}
+                            for i in range(1001)],
+            }),
+            "filter": await client.post(f"{api}/runs/search", json={
+                "experiment_ids": [made.json()["experiment_id"]],
+                "filter": "params.a = '1' OR 1=1",
+            }),
+            "unknown_run": await client.get(f"{api}/runs/get", params={"run_id": "f" * 32}),
+            "duplicate": await client.post(f"{api}/experiments/create",
+                                           json={"name": f"{EXPERIMENT}-h"}),
+            "location": await client.post(f"{api}/experiments/create",
+                                          json={"name": "elsewhere",
+                                                "artifact_location": "s3://theirs/x"}),
+        }  # fmt: skip
+    codes = {k: (r.status_code, r.json()["error_code"]) for k, r in answers.items()}
+    assert codes == {
+        "status": (400, "INVALID_PARAMETER_VALUE"),
+        "too_many": (400, "INVALID_PARAMETER_VALUE"),
+        "filter": (400, "INVALID_PARAMETER_VALUE"),
+        "unknown_run": (404, "RESOURCE_DOES_NOT_EXIST"),
+        "duplicate": (400, "RESOURCE_ALREADY_EXISTS"),
+        "location": (400, "INVALID_PARAMETER_VALUE"),
+    }
+    assert "OR" in answers["filter"].json()["message"]

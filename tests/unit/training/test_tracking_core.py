@@ -128,3 +128,14 @@ def test_artifact_listing_names_files_and_folders_relative_to_the_folder() -> No
         {"path": "deep", "is_dir": True},
         {"path": "notes.txt", "is_dir": False, "file_size": 5},
     ]
+
+
+@pytest.mark.parametrize("status", ["RUNNING", "FINISHED", "FAILED", "KILLED", "SCHEDULED"])
+def test_mlflow_run_statuses_are_accepted(status: str) -> None:
+    assert core.check_status(status) == status
+
+
+@pytest.mark.parametrize("status", ["", "finished", "DONE", "FINISHED; --", "x" * 100])
+def test_other_statuses_are_refused_before_they_reach_the_database(status: str) -> None:
+    with pytest.raises(InvalidValueError, match="unknown run status"):
+        core.check_status(status)

@@ -6,13 +6,14 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from driftline.training.tracking.models import (
     ComparedRuns,
     MetricPoint,
     MetricSummary,
     ParamValue,
+    RunStatus,
     TrackedRun,
 )
 
@@ -22,6 +23,7 @@ RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_PARAM_CHARS = 6000
 MAX_TAG_CHARS = 8000
 PARENT_TAG = "mlflow.parentRunId"
+RUN_STATUSES = frozenset(get_args(RunStatus))
 
 
 class TrackingError(Exception):
@@ -91,6 +93,15 @@ def check_points(points: Iterable[MetricPoint], now_ms: int) -> list[MetricPoint
         stamped = point.timestamp if point.timestamp is not None else now_ms
         checked.append(point.model_copy(update={"timestamp": stamped}))
     return checked
+
+
+def check_status(status: str) -> str:
+    """``status`` when it is one of MLflow's run statuses."""
+    if status not in RUN_STATUSES:
+        raise InvalidValueError(
+            f"unknown run status {status[:40]!r}; one of {', '.join(sorted(RUN_STATUSES))}"
+        )
+    return status
 
 
 def check_run_id(run_id: str) -> str:

@@ -54,7 +54,9 @@ def answers(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[
         except TrackingError as exc:
             return mlflow_error(exc)
         except ValidationError as exc:
-            message = f"invalid value: {str(exc).splitlines()[1:3]}"
+            message = "invalid value: " + "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
+            )
             return mlflow_error(InvalidValueError(message))
 
     return wrapped

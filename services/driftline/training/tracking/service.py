@@ -144,6 +144,7 @@ class Tracking:
             repo = PostgresTrackingRepository(uow.session)
             await self._existing(repo, run_id)
             if status is not None:
+                core.check_status(status)
                 ended = None if status in ("RUNNING", "SCHEDULED") else end_time or now_ms()
                 await repo.end_run(run_id, status, ended)
             if name:
