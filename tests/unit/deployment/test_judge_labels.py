@@ -166,3 +166,16 @@ def test_any_window_gets_a_verdict(
         for check in report.checks:
             for value in (check.champion, check.canary, check.delta_low, check.delta_high):
                 assert value is None or np.isfinite(value)
+
+
+def test_a_near_zero_champion_error_still_gives_finite_intervals() -> None:
+    """A subnormal champion error (found by hypothesis) once overflowed the relative change to
+    inf and its bootstrap interval to NaN; the increase is capped like a zero champion's."""
+    config = JudgeConfig(prediction_kind="scores", min_labels=1, min_samples=1,
+                         bootstrap_rounds=100)  # fmt: skip
+    tiny, one = np.array([2.2250738585e-313]), np.array([1.0])
+    a = Sample(0, 0, np.array([]), (2.2250738585e-313,), np.array([], bool), np.full(0, 0.7), tiny)
+    b = Sample(1, 0, one, (1.0,), np.array([], bool), np.full(0, 0.6), one)
+    for check in judge_canary(a, b, config).checks:
+        for value in (check.champion, check.canary, check.delta_low, check.delta_high):
+            assert value is None or np.isfinite(value), check.metric

@@ -6,7 +6,7 @@ and a redelivered streaming request find the row as soon as the caller has the a
 While one batch is being written, the rows of every request that arrives meanwhile gather
 for the next one: under load a statement carries many requests, at low load each goes alone
 at once. The job writes on a connection of its own with one autocommitted statement per
-batch (``log_append``: no pool checkout, no ORM session on the hot path). Each successful row
+batch (``insert.py``: no pool checkout, no ORM session on the hot path). Each successful row
 is written under its model version's open batch (``unsent``), which keeps the committed rows
 as event lines, so the batch job sends them without reading them back or writing them again.
 """

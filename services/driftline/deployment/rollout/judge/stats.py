@@ -64,7 +64,9 @@ def bootstrap_delta(
 def _ratio(canary: np.ndarray, champion: np.ndarray) -> np.ndarray:
     """Relative change; a perfect champion makes any canary error a (capped) huge increase."""
     safe = np.where(champion > 0, champion, 1.0)
-    return np.where(champion > 0, canary / safe - 1, np.where(canary > 0, 1e6, 0.0))
+    with np.errstate(over="ignore"):  # a subnormal champion error overflows to inf: capped
+        change = np.minimum(canary / safe - 1, 1e6)
+    return np.where(champion > 0, change, np.where(canary > 0, 1e6, 0.0))
 
 
 def wilson(hits: int, n: int, z: float) -> tuple[float, float]:
