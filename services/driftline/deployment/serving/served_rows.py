@@ -54,8 +54,6 @@ class ServedRows:
     variants: list[Variant]
     predicted: Predicted
     latencies: list[float]
-    flags: list[list[dict[str, str]]] | None = None
-    """Per row, the values training never saw (``signature_check``); None: no row has any."""
 
     def __len__(self) -> int:
         return len(self.request_ids)
@@ -76,11 +74,8 @@ class ServedRows:
                 model_version=version,
                 variant=variant,
                 error=error,
-                warnings=self.flags[i] if self.flags else None,
             )
-            for i, (rid, prediction, probabilities, version, variant, error) in enumerate(
-                self._answers()
-            )
+            for rid, prediction, probabilities, version, variant, error in self._answers()
         ]
 
     def response_body(self) -> bytes:
@@ -98,9 +93,6 @@ class ServedRows:
             }
             for rid, prediction, probabilities, version, variant, error in self._answers()
         ]
-        if self.flags:  # only then: an unflagged answer stays as small as before
-            for answer, flags in zip(answers, self.flags, strict=True):
-                answer["warnings"] = flags
         try:
             return orjson.dumps({"model": self.model, "predictions": answers})
         except TypeError:
