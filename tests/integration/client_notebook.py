@@ -67,6 +67,8 @@ def notebook(url: str, token: str, dataset: str, folder: Path) -> dict[str, Any]
             run.log_params({"lr": 0.1, "depth": 3})
             for step, auc in enumerate([0.7, 0.8, 0.85]):
                 run.log_metrics({"auc": auc}, step=step)
+            run.log_metrics({"auc": 0.86}, step=2)  # step 2 again: the later value is last
+            run.log_metrics({"auc": 0.5}, step=1)  # an earlier step logged late is not last
             run.set_tags({"stage": "tuning"})
             run.log_artifact(curve, name="plots/curve.txt")
             with run.start_run("fold-1") as child:

@@ -169,9 +169,8 @@ async def test_the_client_logs_a_run_on_a_dataset_version_and_loads_the_accepted
     assert run.status == "FINISHED"
     assert run.dataset == dataset
     assert run.params == {"lr": "0.1", "depth": "3"}
-    assert (run.metrics["auc"].last, run.metrics["auc"].max, run.metrics["auc"].points) == (
-        0.85, 0.85, 3,
-    )  # fmt: skip
+    auc = run.metrics["auc"]
+    assert (auc.last, auc.last_step, auc.min, auc.max, auc.points) == (0.86, 2, 0.5, 0.86, 5)
     assert [a.path for a in run.artifacts] == ["plots/curve.txt"]
     assert child.parent_run_id == run.run_id
     assert child.dataset == dataset

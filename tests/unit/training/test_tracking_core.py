@@ -9,7 +9,7 @@ from driftline.training.tracking import core
 from driftline.training.tracking.core import InvalidValueError, NotFoundError
 from driftline.training.tracking.mlflow_artifacts import children
 from driftline.training.tracking.mlflow_shapes import metric_points, pairs, run_id_of
-from driftline.training.tracking.models import MetricPoint, TrackedRun
+from driftline.training.tracking.models import MetricPoint, MetricSummary, TrackedRun
 from driftline_contracts.values import DatasetRef
 
 
@@ -65,18 +65,13 @@ def test_a_run_id_of_another_shape_is_simply_not_found() -> None:
         core.check_run_id("'; drop table runs; --")
 
 
-def test_a_curve_in_brief_takes_the_last_step_not_the_last_logged() -> None:
-    summary = core.summarise([(0.9, 0, 10), (0.4, 3, 11), (0.6, 1, 12), (0.45, 2, 13)])
-    assert (summary.last, summary.min, summary.max, summary.points) == (0.4, 0.4, 0.9, 4)
-    assert (summary.last_step, summary.last_timestamp) == (3, 11)
-
-
-def test_a_value_logged_again_at_the_same_step_wins_by_time() -> None:
-    assert core.summarise([(0.1, 5, 100), (0.2, 5, 200)]).last == 0.2
-
-
 def _tracked(run_id: str, **metrics: list[float]) -> TrackedRun:
-    points = {k: core.summarise([(v, i, i) for i, v in enumerate(vs)]) for k, vs in metrics.items()}
+    points = {
+        k: MetricSummary(
+            last=vs[-1], min=min(vs), max=max(vs), points=len(vs), last_step=len(vs) - 1
+        )
+        for k, vs in metrics.items()
+    }
     return TrackedRun(
         run_id=run_id, experiment_id="1", experiment="e", name="n", status="FINISHED",
         actor="user:a", start_time=0, params={"alpha": "0.1"}, metrics=points,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from driftline.training.tracking.core import InvalidValueError, summarise
-from driftline.training.tracking.models import TrackedRun
+from driftline.training.tracking.core import InvalidValueError
+from driftline.training.tracking.models import MetricSummary, TrackedRun
 from driftline.training.tracking.search import matches, ordered, parse_filter
 
 
 def _run(run_id: str, alpha: str, accuracy: float | None, team: str = "fraud") -> TrackedRun:
-    metrics = {"accuracy": summarise([(accuracy, 0, 0)])} if accuracy is not None else {}
+    summary = MetricSummary(last=accuracy or 0, min=0, max=1, points=1, last_step=0)
+    metrics = {"accuracy": summary} if accuracy is not None else {}
     return TrackedRun(
         run_id=run_id, experiment_id="1", experiment="e", name=f"run {run_id}",
         status="FINISHED", actor="user:a", start_time=int(run_id), params={"alpha": alpha},

@@ -133,20 +133,6 @@ def artifact_key(experiment_id: str, run_id: str, path: str) -> str:
     return f"tracking/{experiment_id}/{run_id}/artifacts/{artifact_path(path)}"
 
 
-def summarise(points: Sequence[tuple[float, int, int]]) -> MetricSummary:
-    """(value, step, timestamp) points → last (highest step, then latest), min, max, count."""
-    last = max(points, key=lambda p: (p[1], p[2]))
-    values = [p[0] for p in points]
-    return MetricSummary(
-        last=last[0],
-        min=min(values),
-        max=max(values),
-        points=len(points),
-        last_step=last[1],
-        last_timestamp=last[2],
-    )
-
-
 def _training_column(run: Any) -> tuple[dict[str, MetricSummary], dict[str, str]]:
     metrics = {
         k: MetricSummary(last=v, min=v, max=v, points=1, last_step=0)

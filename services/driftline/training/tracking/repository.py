@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from driftline.runtime.storage import StoredObject
 from driftline.training.adapters.tables import dataset_versions
-from driftline.training.tracking.core import InvalidValueError, summarise
-from driftline.training.tracking.models import ArtifactEntry, Experiment, MetricPoint, TrackedRun
+from driftline.training.tracking.core import InvalidValueError
+from driftline.training.tracking.models import Experiment, MetricPoint, TrackedRun
+from driftline.training.tracking.run_details import with_details
 from driftline.training.tracking.tables import (
     artifacts,
     experiments,
@@ -190,60 +190,4 @@ class PostgresTrackingRepository:
         if run_ids is not None:
             query = query.where(tracked_runs.c.run_id.in_(list(run_ids)))
         rows = list(await self._session.execute(query))
-        return await self._with_details(rows)
-
-    async def _with_details(self, rows: list[Row]) -> list[TrackedRun]:
-        ids = [r.run_id for r in rows]
-        if not ids:
-            return []
-        kv: dict[str, dict[str, dict[str, str]]] = {
-            "params": defaultdict(dict),
-            "tags": defaultdict(dict),
-        }
-        for name, table in (("params", params), ("tags", tags)):
-            for run_id, key, value in await self._session.execute(
-                select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
-            ):
-                kv[name][run_id][key] = value
-        curves: dict[str, dict[str, list[tuple[float, int, int]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        for run_id, key, value, step, stamp in await self._session.execute(
-            select(
-                metrics.c.run_id,
-                metrics.c.key,
-                metrics.c.value,
-                metrics.c.step,
-                metrics.c.timestamp,
-            ).where(metrics.c.run_id.in_(ids))
-        ):
-            curves[run_id][key].append((value, step, stamp))
-        files: dict[str, list[ArtifactEntry]] = defaultdict(list)
-        for row in await self._session.execute(
-            select(artifacts).where(artifacts.c.run_id.in_(ids)).order_by(artifacts.c.path)
-        ):
-            files[row.run_id].append(ArtifactEntry.model_validate(row, from_attributes=True))
-        return [
-            _run(r, kv["params"][r.run_id], kv["tags"][r.run_id], curves[r.run_id], files[r.run_id])
-            for r in rows
-        ]
-
-
-def _run(row: Row, run_params: dict, run_tags: dict, curves: dict, files: list) -> TrackedRun:
-    dataset = row.dataset
-    return TrackedRun(
-        run_id=row.run_id,
-        experiment_id=str(row.experiment_id),
-        experiment=row.experiment,
-        name=row.name,
-        status=row.status,
-        actor=row.actor,
-        parent_run_id=row.parent_run_id,
-        dataset=f"{dataset['name']}@{dataset['version']}" if dataset else None,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        params=run_params,
-        tags=run_tags,
-        metrics={k: summarise(v) for k, v in curves.items()},
-        artifacts=files,
-    )
+        return await with_details(self._session, rows)
