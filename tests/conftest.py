@@ -7,12 +7,27 @@ stops it at the end of the session.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from driftline.stack import LocalStack, StackInfo, external_stack_from_env
 from tests.own_stack import stack_of_its_own
+
+# Property tests draw the same examples on every run (derandomize, no example database), so a
+# test suite result depends on the code alone; a health check that times data generation is
+# a verdict on the machine's load, not the code. HYPOTHESIS_PROFILE=explore draws new examples.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)
