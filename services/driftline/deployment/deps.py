@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from driftline.deployment.models.cache import ModelCache
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
 from driftline.deployment.serving.routing_cache import RoutingCache
+from driftline.deployment.serving.signature_check import RowFlagCounter
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow.mirror import ShadowMirror
 from driftline.runtime.storage import ArtifactStore
@@ -24,3 +25,5 @@ class DeploymentDeps:
     log_writer: PredictionLogWriter = field(default_factory=PredictionLogWriter)
     """Group-commits served rows; its ``unsent`` holds them until their batch is sent."""
     predict_ms: dict[tuple[str, int, int], float] = field(default_factory=dict)
+    row_flags: RowFlagCounter = field(default_factory=RowFlagCounter)
+    """Counts served values training never saw, on ``/metrics``."""

@@ -8,14 +8,16 @@ with an explicit list of types that passed that check.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from driftline.deployment.errors import ModelLoadRefused
 from driftline.deployment.models.array_twin import array_twin
+from driftline.deployment.models.signature import fetch_signature
 from driftline.runtime import model_loading
 from driftline.runtime.model_loading import UnservableModelError, load_estimator
 from driftline.runtime.storage import ArtifactStore, IntegrityError, ObjectNotFound, UriNotAllowed
+from driftline_contracts.signature import InputSignature
 from driftline_contracts.values import ArtifactRef
 
 # Retrying cannot fix these: the version is recorded as load_failed and never served.
@@ -30,6 +32,8 @@ class LoadedModel:
     features: tuple[str, ...]
     array_estimator: Any = None
     """The estimator for float arrays in ``features`` order, when that is safe (else None)."""
+    signature: InputSignature | None = None
+    """Types and category domains of the training data (None: served unchecked)."""
     feature_set: frozenset[str] = field(init=False, repr=False, compare=False)
     """``features`` as a set: a row with exactly these keys needs no further name check."""
 
@@ -60,6 +64,9 @@ def load_model(data: bytes) -> LoadedModel:
 
 
 async def fetch_model(store: ArtifactStore, artifact: ArtifactRef) -> LoadedModel:
-    """Fetch the artifact, verify its sha256 (``IntegrityError``), then load it safely."""
+    """Fetch the artifact, verify its sha256 (``IntegrityError``), then load it safely, with
+    the input signature its training run recorded."""
     data = await store.get_bytes(artifact.uri, sha256=artifact.sha256)
-    return await asyncio.to_thread(load_model, data)
+    loaded = await asyncio.to_thread(load_model, data)
+    signature = await fetch_signature(store, artifact)
+    return loaded if signature is None else replace(loaded, signature=signature)

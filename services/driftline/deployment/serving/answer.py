@@ -18,6 +18,7 @@ from driftline.deployment.rollout.postgres import PostgresRolloutRepository
 from driftline.deployment.serving.features import float_matrix, frame_of, row_problems
 from driftline.deployment.serving.routing import Variant, choose_variant
 from driftline.deployment.serving.served_rows import ServedRows, new_request_ids
+from driftline.deployment.serving.signature_check import Checked, check_rows
 from driftline.deployment.shadow.mirror import Mirrored
 from driftline.runtime.uow import UnitOfWorkFactory
 
@@ -65,6 +66,21 @@ def _check_features(
     ]
     if problems:
         raise FeatureError(problems)
+
+
+def _check_signatures(
+    instances: Sequence[Row], variants: list[Variant], models: dict[Variant, LoadedModel]
+) -> Checked:
+    """Each row against the signature of the version serving it (``signature_check``)."""
+    if len(set(variants)) == 1:
+        return check_rows(instances, models[variants[0]].signature)
+    checked = Checked(list(instances), [[] for _ in instances])
+    for variant, model in models.items():
+        indices = [i for i, v in enumerate(variants) if v == variant]
+        part = check_rows([instances[i] for i in indices], model.signature, indices)
+        for i, row, flags in zip(indices, part.rows, part.flags, strict=True):
+            checked.rows[i], checked.flags[i] = row, flags
+    return checked
 
 
 def _predict(model: LoadedModel, rows: Sequence[Row]) -> tuple[Predicted, float, float]:
@@ -154,6 +170,8 @@ async def serve(
     variants = _variants(deployment, len(instances), routing_key)
     models = await _models(deployment, deps)
     _check_features(instances, variants, models)
+    checked = _check_signatures(instances, variants, models)
+    instances = checked.rows
     predicted, latencies = await _predict_variants(deps, deployment, instances, variants, models)
     ids = list(request_ids) if request_ids is not None else new_request_ids(len(instances))
     versions = {v: _served(deployment, v).model.version for v in models}
@@ -167,6 +185,7 @@ async def serve(
         variants=variants,
         predicted=predicted,
         latencies=latencies,
+        flags=checked.flags if checked.flagged else None,
     )
     if deps.settings.log_predictions:
         await deps.log_writer.append(units, served)

@@ -27,7 +27,10 @@ from driftline.runtime.service import ServiceRuntime
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "The model has no servable version."},
-    422: {"description": "A row misses or adds a feature; `detail` names each one."},
+    422: {
+        "description": "A row misses or adds a feature, or a value has a type the version was "
+        "not trained on; `detail` names each one."
+    },
     503: {"description": "The serving version's artifact cannot be loaded."},
 }
 
@@ -83,13 +86,16 @@ async def predict(
     if len(instances) > deps.settings.max_instances:
         raise HTTPException(422, f"at most {deps.settings.max_instances} instances per request")
     try:
-        return await serve(runtime.units, deps, name, instances, routing_key)
+        served = await serve(runtime.units, deps, name, instances, routing_key)
     except UnknownModelError as exc:
         raise HTTPException(404, str(exc)) from exc
     except FeatureError as exc:
         raise HTTPException(422, exc.problems) from exc
     except UNLOADABLE as exc:
         raise HTTPException(503, f"model {name!r} cannot be loaded: {exc}") from exc
+    if served.flags:
+        deps.row_flags.count(runtime.metrics.registry, name, served.flags)
+    return served
 
 
 def predict_endpoint(runtime: ServiceRuntime) -> Callable[[Request, str], Awaitable[Response]]:

@@ -33,6 +33,12 @@ class PredictionOut(BaseModel):
     model_version: int = Field(description="Version that served the row.")
     variant: Literal["champion", "canary"] = Field(description="Champion or canary.")
     error: str | None = Field(None, description="Why the model failed on this row, if it did.")
+    warnings: list[dict[str, str]] | None = Field(
+        None,
+        description="Values of this row the serving version never saw in training (feature, "
+        "code: unseen_category, case_variant, null or not_a_string, msg); the row was served. "
+        "Null when no row of the request has any.",
+    )
 
 
 class PredictResponse(BaseModel):

@@ -54,6 +54,8 @@ class ServedRows:
     variants: list[Variant]
     predicted: Predicted
     latencies: list[float]
+    flags: list[list[dict[str, str]]] | None = None
+    """Per row, the values training never saw (``signature_check``); None: no row has any."""
 
     def __len__(self) -> int:
         return len(self.request_ids)
@@ -74,8 +76,11 @@ class ServedRows:
                 model_version=version,
                 variant=variant,
                 error=error,
+                warnings=self.flags[i] if self.flags else None,
             )
-            for rid, prediction, probabilities, version, variant, error in self._answers()
+            for i, (rid, prediction, probabilities, version, variant, error) in enumerate(
+                self._answers()
+            )
         ]
 
     def response_body(self) -> bytes:
@@ -90,9 +95,13 @@ class ServedRows:
                 "model_version": version,
                 "variant": variant,
                 "error": error,
+                "warnings": None,
             }
             for rid, prediction, probabilities, version, variant, error in self._answers()
         ]
+        if self.flags:
+            for answer, flags in zip(answers, self.flags, strict=True):
+                answer["warnings"] = flags
         try:
             return orjson.dumps({"model": self.model, "predictions": answers})
         except TypeError:

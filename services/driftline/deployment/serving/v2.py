@@ -74,6 +74,29 @@ def _datatype(values: list[Any]) -> str:
     return "BYTES"
 
 
+def v2_problems(detail: Any, inputs: list[Tensor]) -> Any:
+    """Problems of the shared serving path (located in ``instances[row][feature]``) located in
+    the V2 body instead: ``inputs[tensor].data[row]``, or ``inputs`` for a missing input."""
+    if not isinstance(detail, list):
+        return detail
+    tensors = {t.name: i for i, t in enumerate(inputs)}
+    located = []
+    for problem in detail:
+        loc = problem.get("loc") if isinstance(problem, dict) else None
+        if not (isinstance(loc, list) and len(loc) == 4 and loc[1] == "instances"):
+            located.append(problem)
+            continue
+        row, name = loc[2], loc[3]
+        if problem.get("type") == "missing_feature" or name not in tensors:
+            where, message = ["body", "inputs"], f"missing input tensor {name!r}"
+        else:
+            where, message = ["body", "inputs", tensors[name], "data", row], problem["msg"]
+        if problem.get("type") == "unknown_feature":
+            message = f"unknown input tensor {name!r}; the model expects its training features"
+        located.append({**problem, "loc": where, "msg": message})
+    return located
+
+
 def infer_response(name: str, request_id: str | None, answers: list[PredictionOut]) -> dict:
     """The V2 response: ``predict`` (and ``predict_proba``) tensors, ids and variants."""
     predictions = [a.prediction for a in answers]
@@ -106,6 +129,11 @@ def infer_response(name: str, request_id: str | None, answers: list[PredictionOu
             "variants": [a.variant for a in answers],
             "model_versions": [a.model_version for a in answers],
             "errors": [a.error for a in answers],
+            **(
+                {"warnings": [a.warnings or [] for a in answers]}
+                if any(a.warnings for a in answers)
+                else {}
+            ),
         },
     }
 
@@ -179,7 +207,8 @@ def v2_router(runtime: ServiceRuntime) -> APIRouter:
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         except HTTPException as exc:
-            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+            detail = v2_problems(exc.detail, body.inputs)
+            return JSONResponse({"error": detail}, status_code=exc.status_code)
         return JSONResponse(infer_response(name, body.id, served.outputs()))
 
     return router
