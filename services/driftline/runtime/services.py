@@ -14,6 +14,7 @@ SERVICE_PORTS: dict[str, int] = {
     "deployment": 8105,
     "monitoring": 8106,
     "audit": 8107,
+    "console": 8108,
 }
 
 SERVICE_NAMES: tuple[str, ...] = tuple(SERVICE_PORTS)

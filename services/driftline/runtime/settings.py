@@ -281,6 +281,7 @@ class RuntimeSettings(BaseSettings):
     deployment: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8105))
     monitoring: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8106))
     audit: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8107))
+    console: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8108))
     log_level: str = Field("INFO", description="Log level of the JSON logs.")
     log_format: Literal["json", "console"] = Field("json", description="json or console logs.")
 

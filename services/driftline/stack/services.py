@@ -20,6 +20,7 @@ from driftline.stack.info import StackInfo
 from driftline.stack.procs import ProcRef, free_port, is_alive, port_is_free, spawn, stop_all
 from driftline.stack.state import load_state
 from driftline.stack.supervisor import LocalStack
+from driftline.stack.tokens import role_tokens
 
 SERVICE_GRACE_S = 25.0
 
@@ -114,6 +115,7 @@ def _launch(
         "DRIFTLINE_HOME": str(stack.home),
         f"DRIFTLINE_{name.upper()}__PORT": str(port),
         **({WORKER_ID_VAR: worker_id(stack.home, key)} if name == "training" else {}),
+        **(console_env(stack, info) if name == "console" else {}),
         **(extra_env or {}),
     }
     log_path = stack.home / "logs" / f"service-{key.replace('#', '-')}.log"
@@ -122,6 +124,19 @@ def _launch(
     if register:
         stack.register_service(key, ref.pid, url)
     return ServiceProcess(key, url, ref, log_path)
+
+
+def console_env(stack: LocalStack, info: StackInfo) -> dict[str, str]:
+    """Where the console finds the services already registered (it starts last), and the
+    viewer token it reads their APIs with."""
+    urls = {k: r.url for k, r in load_state(stack.home).services.items() if "#" not in k}
+    env = {"DRIFTLINE_CONSOLE__SERVICE_URLS": json.dumps(urls)}
+    tokens_file = info.auth_tokens_file
+    if tokens_file is not None and tokens_file.exists():
+        viewer = role_tokens(tokens_file).get("viewer")
+        if viewer:
+            env["DRIFTLINE_CONSOLE__SERVICE_TOKEN"] = viewer
+    return env
 
 
 def readiness(url: str, timeout_s: float = 5.0) -> tuple[int, dict[str, object]]:

@@ -1,0 +1,71 @@
+"""The other services' public HTTP APIs, read with the console's own token."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from driftline.console.ports import Row
+from driftline.console.settings import ConsoleSection
+from driftline.runtime.logging import get_logger
+from driftline.runtime.services import SERVICE_NAMES
+
+log = get_logger(__name__)
+
+
+class HttpUpstream:
+    """Readiness of every service, and the audit service's lineage and verification."""
+
+    def __init__(self, section: ConsoleSection, transport: httpx.AsyncBaseTransport | None = None):
+        token = section.service_token.get_secret_value() if section.service_token else None
+        self._section = section
+        self._client = httpx.AsyncClient(
+            timeout=section.upstream_timeout_s,
+            transport=transport,
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+        )
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def _get(self, service: str, path: str) -> tuple[int, Any]:
+        """(status, JSON body); (0, reason) when the service does not answer."""
+        try:
+            response = await self._client.get(self._section.url_of(service) + path)
+        except httpx.HTTPError as exc:
+            log.info("upstream unreachable", service=service, path=path, error=repr(exc))
+            return 0, f"unreachable: {type(exc).__name__}"
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, response.text[:200]
+
+    async def readiness(self) -> dict[str, Row]:
+        others = [name for name in SERVICE_NAMES if name != "console"]
+        answers = await asyncio.gather(*(self._get(name, "/readyz") for name in others))
+        found: dict[str, Row] = {}
+        for name, (status, body) in zip(others, answers, strict=True):
+            if isinstance(body, dict):
+                found[name] = {
+                    "status": body.get("status", str(status)),
+                    "failing": body.get("failing", []),
+                }
+            else:
+                found[name] = {
+                    "status": "unreachable" if status == 0 else str(status),
+                    "failing": [str(body)],
+                }
+        return found
+
+    async def lineage(self, model: str, version: int) -> Row | None:
+        status, body = await self._get("audit", f"/v1/lineage/{model}/{version}")
+        return body if status == 200 and isinstance(body, dict) else None
+
+    async def verify(self) -> Row:
+        status, body = await self._get("audit", "/v1/audit/verify")
+        if status == 200 and isinstance(body, dict):
+            return body
+        return {"ok": None, "error": f"audit answered {status or 'nothing'}: {body}"}

@@ -1,0 +1,73 @@
+"""What the pages need: the read model's queries and the other services' HTTP answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+
+
+class ReadModel(Protocol):
+    """Queries over the console's projection of the audit stream."""
+
+    async def models(self, name: str | None, offset: int, limit: int) -> list[Row]:
+        """Models (name contains ``name``), by name."""
+        ...
+
+    async def model(self, name: str) -> Row | None:
+        """One model's summary row."""
+        ...
+
+    async def versions(self, model: str) -> list[Row]:
+        """Every version of ``model``, newest first."""
+        ...
+
+    async def rollout_steps(self, model: str) -> list[Row]:
+        """Every canary step of ``model``, oldest first."""
+        ...
+
+    async def drift_windows(self, model: str, feature: str | None, limit: int) -> list[Row]:
+        """The newest ``limit`` windows of ``model`` (one feature or all), oldest first."""
+        ...
+
+    async def drift_episodes(self, model: str) -> list[Row]:
+        """Drift episodes of ``model``, newest first."""
+        ...
+
+    async def datasets(
+        self, name: str | None, verdict: str | None, offset: int, limit: int
+    ) -> list[Row]:
+        """Dataset verdicts, newest first."""
+        ...
+
+    async def runs(self, model: str | None, offset: int, limit: int) -> list[Row]:
+        """Training runs, newest first."""
+        ...
+
+    async def runs_by_id(self, run_ids: Sequence[str]) -> list[Row]:
+        """The named runs, in the order asked."""
+        ...
+
+    async def events(
+        self, filters: dict[str, str], after: int, offset: int, limit: int
+    ) -> list[Row]:
+        """Feed entries matching ``filters`` (type/subject/actor substrings), newest first;
+        ``after`` > 0: only entries past that position, oldest first."""
+        ...
+
+
+class Upstream(Protocol):
+    """The other services' public HTTP APIs, as the console reads them."""
+
+    async def readiness(self) -> dict[str, Row]:
+        """Service name → its ``/readyz`` answer (status ``unreachable`` when none)."""
+        ...
+
+    async def lineage(self, model: str, version: int) -> Row | None:
+        """The audit service's lineage of one version, or None when it does not know it."""
+        ...
+
+    async def verify(self) -> Row:
+        """The audit service's verification of its chain."""
+        ...

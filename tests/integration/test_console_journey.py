@@ -1,0 +1,81 @@
+"""The console as a real process on the local stack: real audit events reach its pages."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.stack import LocalStack
+from driftline.stack.info import StackInfo
+from driftline.stack.services import (
+    ServiceProcess,
+    start_services,
+    stop_services,
+    wait_until_ready,
+)
+from driftline.stack.tokens import role_tokens, tokens_path
+from driftline_contracts.events import ModelPromoted
+from driftline_contracts.examples import example
+from driftline_contracts.values import ModelRef
+from tests.integration.kafka_helpers import settings_from
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def console(local_stack_control: LocalStack) -> Iterator[ServiceProcess]:
+    processes = start_services(local_stack_control, local_stack_control.info(), ["console"])
+    try:
+        wait_until_ready(processes, timeout_s=120)
+        yield processes[0]
+    finally:
+        stop_services(local_stack_control, processes)
+
+
+async def _promote(info: StackInfo, model: str) -> None:
+    """Emit one ModelPromoted through a runtime's outbox, which copies it to the audit topic."""
+    definition = ServiceDefinition(name="console_emitter_" + uuid.uuid4().hex[:6])
+    runtime = ServiceRuntime(definition, settings_from(info.env()))
+    await runtime.start()
+    try:
+        event = example(ModelPromoted).model_copy(
+            update={
+                "model": ModelRef(name=model, version=4),
+                "previous": None,
+                "via": "direct",
+                "canary_id": None,
+            }
+        )
+        async with runtime.units(actor="user:itest") as uow:
+            await uow.emit(event)
+        await runtime.relay.publish_pending()
+    finally:
+        await runtime.stop()
+
+
+def test_a_promotion_on_the_audit_stream_shows_on_the_overview(
+    console: ServiceProcess, local_stack_control: LocalStack
+) -> None:
+    info = local_stack_control.info()
+    viewer = role_tokens(tokens_path(local_stack_control.home))["viewer"]
+    model = f"console-it-{uuid.uuid4().hex[:6]}"
+    asyncio.run(_promote(info, model))
+    with httpx.Client(base_url=console.url, timeout=5) as client:
+        assert client.get("/").status_code == 303  # pages need sign-in
+        headers = {"Authorization": f"Bearer {viewer}"}
+        deadline, page = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and model not in page:
+            page = client.get("/", params={"q": model}, headers=headers).text
+            time.sleep(0.5)
+        assert model in page
+        assert "v4" in page  # its champion
+        detail = client.get(f"/models/{model}", headers=headers)
+        assert detail.status_code == 200
+        assert "champion" in detail.text
+        assert client.get("/metrics").status_code == 200

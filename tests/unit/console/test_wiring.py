@@ -1,0 +1,44 @@
+"""The console is a service like the others: its name, settings, Compose and Helm wiring."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from driftline.console.settings import ConsoleSection
+from driftline.runtime.app import load_definition
+from driftline.runtime.services import SERVICE_NAMES, SERVICE_PORTS
+from tests.unit.test_compose import COMPOSE
+from tests.unit.test_deploy_manifests import by_component, parsed, pod_env, render
+
+
+def test_the_console_is_a_service_with_its_own_port_and_schema_migrations() -> None:
+    assert SERVICE_PORTS["console"] == 8108
+    definition = load_definition("console")
+    assert definition.migrations is not None
+    assert (definition.migrations / "c0001_read_model.py").is_file()
+
+
+def test_service_urls_default_to_each_services_documented_port() -> None:
+    section = ConsoleSection(service_urls={"audit": "http://audit:8107/"})
+    assert section.url_of("audit") == "http://audit:8107"
+    assert section.url_of("registry") == "http://127.0.0.1:8104"
+
+
+def test_compose_points_the_console_at_every_other_service() -> None:
+    console = yaml.safe_load(COMPOSE.read_text())["services"]["console"]
+    urls = json.loads(console["environment"]["DRIFTLINE_CONSOLE__SERVICE_URLS"])
+    assert set(urls) == set(SERVICE_NAMES) - {"console"}
+    assert all(url == f"http://{name}:{SERVICE_PORTS[name]}" for name, url in urls.items())
+
+
+def test_helm_points_the_console_at_the_cluster_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = render({"services": {"training": {"enabled": False}}})
+    deployments = by_component(docs, "Deployment")
+    settings = parsed("console", pod_env(docs, deployments["console"]), monkeypatch)
+    urls = settings.console.service_urls
+    assert "training" not in urls  # only services the release runs
+    assert urls["audit"].endswith("-audit:8107")
+    assert set(urls) == set(SERVICE_NAMES) - {"console", "training"}
