@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -133,3 +134,54 @@ class Outbox:
     async def __call__(self, event: Any) -> object:
         self.events.append(event)
         return event
+
+
+class FakeLoggedPredictions:
+    """Logged rows and registered batches in memory (the prediction log's sender view)."""
+
+    def __init__(self, rows: list[LoggedRow] | None = None) -> None:
+        self.rows = rows or []
+        self.batch_of: dict[int, str] = {}
+        self.registered: dict[str, tuple[str, int, datetime]] = {}
+
+    async def close_batch(self, batch_id: str) -> bool:
+        return self.registered.pop(batch_id, None) is not None
+
+    async def stale_batches(self, before: datetime, limit: int) -> list[tuple[str, str, int]]:
+        old = [(b, m, v) for b, (m, v, at) in self.registered.items() if at < before]
+        return old[:limit]
+
+    async def batch_rows(self, batch_id: str) -> list[LoggedRow]:
+        return [r for r in self.rows if self.batch_of.get(r.id) == batch_id]
+
+    async def unsent_summary(self, before: datetime) -> tuple[int, datetime | None]:
+        waiting = [r.created_at for r in self._unsent(before)]
+        return len(waiting), min(waiting, default=None)
+
+    async def claim_unsent(self, limit: int, before: datetime) -> list[LoggedRow]:
+        return self._unsent(before)[:limit]
+
+    async def mark_sent(self, ids: Sequence[int], batch_id: str) -> None:
+        self.batch_of.update(dict.fromkeys(ids, batch_id))
+
+    def _unsent(self, before: datetime) -> list[LoggedRow]:
+        return [r for r in self.rows if r.id not in self.batch_of and r.created_at < before
+                and r.error is None]  # fmt: skip
+
+
+class FakeUnsentShadowAnswers:
+    """Shadow answers in a list; sent ones remember their batch."""
+
+    def __init__(self, rows: list[LoggedRow] | None = None) -> None:
+        self.rows = rows or []
+        self.batch_of: dict[int, str] = {}
+
+    async def unsent_summary(self) -> tuple[int, datetime | None]:
+        waiting = [r.created_at for r in self.rows if r.id not in self.batch_of]
+        return len(waiting), min(waiting, default=None)
+
+    async def claim_unsent(self, limit: int) -> list[LoggedRow]:
+        return [r for r in self.rows if r.id not in self.batch_of][:limit]
+
+    async def mark_sent(self, ids: Sequence[int], batch_id: str) -> None:
+        self.batch_of.update(dict.fromkeys(ids, batch_id))

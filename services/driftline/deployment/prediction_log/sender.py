@@ -19,14 +19,15 @@ from operator import attrgetter
 from typing import Any
 
 from driftline.deployment.prediction_log.events import batch_event, row_line
+from driftline.deployment.prediction_log.ports import Emit, LoggedPredictions, UnsentShadowAnswers
 from driftline.deployment.prediction_log.postgres import PostgresPredictionLog
 from driftline.deployment.prediction_log.rows import LoggedRow
-from driftline.deployment.prediction_log.unsent import UnsentRows
+from driftline.deployment.prediction_log.unsent import PendingBatch, UnsentRows
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow.postgres import PostgresShadowLog
 from driftline.runtime.logging import get_logger
 from driftline.runtime.storage import ArtifactStore
-from driftline.runtime.uow import UnitOfWork, UnitOfWorkFactory
+from driftline.runtime.uow import UnitOfWorkFactory
 from driftline_contracts.events.monitoring import PredictionRow
 from driftline_contracts.values import ModelRef
 
@@ -83,18 +84,26 @@ async def send_unsent(
     sent = 0
     for batch in unsent.ready(datetime.now(UTC)):
         async with units() as uow:
-            if await PostgresPredictionLog(uow.session).close_batch(batch.batch_id):
-                model = ModelRef(name=batch.model, version=batch.version)
-                span = (min(batch.served_at), max(batch.served_at))
-                event = await batch_event(store, model, batch.batch_id, batch.lines, span)
-                await uow.emit(event)
-                sent += len(batch.lines)
+            sent += await send_closed(batch, PostgresPredictionLog(uow.session), store, uow.emit)
     return sent
 
 
-async def send_stale_batches(uow: UnitOfWork, store: ArtifactStore, before: datetime) -> int:
+async def send_closed(
+    batch: PendingBatch, served: LoggedPredictions, store: ArtifactStore, emit: Emit
+) -> int:
+    """Unregister one closed batch and send its kept lines; rows sent (0: sent elsewhere)."""
+    if not await served.close_batch(batch.batch_id):
+        return 0
+    model = ModelRef(name=batch.model, version=batch.version)
+    span = (min(batch.served_at), max(batch.served_at))
+    await emit(await batch_event(store, model, batch.batch_id, batch.lines, span))
+    return len(batch.lines)
+
+
+async def send_stale_batches(
+    served: LoggedPredictions, store: ArtifactStore, emit: Emit, before: datetime
+) -> int:
     """Registered batches opened before ``before``, read back and sent; rows sent."""
-    served = PostgresPredictionLog(uow.session)
     sent = 0
     for batch_id, name, version in await served.stale_batches(before, STALE_BATCHES):
         rows = await served.batch_rows(batch_id)
@@ -102,17 +111,19 @@ async def send_stale_batches(uow: UnitOfWork, store: ArtifactStore, before: date
             lines = [row_line(event_row(r)) for r in rows]
             span = (min(r.created_at for r in rows), max(r.created_at for r in rows))
             model = ModelRef(name=name, version=version)
-            await uow.emit(await batch_event(store, model, batch_id, lines, span))
+            await emit(await batch_event(store, model, batch_id, lines, span))
         await served.close_batch(batch_id)
         sent += len(rows)
     return sent
 
 
-async def send_batch(uow: UnitOfWork, store: ArtifactStore, section: DeploymentSection) -> int:
+async def send_batch(
+    served: LoggedPredictions, shadows: UnsentShadowAnswers, store: ArtifactStore, emit: Emit,
+    section: DeploymentSection,
+) -> int:  # fmt: skip
     """The recovery pass for rows without a batch: claim unsent rows older than
     ``LOG_RECOVER_AFTER_S`` and unsent shadow answers; one PredictionsLogged per model
     version; rows sent."""
-    served, shadows = PostgresPredictionLog(uow.session), PostgresShadowLog(uow.session)
     now = datetime.now(UTC)
     before = recover_before(now, section)
     (count, oldest), (shadow_count, shadow_oldest) = (
@@ -134,7 +145,7 @@ async def send_batch(uow: UnitOfWork, store: ArtifactStore, section: DeploymentS
         span = (rows[0].created_at, rows[-1].created_at)
         model = ModelRef(name=name, version=version)
         event = await batch_event(store, model, f"batch-{uuid.uuid4().hex}", lines, span)
-        await uow.emit(event)
+        await emit(event)
         await served.mark_sent([r.id for r in rows if r.variant != "shadow"], event.batch_id)
         await shadows.mark_sent([r.id for r in rows if r.variant == "shadow"], event.batch_id)
     return len(claimed)
@@ -164,9 +175,13 @@ async def log_predictions_forever(
             recovered = 0
             try:
                 async with units() as uow:
+                    served, shadows = (
+                        PostgresPredictionLog(uow.session),
+                        PostgresShadowLog(uow.session),
+                    )
                     before = recover_before(datetime.now(UTC), section)
-                    recovered += await send_stale_batches(uow, store, before)
-                    recovered += await send_batch(uow, store, section)
+                    recovered += await send_stale_batches(served, store, uow.emit, before)
+                    recovered += await send_batch(served, shadows, store, uow.emit, section)
             except Exception as exc:  # an outage must not end the job; it retries next round
                 log.warning("prediction batch failed, retrying", error=repr(exc))
             recovered_at = -recovery_every if recovered else time.monotonic()
