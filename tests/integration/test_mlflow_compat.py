@@ -225,3 +225,25 @@ async def test_hostile_mlflow_requests_are_refused_in_mlflow_error_shape(
         "location": (400, "INVALID_PARAMETER_VALUE"),
     }
     assert "OR" in answers["filter"].json()["message"]
+    odd_shapes = [
+        ("runs/update", {"run_id": run_id, "status": 123}),
+        ("runs/update", {"run_id": run_id, "run_name": ["x"]}),
+        ("runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": 10**30}),
+        ("runs/search", {"experiment_ids": ["1"], "filter": 5}),
+        ("runs/search", {"experiment_ids": ["1"], "order_by": {"a": 1}}),
+        ("runs/search", {"experiment_ids": [{"x": 1}]}),
+        ("runs/search", {"experiment_ids": ["1"], "page_token": "abc"}),
+        ("runs/log-batch", {"run_id": run_id, "metrics": "loss"}),
+        ("runs/log-batch", {"run_id": run_id, "params": [1, 2]}),
+        ("runs/log-metric", {"run_id": run_id, "key": "m", "value": "high"}),
+        ("runs/log-parameter", {"run_id": run_id, "key": "", "value": "1"}),
+        ("runs/create", {"experiment_id": "1", "tags": 5}),
+        ("runs/create", {"experiment_id": "1", "start_time": 10**30}),
+        ("experiments/create", {"name": "\x00bad"}),
+    ]
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+        statuses = [
+            (path, (await client.post(f"{api}/{path}", json=body)).status_code)
+            for path, body in odd_shapes
+        ]
+    assert [(p, s) for p, s in statuses if not 400 <= s < 500] == []

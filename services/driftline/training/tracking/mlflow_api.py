@@ -123,8 +123,8 @@ def _runs(router: APIRouter, tracking: Tracking) -> None:
     @answers
     async def update(body: JsonBody) -> Json:
         run = await tracking.update_run(
-            run_id_of(body), status=body.get("status"), end_time=_int(body.get("end_time")),
-            name=body.get("run_name"),
+            run_id_of(body), status=_text(body, "status"), end_time=_int(body.get("end_time")),
+            name=_text(body, "run_name"),
         )  # fmt: skip
         return {
             "run_info": run_info_json(
@@ -143,10 +143,10 @@ def _runs(router: APIRouter, tracking: Tracking) -> None:
     @router.post("/runs/search", summary="MLflow: search runs (AND-ed comparisons).")
     @answers
     async def search_runs(body: JsonBody) -> Json:
-        clauses = search.parse_filter(body.get("filter"))
-        ids = [str(e) for e in body.get("experiment_ids") or []]
+        clauses = search.parse_filter(_text(body, "filter"))
+        ids = _texts(body, "experiment_ids")
         found = [r for r in await tracking.runs(ids, SEARCHED) if search.matches(r, clauses)]
-        found = search.ordered(found, body.get("order_by") or [])
+        found = search.ordered(found, _texts(body, "order_by"))
         start = _int(body.get("page_token")) or 0
         size = min(_int(body.get("max_results")) or 1000, MAX_RESULTS)
         page = found[start : start + size]
@@ -200,6 +200,22 @@ def _logging(router: APIRouter, tracking: Tracking) -> None:
         )
         await tracking.log(run_id_of(body), batch)
         return {}
+
+
+def _text(body: Json, field: str) -> str | None:
+    """An optional string field; anything else is refused."""
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise InvalidValueError(f"{field} must be a string")
+    return value
+
+
+def _texts(body: Json, field: str) -> list[str]:
+    """An optional list of strings (numbers are taken as their text, like MLflow's ids)."""
+    value = body.get(field) or []
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise InvalidValueError(f"{field} must be a list of strings")
+    return [str(v) for v in value]
 
 
 def _int(value: Any) -> int | None:
