@@ -1,4 +1,8 @@
-"""Tracking's tables in training's schema, declared once (migration t0007 creates them)."""
+"""Tracking's tables in training's schema, declared once (migration t0007 creates them).
+
+t0007 builds the tables from these declarations, so a later change here needs its own
+migration *and* t0007 must keep creating the old shape (copy the old columns into it then).
+"""
 
 from __future__ import annotations
 
