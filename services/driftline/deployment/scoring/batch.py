@@ -19,7 +19,7 @@ from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.models.loading import UNLOADABLE, LoadedModel
 from driftline.deployment.models.predictor import predict_rows
 from driftline.deployment.records import Served
-from driftline.deployment.rollout.postgres import PostgresRolloutRepository
+from driftline.deployment.scoring.ports import ServingVersions
 from driftline.runtime.storage import IntegrityError, ObjectNotFound, UriNotAllowed
 from driftline.runtime.storage.streams import sha256_hex
 from driftline_contracts.events.deployment import (
@@ -98,8 +98,8 @@ def score_frame(
     return out
 
 
-async def _scorer(repo: PostgresRolloutRepository, event: BatchScoringRequested) -> Served:
-    deployment = await repo.deployment(event.model)
+async def _scorer(versions: ServingVersions, event: BatchScoringRequested) -> Served:
+    deployment = await versions.deployment(event.model)
     if deployment.champion is None:
         raise BatchRefused("unknown_model", f"model {event.model!r} has no servable version")
     if event.variant == "champion":
@@ -121,13 +121,13 @@ async def _input(deps: DeploymentDeps, event: BatchScoringRequested) -> bytes:
 
 
 async def score_batch(
-    event: BatchScoringRequested, repo: PostgresRolloutRepository, deps: DeploymentDeps
+    event: BatchScoringRequested, versions: ServingVersions, deps: DeploymentDeps
 ) -> BatchScored | BatchScoringFailed:
     """Run one job: route, read, score, write; the event saying how it went."""
     started = time.perf_counter()
     try:
         fmt = input_format(event.input_uri, event.format)
-        served = await _scorer(repo, event)
+        served = await _scorer(versions, event)
         try:
             model = await deps.cache.get(served.model, served.artifact)
         except UNLOADABLE as exc:
