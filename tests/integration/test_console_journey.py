@@ -69,12 +69,12 @@ def test_a_promotion_on_the_audit_stream_shows_on_the_overview(
     with httpx.Client(base_url=console.url, timeout=5) as client:
         assert client.get("/").status_code == 303  # pages need sign-in
         headers = {"Authorization": f"Bearer {viewer}"}
-        deadline, page = time.monotonic() + 60, ""
-        while time.monotonic() < deadline and model not in page:
-            page = client.get("/", params={"q": model}, headers=headers).text
+        row, deadline, page = f'<a href="/models/{model}">{model}</a>', time.monotonic() + 60, ""
+        while time.monotonic() < deadline and row not in page:
             time.sleep(0.5)
-        assert model in page
-        assert "v4" in page  # its champion
+            page = client.get("/", params={"q": model}, headers=headers).text
+        assert row in page
+        assert "<td>v4</td>" in page  # its champion
         detail = client.get(f"/models/{model}", headers=headers)
         assert detail.status_code == 200
         assert "champion" in detail.text

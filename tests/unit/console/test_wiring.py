@@ -42,3 +42,14 @@ def test_helm_points_the_console_at_the_cluster_services(monkeypatch: pytest.Mon
     assert "training" not in urls  # only services the release runs
     assert urls["audit"].endswith("-audit:8107")
     assert set(urls) == set(SERVICE_NAMES) - {"console", "training"}
+
+
+def test_the_frozen_migration_creates_every_column_the_tables_describe() -> None:
+    from driftline.console.adapters.tables import metadata
+    from driftline.console.migrations import c0001_read_model as migration
+
+    created = {ddl.split("(")[0].split()[-1]: ddl for ddl in migration.TABLES}
+    assert set(created) == set(metadata.tables)
+    for name, table in metadata.tables.items():
+        for column in table.columns:
+            assert f"\n    {column.name} " in created[name], f"{name}.{column.name}"

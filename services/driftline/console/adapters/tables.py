@@ -13,6 +13,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -59,7 +60,7 @@ versions = Table(
     Column("approval", String(16)),
     Column("trainer", String(256)),
     Column("decided_by", String(256)),
-    Column("comment", String(4096)),
+    Column("comment", Text),
     Column("promoted_by", String(256)),
     _time("registered_at"),
     _time("decided_at"),
