@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -35,7 +36,16 @@ REQUIRED_ATTRIBUTES = (
     "correlationid",
     "actor",
 )
-OPTIONAL_ATTRIBUTES = ("causationid",)
+OPTIONAL_ATTRIBUTES = ("causationid", "traceparent", "tracestate")
+TRACE_ATTRIBUTES = ("traceparent", "tracestate")
+"""The CloudEvents distributed-tracing extension: read leniently (a malformed value is dropped,
+as W3C Trace Context asks, never a reason to refuse the event)."""
+_TRACE_PATTERNS = {
+    "traceparent": r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    "tracestate": r"^[\x20-\x7e]{0,512}$",
+}
+TraceParent = Annotated[str, StringConstraints(pattern=_TRACE_PATTERNS["traceparent"])]
+TraceState = Annotated[str, StringConstraints(pattern=_TRACE_PATTERNS["tracestate"])]
 
 
 def _new_id() -> str:
@@ -43,7 +53,7 @@ def _new_id() -> str:
 
 
 class Envelope(BaseModel):
-    """CloudEvents context attributes of one Driftline event, plus its three extensions."""
+    """CloudEvents context attributes of one Driftline event, plus its extensions."""
 
     model_config = FROZEN
 
@@ -61,6 +71,14 @@ class Envelope(BaseModel):
     correlationid: EventId = Field(description="One id per lifecycle run, shared by its events.")
     causationid: EventId | None = Field(None, description="Id of the event that caused this one.")
     actor: Actor = Field(description="Who or what acted: service:NAME, user:NAME, pipeline:NAME.")
+    traceparent: TraceParent | None = Field(
+        None,
+        description="W3C Trace Context traceparent of the span that emitted the event "
+        "(CloudEvents distributed-tracing extension); absent when nothing traced it.",
+    )
+    tracestate: TraceState | None = Field(
+        None, description="W3C Trace Context tracestate that goes with traceparent."
+    )
 
     @field_validator("time")
     @classmethod
@@ -78,6 +96,8 @@ def new_envelope(
     actor: str,
     cause: Envelope | None = None,
     correlation_id: str | None = None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
 ) -> Envelope:
     """Envelope for ``event``; a caused event inherits the cause's correlation id."""
     event_id = _new_id()
@@ -93,6 +113,8 @@ def new_envelope(
         correlationid=correlation,
         causationid=cause.id if cause else None,
         actor=actor,
+        traceparent=traceparent,
+        tracestate=tracestate if traceparent else None,
     )
 
 
@@ -148,9 +170,9 @@ def from_headers(headers: Any) -> Envelope:
     """Envelope read from Kafka headers; raises a ContractError subclass when they are invalid."""
     found = _header_map(headers)
     attrs: dict[str, str] = {n: _text(found, HEADER_PREFIX + n) for n in REQUIRED_ATTRIBUTES}
-    for name in OPTIONAL_ATTRIBUTES:
-        if found.get(HEADER_PREFIX + name) is not None:
-            attrs[name] = _text(found, HEADER_PREFIX + name)
+    if found.get(HEADER_PREFIX + "causationid") is not None:
+        attrs["causationid"] = _text(found, HEADER_PREFIX + "causationid")
+    attrs.update(_trace_attributes(found))
     if attrs["specversion"] != "1.0":
         raise MalformedHeader(f"unsupported ce_specversion {attrs['specversion'][:20]!r}")
     if found.get("content-type") is not None:
@@ -161,6 +183,18 @@ def from_headers(headers: Any) -> Envelope:
         return Envelope.model_validate(attrs)
     except ValidationError as exc:
         raise MalformedHeader(describe(exc, prefix="ce_")) from None
+
+
+def _trace_attributes(found: dict[str, bytes | None]) -> dict[str, str]:
+    """The tracing extension's attributes when well formed; {} otherwise (a fresh trace)."""
+    attrs: dict[str, str] = {}
+    for name, pattern in _TRACE_PATTERNS.items():
+        raw = found.get(HEADER_PREFIX + name)
+        if raw is not None and len(raw) <= 512 and raw.isascii():
+            value = raw.decode()
+            if re.fullmatch(pattern, value):
+                attrs[name] = value
+    return attrs if "traceparent" in attrs else {}
 
 
 def describe(exc: ValidationError, *, prefix: str = "", limit: int = 5) -> str:

@@ -45,7 +45,11 @@ def test_the_schema_refuses_unknown_fields_and_missing_required_ones(cls):
 
 def test_the_envelope_schema_accepts_a_real_envelope_and_names_every_header():
     env = new_envelope(
-        SAMPLES["io.driftline.data.arrived.v1"], source="pipeline/etl", actor="pipeline:etl"
+        SAMPLES["io.driftline.data.arrived.v1"],
+        source="pipeline/etl",
+        actor="pipeline:etl",
+        traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        tracestate="vendor=opaque",
     )
     check = validator("envelope.json")
     assert list(check.iter_errors(env.model_dump(mode="json", exclude_none=True))) == []
@@ -58,6 +62,8 @@ def test_the_envelope_schema_accepts_a_real_envelope_and_names_every_header():
         "ce_time",
         "ce_subject",
         "ce_correlationid",
+        "ce_traceparent",
+        "ce_tracestate",
         "ce_causationid",
         "ce_actor",
         "content-type",

@@ -16,10 +16,13 @@ import enum
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from opentelemetry import trace
+from opentelemetry.trace import Span, StatusCode
 
 from driftline.runtime import faults
 from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
@@ -27,6 +30,7 @@ from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import RetrySettings
+from driftline.runtime.tracing import ServiceTracer
 from driftline.runtime.uow import (
     ConflictingReplay,
     Correlated,
@@ -128,8 +132,10 @@ class EventProcessor:
         retry: RetrySettings,
         metrics: Metrics,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        tracer: ServiceTracer | None = None,
     ) -> None:
         self.subscription = subscription
+        self._tracer = tracer or ServiceTracer(service, None)
         self.consumer = f"{service}.{subscription.name}"
         self._units = units
         self._dead_letters = dead_letters
@@ -196,7 +202,10 @@ class EventProcessor:
                 started = time.perf_counter()
                 uow = batch.unit(envelope)
                 uow.delivery = record
-                with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
+                with (
+                    self._span(record, envelope),
+                    structlog.contextvars.bound_contextvars(**_log_context(envelope)),
+                ):
                     await self._emit_results(uow, await self.subscription.handler(event, uow))
                 done.append((envelope, uow, time.perf_counter() - started))
             faults.point("inbox.before_commit")
@@ -226,8 +235,25 @@ class EventProcessor:
             envelope, event = self._decode_accepted(record)
         except ContractError as exc:
             return await self._dead_letter(record, exc, attempts=0, event_type="undecodable")
-        with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
-            return await self._handle_with_retries(record, envelope, event)
+        with (
+            self._span(record, envelope) as span,
+            structlog.contextvars.bound_contextvars(**_log_context(envelope)),
+        ):
+            outcome = await self._handle_with_retries(record, envelope, event)
+            if span is not None:
+                span.set_attribute("driftline.outcome", outcome.value)
+                if outcome is Outcome.DEAD_LETTERED:
+                    span.set_status(StatusCode.ERROR, "dead-lettered")
+            return outcome
+
+    def _span(self, record: RawRecord, envelope: Envelope) -> AbstractContextManager[Span | None]:
+        return self._tracer.consuming(
+            envelope,
+            topic=record.topic,
+            consumer=self.consumer,
+            partition=record.partition,
+            offset=record.offset,
+        )
 
     async def _handle_with_retries(
         self, record: RawRecord, envelope: Envelope, event: Any
@@ -264,6 +290,9 @@ class EventProcessor:
                     error=repr(exc),
                 )
                 self._metrics.retries.labels(self._service, envelope.type, kind).inc()
+                trace.get_current_span().record_exception(
+                    exc, {"driftline.failure_kind": kind, "driftline.retry_in_s": delay}
+                )
                 await self._sleep(delay)
                 continue
             self._metrics.handler_seconds.labels(self._service, envelope.type).observe(

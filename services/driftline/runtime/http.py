@@ -12,10 +12,14 @@ from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import driftline
 from driftline.runtime.auth import auth_layer
@@ -23,6 +27,7 @@ from driftline.runtime.errors import is_invalid_input
 from driftline.runtime.json_numbers import printable
 from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceRuntime
+from driftline.runtime.tracing import parent_of
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +90,9 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _printable_validation_error)
     app.add_exception_handler(HTTPException, _printable_http_error)
     _document_plain_422(app)
+    tracer = runtime.tracer.server_span_tracer()
+    if tracer is not None:
+        app.add_middleware(NamedByRoute)
     for middleware in runtime.definition.middleware(runtime):  # added before auth: inside it
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.add_middleware(  # outside the service's own middleware (the predict fast path)
@@ -93,7 +101,72 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         streamed=runtime.definition.streamed_bodies(runtime),
     )
     _add_auth(app, runtime)
+    if tracer is not None:  # outermost, so a span covers auth too; absent when tracing is off
+        app.add_middleware(TracedRequests, tracer=tracer, service=runtime.name)
     return app
+
+
+class TracedRequests:
+    """A SERVER span per HTTP request, continuing the caller's ``traceparent`` header."""
+
+    def __init__(self, app: ASGIApp, *, tracer: Tracer, service: str) -> None:
+        self.app = app
+        self._tracer = tracer
+        self._service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        with self._tracer.start_as_current_span(
+            method,
+            context=_caller_context(scope["headers"]),
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": method,
+                "url.path": scope["path"],
+                "driftline.service": self._service,
+            },
+        ) as span:
+
+            async def send_traced(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(StatusCode.ERROR)
+                await send(message)
+
+            await self.app(scope, receive, send_traced)
+
+
+class NamedByRoute:
+    """Innermost: names the request's span after the route template that answered (the
+    router notes it in the scope it got; the auth layer hands the router a copy, so the
+    outer middleware never sees it). Few span names, whatever the paths."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        path = getattr(scope.get("route"), "path", None)
+        if path is not None and scope["type"] == "http":
+            span = trace.get_current_span()
+            span.update_name(f"{scope['method']} {path}")
+            span.set_attribute("http.route", path)
+
+
+def _caller_context(headers: list[tuple[bytes, bytes]]) -> Context | None:
+    """The trace context the caller sent (``traceparent``/``tracestate``), if any."""
+    traceparent = tracestate = None
+    for name, value in headers:
+        if name == b"traceparent":
+            traceparent = value.decode("latin-1")
+        elif name == b"tracestate":
+            tracestate = value.decode("latin-1")
+    return parent_of(traceparent, tracestate)
 
 
 _UNSAFE_MODES = {

@@ -1,4 +1,9 @@
-"""structlog configuration: JSON lines bound with event id, correlation id and model."""
+"""structlog configuration: JSON lines bound with event id, correlation id, model and trace.
+
+Libraries log through the standard library (aiokafka, urllib3, uvicorn, sqlalchemy, asyncio);
+their records go through the same processors and renderer, so stderr holds one JSON object a
+line whoever wrote it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 
 def _stderr_logger(*_: object) -> structlog.PrintLogger:
@@ -14,18 +21,41 @@ def _stderr_logger(*_: object) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=sys.stderr)
 
 
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (see ``_stderr_logger``)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+def add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Add ``trace_id`` and ``span_id`` (W3C hex) when a span is active."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json", service: str | None = None) -> None:
     """Route structlog and stdlib logging to stderr as JSON (or console) lines."""
-    renderer: structlog.types.Processor = (
+    renderer: Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             renderer,
@@ -34,9 +64,31 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str | Non
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    _route_stdlib_logging(level, shared, renderer)
     if service:
         structlog.contextvars.bind_contextvars(service=service)
+
+
+def _route_stdlib_logging(level: str, shared: list[Processor], renderer: Processor) -> None:
+    """Replace the root logger's handlers with one rendering through structlog's chain."""
+    handler = _StderrHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.StackInfoRenderer(),
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):  # ours or basicConfig's; never a test's capture handler
+        if type(old) in (_StderrHandler, logging.StreamHandler):
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

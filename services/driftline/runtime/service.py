@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 
@@ -31,6 +32,8 @@ from driftline.runtime.outbox import OutboxRelay
 from driftline.runtime.producer import KafkaPublisher
 from driftline.runtime.settings import RuntimeSettings
 from driftline.runtime.storage import ArtifactStore, build_artifact_store
+from driftline.runtime.tracing import ServiceTracer, otlp_provider
+from driftline.runtime.tracing import shutdown as shutdown_tracing
 from driftline.runtime.uow import UnitOfWorkFactory
 
 log = get_logger(__name__)
@@ -64,6 +67,7 @@ class ServiceRuntime:
         *,
         store: ArtifactStore | None = None,
         engine: AsyncEngine | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.definition = definition
         self.name = definition.name
@@ -71,6 +75,9 @@ class ServiceRuntime:
         self.section = settings.section(definition.name)
         self.schema = schema_for(definition.name)
         self.metrics = Metrics(definition.name)
+        # Given (tests), or built here from OTEL_EXPORTER_OTLP_* and shut down at stop.
+        self._own_tracer_provider = None if tracer_provider else otlp_provider(self.name)
+        self.tracer = ServiceTracer(self.name, tracer_provider or self._own_tracer_provider)
         self.engine = engine or build_engine(settings.database, self.schema)
         self.store = store or build_artifact_store(settings.storage)
         self.publisher = KafkaPublisher(settings.kafka, client_id=f"driftline-{self.name}")
@@ -84,7 +91,11 @@ class ServiceRuntime:
         )
         self.deps = definition.dependencies(self)
         self.units = UnitOfWorkFactory(
-            self.engine, service=self.name, deps=self.deps, on_commit=self.relay.notify
+            self.engine,
+            service=self.name,
+            deps=self.deps,
+            on_commit=self.relay.notify,
+            tracer=self.tracer,
         )
         self.broker: KafkaBroker = build_broker(
             settings.kafka, self.name, graceful_timeout_s=self.section.graceful_timeout_s
@@ -97,6 +108,7 @@ class ServiceRuntime:
                 dead_letters=DeadLetterPublisher(self.publisher, self.store),
                 retry=settings.retry,
                 metrics=self.metrics,
+                tracer=self.tracer,
             )
             for sub in definition.subscriptions(self)
         ]
@@ -186,6 +198,7 @@ class ServiceRuntime:
                 log.warning("outbox not drained within the grace period; the next start will")
         await self.publisher.stop()
         await self.engine.dispose()
+        await asyncio.to_thread(shutdown_tracing, self._own_tracer_provider)  # flushes spans
         log.info("service stopped")
 
     async def readiness(self, timeout_s: float = 3.0) -> dict[str, str | None]:

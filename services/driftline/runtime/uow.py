@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from driftline.runtime.tables import inbox, outbox
+from driftline.runtime.tracing import ServiceTracer, outgoing_context
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import Envelope, new_envelope
 
@@ -126,15 +127,19 @@ class UnitOfWork:
         """Queue ``event`` in the outbox; it is published only if this transaction commits.
 
         Its causation id is the event being handled; its correlation id is that event's unless
-        ``correlation_id`` names another lifecycle run. The rows are written by ``flush``, all
+        ``correlation_id`` names another lifecycle run; its trace context is the active span's
+        (else the cause's). The rows are written by ``flush``, all
         in one statement, just before the commit.
         """
+        trace = outgoing_context(self.cause)
         envelope = new_envelope(
             event,
             source=self.source,
             actor=actor or self.actor,
             cause=self.cause,
             correlation_id=correlation_id,
+            traceparent=trace.traceparent if trace else None,
+            tracestate=trace.tracestate if trace else None,
         )
         record = encode(event, envelope)
         self._outbox_rows.append(
@@ -230,8 +235,10 @@ class UnitOfWorkFactory:
         service: str,
         deps: Any = None,
         on_commit: Callable[[], None] | None = None,
+        tracer: ServiceTracer | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._tracer = tracer or ServiceTracer(service, None)
         self._source = f"driftline/{service}"
         self._actor = f"service:{service}"
         self._deps = deps
@@ -241,11 +248,17 @@ class UnitOfWorkFactory:
     async def __call__(
         self, *, cause: Envelope | None = None, actor: str | None = None
     ) -> AsyncIterator[UnitOfWork]:
-        """A transaction that commits when the block exits cleanly and rolls back otherwise."""
-        async with self._sessions() as session, session.begin():
-            uow = self._unit(session, cause, actor)
-            yield uow
-            await uow.flush()
+        """A transaction that commits when the block exits cleanly and rolls back otherwise.
+
+        Opened on a ``cause`` outside a consumer (a background job), it is a span continuing
+        the cause's trace when tracing is on.
+        """
+        span = self._tracer.continuing(cause, f"work on {cause.type}" if cause else "work")
+        with span:
+            async with self._sessions() as session, session.begin():
+                uow = self._unit(session, cause, actor)
+                yield uow
+                await uow.flush()
         if uow.emitted and self._on_commit is not None:
             self._on_commit()
 

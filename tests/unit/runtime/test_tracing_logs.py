@@ -1,0 +1,81 @@
+"""Every stderr line is one JSON object: structlog's, and the libraries' (aiokafka, urllib3,
+uvicorn, sqlalchemy, asyncio) through the same renderer; a line logged in a span names it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from driftline.runtime.logging import configure_logging, get_logger
+from tests.unit.runtime.tracing_fakes import memory_provider
+
+
+@pytest.fixture
+def json_logs() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging("INFO", "json", service="probe")
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+def _lines(err: str) -> list[dict]:
+    return [json.loads(line) for line in err.splitlines() if line.strip()]
+
+
+@pytest.mark.usefixtures("json_logs")
+def test_a_line_logged_in_a_span_carries_its_trace_and_span_id(capsys) -> None:
+    provider, _ = memory_provider()
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("handle") as span:
+        get_logger("driftline.validation").info("event handled")
+        logging.getLogger("aiokafka.consumer").warning("rebalance")
+    get_logger("driftline.validation").info("outside")
+    inside, library, outside = _lines(capsys.readouterr().err)
+    context = span.get_span_context()
+    for line in (inside, library):
+        assert line["trace_id"] == f"{context.trace_id:032x}"
+        assert line["span_id"] == f"{context.span_id:016x}"
+    assert "trace_id" not in outside
+    assert inside["service"] == "probe"
+
+
+@pytest.mark.usefixtures("json_logs")
+@pytest.mark.parametrize(
+    "name", ["aiokafka.conn", "urllib3.connectionpool", "uvicorn.error", "sqlalchemy.pool"]
+)
+def test_library_records_come_out_as_json_lines(capsys, name: str) -> None:
+    logging.getLogger(name).warning("connection to %s failed: %s", "broker:9092", "refused")
+    (line,) = _lines(capsys.readouterr().err)
+    assert line["event"] == "connection to broker:9092 failed: refused"
+    assert line["logger"] == name
+    assert line["level"] == "warning"
+    assert line["service"] == "probe"
+    assert line["timestamp"].endswith("Z")
+
+
+@pytest.mark.usefixtures("json_logs")
+def test_a_library_traceback_stays_inside_its_json_line(capsys) -> None:
+    try:
+        raise ConnectionResetError("peer went away")
+    except ConnectionResetError:
+        logging.getLogger("asyncio").exception("Task exception was never retrieved")
+    err = capsys.readouterr().err
+    (line,) = _lines(err)  # one line: the traceback is a field, not plain text lines after it
+    assert "ConnectionResetError: peer went away" in line["exception"]
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.usefixtures("json_logs")
+def test_configuring_twice_leaves_one_handler_and_debug_lines_stay_out(capsys) -> None:
+    configure_logging("INFO", "json", service="probe")
+    logging.getLogger("aiokafka").debug("noise")
+    logging.getLogger("aiokafka").info("joined group")
+    assert [line["event"] for line in _lines(capsys.readouterr().err)] == ["joined group"]
