@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from driftline.stack.services import (
     wait_until_ready,
 )
 from driftline.stack.tokens import role_tokens, tokens_path
-from driftline_contracts.events import ModelPromoted
+from driftline_contracts.events import DataRejected, DriftDetected, ModelPromoted, ModelTrained
 from driftline_contracts.examples import example
 from driftline_contracts.values import ModelRef
 from tests.integration.kafka_helpers import settings_from
@@ -38,22 +39,29 @@ def console(local_stack_control: LocalStack) -> Iterator[ServiceProcess]:
         stop_services(local_stack_control, processes)
 
 
-async def _promote(info: StackInfo, model: str) -> None:
-    """Emit one ModelPromoted through a runtime's outbox, which copies it to the audit topic."""
+def _events(model: str) -> list[Any]:
+    """A run, a rejected dataset, a direct promotion and a drift episode of ``model``."""
+    ref = ModelRef(name=model, version=4)
+    dataset = example(DataRejected).dataset.model_copy(update={"name": f"{model}-data"})
+    return [
+        example(ModelTrained).model_copy(update={"model": model, "run_id": f"run-{model}"}),
+        example(DataRejected).model_copy(update={"dataset": dataset}),
+        example(ModelPromoted).model_copy(
+            update={"model": ref, "previous": None, "via": "direct", "canary_id": None}
+        ),
+        example(DriftDetected).model_copy(update={"model": ref, "drift_id": f"drift-{model}"}),
+    ]
+
+
+async def _emit(info: StackInfo, events: list[Any]) -> None:
+    """Emit through a runtime's outbox, which copies every event to the audit topic."""
     definition = ServiceDefinition(name="console_emitter_" + uuid.uuid4().hex[:6])
     runtime = ServiceRuntime(definition, settings_from(info.env()))
     await runtime.start()
     try:
-        event = example(ModelPromoted).model_copy(
-            update={
-                "model": ModelRef(name=model, version=4),
-                "previous": None,
-                "via": "direct",
-                "canary_id": None,
-            }
-        )
-        async with runtime.units(actor="user:itest") as uow:
-            await uow.emit(event)
+        for event in events:
+            async with runtime.units(actor="user:itest") as uow:
+                await uow.emit(event)
         await runtime.relay.publish_pending()
     finally:
         await runtime.stop()
@@ -65,7 +73,7 @@ def test_a_promotion_on_the_audit_stream_shows_on_the_overview(
     info = local_stack_control.info()
     viewer = role_tokens(tokens_path(local_stack_control.home))["viewer"]
     model = f"console-it-{uuid.uuid4().hex[:6]}"
-    asyncio.run(_promote(info, model))
+    asyncio.run(_emit(info, _events(model)))
     with httpx.Client(base_url=console.url, timeout=5) as client:
         assert client.get("/").status_code == 303  # pages need sign-in
         headers = {"Authorization": f"Bearer {viewer}"}
@@ -75,7 +83,20 @@ def test_a_promotion_on_the_audit_stream_shows_on_the_overview(
             page = client.get("/", params={"q": model}, headers=headers).text
         assert row in page
         assert "<td>v4</td>" in page  # its champion
-        detail = client.get(f"/models/{model}", headers=headers)
-        assert detail.status_code == 200
-        assert "champion" in detail.text
+        assert "open · " in page  # the drift episode
+
+        def read(path: str, **params: str) -> str:
+            answer = client.get(path, params=params, headers=headers)
+            assert answer.status_code == 200, (path, answer.text[:300])
+            return answer.text
+
+        assert "champion" in read(f"/models/{model}")
+        assert "tenure_months: psi statistic per window" in read(f"/models/{model}/drift")
+        assert example(DataRejected).reasons[0].code in read("/datasets", name=f"{model}-data")
+        assert f"run-{model}" in read("/runs", model=model)
+        assert "max_depth" in read("/runs/compare", run=f"run-{model}")
+        audit = read("/audit", subject=model, type="promoted", actor="user:itest")
+        assert "deployment.promoted" in audit
+        assert "monitoring.drift-detected" not in audit
+        assert "No event matches" in read("/audit", subject=model, actor="user_itest")  # _ literal
         assert client.get("/metrics").status_code == 200
