@@ -13,8 +13,7 @@ from driftline.runtime.storage.local import LocalArtifactStore
 from driftline_contracts.events.monitoring import PredictionsLogged
 from tests.unit.deployment.fakes import FakeLoggedPredictions, FakeUnsentShadowAnswers, Outbox
 
-NOW = datetime.now(UTC)
-OLD = NOW - timedelta(hours=1)
+OLD = datetime.now(UTC) - timedelta(hours=1)
 SECTION = DeploymentSection()
 
 
@@ -36,18 +35,19 @@ async def test_a_stale_batch_is_read_back_sent_once_and_closed(tmp_path: Path) -
     log.registered = {"batch-a": ("m", 1, OLD), "batch-empty": ("m", 1, OLD)}
     log.batch_of = {1: "batch-a", 2: "batch-a"}
     outbox, store = Outbox(), LocalArtifactStore(tmp_path)
-    assert await send_stale_batches(log, store, outbox, NOW) == 2
+    assert await send_stale_batches(log, store, outbox, datetime.now(UTC)) == 2
     [event] = outbox.events
     assert (event.batch_id, event.model.version, event.count) == ("batch-a", 1, 2)
     assert log.registered == {}
-    assert await send_stale_batches(log, store, outbox, NOW) == 0
+    assert await send_stale_batches(log, store, outbox, datetime.now(UTC)) == 0
     assert len(outbox.events) == 1
 
 
 async def test_rows_without_a_batch_go_one_event_per_version_with_the_shadow(
     tmp_path: Path,
 ) -> None:
-    log = FakeLoggedPredictions([row(3), row(1), row(2, version=2), row(9, at=NOW)])
+    now = datetime.now(UTC)  # the sender reads the clock too: "fresh" is relative to it
+    log = FakeLoggedPredictions([row(3), row(1), row(2, version=2), row(9, at=now)])
     shadows = FakeUnsentShadowAnswers([row(4, version=2, variant="shadow")])
     outbox = Outbox()
     sent = await send_batch(log, shadows, LocalArtifactStore(tmp_path), outbox, SECTION)
@@ -61,7 +61,7 @@ async def test_rows_without_a_batch_go_one_event_per_version_with_the_shadow(
 
 
 async def test_nothing_is_sent_before_it_is_due(tmp_path: Path) -> None:
-    fresh = NOW - timedelta(seconds=SECTION.log_recover_after_s / 2)
+    fresh = datetime.now(UTC) - timedelta(seconds=SECTION.log_recover_after_s / 2)
     log = FakeLoggedPredictions([row(1, at=fresh)])
     outbox = Outbox()
     store = LocalArtifactStore(tmp_path)
