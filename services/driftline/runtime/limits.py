@@ -6,8 +6,10 @@ limit is refused with 413 before one byte is read. Other bodies are read up to t
 then refused (chunked bodies included); a body within it is handed on whole, after a check
 that no JSON number in it is ``NaN``, ``Infinity`` or beyond a float (``1e999``), which would
 otherwise reach the routes as ``nan``/``inf`` (422 naming the field instead). Streamed uploads
-(``streamed`` path prefixes) are not buffered: their bytes are counted as the route reads
-them and the read fails with 413 past their own, larger limit.
+(``streamed`` path prefixes, ``"/prefix"`` for POST or ``"PUT /prefix"`` for another method)
+are not buffered: their bytes are counted as the route reads them and the read fails with 413
+past their own, larger limit. Only JSON bodies (or bodies with no content type, which the
+routes parse as JSON) are scanned for numbers: an uploaded file is data, not a request.
 """
 
 from __future__ import annotations
@@ -62,20 +64,27 @@ class BodyLimit:
         if body is None:
             await JSONResponse({"detail": too_large(limit)}, status_code=413)(scope, receive, send)
             return
-        problem = non_finite_number(body) if body else None
+        problem = non_finite_number(body) if body and is_json(scope) else None
         if problem is not None:
             await JSONResponse({"detail": [problem]}, status_code=422)(scope, receive, send)
             return
         await self.app(scope, replayed(body, client_gone, receive), send)
 
     def _streamed_limit(self, scope: Scope) -> int | None:
-        if scope["method"] != "POST":
-            return None
         path: str = scope["path"]
-        for prefix, limit in self.streamed.items():
-            if path.startswith(prefix):
+        for key, limit in self.streamed.items():
+            method, _, prefix = key.rpartition(" ")
+            if scope["method"] == (method or "POST") and path.startswith(prefix):
                 return limit
         return None
+
+
+def is_json(scope: Scope) -> bool:
+    """Whether the body is JSON by its content type (none given counts: routes parse JSON)."""
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            return b"json" in value.lower()
+    return True
 
 
 async def read_at_most(receive: Receive, limit: int) -> tuple[bytes | None, bool]:

@@ -61,4 +61,15 @@ def definition() -> ServiceDefinition:
         dependencies=dependencies,
         settings_cls=TrainingSettings,
         background=background,
+        streamed_bodies=streamed_bodies,
     )
+
+
+def streamed_bodies(runtime: ServiceRuntime) -> dict[str, int]:
+    """Tracked runs' artifact uploads (Driftline's and MLflow's PUT) may pass the JSON limit."""
+    limit = runtime.settings.section("training").max_artifact_bytes
+    return {
+        "PUT /v1/tracking/runs/": limit,
+        "PUT /api/2.0/mlflow-artifacts/artifacts/": limit,
+        "PUT /ajax-api/2.0/mlflow-artifacts/artifacts/": limit,
+    }

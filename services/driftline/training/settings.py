@@ -27,6 +27,12 @@ class TrainingSection(ServiceSection):
         "per replica slot); on start it requeues the jobs it held.",
     )
     timeout_s: float = Field(3600.0, gt=0, description="Longest one training run may take.")
+    max_artifact_bytes: int = Field(
+        256 * 1024 * 1024,
+        gt=0,
+        description="Largest file a tracked run may upload as an artifact (Driftline's and "
+        "MLflow's artifact PUT); other request bodies keep max_body_bytes.",
+    )
     poll_interval_s: float = Field(1.0, gt=0, description="Idle poll interval of the worker.")
     max_attempts: int = Field(
         3, ge=1, description="Claims of one job (crashed workers) before it fails."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from starlette.middleware import Middleware
 from driftline.deployment.serving.fast_path import PredictFastPath
 from driftline.runtime.http import build_http_app
 from driftline.runtime.json_numbers import non_finite_number
+from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 from driftline.runtime.settings import RuntimeSettings
 
@@ -167,3 +169,40 @@ async def test_error_answers_echoing_non_finite_values_stay_valid_json(kind: str
 def test_text_that_only_looks_non_finite_is_left_alone() -> None:
     assert non_finite_number(b'{"name": "NaN", "n": "1e999", "v": 1e308}') is None
     assert non_finite_number(b"NaN is not JSON at all {") is None
+
+
+async def test_an_uploaded_file_is_not_scanned_for_json_numbers_and_put_streams() -> None:
+    """A data file holding ``NaN`` is not a request with a non-finite field; a ``PUT`` prefix
+    streams under its own limit while other methods on that path keep the JSON limit."""
+    seen: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append((await receive()).get("body", b""))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limited = BodyLimit(app, limit=8, streamed={"PUT /files/": 64})
+    body = b'{"loss": NaN, "pad": "0123456789"}'
+
+    async def call(method: str, content_type: bytes) -> int:
+        statuses: list[int] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> Any:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        scope = {"type": "http", "method": method, "path": "/files/a.json",
+                 "headers": [(b"content-type", content_type)]}  # fmt: skip
+        await limited(scope, receive, send)
+        return statuses[0]
+
+    assert await call("PUT", b"application/octet-stream") == 200
+    assert seen == [body]
+    assert await call("POST", b"application/octet-stream") == 413, "POST keeps the JSON limit"
+    limited = BodyLimit(app, limit=1024)
+    assert await call("POST", b"application/json") == 422
+    assert await call("POST", b"text/csv") == 200
