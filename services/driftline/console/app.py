@@ -12,6 +12,7 @@ from driftline.console.adapters.upstream import HttpUpstream
 from driftline.console.deps import ConsoleDeps, build_templates
 from driftline.console.handlers import subscriptions
 from driftline.console.settings import ConsoleSection, ConsoleSettings
+from driftline.console.web.actions import actions_router
 from driftline.console.web.audit_pages import audit_router
 from driftline.console.web.pages import pages_router
 from driftline.console.web.session import CookieIdentity
@@ -37,7 +38,7 @@ def build_deps(runtime: ServiceRuntime) -> ConsoleDeps:
 
 def _routers(runtime: ServiceRuntime) -> list[APIRouter]:
     deps: ConsoleDeps = runtime.deps
-    return [signin_router(deps), pages_router(deps), audit_router(deps)]
+    return [signin_router(deps), pages_router(deps), audit_router(deps), actions_router(deps)]
 
 
 def _middleware(runtime: ServiceRuntime) -> list[Middleware]:

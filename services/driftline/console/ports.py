@@ -71,3 +71,10 @@ class Upstream(Protocol):
     async def verify(self) -> Row:
         """The audit service's verification of its chain."""
         ...
+
+    async def decide(
+        self, model: str, version: int, decision: str, comment: str | None, authorization: str
+    ) -> tuple[int, str]:
+        """Approve or reject a version at the registry as the caller (their own token):
+        (status, detail)."""
+        ...

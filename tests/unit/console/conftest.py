@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from driftline.console.deps import ConsoleDeps, build_templates
 from driftline.console.settings import ConsoleSection
+from driftline.console.web.actions import actions_router
 from driftline.console.web.audit_pages import audit_router
 from driftline.console.web.pages import pages_router
 from driftline.console.web.session import CookieIdentity, Verifier
@@ -34,6 +35,7 @@ from driftline_contracts.values import ModelRef
 from tests.unit.console.fakes import FakeUpstream, InMemoryReadModel, audited
 
 VIEWER_TOKEN = "viewer-token-0123456789"
+APPROVER_TOKEN = "approver-token-0123456789"
 V3 = ModelRef(name="churn-clf", version=3)
 
 
@@ -90,7 +92,12 @@ def console_app(
         verify=verify,
     )
     app = FastAPI()
-    for router in (signin_router(deps), pages_router(deps), audit_router(deps)):
+    for router in (
+        signin_router(deps),
+        pages_router(deps),
+        audit_router(deps),
+        actions_router(deps),
+    ):
         app.include_router(router)
     app.add_middleware(CookieIdentity, verify=verify)
     if verify is not None:
@@ -99,7 +106,9 @@ def console_app(
 
 
 def tokens() -> Verifier:
-    found: dict[str, Principal] = parse_tokens(f"{VIEWER_TOKEN} user:viewer viewer")
+    found: dict[str, Principal] = parse_tokens(
+        f"{VIEWER_TOKEN} user:viewer viewer; {APPROVER_TOKEN} user:approver approver"
+    )
     return StaticTokens(found)
 
 

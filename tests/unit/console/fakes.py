@@ -120,7 +120,11 @@ class InMemoryReadModel:
 class FakeUpstream:
     """Other services as fixed answers."""
 
-    def __init__(self, lineage: Row | None = None, verify: Row | None = None) -> None:
+    def __init__(
+        self, lineage: Row | None = None, verify: Row | None = None, decision: int = 200
+    ) -> None:
+        self.decisions: list[tuple[Any, ...]] = []
+        self._decision = decision
         self._lineage = lineage
         self._verify = verify or {
             "ok": True,
@@ -142,3 +146,9 @@ class FakeUpstream:
 
     async def verify(self) -> Row:
         return self._verify
+
+    async def decide(
+        self, model: str, version: int, decision: str, comment: str | None, authorization: str
+    ) -> tuple[int, str]:
+        self.decisions.append((model, version, decision, comment, authorization))
+        return self._decision, "approved" if self._decision == 200 else "refused"

@@ -68,3 +68,22 @@ def test_no_token_or_an_empty_one_sends_no_authorization_header() -> None:
         assert report["ok"] is None
         assert "500" in report["error"]
     assert headers == [None, None]
+
+
+def test_a_decision_is_posted_as_the_approver_not_as_the_console() -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path.endswith("/approve"):
+            return httpx.Response(200, json={"status": "approved", "decided_by": "user:a"})
+        return httpx.Response(409, json={"detail": "the approver trained it"})
+
+    upstream = _upstream(answer)
+    ok = asyncio.run(upstream.decide("churn", 2, "approve", "fine", "Bearer approver-token"))
+    refused = asyncio.run(upstream.decide("churn", 2, "reject", None, "Bearer approver-token"))
+    assert ok == (200, "approved")
+    assert refused == (409, "the approver trained it")
+    assert str(sent[0].url) == "http://registry:2/v1/models/churn/versions/2/approve"
+    assert sent[0].headers["authorization"] == "Bearer approver-token"
+    assert sent[0].content == b'{"comment":"fine"}'

@@ -69,3 +69,20 @@ class HttpUpstream:
         if status == 200 and isinstance(body, dict):
             return body
         return {"ok": None, "error": f"audit answered {status or 'nothing'}: {body}"}
+
+    async def decide(
+        self, model: str, version: int, decision: str, comment: str | None, authorization: str
+    ) -> tuple[int, str]:
+        url = f"{self._section.url_of('registry')}/v1/models/{model}/versions/{version}/{decision}"
+        try:
+            response = await self._client.post(
+                url, json={"comment": comment}, headers={"Authorization": authorization}
+            )
+        except httpx.HTTPError as exc:
+            return 502, f"the registry did not answer: {type(exc).__name__}"
+        try:
+            body = response.json()
+        except ValueError:
+            return response.status_code, response.text[:300]
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return response.status_code, str(detail or body.get("status", "done"))

@@ -16,3 +16,25 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// Approve / reject: a write, so the approver's own token goes in the header (the cookie is not
+// sent as one); the console passes it to the registry, which checks the role.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.classList || !form.classList.contains("decide")) return;
+  event.preventDefault();
+  const decision = event.submitter ? event.submitter.value : "approve";
+  const result = form.querySelector(".decide-result");
+  const answer = await fetch(form.dataset.action + decision, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      Authorization: "Bearer " + form.elements.token.value.trim(),
+      "Content-Type": "application/json",
+    },
+    body: JSON.stringify({ comment: form.elements.comment.value || null }),
+  });
+  const body = await answer.json().catch(() => ({}));
+  result.textContent = answer.ok ? decision + "d" : "refused (" + answer.status + "): " + (body.detail || "");
+  if (answer.ok) setTimeout(() => window.location.reload(), 1500);
+});
