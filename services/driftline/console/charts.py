@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -21,10 +22,17 @@ class Series:
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (steps of 1, 2, 2.5 or 5 x 10^k) covering [low, high]."""
     if high <= low:
         high = low + 1.0
-    step = (high - low) / (count - 1)
-    return [low + i * step for i in range(count)]
+    raw = (high - low) / (count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step + 1e-9) * step
+    ticks = [first]
+    while ticks[-1] < high - step * 1e-9:
+        ticks.append(first + len(ticks) * step)
+    return [round(t, 12) for t in ticks]
 
 
 def _fmt(value: float) -> str:
@@ -65,17 +73,24 @@ def _y_axis(low: float, high: float, label: str) -> tuple[list[str], float, floa
     return parts, lo, hi
 
 
-def _x_labels(labels: Sequence[str], xs: Sequence[float], axis_label: str) -> list[str]:
+def _x_labels(
+    labels: Sequence[str], xs: Sequence[float], axis_label: str, *, rotate: bool = True
+) -> list[str]:
     base = HEIGHT - BOTTOM
     parts = [f'<line class="chart-axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}"/>']
     every = max(1, len(labels) // 8)  # at most ~8 labels fit under the axis
     for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
-        if i % every == 0 or i == len(labels) - 1:
-            parts.append(
-                f'<text class="chart-tick" x="{x:.1f}" y="{base + 14}" '
-                f'text-anchor="end" transform="rotate(-30 {x:.1f} {base + 14})">'
-                f"{escape(label)}</text>"
-            )
+        if i % every and i != len(labels) - 1:
+            continue
+        shown = label if len(label) <= 20 else label[:19] + "…"
+        placed = (
+            f'text-anchor="end" transform="rotate(-30 {x:.1f} {base + 14})"'
+            if rotate
+            else 'text-anchor="middle"'
+        )
+        parts.append(
+            f'<text class="chart-tick" x="{x:.1f}" y="{base + 14}" {placed}>{escape(shown)}</text>'
+        )
     parts.append(
         f'<text class="chart-label" x="{(LEFT + WIDTH - RIGHT) / 2:.0f}" '
         f'y="{HEIGHT - 4}" text-anchor="middle">{escape(axis_label)}</text>'
@@ -150,7 +165,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, x_label: str, y_
             f'height="{abs(zero - y):.1f}"><title>{escape(label)}: {_fmt(value)}</title>'
             f"</rect>"
         )
-    parts += _x_labels([label for label, _ in bars], centres, x_label)
+    parts += _x_labels([label for label, _ in bars], centres, x_label, rotate=len(bars) > 4)
     return _frame(title, parts)
 
 

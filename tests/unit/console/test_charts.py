@@ -24,7 +24,7 @@ def test_a_line_chart_has_axes_labels_ticks_and_a_dashed_threshold() -> None:
     )
     texts = _texts(svg)
     assert {"window end (UTC)", "psi", "01-06 09:00", "01-06 10:00", "psi statistic"} <= set(texts)
-    assert "0.31" in texts  # the top y tick reaches the largest value
+    assert {"0", "0.1", "0.2", "0.3", "0.4"} <= set(texts)  # round ticks past the largest value
     assert svg.count('class="chart-axis"') == 2
     assert 'class="chart-threshold"' in svg
     assert "threshold 0.2" in svg
@@ -71,3 +71,18 @@ def test_the_lineage_graph_draws_one_box_per_step_joined_by_arrows() -> None:
     assert len([r for r in root.iter(f"{SVG}rect")]) == 2
     assert len([e for e in root.iter(f"{SVG}line")]) == 1
     assert "sha256=abc" in _texts(svg)
+
+
+def test_ticks_are_round_and_cover_the_data() -> None:
+    from driftline.console.charts import _ticks
+
+    assert _ticks(0, 0.951) == [0, 0.25, 0.5, 0.75, 1.0]
+    assert _ticks(0, 37) == [0, 10, 20, 30, 40]
+    assert _ticks(-1, 2) == [-1, 0, 1, 2]
+    assert _ticks(5, 5) == [5, 5.25, 5.5, 5.75, 6]
+
+
+def test_long_category_labels_are_shortened_few_bars_are_labelled_upright() -> None:
+    svg = bar_chart("m", [("run-" + "x" * 40, 1.0), ("b", 2.0)], x_label="run", y_label="m")
+    assert "run-xxxxxxxxxxxxxxx…" in _texts(svg)
+    assert "rotate(-30" not in svg
