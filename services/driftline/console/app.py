@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -45,6 +47,17 @@ def _middleware(runtime: ServiceRuntime) -> list[Middleware]:
     return [Middleware(CookieIdentity, verify=runtime.deps.verify)]
 
 
+def _jobs(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
+    async def close_upstream_on_stop() -> None:
+        """Hold the HTTP client open while the service runs; close it when stop cancels us."""
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runtime.deps.upstream.close()
+
+    return [close_upstream_on_stop]
+
+
 def definition() -> ServiceDefinition:
     """The console: web pages over its own projection of the audit stream."""
     return ServiceDefinition(
@@ -55,4 +68,5 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations",
         dependencies=build_deps,
         settings_cls=ConsoleSettings,
+        background=_jobs,
     )

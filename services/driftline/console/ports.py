@@ -60,6 +60,10 @@ class ReadModel(Protocol):
 class Upstream(Protocol):
     """The other services' public HTTP APIs, as the console reads them."""
 
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
     async def readiness(self) -> dict[str, Row]:
         """Service name → its ``/readyz`` answer (status ``unreachable`` when none)."""
         ...
