@@ -32,7 +32,7 @@ def versions_in_window(
     """The versions ``window`` selects up to ``newest`` (never after it), oldest first;
     ``newest`` is always among them."""
     top = newest.version or 0
-    known = {v.ref.version: v for v in accepted if 0 < (v.ref.version or 0) < top}
+    known = {v.ref.version or 0: v for v in accepted if 0 < (v.ref.version or 0) < top}
     older = [known[number] for number in sorted(known)]
     if window.versions == "newest":
         older = []

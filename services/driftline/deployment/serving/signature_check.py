@@ -70,7 +70,7 @@ def _value(
     is_bool = isinstance(value, bool)
     if (column.dtype == "boolean") == is_bool and (is_bool or isinstance(value, NUMBERS)):
         return value, None, None
-    problem = {
+    problem: dict[str, object] = {
         "loc": ["body", loc, index, column.name],
         "msg": f"feature {column.name!r} (row {index}) must be {EXPECTED[column.dtype]}, "
         f"as in training: got {type(value).__name__} {str(value)[:64]!r}",
@@ -97,7 +97,8 @@ def check_rows(
 ) -> Checked:
     """``instances`` checked against ``signature``; ``FeatureError`` for wrong types, naming
     each row by its ``positions`` in the request (default: as given)."""
-    rows, flags = list(instances), [[] for _ in instances]
+    rows: list[Row] = list(instances)
+    flags: list[list[Flag]] = [[] for _ in instances]
     if signature is None:
         return Checked(rows, flags)
     problems: list[dict[str, object]] = []

@@ -87,6 +87,7 @@ def v2_problems(detail: Any, inputs: list[Tensor]) -> Any:
             located.append(problem)
             continue
         row, name = loc[2], loc[3]
+        where: list[str | int]
         if problem.get("type") == "missing_feature" or name not in tensors:
             where, message = ["body", "inputs"], f"missing input tensor {name!r}"
         else:

@@ -50,7 +50,7 @@ async def fetch_window(
     store: ArtifactStore, versions: list[DatasetRef], folder: Path
 ) -> list[tuple[str, str]]:
     """Each version of a training window in a folder of its own: (path, format), in order."""
-    files = []
+    files: list[tuple[str, str]] = []
     for index, version in enumerate(versions):
         place = folder / f"window-{index}"
         place.mkdir()
