@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +30,11 @@ def build_broker(kafka: KafkaSettings, service: str, *, graceful_timeout_s: floa
         retry_backoff_ms=kafka.retry_backoff_ms,
         graceful_timeout=graceful_timeout_s,
         description=f"Driftline {service} service",
+        # A plain logger, rendered as JSON by the root handler (FastStream's default prints
+        # coloured text to stdout). Its per-message "Received"/"Processed" lines are DEBUG:
+        # the consumer logs each handled event itself.
+        logger=logging.getLogger("driftline.broker"),
+        log_level=logging.DEBUG,
     )
 
 

@@ -14,6 +14,9 @@ import structlog
 from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+_OWN_HANDLERS = ("faststream",)
+"""Loggers a library gives its own text handler (and stops from propagating) at import."""
+
 
 def _stderr_logger(*_: object) -> structlog.PrintLogger:
     """A logger on whatever ``sys.stderr`` is now (not the stream at configure time, which a
@@ -89,6 +92,10 @@ def _route_stdlib_logging(level: str, shared: list[Processor], renderer: Process
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in _OWN_HANDLERS:  # libraries that print text themselves: through ours instead
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

@@ -10,18 +10,22 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
+from driftline.runtime.broker import build_broker
 from driftline.runtime.logging import configure_logging, get_logger
+from driftline.runtime.settings import KafkaSettings
 from tests.unit.runtime.tracing_fakes import memory_provider
 
 
 @pytest.fixture
 def json_logs() -> Iterator[None]:
-    root = logging.getLogger()
+    root, faststream = logging.getLogger(), logging.getLogger("faststream")
     handlers, level = list(root.handlers), root.level
+    own = (list(faststream.handlers), faststream.propagate)
     configure_logging("INFO", "json", service="probe")
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    faststream.handlers[:], faststream.propagate = own
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
 
@@ -49,7 +53,8 @@ def test_a_line_logged_in_a_span_carries_its_trace_and_span_id(capsys) -> None:
 
 @pytest.mark.usefixtures("json_logs")
 @pytest.mark.parametrize(
-    "name", ["aiokafka.conn", "urllib3.connectionpool", "uvicorn.error", "sqlalchemy.pool"]
+    "name",
+    ["aiokafka.conn", "urllib3.connectionpool", "uvicorn.error", "sqlalchemy.pool", "faststream"],
 )
 def test_library_records_come_out_as_json_lines(capsys, name: str) -> None:
     logging.getLogger(name).warning("connection to %s failed: %s", "broker:9092", "refused")
@@ -79,3 +84,28 @@ def test_configuring_twice_leaves_one_handler_and_debug_lines_stay_out(capsys) -
     logging.getLogger("aiokafka").debug("noise")
     logging.getLogger("aiokafka").info("joined group")
     assert [line["event"] for line in _lines(capsys.readouterr().err)] == ["joined group"]
+
+
+def test_the_brokers_own_lines_are_json_on_stderr_not_text_on_stdout(capsys) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging("DEBUG", "json", service="probe")
+    try:
+        broker = build_broker(KafkaSettings(), "probe", graceful_timeout_s=1)
+        # What FastStream does when it starts and then per message, through the logger
+        # state the broker was built with (TestKafkaBroker mocks the logger away).
+        broker._setup_logger()
+        broker.config.logger.log("Received")
+        broker.config.logger.log("consumer failed", logging.ERROR)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
+        structlog.contextvars.clear_contextvars()
+    out, err = capsys.readouterr()
+    assert out == ""  # FastStream's default: coloured text on stdout
+    lines = [line for line in _lines(err) if line.get("logger") == "driftline.broker"]
+    assert [(line["event"], line["level"]) for line in lines] == [
+        ("Received", "debug"),  # per message: hidden at the default INFO
+        ("consumer failed", "error"),
+    ]
