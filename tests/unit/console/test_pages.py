@@ -36,6 +36,8 @@ def test_overview_shows_service_readiness_and_the_live_feed(client: TestClient) 
     assert "audit: ready" in _text(html)
     assert "registry: unreachable" in _text(html)
     assert 'sse-connect="/feed"' in html
+    assert 'hx-ext="sse"' in html
+    assert 'sse-swap="audit"' in html  # the event name /feed sends (test_feed)
     assert "deployment.canary-rolled-back" in _text(html)  # newest events in the feed
 
 
