@@ -38,6 +38,9 @@ PREDICT_REQUESTS = "driftline.predict-requests"
 """Streaming scoring in: JSON ``ScoringRequest`` records (not CloudEvents), keyed by model."""
 PREDICT_RESPONSES = "driftline.predict-responses"
 """Streaming scoring out: JSON ``ScoringResponse`` records, keyed by model."""
+PREDICTION_LOG = "driftline.prediction-log"
+"""Deployment's prediction log: one columnar JSON record per served request (not CloudEvents),
+written with ``acks=all`` before the answer and compacted into Parquet objects."""
 
 AUDIT = "driftline.audit"
 DLQ_SUFFIX = ".dlq"
@@ -85,4 +88,5 @@ def all_topics() -> tuple[str, ...]:
         dlq(AUDIT),
         *SCORING_TOPICS,
         dlq(PREDICT_REQUESTS),
+        PREDICTION_LOG,
     )

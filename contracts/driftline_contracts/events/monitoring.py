@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from driftline_contracts import topics
 from driftline_contracts.events.base import Event
@@ -44,6 +44,10 @@ class PredictionRow(Value):
     latency_ms: FiniteFloat = Field(ge=0, description="Serving latency in milliseconds.")
 
 
+LogOffsets = Annotated[str, StringConstraints(pattern=r"^\d{1,9}:\d{1,19}-\d{1,19}$")]
+"""A range of the prediction-log topic: ``partition:first-last`` (offsets, inclusive)."""
+
+
 class PredictionsLogged(Event):
     """A batch of served predictions, inline (small) or as an object (large)."""
 
@@ -62,6 +66,12 @@ class PredictionsLogged(Event):
     )
     batch: ArtifactRef | None = Field(
         None, description="JSON-lines object of PredictionRow; null when rows are inline."
+    )
+    log_offsets: LogOffsets | None = Field(
+        None,
+        description="Kafka prediction log only: 'partition:first-last', the offsets of "
+        "driftline.prediction-log compacted into batch (then a Parquet object with "
+        "PredictionRow's columns and a features struct); null for batches from PostgreSQL.",
     )
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from driftline.deployment.models.cache import ModelCache
+from driftline.deployment.prediction_log.kafka_sink import KafkaLogSink
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
 from driftline.deployment.serving.routing_cache import RoutingCache
 from driftline.deployment.serving.signature_check import RowFlagCounter
@@ -24,6 +25,8 @@ class DeploymentDeps:
     routing: RoutingCache = field(default_factory=RoutingCache)
     log_writer: PredictionLogWriter = field(default_factory=PredictionLogWriter)
     """Group-commits served rows; its ``unsent`` holds them until their batch is sent."""
+    log_sink: KafkaLogSink = field(default_factory=KafkaLogSink)
+    """The Kafka prediction log (``LOG_SINK=kafka``): ready once its producer is connected."""
     predict_ms: dict[tuple[str, int, int], float] = field(default_factory=dict)
     row_flags: RowFlagCounter = field(default_factory=RowFlagCounter)
     """Counts served values training never saw, on ``/metrics``."""

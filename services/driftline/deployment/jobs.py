@@ -6,6 +6,7 @@ import gc
 from collections.abc import Awaitable, Callable
 
 from driftline.deployment.deps import DeploymentDeps
+from driftline.deployment.prediction_log.compactor import compact_forever
 from driftline.deployment.prediction_log.sender import log_predictions_forever
 from driftline.deployment.rollout.canary import judge_canaries_forever
 from driftline.deployment.scoring.stream import score_stream_forever
@@ -34,6 +35,12 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
             runtime.units, runtime.store, deps.settings, deps.log_writer.unsent
         )
 
+    async def produce_prediction_log() -> None:
+        await deps.log_sink.run(runtime.settings.kafka, f"driftline-{runtime.name}-log")
+
+    async def compact_prediction_log() -> None:
+        await compact_forever(runtime.units, runtime.store, runtime.settings.kafka, deps.settings)
+
     async def judge_canaries() -> None:
         await judge_canaries_forever(runtime.units, deps.settings)
 
@@ -51,6 +58,8 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         judge_canaries,
         score_shadow_copies,
     ]
+    if deps.settings.log_sink == "kafka":
+        jobs += [produce_prediction_log, compact_prediction_log]
     return [*jobs, score_request_stream] if deps.settings.stream_scoring else jobs
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from driftline.runtime.settings import RuntimeSettings, ServiceSection
@@ -30,6 +32,19 @@ class DeploymentSection(ServiceSection):
     )
     model_cache_size: int = Field(
         8, ge=1, description="Loaded model versions kept in memory per process (a cache)."
+    )
+    log_sink: Literal["postgres", "kafka"] = Field(
+        "postgres",
+        description="Where served rows are made durable before the answer: 'postgres' (a row "
+        "per prediction in deployment's schema) or 'kafka' (one columnar record per request on "
+        "driftline.prediction-log, acks=all, compacted into Parquet objects; canary, shadow and "
+        "streaming requests still go to PostgreSQL, which their judge and redelivery read).",
+    )
+    log_compact_rows: int = Field(
+        20_000, ge=1, description="Kafka sink: rows after which a Parquet object is written."
+    )
+    log_compact_interval_s: float = Field(
+        10.0, gt=0, description="Kafka sink: the oldest uncompacted row waits at most this long."
     )
     log_flush_interval_s: float = Field(
         5.0, gt=0, description="Oldest unsent prediction waits at most this long before a batch."

@@ -1,4 +1,4 @@
-"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0004)."""
+"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0005)."""
 
 from __future__ import annotations
 
@@ -88,4 +88,11 @@ open_prediction_batches = Table(
     Column("model", String(128)),
     Column("version", Integer),
     Column("opened_at", DateTime(timezone=True)),
+)
+prediction_log_offsets = Table(
+    "prediction_log_offsets",
+    metadata,
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", BigInteger),
+    Column("updated_at", DateTime(timezone=True)),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pandas as pd
 
@@ -45,13 +46,18 @@ def json_rows(data: bytes) -> list[PredictionRow]:
 
 
 def parquet_rows(data: bytes) -> list[PredictionRow]:
-    """Rows of a Parquet file: PredictionRow's fields as columns, every other column a feature."""
+    """Rows of a Parquet file: PredictionRow's fields as columns; the features in a
+    ``features`` column (a struct, or JSON text) or, without one, every other column."""
     frame = pd.read_parquet(io.BytesIO(data))
     records = json.loads(frame.to_json(orient="records", date_format="iso"))
-    return [
-        PredictionRow.model_validate(
-            {k: v for k, v in r.items() if k in _ROW_FIELDS}
-            | {"features": {k: v for k, v in r.items() if k not in _ROW_FIELDS}}
-        )
-        for r in records
-    ]
+    return [PredictionRow.model_validate(_row_of(r)) for r in records]
+
+
+def _row_of(record: dict[str, Any]) -> dict[str, Any]:
+    row = {k: v for k, v in record.items() if k in _ROW_FIELDS}
+    if "features" not in record:
+        return row | {"features": {k: v for k, v in record.items() if k not in _ROW_FIELDS}}
+    features = record["features"]
+    if isinstance(features, str):  # rows disagreed on a feature's type: JSON text per row
+        features = json.loads(features)
+    return row | {"features": features}

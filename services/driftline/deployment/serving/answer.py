@@ -12,6 +12,7 @@ from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.errors import FeatureError, UnknownModelError
 from driftline.deployment.models.loading import LoadedModel
 from driftline.deployment.models.predictor import Predicted, predict_columns
+from driftline.deployment.prediction_log.kafka_sink import log_served
 from driftline.deployment.records import Deployment, Served
 from driftline.deployment.rollout.core import live_percent
 from driftline.deployment.rollout.postgres import PostgresRolloutRepository
@@ -188,7 +189,8 @@ async def serve(
         flags=checked.flags if checked.flagged else None,
     )
     if deps.settings.log_predictions:
-        await deps.log_writer.append(units, served)
+        streamed = request_ids is not None
+        await log_served(units, deps.log_writer, deps.log_sink, served, streamed=streamed)
     if deployment.canary is not None and _shadowing(deployment):
         deps.mirror.offer(
             Mirrored(

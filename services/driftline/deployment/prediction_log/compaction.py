@@ -1,0 +1,90 @@
+"""Compaction: an offset range of the Kafka prediction log becomes Parquet objects and events.
+
+Deterministic in the range: the same offsets give the same object keys and the same batch ids,
+so compacting a range again (after a crash between writing the objects and recording the
+progress) overwrites the objects and is refused by the progress check, never announced twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from driftline.deployment.prediction_log.columnar import (
+    PARQUET,
+    group_records,
+    object_key,
+    parquet_bytes,
+    version_table,
+)
+from driftline.deployment.rollout.events import window
+from driftline.runtime.storage import ArtifactStore
+from driftline_contracts.events.monitoring import PredictionsLogged
+from driftline_contracts.values import ArtifactRef, ModelRef
+
+
+@dataclass
+class PartitionBuffer:
+    """Records read from one partition and not yet compacted, with when the oldest arrived."""
+
+    partition: int
+    offsets: list[int] = field(default_factory=list)
+    values: list[bytes] = field(default_factory=list)
+    start: int | None = None
+    """The partition's compacted position when reading began (None: never compacted)."""
+    rows: int = 0
+    since: float | None = None
+    """Monotonic time the oldest buffered record was read."""
+
+    def add(self, offset: int, value: bytes, rows: int, now: float) -> None:
+        """One record read at ``now``."""
+        if self.since is None:
+            self.since = now
+        self.offsets.append(offset)
+        self.values.append(value)
+        self.rows += rows
+
+    def due(self, now: float, max_rows: int, max_age_s: float) -> bool:
+        """Whether the buffer should be compacted: enough rows, or the oldest waited enough."""
+        if not self.offsets or self.since is None:
+            return False
+        return self.rows >= max_rows or now - self.since >= max_age_s
+
+    def clear(self, start: int | None) -> None:
+        """Forget the buffered records; reading (re)starts at ``start``."""
+        self.offsets, self.values, self.rows, self.since = [], [], 0, None
+        self.start = start
+
+
+def batch_id(partition: int, first: int, last: int, version: int) -> str:
+    """The batch id of one version's rows from one offset range (the same on every retry)."""
+    return f"log-p{partition}-{first}-{last}-v{version}"
+
+
+async def compact(
+    store: ArtifactStore, partition: int, offsets: Sequence[int], values: Sequence[bytes | None]
+) -> tuple[list[PredictionsLogged], int]:
+    """Write the range's Parquet objects (one per model version): their events, not yet sent,
+    and how many records were skipped as not the log's."""
+    first, last = offsets[0], offsets[-1]
+    events = []
+    groups, skipped = group_records(values)
+    for rows in groups:
+        data = parquet_bytes(version_table(rows))
+        key = object_key(rows, partition, first, last)
+        stored = await store.put_bytes(key, data, content_type=PARQUET)
+        ref = ArtifactRef(
+            uri=stored.uri, sha256=stored.sha256, media_type=PARQUET,
+            size_bytes=stored.size_bytes,
+        )  # fmt: skip
+        events.append(
+            PredictionsLogged(
+                model=ModelRef(name=rows.model, version=rows.version),
+                batch_id=batch_id(partition, first, last, rows.version),
+                window=window(min(rows.time), max(rows.time)),
+                count=len(rows),
+                batch=ref,
+                log_offsets=f"{partition}:{first}-{last}",
+            )
+        )
+    return events, skipped

@@ -1,0 +1,80 @@
+"""The Kafka prediction log's hot path: a request's rows are acknowledged (acks=all) before
+its answer.
+
+Each request sends one record (``columnar.encode_record``) and waits for its acknowledgement;
+the producer batches the records of concurrent requests into one produce request, which is
+the group commit. Rows go to PostgreSQL instead (the group-committed writer) while the producer
+is not connected, and always for requests that need per-row reads there: those served during
+a canary or shadow step (the judge and the mirror read them) and streaming requests (a
+redelivery finds its answer by request id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from driftline.deployment.prediction_log.columnar import encode_record
+from driftline.deployment.prediction_log.writer import PredictionLogWriter
+from driftline.deployment.serving.served_rows import ServedRows
+from driftline.runtime.logging import get_logger
+from driftline.runtime.producer import KafkaPublisher
+from driftline.runtime.settings import KafkaSettings
+from driftline.runtime.uow import UnitOfWorkFactory
+from driftline_contracts.topics import PREDICTION_LOG
+
+log = get_logger(__name__)
+
+
+class KafkaLogSink:
+    """Sends served rows to ``driftline.prediction-log`` while its producer is connected."""
+
+    def __init__(self) -> None:
+        self._publisher: KafkaPublisher | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether requests can be logged to Kafka now."""
+        return self._publisher is not None
+
+    async def append(self, served: ServedRows) -> None:
+        """Return once the request's successful rows are acknowledged by every in-sync
+        replica (failed rows are not logged: nothing to monitor or label)."""
+        value = encode_record(served)
+        if value is None or self._publisher is None:
+            return
+        rows = str(sum(e is None for e in served.predicted.errors)).encode()
+        await self._publisher.send(
+            PREDICTION_LOG, value, key=served.model.encode(), headers=[("rows", rows)]
+        )
+
+    async def run(self, kafka: KafkaSettings, client_id: str) -> None:
+        """Keep the producer connected until cancelled (retrying while the broker is away)."""
+        while True:
+            publisher = KafkaPublisher(kafka, client_id)
+            try:
+                await publisher.start()
+            except Exception as exc:  # no broker yet: PostgreSQL logs meanwhile
+                log.warning("prediction log producer not connected", error=repr(exc))
+                await asyncio.sleep(2.0)
+                continue
+            self._publisher = publisher
+            try:
+                await asyncio.Event().wait()
+            finally:
+                self._publisher = None
+                await asyncio.shield(publisher.stop())
+
+
+async def log_served(
+    units: UnitOfWorkFactory,
+    writer: PredictionLogWriter,
+    sink: KafkaLogSink,
+    served: ServedRows,
+    *,
+    streamed: bool,
+) -> None:
+    """Make ``served`` durable before its answer: Kafka when it can, else PostgreSQL."""
+    if sink.ready and served.canary_id is None and not streamed:
+        await sink.append(served)
+    else:
+        await writer.append(units, served)

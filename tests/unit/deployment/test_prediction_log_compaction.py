@@ -1,0 +1,99 @@
+"""Compacting an offset range of the Kafka prediction log: one Parquet object and one event per
+model version, the same on every retry of the range; when a partition is due; where rows go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driftline.deployment.prediction_log.columnar import encode_record
+from driftline.deployment.prediction_log.compaction import PartitionBuffer, compact
+from driftline.deployment.prediction_log.kafka_sink import KafkaLogSink, log_served
+from driftline.deployment.prediction_log.writer import PredictionLogWriter
+from driftline.deployment.serving.served_rows import ServedRows
+from driftline.runtime.prediction_batches import prediction_rows
+from driftline.runtime.storage.local import LocalArtifactStore
+from tests.unit.deployment.test_prediction_log_columnar import served
+
+
+async def test_a_range_becomes_one_object_and_event_per_version(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path)
+    values = [encode_record(served(2, versions=[2, 3])), encode_record(served(3, start=2))]
+    events, skipped = await compact(store, 1, [40, 41], values)
+    assert skipped == 0
+    by_version = {e.model.version: e for e in events}
+    assert sorted(by_version) == [2, 3]
+    assert (by_version[2].count, by_version[3].count) == (4, 1)
+    assert by_version[2].log_offsets == "1:40-41"
+    assert by_version[2].batch is not None
+    assert by_version[2].batch.uri.endswith(".parquet")
+    rows = await prediction_rows(by_version[2], store, max_bytes=10_000_000)
+    assert [r.request_id for r in rows] == ["r0", "r2", "r3", "r4"]
+
+
+async def test_compacting_a_range_again_gives_the_same_objects_and_batch_ids(
+    tmp_path: Path,
+) -> None:
+    store = LocalArtifactStore(tmp_path)
+    values = [encode_record(served(5))]
+    first, _ = await compact(store, 0, [7], values)
+    again, _ = await compact(store, 0, [7], values)
+    assert [(e.batch_id, e.batch) for e in first] == [(e.batch_id, e.batch) for e in again]
+    objects = {e.batch.uri for e in [*first, *again] if e.batch is not None}
+    assert len(objects) == 1
+
+
+def test_a_partition_is_due_at_enough_rows_or_when_its_oldest_record_waited() -> None:
+    buffer = PartitionBuffer(0)
+    assert not buffer.due(100.0, max_rows=10, max_age_s=5)
+    buffer.add(0, b"x", rows=4, now=100.0)
+    assert not buffer.due(104.0, max_rows=10, max_age_s=5)
+    assert buffer.due(105.0, max_rows=10, max_age_s=5)
+    buffer.add(1, b"y", rows=6, now=104.0)
+    assert buffer.due(101.0, max_rows=10, max_age_s=5)
+    buffer.clear(start=2)
+    assert (buffer.offsets, buffer.rows, buffer.start) == ([], 0, 2)
+    assert not buffer.due(1000.0, max_rows=10, max_age_s=5)
+
+
+class FakeWriter(PredictionLogWriter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[ServedRows] = []
+
+    async def append(self, units: object, served: ServedRows) -> None:  # type: ignore[override]
+        self.written.append(served)
+
+
+class FakeSink(KafkaLogSink):
+    def __init__(self, ready: bool) -> None:
+        super().__init__()
+        self._ready = ready
+        self.sent: list[ServedRows] = []
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    async def append(self, served: ServedRows) -> None:
+        self.sent.append(served)
+
+
+@pytest.mark.parametrize(
+    ("ready", "canary", "streamed", "to_kafka"),
+    [
+        (True, None, False, True),
+        (False, None, False, False),  # producer not connected yet: PostgreSQL, never lost
+        (True, "c-1", False, False),  # the canary judge reads PostgreSQL rows
+        (True, None, True, False),  # a redelivered stream request is found by id there
+    ],
+)
+async def test_rows_go_to_kafka_only_when_nothing_reads_them_per_row(
+    ready: bool, canary: str | None, streamed: bool, to_kafka: bool
+) -> None:
+    rows = served(1)
+    rows = ServedRows(**{**rows.__dict__, "canary_id": canary})
+    writer, sink = FakeWriter(), FakeSink(ready)
+    await log_served(None, writer, sink, rows, streamed=streamed)  # type: ignore[arg-type]
+    assert (sink.sent, writer.written) == (([rows], []) if to_kafka else ([], [rows]))
