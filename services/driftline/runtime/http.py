@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -27,7 +26,7 @@ from driftline.runtime.errors import is_invalid_input
 from driftline.runtime.json_numbers import printable
 from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceRuntime
-from driftline.runtime.tracing import parent_of
+from driftline.runtime.tracing import name_request_span, parent_of
 
 log = structlog.get_logger(__name__)
 
@@ -153,9 +152,7 @@ class NamedByRoute:
         await self.app(scope, receive, send)
         path = getattr(scope.get("route"), "path", None)
         if path is not None and scope["type"] == "http":
-            span = trace.get_current_span()
-            span.update_name(f"{scope['method']} {path}")
-            span.set_attribute("http.route", path)
+            name_request_span(scope["method"], path)
 
 
 def _caller_context(headers: list[tuple[bytes, bytes]]) -> Context | None:

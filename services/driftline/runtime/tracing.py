@@ -93,6 +93,18 @@ def parent_of(traceparent: str | None, tracestate: str | None = None) -> Context
     return _PROPAGATOR.extract(carrier)
 
 
+def name_request_span(method: str, route: str) -> None:
+    """Name the active HTTP request span after its route template (``POST /v1/x/{name}``).
+
+    ``NamedByRoute`` does it for requests the router answers; an answer that skips the router
+    (deployment's predict fast path) calls this itself. A no-op when nothing records.
+    """
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.update_name(f"{method} {route}")
+        span.set_attribute("http.route", route)
+
+
 def event_attributes(envelope: Envelope) -> dict[str, str]:
     """Span attributes naming an event (CloudEvents semantic conventions)."""
     return {

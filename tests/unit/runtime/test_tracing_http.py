@@ -10,11 +10,12 @@ import pytest
 from fastapi import APIRouter, HTTPException
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from starlette.middleware import Middleware
 
 from driftline.runtime.http import NamedByRoute, TracedRequests, build_http_app
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 from driftline.runtime.settings import RuntimeSettings
-from driftline.runtime.tracing import current_context
+from driftline.runtime.tracing import current_context, name_request_span
 from tests.unit.runtime.tracing_fakes import memory_provider
 
 PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -91,3 +92,27 @@ def test_with_tracing_off_no_tracing_middleware_is_installed() -> None:
     traced_app = build_http_app(_runtime(memory_provider()[0]))
     assert traced_app.user_middleware[0].cls is TracedRequests  # outermost
     assert traced_app.user_middleware[-1].cls is NamedByRoute  # innermost
+
+
+async def test_an_answer_that_skips_the_router_can_name_its_span() -> None:
+    provider, exporter = memory_provider()
+
+    class FastPath:  # like deployment's predict fast path: answers before the router
+        def __init__(self, app: object) -> None:
+            self.app = app
+
+        async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+            name_request_span("POST", "/v1/models/{name}/predict")
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+    settings = RuntimeSettings.model_validate({"auth": {"tokens": TOKENS}})
+    definition = ServiceDefinition(name="probe", middleware=lambda _: [Middleware(FastPath)])
+    app = build_http_app(ServiceRuntime(definition, settings, tracer_provider=provider))
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": "Bearer tok-pub"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as c:
+        assert (await c.post("/v1/models/m1/predict", json={})).status_code == 200
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "POST /v1/models/{name}/predict"
+    assert span.attributes["url.path"] == "/v1/models/m1/predict"
