@@ -160,3 +160,23 @@ def test_model_page_lists_the_rolled_back_canary_step_by_step(client: TestClient
     assert "v3 · rolled back canary-18" in text
     assert "advanced to step 2" in text
     assert "rolled back at step 3" in text
+
+
+def test_a_running_canary_is_polled_so_its_steps_appear_without_a_reload(
+    make_client: Callable[..., TestClient],
+) -> None:
+    from driftline_contracts.events import CanaryStarted, CanaryStepAdvanced
+
+    reader = InMemoryReadModel()
+    reader.feed(audited(example(CanaryStarted), id="s"))
+    client = make_client(reader)
+    page = client.get("/models/churn-clf").text
+    assert 'hx-get="/models/churn-clf/rollouts" hx-trigger="every 5s"' in page
+    reader.feed(audited(example(CanaryStepAdvanced), id="a"))
+    fragment = client.get("/models/churn-clf/rollouts").text
+    assert "advanced to step 2" in _text(fragment)
+    assert "<html" not in fragment
+    reader.feed(audited(example(CanaryRolledBack), id="b"))
+    ended = client.get("/models/churn-clf/rollouts").text
+    assert "rolled back at step 3" in _text(ended)
+    assert "hx-trigger" not in ended  # polling stops once the canary has ended

@@ -53,3 +53,20 @@ def test_the_frozen_migration_creates_every_column_the_tables_describe() -> None
     for name, table in metadata.tables.items():
         for column in table.columns:
             assert f"\n    {column.name} " in created[name], f"{name}.{column.name}"
+
+
+def test_every_template_and_asset_is_package_data_of_the_wheel() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    import driftline.console
+
+    root = Path(driftline.console.__file__).parent
+    pyproject = tomllib.loads((root.parents[2] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["driftline.console"]
+    shipped = [p for folder in ("templates", "static") for p in (root / folder).iterdir()]
+    assert len(shipped) > 10
+    for path in shipped:
+        relative = path.relative_to(root).as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative

@@ -104,6 +104,12 @@ def pages_router(deps: ConsoleDeps) -> APIRouter:
             chart=metric_chart(versions),
         )
 
+    @router.get("/models/{name}/rollouts", response_class=HTMLResponse)
+    async def model_rollouts(request: Request, name: ModelName) -> HTMLResponse:
+        """The rollouts section alone: the model page polls it while a canary runs."""
+        steps = rollouts(await read.rollout_steps(name))
+        return render(request, "_rollouts.html", name=name, rollouts=steps)
+
     @router.get("/models/{name}/drift", response_class=HTMLResponse)
     async def drift(request: Request, name: ModelName, feature: Filter = None) -> HTMLResponse:
         windows = await read.drift_windows(name, feature, 2000)
