@@ -20,17 +20,20 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from sqlalchemy import select
 
 from driftline.cli.demo_data import breast_cancer_csv
 from driftline.runtime.app import load_definition
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
+from driftline.runtime.tables import inbox
 from driftline.stack.info import StackInfo
 from driftline_contracts import topics
 from driftline_contracts.envelope import from_headers
 from driftline_contracts.events.data import DataArrived, DataValidated
 from driftline_contracts.events.registry import ModelApproved
 from driftline_contracts.events.training import ModelTrained
+from tests.integration.deployment_steps import until
 from tests.integration.kafka_helpers import environment, header, read_topic
 from tests.tokens import stack_headers
 
@@ -89,6 +92,25 @@ def _hop(spans: list[ReadableSpan], service: str, name: str) -> ReadableSpan:
     return found
 
 
+async def _spec_everywhere(traced: Traced, stack: StackInfo) -> None:
+    """Wait until every service consuming the spec has handled it (before the data comes)."""
+
+    def of_model(record: Any) -> bool:
+        return header(record, "ce_subject") == MODEL
+
+    (record,) = await read_topic(stack.kafka_bootstrap, topics.MODEL_SPEC_APPLIED, of_model)
+    event_id = header(record, "ce_id")
+
+    query = select(inbox.c.event_id).where(inbox.c.event_id == event_id)
+
+    async def handled(runtime: ServiceRuntime) -> bool:
+        async with runtime.units() as uow:
+            return await uow.session.scalar(query) is not None
+
+    for name in ("validation", "training", "registry", "deployment"):
+        await until(lambda name=name: handled(traced.runtimes[name]))
+
+
 async def test_one_upload_is_one_trace_from_ingest_to_the_promotion(
     traced: Traced, local_stack: StackInfo
 ) -> None:
@@ -96,7 +118,7 @@ async def test_one_upload_is_one_trace_from_ingest_to_the_promotion(
     async with traced.client("registry", publisher) as registry:
         applied = await registry.post("/v1/specs", json=SPEC)
         assert applied.status_code == 201, applied.text
-    await asyncio.sleep(2)  # every service has the spec before the data comes
+    await _spec_everywhere(traced, local_stack)
     async with traced.client("ingest", publisher) as ingest:
         uploaded = await ingest.post(
             f"/v1/datasets/{DATASET}",
