@@ -7,13 +7,13 @@ from typing import Any
 from driftline.audit.adapters.postgres import PostgresAuditLog
 from driftline.audit.core import AuditEntry, entry_hash
 from driftline.runtime.consumer import Subscription
-from driftline.runtime.uow import UnitOfWork
+from driftline.runtime.uow import EventUnit
 from driftline_contracts.events import AuditDigestSigned
 from driftline_contracts.events.data import DataArrived
 from driftline_contracts.topics import AUDIT
 
 
-async def on_audited_event(event: Any, uow: UnitOfWork) -> None:
+async def on_audited_event(event: Any, uow: EventUnit[bytes]) -> None:
     """Chain the event exactly as it was received (envelope + payload bytes)."""
     if isinstance(event, AuditDigestSigned):  # the chain's own digests witness it, not join it
         return
@@ -41,7 +41,7 @@ async def on_audited_event(event: Any, uow: UnitOfWork) -> None:
     )
 
 
-async def on_pipeline_event(event: Any, uow: UnitOfWork) -> None:
+async def on_pipeline_event(event: Any, uow: EventUnit[bytes]) -> None:
     """Events pipelines publish straight to Kafka never pass an outbox: audit them here."""
     await on_audited_event(event, uow)
 

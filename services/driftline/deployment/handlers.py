@@ -10,7 +10,7 @@ from driftline.deployment.rollout.postgres import PostgresRolloutRepository
 from driftline.deployment.scoring.batch import score_batch
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
-from driftline.runtime.uow import UnitOfWork
+from driftline.runtime.uow import EventUnit
 from driftline_contracts.events.deployment import (
     BatchScored,
     BatchScoringFailed,
@@ -23,7 +23,7 @@ from driftline_contracts.modelspec import CanaryPolicy
 log = get_logger(__name__)
 
 
-async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
+async def on_model_spec_applied(event: ModelSpecApplied, uow: EventUnit[DeploymentDeps]) -> None:
     """Keep the model's canary policy (the default one when the spec sets none)."""
     try:
         policy = CanaryPolicy.model_validate(event.spec.get("canary") or {})
@@ -33,10 +33,9 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> Non
     await PostgresRolloutRepository(uow.session).save_policy(event.model, policy)
 
 
-async def on_model_approved(event: ModelApproved, uow: UnitOfWork) -> None:
+async def on_model_approved(event: ModelApproved, uow: EventUnit[DeploymentDeps]) -> None:
     """Load the approved version; promote it, start its canary, or record why it cannot load."""
-    assert uow.cause is not None
-    deps: DeploymentDeps = uow.deps
+    deps = uow.deps
     await approve_version(
         event, uow.cause.id, uow.cause.model_dump_json(),
         rollouts=PostgresRolloutRepository(uow.session), models=deps.cache, emit=uow.emit,
@@ -44,7 +43,7 @@ async def on_model_approved(event: ModelApproved, uow: UnitOfWork) -> None:
 
 
 async def on_batch_scoring_requested(
-    event: BatchScoringRequested, uow: UnitOfWork
+    event: BatchScoringRequested, uow: EventUnit[DeploymentDeps]
 ) -> BatchScored | BatchScoringFailed:
     """Score the dataset object with the routed version; the file's event or why it failed."""
     return await score_batch(event, PostgresRolloutRepository(uow.session), uow.deps)
@@ -53,7 +52,7 @@ async def on_batch_scoring_requested(
 def subscriptions(_: object) -> list[Subscription]:
     """What the deployment service consumes."""
     return [
-        Subscription(ModelSpecApplied, on_model_spec_applied),
-        Subscription(ModelApproved, on_model_approved),
-        Subscription(BatchScoringRequested, on_batch_scoring_requested),
+        Subscription(on_model_spec_applied),
+        Subscription(on_model_approved),
+        Subscription(on_batch_scoring_requested),
     ]

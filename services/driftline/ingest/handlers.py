@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from driftline.ingest.adapters.postgres import PostgresDatasetCatalog
 from driftline.ingest.adapters.rejections import PostgresRejectedArrivals
 from driftline.ingest.core import admit_arrival
@@ -9,15 +11,17 @@ from driftline.ingest.models import Arrival
 from driftline.ingest.ports import DatasetObjects
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
-from driftline.runtime.uow import UnitOfWork
+from driftline.runtime.uow import EventUnit
 from driftline_contracts.events.data import DataArrived, DataRejected, DataValidated
+
+if TYPE_CHECKING:  # the app module imports these handlers
+    from driftline.ingest.app import IngestDeps
 
 log = get_logger(__name__)
 
 
-async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> None:
+async def on_data_arrived(event: DataArrived, uow: EventUnit[IngestDeps]) -> None:
     """Catalogue a pipeline's arrival once its object checks out; record a refusal otherwise."""
-    assert uow.cause is not None
     ref = event.dataset
     arrival = Arrival(
         name=ref.name, sha256=ref.sha256, uri=ref.uri, format=ref.format,
@@ -39,7 +43,7 @@ async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> None:
         log.info("dataset arrival catalogued", version=admission.version.version, new=admission.new)
 
 
-async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
+async def on_data_validated(event: DataValidated, uow: EventUnit[IngestDeps]) -> None:
     """Show validation's verdict and profile on the catalogued version."""
     await PostgresDatasetCatalog(uow.session).record_validation(
         event.dataset.name,
@@ -50,7 +54,7 @@ async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
     )
 
 
-async def on_data_rejected(event: DataRejected, uow: UnitOfWork) -> None:
+async def on_data_rejected(event: DataRejected, uow: EventUnit[IngestDeps]) -> None:
     """Show validation's rejection on the catalogued version."""
     profile = event.profile.uri if event.profile else None
     await PostgresDatasetCatalog(uow.session).record_validation(
@@ -65,7 +69,7 @@ async def on_data_rejected(event: DataRejected, uow: UnitOfWork) -> None:
 def subscriptions(_: object) -> list[Subscription]:
     """What the ingest service consumes."""
     return [
-        Subscription(DataArrived, on_data_arrived),
-        Subscription(DataValidated, on_data_validated),
-        Subscription(DataRejected, on_data_rejected),
+        Subscription(on_data_arrived),
+        Subscription(on_data_validated),
+        Subscription(on_data_rejected),
     ]

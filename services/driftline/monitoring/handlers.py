@@ -11,10 +11,11 @@ from driftline.monitoring.adapters.windows import PostgresWindows
 from driftline.monitoring.episodes import replace_model
 from driftline.monitoring.late_labels import receive_labels
 from driftline.monitoring.records import MonitoredModel, TrainedOn
+from driftline.monitoring.reference import MonitoringDeps
 from driftline.monitoring.workflow import log_predictions
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
-from driftline.runtime.uow import Correlated, UnitOfWork
+from driftline.runtime.uow import Correlated, EventUnit
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.events.deployment import ModelPromoted
@@ -36,7 +37,7 @@ class UnknownModelError(Exception):
     """An event names a model whose spec monitoring has not seen (retried, then dead-lettered)."""
 
 
-async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
+async def on_model_spec_applied(event: ModelSpecApplied, uow: EventUnit[MonitoringDeps]) -> None:
     """Remember the model's target, task and drift policy."""
     try:
         policy = DriftPolicy.model_validate(event.spec.get("drift") or {})
@@ -47,12 +48,12 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> Non
     await PostgresReferences(uow.session).save_model(model)
 
 
-async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
+async def on_data_validated(event: DataValidated, uow: EventUnit[MonitoringDeps]) -> None:
     """Remember the dataset version's profile: a possible reference."""
     await PostgresReferences(uow.session).save_profile(event.dataset, event.profile)
 
 
-async def on_model_registered(event: ModelRegistered, uow: UnitOfWork) -> None:
+async def on_model_registered(event: ModelRegistered, uow: EventUnit[MonitoringDeps]) -> None:
     """Remember which data a version trained on and its holdout metrics."""
     trained = TrainedOn(event.dataset, dict(event.metrics))
     await PostgresReferences(uow.session).save_version(
@@ -70,7 +71,9 @@ def as_episode(events: Event | list[Event] | None) -> list[Event | Correlated]:
     ]
 
 
-async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> list[Event | Correlated]:
+async def on_model_promoted(
+    event: ModelPromoted, uow: EventUnit[MonitoringDeps]
+) -> list[Event | Correlated]:
     """Switch the champion; an open episode of the replaced version ends as model_replaced."""
     if not await PostgresReferences(uow.session).set_champion(
         event.model.name, event.model.version
@@ -87,7 +90,7 @@ async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> list[Event
 
 
 async def on_predictions_logged(
-    event: PredictionsLogged, uow: UnitOfWork
+    event: PredictionsLogged, uow: EventUnit[MonitoringDeps]
 ) -> list[Event | Correlated]:
     """Buffer a batch; DriftDetected or DriftResolved when a full window changes the episode."""
     refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
@@ -95,7 +98,7 @@ async def on_predictions_logged(
 
 
 async def on_ground_truth_received(
-    event: GroundTruthReceived, uow: UnitOfWork
+    event: GroundTruthReceived, uow: EventUnit[MonitoringDeps]
 ) -> list[Event | Correlated]:
     """Keep true labels; re-judge the performance of windows already evaluated without them."""
     refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
@@ -105,10 +108,10 @@ async def on_ground_truth_received(
 def subscriptions(_: object) -> list[Subscription]:
     """What the monitoring service consumes."""
     return [
-        Subscription(ModelSpecApplied, on_model_spec_applied),
-        Subscription(DataValidated, on_data_validated),
-        Subscription(ModelRegistered, on_model_registered),
-        Subscription(ModelPromoted, on_model_promoted),
-        Subscription(PredictionsLogged, on_predictions_logged),
-        Subscription(GroundTruthReceived, on_ground_truth_received),
+        Subscription(on_model_spec_applied),
+        Subscription(on_data_validated),
+        Subscription(on_model_registered),
+        Subscription(on_model_promoted),
+        Subscription(on_predictions_logged),
+        Subscription(on_ground_truth_received),
     ]

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import hashlib
+import inspect
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import structlog
 from opentelemetry import trace
@@ -35,14 +35,16 @@ from driftline.runtime.uow import (
     ConflictingReplay,
     Correlated,
     Delivery,
-    UnitOfWork,
+    EventUnit,
     UnitOfWorkFactory,
 )
 from driftline_contracts.codec import decode
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.errors import ContractError
 
-Handler = Callable[[Any, UnitOfWork], Awaitable[Any]]
+EventT = TypeVar("EventT")
+Handler = Callable[[EventT, EventUnit[Any]], Awaitable[object]]
+"""``async def on_x(event: X, uow: EventUnit[Deps]) -> event | [events] | None``."""
 log = get_logger(__name__)
 
 
@@ -54,41 +56,101 @@ class Outcome(enum.Enum):
     DEAD_LETTERED = "dead_lettered"
 
 
-@dataclass(frozen=True)
-class Subscription:
-    """A handler for one event type: ``async def on_x(event, uow) -> event | [events] | None``.
+class SubscriptionError(TypeError):
+    """A subscription whose event type cannot be read from its handler's annotation."""
 
-    ``event_type=object`` with an explicit ``topic`` subscribes to every catalogued event on
-    that topic (the audit sink reads ``driftline.audit`` this way).
+
+def handled_type(handler: Callable[..., Any]) -> type:
+    """The event class a handler's first parameter is annotated with (only that annotation
+    is evaluated: the others may name types imported for the type checker alone)."""
+    name = getattr(handler, "__name__", repr(handler))
+    params = list(inspect.signature(handler).parameters.values())
+    annotation = params[0].annotation if params else inspect.Parameter.empty
+    if isinstance(annotation, str):
+        namespace = getattr(inspect.unwrap(handler), "__globals__", {})
+        try:
+            annotation = eval(annotation, dict(namespace))  # the handler module's own source text
+        except NameError as exc:  # imported only under TYPE_CHECKING
+            raise SubscriptionError(f"{name}: {exc}; pass the event type") from exc
+    if not isinstance(annotation, type) or annotation in (inspect.Parameter.empty, Any):
+        raise SubscriptionError(
+            f"{name}: its first parameter names no event class; pass the event type"
+        )
+    return annotation
+
+
+class Subscription(Generic[EventT]):
+    """A handler for one event type, read from the handler's annotation:
+    ``Subscription(on_data_arrived)``. ``Subscription(object, handler, topic=AUDIT)`` states
+    it instead: with an explicit ``topic`` it subscribes to every catalogued event on that
+    topic (the audit sink reads ``driftline.audit`` this way).
     """
 
-    event_type: type
-    handler: Handler
-    topic: str | None = None
-    batch_size: int = 1
-    """Up to this many polled records share one transaction (``process_batch``). Only for
-    handlers whose whole effect is in PostgreSQL: a failed batch is rolled back and its
-    records handled again one at a time, so any effect outside the transaction repeats."""
+    __slots__ = ("batch_size", "event_type", "handler", "topic")
+
+    @overload
+    def __init__(
+        self, handler: Handler[EventT], /, *, topic: str | None = None, batch_size: int = 1
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        event_type: type[EventT],
+        handler: Handler[EventT],
+        /,
+        *,
+        topic: str | None = None,
+        batch_size: int = 1,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        first: type[EventT] | Handler[EventT],
+        handler: Handler[EventT] | None = None,
+        /,
+        *,
+        topic: str | None = None,
+        batch_size: int = 1,
+    ) -> None:
+        if handler is None:
+            if isinstance(first, type):
+                raise SubscriptionError("Subscription(event_type) needs a handler")
+            handler, first = first, handled_type(first)
+        elif not isinstance(first, type):
+            raise SubscriptionError("Subscription(event_type, handler): event_type is a class")
+        self.event_type: type[EventT] = first
+        self.handler: Handler[EventT] = handler
+        self.topic = topic
+        self.batch_size = batch_size
+        """Up to this many polled records share one transaction (``process_batch``). Only for
+        handlers whose whole effect is in PostgreSQL: a failed batch is rolled back and its
+        records handled again one at a time, so any effect outside the transaction repeats."""
+
+    def __repr__(self) -> str:
+        return f"Subscription({self.event_type.__name__}, {self.name}, topic={self.topic!r})"
 
     @property
     def name(self) -> str:
         """Consumer name (inbox key and consumer-group suffix): the handler's name."""
-        return self.handler.__name__
+        return str(getattr(self.handler, "__name__", type(self.handler).__name__))
 
     @property
     def source_topic(self) -> str:
         """The topic this subscription reads."""
         if self.topic is not None:
             return self.topic
-        topic: str = self.event_type.topic  # type: ignore[attr-defined]
+        topic = getattr(self.event_type, "topic", None)
+        if not isinstance(topic, str):
+            raise SubscriptionError(f"{self.event_type.__name__} has no topic; pass topic=")
         return topic
 
-    def accepts(self, event: Any) -> bool:
+    def accepts(self, event: object) -> bool:
         """Whether a decoded event is of the subscribed type."""
         return self.event_type is object or isinstance(event, self.event_type)
 
 
-def _as_events(result: Any) -> Sequence[Any]:
+def _as_events(result: object) -> Sequence[object]:
     if result is None:
         return ()
     if isinstance(result, list | tuple):
@@ -124,10 +186,10 @@ class EventProcessor:
 
     def __init__(
         self,
-        subscription: Subscription,
+        subscription: Subscription[Any],
         *,
         service: str,
-        units: UnitOfWorkFactory,
+        units: UnitOfWorkFactory[Any],
         dead_letters: DeadLetterPublisher,
         retry: RetrySettings,
         metrics: Metrics,
@@ -191,7 +253,7 @@ class EventProcessor:
             Delivery(envelope, r.topic, r.partition, r.offset, payload_digest(r))
             for r, (envelope, _) in zip(records, decoded, strict=True)
         ]
-        done: list[tuple[Envelope, UnitOfWork | None, float]] = []  # None: a duplicate
+        done: list[tuple[Envelope, EventUnit[Any] | None, float]] = []  # None: a duplicate
         async with self._units.shared() as batch:
             fresh = await batch.claim_all(self.consumer, deliveries)
             for record, (envelope, event) in zip(records, decoded, strict=True):
@@ -210,16 +272,16 @@ class EventProcessor:
                 done.append((envelope, uow, time.perf_counter() - started))
             faults.point("inbox.before_commit")
         self._metrics.batch_records.labels(self._service, decoded[0][0].type).observe(len(records))
-        for envelope, uow, seconds in done:
+        for envelope, unit, seconds in done:
             with structlog.contextvars.bound_contextvars(**_log_context(envelope)):
-                if uow is None:
+                if unit is None:
                     log.info("duplicate delivery skipped")
                     self._metrics.duplicates.labels(self._service, envelope.type).inc()
                     continue
-                log.info("event handled", emitted=[e.type for e in uow.emitted])
+                log.info("event handled", emitted=[e.type for e in unit.emitted])
                 self._metrics.handler_seconds.labels(self._service, envelope.type).observe(seconds)
                 self._metrics.consumed.labels(self._service, envelope.type).inc()
-        return [Outcome.DUPLICATE if uow is None else Outcome.HANDLED for _, uow, _ in done]
+        return [Outcome.DUPLICATE if unit is None else Outcome.HANDLED for _, unit, _ in done]
 
     def _decode_accepted(self, record: RawRecord) -> tuple[Envelope, Any]:
         envelope, event = decode(record.headers, record.value)
@@ -305,7 +367,7 @@ class EventProcessor:
             return outcome
 
     async def _handle_once(self, record: RawRecord, envelope: Envelope, event: Any) -> Outcome:
-        async with self._units(cause=envelope) as uow:
+        async with self._units.consuming(envelope) as uow:
             uow.delivery = record
             if not await uow.claim(
                 self.consumer,
@@ -323,7 +385,7 @@ class EventProcessor:
         return Outcome.HANDLED
 
     @staticmethod
-    async def _emit_results(uow: UnitOfWork, result: Any) -> None:
+    async def _emit_results(uow: EventUnit[Any], result: object) -> None:
         for outgoing in _as_events(result):
             if isinstance(outgoing, Correlated):
                 await uow.emit(outgoing.event, correlation_id=outgoing.correlation_id)

@@ -61,6 +61,13 @@ class Metrics:
             ["service", "topic"],
             registry=self.registry,
         )
+        self.background_errors = Counter(
+            "driftline_background_errors_total",
+            "Failed steps of a background job, by kind: outage (a dependency is unavailable) "
+            "or bug (any other exception; logged with its traceback).",
+            ["service", "job", "kind"],
+            registry=self.registry,
+        )
         self.handler_seconds = Histogram(
             "driftline_handler_seconds",
             "Handler latency, by event type.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,6 +15,11 @@ from driftline.runtime.tables import inbox, outbox
 from driftline.runtime.tracing import ServiceTracer, outgoing_context
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import Envelope, new_envelope
+
+if TYPE_CHECKING:
+    from driftline.runtime.deadletter import RawRecord
+
+DepsT = TypeVar("DepsT", covariant=True)
 
 INBOX_COLUMNS = (
     "consumer", "event_id", "event_type", "topic", "partition", "offset", "payload_sha256"
@@ -100,8 +105,10 @@ async def check_replays(
             raise ConflictingReplay(delivery.envelope.id, known, delivery.payload_sha256)
 
 
-class UnitOfWork:
-    """What a handler gets: the session for its effect and ``emit`` for the events it causes."""
+class UnitOfWork(Generic[DepsT]):
+    """What a handler gets: the session for its effect, ``emit`` for the events it causes and
+    the service's dependencies, typed: ``uow: UnitOfWork[TrainingDeps]`` reads ``uow.deps``
+    as ``TrainingDeps`` without re-declaring it."""
 
     def __init__(
         self,
@@ -110,16 +117,21 @@ class UnitOfWork:
         source: str,
         actor: str,
         cause: Envelope | None,
-        deps: Any = None,
+        deps: DepsT,
     ) -> None:
         self.session = session
         self.source = source
         self.actor = actor
         self.cause = cause
-        self.deps = deps
+        self._deps = deps
         self.emitted: list[Envelope] = []
-        self.delivery: Any = None  # the consumed RawRecord, when handling an event
+        self.delivery: RawRecord | None = None  # the consumed record, when handling an event
         self._outbox_rows: list[dict[str, Any]] = []
+
+    @property
+    def deps(self) -> DepsT:
+        """The service's dependencies (``ServiceDefinition.dependencies``)."""
+        return self._deps
 
     async def emit(
         self, event: Any, *, actor: str | None = None, correlation_id: str | None = None
@@ -182,6 +194,17 @@ class UnitOfWork:
         return False
 
 
+class EventUnit(UnitOfWork[DepsT]):
+    """The unit of work of a consumed event: its ``cause`` is that event, never None."""
+
+    cause: Envelope
+
+    def __init__(
+        self, session: AsyncSession, *, source: str, actor: str, cause: Envelope, deps: DepsT
+    ) -> None:
+        super().__init__(session, source=source, actor=actor, cause=cause, deps=deps)
+
+
 async def write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows in one statement (nothing when there are none)."""
     if rows:
@@ -193,12 +216,14 @@ class SharedTransaction:
     (its cause, its emitted events) on the shared session; the outbox rows of all of them are
     written in one statement, in record order, before the single commit."""
 
-    def __init__(self, session: AsyncSession, make: Callable[..., UnitOfWork]) -> None:
+    def __init__(
+        self, session: AsyncSession, make: Callable[[AsyncSession, Envelope], EventUnit[Any]]
+    ) -> None:
         self.session = session
         self._make = make
-        self.units: list[UnitOfWork] = []
+        self.units: list[EventUnit[Any]] = []
 
-    def unit(self, cause: Envelope) -> UnitOfWork:
+    def unit(self, cause: Envelope) -> EventUnit[Any]:
         """A unit of work for one record of the batch."""
         uow = self._make(self.session, cause)
         self.units.append(uow)
@@ -210,9 +235,9 @@ class SharedTransaction:
         first: dict[str, Delivery] = {}
         for delivery in deliveries:  # the same id twice in one poll, with other bytes
             seen = first.setdefault(delivery.envelope.id, delivery)
-            if seen.payload_sha256 and delivery.payload_sha256 not in (None, seen.payload_sha256):
-                raise ConflictingReplay(delivery.envelope.id, seen.payload_sha256,
-                                        delivery.payload_sha256)  # fmt: skip
+            received = delivery.payload_sha256
+            if seen.payload_sha256 and received is not None and received != seen.payload_sha256:
+                raise ConflictingReplay(delivery.envelope.id, seen.payload_sha256, received)
         rows = [d.inbox_row(consumer) for d in deliveries]
         fresh = set((await self.session.execute(CLAIM, rows)).scalars())
         await check_replays(
@@ -225,7 +250,7 @@ class SharedTransaction:
         await write_outbox(self.session, [row for u in self.units for row in u.take_outbox_rows()])
 
 
-class UnitOfWorkFactory:
+class UnitOfWorkFactory(Generic[DepsT]):
     """Opens units of work for one service; tells the outbox relay when events were committed."""
 
     def __init__(
@@ -233,7 +258,7 @@ class UnitOfWorkFactory:
         engine: AsyncEngine,
         *,
         service: str,
-        deps: Any = None,
+        deps: DepsT,
         on_commit: Callable[[], None] | None = None,
         tracer: ServiceTracer | None = None,
     ) -> None:
@@ -247,7 +272,7 @@ class UnitOfWorkFactory:
     @asynccontextmanager
     async def __call__(
         self, *, cause: Envelope | None = None, actor: str | None = None
-    ) -> AsyncIterator[UnitOfWork]:
+    ) -> AsyncIterator[UnitOfWork[DepsT]]:
         """A transaction that commits when the block exits cleanly and rolls back otherwise.
 
         Opened on a ``cause`` outside a consumer (a background job), it is a span continuing
@@ -256,9 +281,25 @@ class UnitOfWorkFactory:
         span = self._tracer.continuing(cause, f"work on {cause.type}" if cause else "work")
         with span:
             async with self._sessions() as session, session.begin():
-                uow = self._unit(session, cause, actor)
+                uow = UnitOfWork(
+                    session,
+                    source=self._source,
+                    actor=actor or self._actor,
+                    cause=cause,
+                    deps=self._deps,
+                )
                 yield uow
                 await uow.flush()
+        if uow.emitted and self._on_commit is not None:
+            self._on_commit()
+
+    @asynccontextmanager
+    async def consuming(self, cause: Envelope) -> AsyncIterator[EventUnit[DepsT]]:
+        """The transaction of one consumed event (its span is the consumer's own)."""
+        async with self._sessions() as session, session.begin():
+            uow = self._unit(session, cause)
+            yield uow
+            await uow.flush()
         if uow.emitted and self._on_commit is not None:
             self._on_commit()
 
@@ -273,9 +314,7 @@ class UnitOfWorkFactory:
         if any(u.emitted for u in batch.units) and self._on_commit is not None:
             self._on_commit()
 
-    def _unit(
-        self, session: AsyncSession, cause: Envelope | None, actor: str | None = None
-    ) -> UnitOfWork:
-        return UnitOfWork(
-            session, source=self._source, actor=actor or self._actor, cause=cause, deps=self._deps
+    def _unit(self, session: AsyncSession, cause: Envelope) -> EventUnit[DepsT]:
+        return EventUnit(
+            session, source=self._source, actor=self._actor, cause=cause, deps=self._deps
         )

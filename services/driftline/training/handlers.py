@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.prediction_batches import prediction_rows
-from driftline.runtime.uow import UnitOfWork
+from driftline.runtime.uow import EventUnit
 from driftline.training import core
 from driftline.training.adapters.champions import Champion, PostgresChampions
 from driftline.training.adapters.pending import PendingDrifts
@@ -32,11 +32,10 @@ class UnknownModelError(Exception):
     """A retrain was asked for a model whose spec training has not seen."""
 
 
-async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
+async def on_model_spec_applied(event: ModelSpecApplied, uow: EventUnit[TrainingDeps]) -> None:
     """Keep the model's spec (if the trainer policy allows its trainer: else a dead letter
     naming the refused field); train it on the newest accepted data if there is some."""
-    assert uow.cause is not None
-    deps: TrainingDeps = uow.deps
+    deps = uow.deps
     spec = core.allowed_trainer(
         core.spec_record(event.model, event.spec_hash, event.spec), deps.policy
     )
@@ -57,9 +56,8 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> Non
         log.info("training queued for the spec", model=spec.model, version=latest.version)
 
 
-async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
+async def on_data_validated(event: DataValidated, uow: EventUnit[TrainingDeps]) -> None:
     """Queue a training job for every model trained on the accepted dataset."""
-    assert uow.cause is not None
     repo = PostgresTrainingRepository(uow.session)
     await repo.lock_dataset(event.dataset.name)
     if event.dataset.version is not None:
@@ -71,9 +69,10 @@ async def on_data_validated(event: DataValidated, uow: UnitOfWork) -> None:
         log.info("training job", model=job.model, queued=queued, run_id=job.run_id)
 
 
-async def on_drift_detected(event: DriftDetected, uow: UnitOfWork) -> RetrainSkipped | None:
+async def on_drift_detected(
+    event: DriftDetected, uow: EventUnit[TrainingDeps]
+) -> RetrainSkipped | None:
     """Retrain on the newest accepted data and the labelled production rows, or say why not."""
-    assert uow.cause is not None
     repo = PostgresTrainingRepository(uow.session)
     spec = await repo.spec(event.model.name)
     if spec is None:
@@ -96,14 +95,14 @@ async def on_drift_detected(event: DriftDetected, uow: UnitOfWork) -> RetrainSki
     return core.already_queued(decision, status)
 
 
-def _with_labels(uow: UnitOfWork) -> bool:
-    deps: TrainingDeps = uow.deps
+def _with_labels(uow: EventUnit[TrainingDeps]) -> bool:
+    deps = uow.deps
     return deps.settings.max_labelled_rows > 0
 
 
-async def on_predictions_logged(event: PredictionsLogged, uow: UnitOfWork) -> None:
+async def on_predictions_logged(event: PredictionsLogged, uow: EventUnit[TrainingDeps]) -> None:
     """Keep the served requests' features of a model training knows, to join with labels."""
-    deps: TrainingDeps = uow.deps
+    deps = uow.deps
     repo = PostgresTrainingRepository(uow.session)
     if await repo.spec(event.model.name) is None:
         return
@@ -114,7 +113,9 @@ async def on_predictions_logged(event: PredictionsLogged, uow: UnitOfWork) -> No
     await answer_pending_drift(event.model.name, uow)
 
 
-async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) -> None:
+async def on_ground_truth_received(
+    event: GroundTruthReceived, uow: EventUnit[TrainingDeps]
+) -> None:
     """Keep the true labels, by request id, of a model training knows."""
     repo = PostgresTrainingRepository(uow.session)
     if await repo.spec(event.model) is not None:
@@ -122,7 +123,7 @@ async def on_ground_truth_received(event: GroundTruthReceived, uow: UnitOfWork) 
         await answer_pending_drift(event.model, uow)
 
 
-async def answer_pending_drift(model: str, uow: UnitOfWork) -> None:
+async def answer_pending_drift(model: str, uow: EventUnit[TrainingDeps]) -> None:
     """Queue the retrain a pending DriftDetected asked for once there is something new to
     train on; the job keeps the drift as its cause, so the chain stays one correlated run."""
     if not _with_labels(uow):
@@ -143,7 +144,7 @@ async def answer_pending_drift(model: str, uow: UnitOfWork) -> None:
     await pending.forget(model)
 
 
-async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> None:
+async def on_model_promoted(event: ModelPromoted, uow: EventUnit[TrainingDeps]) -> None:
     """Follow the serving version: the next run is compared with it on its own holdout."""
     champion = Champion(event.model.name, event.model.version, event.artifact)
     await PostgresChampions(uow.session).promoted(champion)
@@ -153,10 +154,10 @@ async def on_model_promoted(event: ModelPromoted, uow: UnitOfWork) -> None:
 def subscriptions(_: object) -> list[Subscription]:
     """What the training service consumes."""
     return [
-        Subscription(ModelSpecApplied, on_model_spec_applied),
-        Subscription(DataValidated, on_data_validated),
-        Subscription(DriftDetected, on_drift_detected),
-        Subscription(PredictionsLogged, on_predictions_logged),
-        Subscription(GroundTruthReceived, on_ground_truth_received),
-        Subscription(ModelPromoted, on_model_promoted),
+        Subscription(on_model_spec_applied),
+        Subscription(on_data_validated),
+        Subscription(on_drift_detected),
+        Subscription(on_predictions_logged),
+        Subscription(on_ground_truth_received),
+        Subscription(on_model_promoted),
     ]

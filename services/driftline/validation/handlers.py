@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
-from driftline.runtime.uow import UnitOfWork
+from driftline.runtime.uow import EventUnit
 from driftline.validation.adapters.postgres import PostgresValidationRepository
 from driftline.validation.lineage import ValidationRun
 from driftline.validation.specs import spec_record
-from driftline.validation.workflow import Outcome, validate_arrival
+from driftline.validation.workflow import Outcome, ValidationDeps, validate_arrival
 from driftline_contracts.events.data import DataArrived, DataValidated
 from driftline_contracts.events.spec import ModelSpecApplied
 
 log = get_logger(__name__)
 
 
-async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> None:
+async def on_model_spec_applied(event: ModelSpecApplied, uow: EventUnit[ValidationDeps]) -> None:
     """Remember which dataset a model trains on and what it expects of it."""
     spec = spec_record(event)
     await PostgresValidationRepository(uow.session).save_spec(spec)
@@ -23,9 +23,8 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: UnitOfWork) -> Non
         log.warning("spec expectations ignored", model=spec.model, error=spec.error)
 
 
-async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> Outcome | None:
+async def on_data_arrived(event: DataArrived, uow: EventUnit[ValidationDeps]) -> Outcome | None:
     """Validate an arrival: DataValidated or DataRejected, nothing for bytes already judged."""
-    assert uow.cause is not None
     repo = PostgresValidationRepository(uow.session)
     run = ValidationRun(uow.deps.lineage, event.dataset, uow.cause.id)
     await run.started()
@@ -41,6 +40,6 @@ async def on_data_arrived(event: DataArrived, uow: UnitOfWork) -> Outcome | None
 def subscriptions(_: object) -> list[Subscription]:
     """What the validation service consumes."""
     return [
-        Subscription(ModelSpecApplied, on_model_spec_applied),
-        Subscription(DataArrived, on_data_arrived),
+        Subscription(on_model_spec_applied),
+        Subscription(on_data_arrived),
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,9 @@ class InboxUnits:
 
     def __init__(self) -> None:
         self.inbox: dict[tuple[str, str], str | None] = {}
+
+    def consuming(self, cause: Envelope) -> AbstractAsyncContextManager[InboxUnit]:
+        return self(cause=cause)
 
     @asynccontextmanager
     async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[InboxUnit]:

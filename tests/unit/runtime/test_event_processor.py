@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -52,6 +52,9 @@ class FakeUnits:
         self.committed: list[Any] = []
         self.outage = 0
         self.transactions = 0
+
+    def consuming(self, cause: Envelope) -> AbstractAsyncContextManager[FakeUnitOfWork]:
+        return self(cause=cause)
 
     @asynccontextmanager
     async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[FakeUnitOfWork]:

@@ -4,7 +4,7 @@ and a span exporter kept in memory."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -56,11 +56,14 @@ class MemoryUnits:
         self.outbox: list[dict[str, Any]] = []
 
     @asynccontextmanager
-    async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[UnitOfWork]:
+    async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[UnitOfWork[None]]:
         with self.tracer.continuing(cause, f"work on {cause.type}" if cause else "work"):
             uow = self._unit(RecordingSession(), cause)
             yield uow
             self.outbox.extend(uow.take_outbox_rows())
+
+    def consuming(self, cause: Envelope) -> AbstractAsyncContextManager[UnitOfWork[None]]:
+        return self(cause=cause)
 
     @asynccontextmanager
     async def shared(self) -> AsyncIterator[SharedTransaction]:
@@ -68,12 +71,13 @@ class MemoryUnits:
         yield batch
         self.outbox.extend(row for u in batch.units for row in u.take_outbox_rows())
 
-    def _unit(self, session: Any, cause: Envelope | None) -> UnitOfWork:
+    def _unit(self, session: Any, cause: Envelope | None) -> UnitOfWork[None]:
         return UnitOfWork(
             session,
             source=f"driftline/{self.service}",
             actor=f"service:{self.service}",
             cause=cause,
+            deps=None,
         )
 
     def records(self) -> list[RawRecord]:
