@@ -22,6 +22,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
 
 if TYPE_CHECKING:
     from driftline_contracts.envelope import Envelope
@@ -134,7 +135,7 @@ class ServiceTracer:
         if self._tracer is None:
             yield None
             return
-        attributes = {
+        attributes: dict[str, AttributeValue] = {
             **event_attributes(envelope),
             "messaging.system": "kafka",
             "messaging.operation.type": "process",
