@@ -131,7 +131,8 @@ def v1_router(runtime: ServiceRuntime) -> APIRouter:
     )
     async def feedback_route(name: str, body: FeedbackRequest) -> FeedbackResponse:
         try:
-            event_id = await receive_labels(runtime.units, name, body.labels)
+            refuse = runtime.deps.settings.log_sink == "postgres"
+            event_id = await receive_labels(runtime.units, name, body.labels, refuse_unknown=refuse)
         except UnknownRequestIdsError as exc:
             detail = [
                 {

@@ -1,0 +1,156 @@
+"""The Kafka prediction log with a real deployment process: answered rows are acknowledged on
+driftline.prediction-log with no PostgreSQL row; kill -9 between the answers and compaction,
+then a restart, announces every answered row exactly once in Parquet objects; feedback for
+those rows is accepted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import skops.io as sio
+from aiokafka import ConsumerRecord
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+
+from driftline.runtime.prediction_batches import prediction_rows
+from driftline.runtime.storage import build_artifact_store
+from driftline.stack import LocalStack, StackInfo
+from driftline.stack.services import (
+    restart_service,
+    start_services,
+    stop_services,
+    wait_until_ready,
+)
+from driftline_contracts import topics
+from driftline_contracts.codec import decode
+from driftline_contracts.events.monitoring import PredictionsLogged
+from driftline_contracts.values import ArtifactRef
+from tests.integration.deployment_steps import approve, until
+from tests.integration.kafka_helpers import read_all, settings_from
+from tests.own_stack import stack_of_its_own
+from tests.tokens import stack_headers
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MODEL = f"kafka-log-{uuid.uuid4().hex[:10]}"
+KAFKA_LOG = {"DRIFTLINE_DEPLOYMENT__LOG_SINK": "kafka"}
+NO_COMPACTION = {**KAFKA_LOG, "DRIFTLINE_DEPLOYMENT__LOG_COMPACT_INTERVAL_S": "3600"}
+QUICK_COMPACTION = {**KAFKA_LOG, "DRIFTLINE_DEPLOYMENT__LOG_COMPACT_INTERVAL_S": "0.5"}
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack of this module's own: it SIGKILLs a deployment process (``tests.own_stack``)."""
+    with stack_of_its_own(tmp_path_factory.mktemp("kafka-log") / "stack") as stack:
+        yield stack
+
+
+async def _deploy(info: StackInfo) -> list[dict[str, float]]:
+    frame, target = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=5000).fit(frame, target)
+    store = build_artifact_store(settings_from(info.env()).storage)
+    await store.ensure_bucket()
+    stored = await store.put_bytes(f"models/{MODEL}/v1.skops", sio.dumps(model))
+    artifact = ArtifactRef(
+        uri=stored.uri, sha256=stored.sha256, media_type="application/vnd.skops",
+        size_bytes=stored.size_bytes,
+    )  # fmt: skip
+    await approve(info, MODEL, 1, artifact)
+    return list(frame.to_dict(orient="records"))
+
+
+async def _predict(http: httpx.AsyncClient, url: str, rows: list[dict[str, float]]) -> list[str]:
+    answer = await http.post(f"{url}/v1/models/{MODEL}/predict", json={"instances": rows})
+    assert answer.status_code == 200, answer.text
+    return [p["request_id"] for p in answer.json()["predictions"]]
+
+
+async def _logged_on_kafka(info: StackInfo) -> list[ConsumerRecord]:
+    return await read_all(
+        info.kafka_bootstrap, topics.PREDICTION_LOG, lambda r: r.key == MODEL.encode()
+    )
+
+
+async def _announced(info: StackInfo) -> list[PredictionsLogged]:
+    def ours(record: ConsumerRecord) -> bool:
+        return record.key == MODEL.encode()
+
+    found = await read_all(info.kafka_bootstrap, topics.PREDICTIONS_LOGGED, ours)
+    return [decode(r.headers, r.value)[1] for r in found]
+
+
+async def _postgres_rows(info: StackInfo, ids: list[str]) -> int:
+    conn = await asyncpg.connect(info.asyncpg_dsn)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM driftline_deployment.predictions WHERE request_id = ANY($1)",
+                ids,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def _journey(stack: LocalStack) -> None:
+    info = stack.info()
+    (process,) = start_services(stack, info, ["deployment"], NO_COMPACTION)
+    wait_until_ready([process], timeout_s=120)
+    rows = await _deploy(info)
+    headers = stack_headers(info, "publisher")
+    async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+
+        async def ready() -> Any:
+            answer = await http.get(f"{process.url}/v2/models/{MODEL}/ready")
+            return answer.status_code == 200
+
+        await until(ready, timeout_s=90)
+
+        async def on_kafka() -> Any:  # the producer connects beside the HTTP server
+            await _predict(http, process.url, rows[:1])
+            return await _logged_on_kafka(info)
+
+        warmup = await until(on_kafka, timeout_s=60)
+        served: list[str] = []
+        for start in range(0, 200, 25):
+            served += await _predict(http, process.url, rows[start : start + 25])
+        assert await _postgres_rows(info, served) == 0  # no PostgreSQL row on the hot path
+        assert len(await _logged_on_kafka(info)) >= len(warmup) + 8
+
+        os.kill(process.ref.pid, signal.SIGKILL)  # answered, acknowledged, not compacted
+        stop_services(stack, [process])
+        assert [e for e in await _announced(info) if e.log_offsets is not None] == []
+        process = restart_service(stack, info, process, QUICK_COMPACTION)
+        wait_until_ready([process], timeout_s=120)
+        store = build_artifact_store(settings_from(info.env()).storage)
+
+        async def compacted() -> Any:
+            events = [e for e in await _announced(info) if e.log_offsets is not None]
+            ids = [r.request_id for e in events for r in await prediction_rows(e, store, 10**8)]
+            return ids if set(served) <= set(ids) else None
+
+        logged = await until(compacted, timeout_s=90)
+        twice = [rid for rid, n in Counter(logged).items() if n > 1]
+        assert twice == []
+        labels = {rid: 1 for rid in served[:5]}
+        sent = await http.post(f"{process.url}/v1/models/{MODEL}/feedback", json={"labels": labels})
+        assert sent.status_code == 200, sent.text
+        await asyncio.sleep(2.0)  # a second look: nothing announced again
+        again = [e for e in await _announced(info) if e.log_offsets is not None]
+        assert Counter(e.batch_id for e in again).most_common(1)[0][1] == 1
+    stop_services(stack, [process])
+
+
+def test_answered_rows_survive_a_kill_between_answer_and_compaction_once(
+    own_stack: LocalStack,
+) -> None:
+    asyncio.run(_journey(own_stack))
