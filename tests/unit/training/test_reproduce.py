@@ -14,6 +14,7 @@ from driftline.training.reproduce import (
     compare_metrics,
     environment_changes,
     reproduce_run,
+    window_of,
 )
 from driftline.training.runner import run_training
 from driftline.training.settings import TrainingSection
@@ -140,3 +141,28 @@ async def test_a_run_with_labelled_production_rows_reproduces_with_them(tmp_path
     assert not (
         await _reproduce(store, run.model_copy(update={"artifacts": without}), document)
     ).match
+
+
+async def test_a_run_over_several_versions_reproduces_on_all_of_them(tmp_path: Path) -> None:
+    """The window's versions in the run's lineage are read again; the newest alone would
+    give other metrics."""
+    store, frame = LocalArtifactStore(tmp_path / "store"), cancer()
+    refs, files = [], []
+    for number, part in enumerate((frame.iloc[::2], frame.iloc[1::2]), start=1):
+        data = part.to_csv(index=False).encode()
+        stored = await store.put_bytes(f"datasets/cancer/part{number}.csv", data)
+        (tmp_path / f"v{number}.csv").write_bytes(data)
+        files.append((str(tmp_path / f"v{number}.csv"), "csv"))
+        refs.append(DatasetRef(name="cancer", version=number, uri=stored.uri,
+                               sha256=stored.sha256, format="csv"))  # fmt: skip
+    document = SPEC.model_dump(mode="json")
+    output = run_training(files, "csv", document, 10_000, policy=policy())
+    record, _ = await _recorded(store, tmp_path)
+    record = record.model_copy(update={
+        "dataset": refs[-1], "metrics": output.metrics,
+        "lineage": {"datasets": [r.model_dump(mode="json") for r in refs]},
+    })  # fmt: skip
+    assert window_of(record) == refs
+    assert (await _reproduce(store, record, document)).match
+    alone = record.model_copy(update={"lineage": {}})
+    assert not (await _reproduce(store, alone, document)).match
