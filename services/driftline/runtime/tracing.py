@@ -44,7 +44,8 @@ def otlp_provider(service: str, environ: Mapping[str, str] = os.environ) -> Trac
     None (tracing off). ``OTEL_SDK_DISABLED=true`` turns it off whatever else is set."""
     if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return None
-    if not any(environ.get(name, "").strip() for name in ENDPOINT_VARIABLES):
+    endpoint = _traces_endpoint(environ)
+    if endpoint is None:
         return None
     # Imported here: a process that does not export never loads the exporter (or protobuf).
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -52,12 +53,21 @@ def otlp_provider(service: str, environ: Mapping[str, str] = os.environ) -> Trac
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    # The exporter reads the endpoint, headers and timeout from the same variables; the
-    # sampler follows OTEL_TRACES_SAMPLER (default: parent-based, always on).
+    # Headers and timeout come from the standard variables too; the sampler follows
+    # OTEL_TRACES_SAMPLER (default: parent-based, always on).
     resource = Resource.create({"service.name": f"driftline-{service}"})
     provider = SdkTracerProvider(resource=resource)
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     return provider
+
+
+def _traces_endpoint(environ: Mapping[str, str]) -> str | None:
+    """The traces URL: ``..._TRACES_ENDPOINT`` as given, else ``..._ENDPOINT`` + /v1/traces."""
+    traces = environ.get(ENDPOINT_VARIABLES[0], "").strip()
+    if traces:
+        return traces
+    base = environ.get(ENDPOINT_VARIABLES[1], "").strip()
+    return f"{base.rstrip('/')}/v1/traces" if base else None
 
 
 def shutdown(provider: TracerProvider | None) -> None:

@@ -4,6 +4,8 @@ carry that span on (``ce_traceparent``)."""
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from driftline.runtime.consumer import EventProcessor, Outcome, Subscription
 from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import RetrySettings
-from driftline.runtime.tracing import ServiceTracer, otlp_provider
+from driftline.runtime.tracing import ServiceTracer, otlp_provider, shutdown
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import from_headers, new_envelope
 from driftline_contracts.events.data import DataArrived, DataValidated
@@ -214,3 +216,39 @@ def test_otlp_export_is_on_only_when_an_endpoint_is_configured() -> None:
         assert provider.resource.attributes["service.name"] == "driftline-ingest"
     finally:
         provider.shutdown()
+
+
+def test_spans_are_exported_over_otlp_http_to_the_configured_endpoint() -> None:
+    received: list[tuple[str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_port}/"
+        provider = otlp_provider("validation", {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
+        assert provider is not None
+        tracer = ServiceTracer("validation", provider)
+        record = arrival_record()
+        with tracer.consuming(
+            from_headers(record.headers), topic=record.topic, consumer="c", partition=0, offset=7
+        ):
+            pass
+        shutdown(provider)  # flushes the batch
+    finally:
+        server.shutdown()
+    ((path, body),) = received
+    assert path == "/v1/traces"
+    assert b"driftline-validation" in body  # the resource's service.name
+    assert bytes.fromhex(PARENT.split("-")[1]) in body  # the trace id the event carried
