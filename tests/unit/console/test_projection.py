@@ -146,3 +146,10 @@ def test_a_known_type_without_its_fields_is_refused_with_the_event_named() -> No
     )
     with pytest.raises(UnprojectableEventError, match="bad-1"):
         project(broken)
+
+
+def test_a_direct_promotion_with_the_longest_event_id_still_fits_its_rollout_key() -> None:
+    promoted = example(ModelPromoted).model_copy(update={"canary_id": None, "via": "direct"})
+    event = audited(promoted, id="e" * 128)
+    step = next(c for c in project(event) if c.table == "rollout_steps")
+    assert len(step.values["canary_id"]) <= 128

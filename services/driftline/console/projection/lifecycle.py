@@ -65,7 +65,7 @@ def _step(e: AuditedEvent, kind: str, step: int, share: float, verdict: str | No
         "rollout_steps",
         {"event_id": e.id},
         {
-            "canary_id": d.get("canary_id") or f"direct-{e.id}",
+            "canary_id": d.get("canary_id") or e.id,
             "model": d["model"]["name"],
             "version": d["model"]["version"],
             "kind": kind,
