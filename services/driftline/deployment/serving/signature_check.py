@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
@@ -79,7 +81,7 @@ def _value(
     return value, None, problem
 
 
-def _column_is_clean(column: ColumnSignature, values: list[Any]) -> bool:
+def _column_is_clean(column: ColumnSignature, values: Sequence[Any]) -> bool:
     """The common case in one pass: every value of the column as training had them."""
     types = set(map(type, values))
     if column.dtype in ("number", "integer"):
@@ -87,6 +89,19 @@ def _column_is_clean(column: ColumnSignature, values: list[Any]) -> bool:
     if column.dtype == "boolean":
         return types <= {bool}
     return types <= {str} and (column.categories is None or set(values) <= set(column.categories))
+
+
+def _columns(rows: Sequence[Row], signature: InputSignature) -> list[tuple[Any, ...]]:
+    """Each signature column's values over the rows, in C-level passes (``itemgetter`` per
+    row, then a transpose) rather than a Python loop over every value."""
+    names = [c.name for c in signature.columns]
+    try:
+        picked = list(map(itemgetter(*names), rows))
+    except KeyError:  # rows not checked for names first (batch callers): empty where missing
+        picked = [tuple(row.get(name) for name in names) for row in rows]
+    if len(names) == 1:  # itemgetter of one name returns the value, not a tuple
+        return [tuple(picked)]
+    return list(zip(*picked, strict=True)) if picked else [() for _ in names]
 
 
 def check_rows(
@@ -102,9 +117,14 @@ def check_rows(
     if signature is None:
         return Checked(rows, flags)
     problems: list[dict[str, object]] = []
-    for column in signature.columns:
-        values = [row.get(column.name) for row in rows]
-        if _column_is_clean(column, values):
+    columns = _columns(rows, signature)
+    numeric = [i for i, c in enumerate(signature.columns) if c.dtype in ("number", "integer")]
+    if set(map(type, chain.from_iterable(columns[i] for i in numeric))) <= {float, int}:
+        numeric_clean = set(numeric)  # the usual request: every number a number, one pass
+    else:
+        numeric_clean = set()
+    for index, (column, values) in enumerate(zip(signature.columns, columns, strict=True)):
+        if index in numeric_clean or _column_is_clean(column, values):
             continue
         for i, value in enumerate(values):
             served, flag, problem = _value(positions[i] if positions else i, column, value, loc)
