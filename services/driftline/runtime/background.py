@@ -18,14 +18,17 @@ from tenacity import RetryCallState
 
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
-from driftline.runtime.retry import CappedJitter, RetryPolicy, Sleep, failure_kind, failure_of
+from driftline.runtime.retry import (
+    CappedJitter,
+    RetryPolicy,
+    Sleep,
+    awaiting,
+    failure_kind,
+    failure_of,
+    is_failure,
+)
 
 log = get_logger(__name__)
-
-
-def is_failure(exc: BaseException) -> bool:
-    """Every exception is retried by a background job; cancellation (shutdown) is not."""
-    return isinstance(exc, Exception)
 
 
 @dataclass
@@ -51,7 +54,7 @@ class BackgroundJob:
         retrying = self.policy.retrying(
             retry_on=is_failure, sleep=self.sleep, on_retry=self._failed, wait=self._wait
         )
-        return await retrying(self.step)
+        return await retrying(awaiting(self.step))
 
     def _wait(self, state: RetryCallState) -> float:
         outage = failure_kind(failure_of(state)) == "outage"

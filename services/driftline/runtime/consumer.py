@@ -23,12 +23,14 @@ from typing import Any, Generic, TypeVar, overload
 import structlog
 from opentelemetry import trace
 from opentelemetry.trace import Span, StatusCode
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from driftline.runtime import faults
 from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
-from driftline.runtime.errors import backoff_delay, is_transient
+from driftline.runtime.errors import is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
+from driftline.runtime.retry import RetryPolicy, failure_of, is_failure
 from driftline.runtime.settings import RetrySettings
 from driftline.runtime.tracing import ServiceTracer
 from driftline.runtime.uow import (
@@ -202,6 +204,9 @@ class EventProcessor:
         self._units = units
         self._dead_letters = dead_letters
         self._retry = retry
+        self._policy = RetryPolicy(
+            "handler", retry.initial_backoff_s, retry.max_backoff_s, retry.jitter
+        )
         self._metrics = metrics
         self._sleep = sleep
         self._service = service
@@ -318,53 +323,55 @@ class EventProcessor:
         )
 
     async def _handle_with_retries(
-        self, record: RawRecord, envelope: Envelope, event: Any
+        self, record: RawRecord, envelope: Envelope, event: object
     ) -> Outcome:
-        failures, transient_failures = 0, 0
-        while True:
+        failures = {"transient": 0, "error": 0}  # outages never count towards dead-lettering
+
+        async def attempt() -> Outcome:
             started = time.perf_counter()
             try:
                 outcome = await self._handle_once(record, envelope, event)
-            except ConflictingReplay as exc:
-                return await self._dead_letter(record, exc, failures + 1, envelope.type)
+            except ConflictingReplay:
+                raise
             except Exception as exc:
                 kind = "transient" if is_transient(exc) else "error"
+                failures[kind] += 1
                 self._metrics.failed.labels(self._service, envelope.type, kind).inc()
-                if kind == "transient":
-                    transient_failures += 1
-                    attempt = transient_failures
-                else:
-                    failures += 1
-                    attempt = failures
-                    if failures >= self._retry.max_attempts:
-                        return await self._dead_letter(record, exc, failures, envelope.type)
-                delay = backoff_delay(
-                    attempt - 1,
-                    self._retry.initial_backoff_s,
-                    self._retry.max_backoff_s,
-                    self._retry.jitter,
-                )
-                log.warning(
-                    "handler failed, retrying",
-                    kind=kind,
-                    attempt=attempt,
-                    retry_in_s=delay,
-                    error=repr(exc),
-                )
-                self._metrics.retries.labels(self._service, envelope.type, kind).inc()
-                trace.get_current_span().record_exception(
-                    exc, {"driftline.failure_kind": kind, "driftline.retry_in_s": delay}
-                )
-                await self._sleep(delay)
-                continue
+                raise
             self._metrics.handler_seconds.labels(self._service, envelope.type).observe(
                 time.perf_counter() - started
             )
-            counter = (
-                self._metrics.consumed if outcome is Outcome.HANDLED else self._metrics.duplicates
-            )
-            counter.labels(self._service, envelope.type).inc()
             return outcome
+
+        def kind_of(state: RetryCallState) -> str:
+            return "transient" if is_transient(failure_of(state)) else "error"
+
+        def on_retry(state: RetryCallState) -> None:
+            kind, exc, delay = kind_of(state), failure_of(state), state.upcoming_sleep
+            log.warning("handler failed, retrying", kind=kind, attempt=failures[kind],
+                        retry_in_s=delay, error=repr(exc))  # fmt: skip
+            self._metrics.retries.labels(self._service, envelope.type, kind).inc()
+            trace.get_current_span().record_exception(
+                exc, {"driftline.failure_kind": kind, "driftline.retry_in_s": delay}
+            )
+
+        retrying = AsyncRetrying(
+            sleep=self._sleep,
+            stop=lambda _: failures["error"] >= self._retry.max_attempts,
+            wait=lambda state: self._policy.delay(failures[kind_of(state)]),
+            retry=retry_if_exception(lambda exc: not isinstance(exc, ConflictingReplay)),
+            before_sleep=on_retry,
+            reraise=True,
+        )
+        try:
+            outcome: Outcome = await retrying(attempt)
+        except ConflictingReplay as exc:
+            return await self._dead_letter(record, exc, failures["error"] + 1, envelope.type)
+        except Exception as exc:  # max_attempts errors that are not outages
+            return await self._dead_letter(record, exc, failures["error"], envelope.type)
+        counter = self._metrics.consumed if outcome is Outcome.HANDLED else self._metrics.duplicates
+        counter.labels(self._service, envelope.type).inc()
+        return outcome
 
     async def _handle_once(self, record: RawRecord, envelope: Envelope, event: Any) -> Outcome:
         async with self._units.consuming(envelope) as uow:
@@ -396,32 +403,29 @@ class EventProcessor:
         self, record: RawRecord, exc: Exception, attempts: int, event_type: str
     ) -> Outcome:
         reason = dead_letter_reason(exc, event_type)
-        failures = 0
-        while True:  # never past the record without its dead letter: its offset stays put
-            try:
-                sent = await self._dead_letters.publish(
-                    record, exc, consumer=self.consumer, attempts=attempts
-                )
-                break
-            except Exception as publish_error:
-                failures += 1
-                delay = backoff_delay(
-                    failures,
-                    self._retry.initial_backoff_s,
-                    self._retry.max_backoff_s,
-                    self._retry.jitter,
-                )
-                log.error(
-                    "dead letter not sent, retrying",
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                    transient=is_transient(publish_error),
-                    retry_in_s=delay,
-                    error=repr(publish_error),
-                )
-                self._metrics.dead_letter_failures.labels(self._service, record.topic).inc()
-                await self._sleep(delay)
+
+        def on_retry(state: RetryCallState) -> None:
+            publish_error = failure_of(state)
+            log.error(
+                "dead letter not sent, retrying",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                transient=is_transient(publish_error),
+                retry_in_s=state.upcoming_sleep,
+                error=repr(publish_error),
+            )
+            self._metrics.dead_letter_failures.labels(self._service, record.topic).inc()
+
+        # Never past the record without its dead letter: its offset stays put until it is sent.
+        sent = await self._policy.with_(initial_s=self._policy.initial_s * 2).call(
+            lambda: self._dead_letters.publish(
+                record, exc, consumer=self.consumer, attempts=attempts
+            ),
+            retry_on=is_failure,
+            sleep=self._sleep,
+            on_retry=on_retry,
+        )
         self._metrics.dead_letters.labels(self._service, record.topic, reason).inc()
         if sent.by_reference:
             self._metrics.dead_letters_by_reference.labels(self._service, record.topic).inc()

@@ -18,9 +18,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from tenacity import RetryCallState
 
-from driftline.runtime.errors import backoff_delay
 from driftline.runtime.logging import get_logger
+from driftline.runtime.retry import RetryPolicy, failure_of, is_failure
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -86,33 +87,43 @@ async def listen_for_changes(
     engine: AsyncEngine, channel: str, cache: NotifiedCache[Any, Any], ping_s: float = 1.0
 ) -> None:
     """Keep a ``LISTEN`` connection on ``channel`` feeding ``cache`` until cancelled; while
-    PostgreSQL is away, reconnect with a growing back-off (up to ``RECONNECT_MAX_S``)."""
-    failures = 0
+    PostgreSQL is away, reconnect with a growing back-off (up to ``RECONNECT_MAX_S``); each
+    connection that was live starts the back-off afresh."""
+    policy = RetryPolicy("database", initial_s=ping_s, max_s=RECONNECT_MAX_S)
+
+    def lost(state: RetryCallState) -> None:  # an outage: serve uncached and reconnect
+        log.warning("change listener lost, reconnecting", channel=channel,
+                    error=repr(failure_of(state)), retry_in_s=state.upcoming_sleep)  # fmt: skip
+
     while True:
-        try:
-            async with engine.connect() as conn:
-                raw = (await conn.get_raw_connection()).driver_connection
-                assert raw is not None
-                await raw.add_listener(channel, cache.invalidate)
-                cache.set_live(True)
-                failures = 0
-                try:
-                    while True:
-                        await asyncio.sleep(ping_s)
-                        await asyncio.wait_for(raw.fetchval("SELECT 1"), ping_s * 5)
-                finally:
-                    cache.set_live(False)
-                    if not raw.is_closed():
-                        await raw.remove_listener(channel, cache.invalidate)
-        except asyncio.CancelledError:
+        await policy.call(
+            lambda: _listen(engine, channel, cache, ping_s), retry_on=is_failure, on_retry=lost
+        )
+
+
+async def _listen(
+    engine: AsyncEngine, channel: str, cache: NotifiedCache[Any, Any], ping_s: float
+) -> None:
+    """Listen until the connection fails: raises if it never was live, else returns."""
+    live = False
+    try:
+        async with engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            if raw is None:
+                raise ConnectionError("no driver connection to listen on")
+            await raw.add_listener(channel, cache.invalidate)
+            cache.set_live(live := True)
+            try:
+                while True:  # a heartbeat, not a retry: a lost connection ends it
+                    await asyncio.sleep(ping_s)
+                    await asyncio.wait_for(raw.fetchval("SELECT 1"), ping_s * 5)
+            finally:
+                cache.set_live(False)
+                if not raw.is_closed():
+                    await raw.remove_listener(channel, cache.invalidate)
+    except Exception as exc:
+        if not live:
             raise
-        except Exception as exc:  # an outage: serve uncached and reconnect
-            failures += 1
-            delay = backoff_delay(failures - 1, ping_s, RECONNECT_MAX_S)
-            log.warning(
-                "change listener lost, reconnecting",
-                channel=channel,
-                error=repr(exc),
-                retry_in_s=delay,
-            )
-            await asyncio.sleep(delay)
+        log.warning("change listener lost, reconnecting", channel=channel, error=repr(exc),
+                    retry_in_s=ping_s)  # fmt: skip
+        await asyncio.sleep(ping_s)

@@ -14,12 +14,13 @@ import contextlib
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import RetryCallState
 
 from driftline.runtime import faults
-from driftline.runtime.errors import backoff_delay, is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.producer import KafkaPublisher
+from driftline.runtime.retry import RetryPolicies, failure_kind, failure_of
 from driftline.runtime.settings import OutboxSettings, RetrySettings
 from driftline.runtime.tables import outbox
 from driftline_contracts.topics import AUDIT
@@ -45,7 +46,7 @@ class OutboxRelay:
         self._publisher = publisher
         self._service = service
         self._settings = settings
-        self._retry = retry
+        self._policy = RetryPolicies.from_settings(retry).kafka
         self._metrics = metrics
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -104,33 +105,40 @@ class OutboxRelay:
         """Relay until :meth:`stop`: publish while there is work, otherwise wait for a wake-up
         or poll; once stopped, return as soon as nothing committed is left (or publishing
         fails: the rows stay, and the next start publishes them)."""
-        failures = 0
         while True:
             try:
-                published = await self.publish_pending()
-                failures = 0
-                if published:
-                    continue
-                if self._stop.is_set():
-                    return
-                self._metrics.outbox_backlog.set(await self.backlog())
-            except Exception as exc:
-                if not is_transient(exc):
-                    log.exception("outbox relay failed")
-                if self._stop.is_set():
-                    log.warning("outbox left for the next start", error=repr(exc))
-                    return
-                failures += 1
-                delay = backoff_delay(
-                    failures - 1,
-                    self._retry.initial_backoff_s,
-                    self._retry.max_backoff_s,
-                    self._retry.jitter,
+                published = await self._policy.call(
+                    self._publish_step,
+                    retry_on=lambda exc: isinstance(exc, Exception) and not self._stop.is_set(),
+                    sleep=self._rest,
+                    on_retry=self._failed,
                 )
-                log.warning("outbox relay retrying", retry_in_s=delay, error=repr(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+            except Exception as exc:  # stopped while failing
+                log.warning("outbox left for the next start", error=repr(exc))
+                return
+            if published:
                 continue
+            if self._stop.is_set():
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+
+    async def _publish_step(self) -> int:
+        published = await self.publish_pending()
+        if not published and not self._stop.is_set():
+            self._metrics.outbox_backlog.set(await self.backlog())
+        return published
+
+    async def _rest(self, seconds: float) -> None:
+        """Back off, but no longer than until :meth:`stop`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    def _failed(self, state: RetryCallState) -> None:
+        exc = failure_of(state)
+        kind = failure_kind(exc)
+        self._metrics.background_errors.labels(self._service, "outbox", kind).inc()
+        if kind == "bug":
+            log.error("outbox relay failed: a bug, not an outage", exc_info=exc)
+        log.warning("outbox relay retrying", retry_in_s=state.upcoming_sleep, error=repr(exc))

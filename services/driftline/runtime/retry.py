@@ -8,9 +8,9 @@ logs it with its traceback, counts it and backs off, instead of calling it an ou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_never
 from tenacity.stop import stop_after_attempt, stop_after_delay, stop_base
@@ -30,6 +30,11 @@ def failure_kind(exc: BaseException) -> FailureKind:
     return "outage" if is_transient(exc) else "bug"
 
 
+def is_failure(exc: BaseException) -> bool:
+    """Retry any exception, for work that waits out bugs too; never cancellation (shutdown)."""
+    return isinstance(exc, Exception)
+
+
 def failure_of(state: RetryCallState) -> BaseException:
     """The exception the attempt described by ``state`` raised."""
     outcome = state.outcome
@@ -37,6 +42,16 @@ def failure_of(state: RetryCallState) -> BaseException:
     if exc is None:  # tenacity calls the hooks only after a failed attempt
         raise RuntimeError("no failed attempt to describe")
     return exc
+
+
+def awaiting(fn: Callable[[], Awaitable[T]]) -> Callable[[], Coroutine[Any, Any, T]]:
+    """``fn`` as a coroutine function: tenacity awaits only what it sees is one (a lambda
+    returning a coroutine would be taken for a plain function)."""
+
+    async def call() -> T:
+        return await fn()
+
+    return call
 
 
 class CappedJitter(wait_base):
@@ -106,7 +121,9 @@ class RetryPolicy:
         on_retry: Hook | None = None,
     ) -> T:
         """``fn()`` until it succeeds, the policy gives up, or it raises what is not retried."""
-        return await self.retrying(retry_on=retry_on, sleep=sleep, on_retry=on_retry)(fn)
+        return await self.retrying(retry_on=retry_on, sleep=sleep, on_retry=on_retry)(
+            awaiting(fn)
+        )
 
 
 @dataclass(frozen=True)

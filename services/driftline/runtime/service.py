@@ -24,12 +24,12 @@ from driftline.runtime.db import (
     schema_for,
 )
 from driftline.runtime.deadletter import DeadLetterPublisher
-from driftline.runtime.errors import backoff_delay
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.migrations import migrate
 from driftline.runtime.outbox import OutboxRelay
 from driftline.runtime.producer import KafkaPublisher
+from driftline.runtime.retry import RetryPolicy, is_failure
 from driftline.runtime.settings import RuntimeSettings
 from driftline.runtime.storage import ArtifactStore, build_artifact_store
 from driftline.runtime.tracing import ServiceTracer, otlp_provider
@@ -37,6 +37,8 @@ from driftline.runtime.tracing import shutdown as shutdown_tracing
 from driftline.runtime.uow import UnitOfWorkFactory
 
 log = get_logger(__name__)
+STARTUP = RetryPolicy("startup", initial_s=0.5, max_s=5.0)
+"""Start-up steps (migrate, bucket, producer, consumers) wait out any failure, briefly."""
 
 
 @dataclass(frozen=True)
@@ -127,27 +129,25 @@ class ServiceRuntime:
     ) -> None:
         """Run one start-up step until it succeeds; a try that fails or outlasts
         ``startup_step_timeout_s`` is undone (when it has an undo) and retried with back-off."""
-        attempt = 0
-        while True:
+        timeout_s = self.section.startup_step_timeout_s
+
+        async def attempt() -> None:
             try:
-                await asyncio.wait_for(action(), self.section.startup_step_timeout_s)
-                self.startup_error = None
-                return
+                await asyncio.wait_for(action(), timeout_s)
             except Exception as exc:
                 failure = (
-                    f"no answer within {self.section.startup_step_timeout_s:g} s"
+                    f"no answer within {timeout_s:g} s"
                     if isinstance(exc, TimeoutError)
                     else repr(exc)
                 )
                 self.startup_error = f"{step}: {failure}"
-                delay = backoff_delay(attempt, 0.5, 5.0)
-                log.warning(
-                    "start-up step failed, retrying", step=step, retry_in_s=delay, error=failure
-                )
+                log.warning("start-up step failed, retrying", step=step, error=failure)
                 if undo is not None:
                     await self._undo(step, undo)
-                attempt += 1
-                await asyncio.sleep(delay)
+                raise
+
+        await STARTUP.call(attempt, retry_on=is_failure)
+        self.startup_error = None
 
     @staticmethod
     async def _undo(step: str, undo: Callable[[], Awaitable[Any]]) -> None:
