@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
+import psutil
 import pytest
 import skops.io as sio
 from aiokafka import ConsumerRecord
@@ -54,29 +56,31 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield stack
 
 
-async def _deploy(info: StackInfo) -> list[dict[str, float]]:
+async def _deploy(info: StackInfo, name: str = MODEL) -> list[dict[str, float]]:
     frame, target = load_breast_cancer(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=5000).fit(frame, target)
     store = build_artifact_store(settings_from(info.env()).storage)
     await store.ensure_bucket()
-    stored = await store.put_bytes(f"models/{MODEL}/v1.skops", sio.dumps(model))
+    stored = await store.put_bytes(f"models/{name}/v1.skops", sio.dumps(model))
     artifact = ArtifactRef(
         uri=stored.uri, sha256=stored.sha256, media_type="application/vnd.skops",
         size_bytes=stored.size_bytes,
     )  # fmt: skip
-    await approve(info, MODEL, 1, artifact)
+    await approve(info, name, 1, artifact)
     return list(frame.to_dict(orient="records"))
 
 
-async def _predict(http: httpx.AsyncClient, url: str, rows: list[dict[str, float]]) -> list[str]:
-    answer = await http.post(f"{url}/v1/models/{MODEL}/predict", json={"instances": rows})
+async def _predict(
+    http: httpx.AsyncClient, url: str, rows: list[dict[str, float]], name: str = MODEL
+) -> list[str]:
+    answer = await http.post(f"{url}/v1/models/{name}/predict", json={"instances": rows})
     assert answer.status_code == 200, answer.text
     return [p["request_id"] for p in answer.json()["predictions"]]
 
 
-async def _logged_on_kafka(info: StackInfo) -> list[ConsumerRecord]:
+async def _logged_on_kafka(info: StackInfo, name: str = MODEL) -> list[ConsumerRecord]:
     return await read_all(
-        info.kafka_bootstrap, topics.PREDICTION_LOG, lambda r: r.key == MODEL.encode()
+        info.kafka_bootstrap, topics.PREDICTION_LOG, lambda r: r.key == name.encode()
     )
 
 
@@ -154,3 +158,41 @@ def test_answered_rows_survive_a_kill_between_answer_and_compaction_once(
     own_stack: LocalStack,
 ) -> None:
     asyncio.run(_journey(own_stack))
+
+
+async def _two_workers(stack: LocalStack) -> None:
+    info, name = stack.info(), f"{MODEL}-workers"
+    env = {**KAFKA_LOG, "DRIFTLINE_SERVE_WORKERS": "2"}
+    (process,) = start_services(stack, info, ["deployment#2"], env)
+    try:
+        wait_until_ready([process], timeout_s=180)
+        workers = [
+            c
+            for c in psutil.Process(process.ref.pid).children()
+            if "spawn_main" in " ".join(c.cmdline())
+        ]
+        assert len(workers) == 2  # two processes accept on the one port
+        rows = await _deploy(info, name)
+        async with httpx.AsyncClient(headers=stack_headers(info, "publisher"), timeout=30) as http:
+
+            async def ready() -> Any:  # both workers load the model before answering 200
+                answers = [
+                    await http.get(f"{process.url}/v2/models/{name}/ready") for _ in range(6)
+                ]
+                return all(a.status_code == 200 for a in answers)
+
+            await until(ready, timeout_s=90)
+            await asyncio.sleep(3.0)  # both producers connected (else PostgreSQL logs)
+            served = []
+            for start in range(0, 120, 6):  # a connection each: both workers answer some
+                async with httpx.AsyncClient(headers=http.headers, timeout=30) as one:
+                    served += await _predict(one, process.url, rows[start : start + 6], name)
+        logged = await _logged_on_kafka(info, name)
+        ids = [rid for r in logged for rid in orjson.loads(r.value)["request_id"]]
+        assert Counter(ids) == Counter(served)
+    finally:
+        stop_services(stack, [process])
+
+
+def test_two_workers_share_one_port_and_one_log(own_stack: LocalStack) -> None:
+    asyncio.run(_two_workers(own_stack))

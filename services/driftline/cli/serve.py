@@ -39,13 +39,25 @@ def serve_command(
     service: ServiceName,
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port (default: the service's).")] = None,
-) -> None:
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, envvar="DRIFTLINE_SERVE_WORKERS",
+            help="Processes sharing the port (deployment only): each a replica of the service.",
+        ),
+    ] = 1,
+) -> None:  # fmt: skip
     """Run one service: its consumers, outbox relay and HTTP endpoints (until SIGTERM)."""
     from driftline.runtime.app import serve
     from driftline.runtime.auth import AuthNotConfiguredError
 
+    if workers > 1 and service != "deployment":
+        raise typer.BadParameter(
+            "only deployment serves from several processes; scale others by replicas",
+            param_hint="--workers",
+        )
     try:
-        serve(_check_service(service), host=host, port=port)
+        serve(_check_service(service), host=host, port=port, workers=workers)
     except AuthNotConfiguredError as exc:
         typer.echo(f"error: {service}: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -30,18 +32,47 @@ def build_service_app(service: str, settings: RuntimeSettings | None = None) -> 
     return build_http_app(ServiceRuntime(definition, settings))
 
 
-def serve(service: str, *, host: str | None = None, port: int | None = None) -> None:
-    """Run ``service`` until SIGTERM/SIGINT, then finish in-flight work and exit."""
+SERVICE_VAR = "DRIFTLINE_SERVE_SERVICE"
+"""Which service ``worker_app`` builds in each worker process of ``serve --workers N``."""
+
+
+def serve(
+    service: str, *, host: str | None = None, port: int | None = None, workers: int = 1
+) -> None:
+    """Run ``service`` until SIGTERM/SIGINT, then finish in-flight work and exit.
+
+    ``workers`` > 1: uvicorn's pre-fork master binds the port once and starts that many
+    worker processes accepting on it; each builds its own runtime (consumers in the same
+    groups, its own routing-cache listener and prediction log producer), as replicas do.
+    """
     definition = load_definition(service)
     settings = definition.settings_cls.load()
     configure_logging(settings.log_level, settings.log_format, service=service)
     section = settings.section(service)
-    app = build_http_app(ServiceRuntime(definition, settings))
+    target, options = uvicorn_target(service, workers)
     uvicorn.run(
-        app,
+        target,
         host=host or section.host,
         port=port or section.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(section.graceful_timeout_s),
+        **options,
     )
+
+
+def uvicorn_target(service: str, workers: int) -> tuple[Any, dict[str, Any]]:
+    """What uvicorn runs: the app itself for one process, else an import string of
+    ``worker_app`` (workers import it) with ``SERVICE_VAR`` naming the service."""
+    if workers <= 1:
+        return build_service_app(service), {}
+    os.environ[SERVICE_VAR] = service
+    return "driftline.runtime.app:worker_app", {"factory": True, "workers": workers}
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N``."""
+    service = os.environ[SERVICE_VAR]
+    settings = load_definition(service).settings_cls.load()
+    configure_logging(settings.log_level, settings.log_format, service=service)
+    return build_service_app(service, settings)
