@@ -488,3 +488,18 @@ def test_the_audit_schema_can_have_an_owner_of_its_own(monkeypatch: pytest.Monke
     missing = helm(merged(TEST_VALUES, {"secrets": {"auditWriter": audit_writer}}))
     assert missing.returncode != 0
     assert "secrets.auditWriter.ownerDatabaseUrl" in missing.stderr
+
+
+def test_deployment_scales_on_its_request_rate_when_autoscaling_is_on() -> None:
+    values = {"services": {"deployment": {"autoscaling": {"enabled": True, "maxReplicas": 9}}}}
+    docs = render(values)
+    (hpa,) = of_kind(docs, "HorizontalPodAutoscaler").values()
+    kubernetes_validate.validate(hpa, KUBE_VERSION, strict=True)
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "dl-driftline-deployment"
+    assert hpa["spec"]["maxReplicas"] == 9
+    (metric,) = hpa["spec"]["metrics"]
+    assert metric["pods"]["metric"]["name"] == "driftline_served_requests_per_second"
+    scaled = by_component(docs, "Deployment")
+    assert "replicas" not in scaled["deployment"]["spec"]  # the HPA owns the count
+    assert scaled["monitoring"]["spec"]["replicas"] == 2
+    assert of_kind(render(), "HorizontalPodAutoscaler") == {}

@@ -8,6 +8,7 @@ from driftline.deployment.models.cache import ModelCache
 from driftline.deployment.prediction_log.kafka_sink import KafkaLogSink
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
 from driftline.deployment.serving.routing_cache import RoutingCache
+from driftline.deployment.serving.served_counter import ServedCounter
 from driftline.deployment.serving.signature_check import RowFlagCounter
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow.mirror import ShadowMirror
@@ -30,3 +31,5 @@ class DeploymentDeps:
     predict_ms: dict[tuple[str, int, int], float] = field(default_factory=dict)
     row_flags: RowFlagCounter = field(default_factory=RowFlagCounter)
     """Counts served values training never saw, on ``/metrics``."""
+    served: ServedCounter = field(default_factory=ServedCounter)
+    """Answered requests and rows per model, on ``/metrics`` (what the HPA scales on)."""

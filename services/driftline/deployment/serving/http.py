@@ -95,6 +95,7 @@ async def predict(
         raise HTTPException(503, f"model {name!r} cannot be loaded: {exc}") from exc
     if served.flags:
         deps.row_flags.count(runtime.metrics.registry, name, served.flags)
+    deps.served.count(runtime.metrics.registry, name, len(served))
     return served
 
 
