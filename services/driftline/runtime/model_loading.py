@@ -2,20 +2,29 @@
 
 A pickle, a zip that is not a skops file, or one naming a type outside scikit-learn, NumPy
 and SciPy is refused before any object is built from it; ``skops.io.loads`` only ever runs
-with an explicit list of types that passed that check. Training runs the same check on its
+with an explicit list of types that passed that check. One exception, by exact name: a
+``functools.partial`` is trusted only when every partial in the file wraps a function in
+``PARTIAL_FUNCTIONS`` (scikit-learn's HistGradientBoosting with categorical features holds
+``partial(check_array, ...)``); a partial of anything else (``os.system``, ``eval``,
+``numpy.add``) is refused as before. Training runs the same check on its
 own artifact before announcing it, so a model deployment would refuse is never registered.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import skops.io as sio
 
 TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.")
 ZIP_MAGIC = b"PK\x03\x04"
+PARTIAL = "functools.partial"
+PARTIAL_FUNCTIONS = frozenset({"sklearn.utils.validation.check_array"})
+"""The only functions a trusted ``functools.partial`` may wrap, by full name."""
 
 
 class UnservableModelError(Exception):
@@ -31,9 +40,34 @@ def trusted_types(data: bytes) -> list[str]:
     except Exception as exc:  # a malformed archive: skops raises many kinds
         raise UnservableModelError(f"unreadable skops file: {type(exc).__name__}: {exc}") from exc
     refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
+    if PARTIAL in refused and _partials_wrap_trusted_functions(data):
+        refused.remove(PARTIAL)
     if refused:
         raise UnservableModelError(f"untrusted types in model: {', '.join(sorted(refused))}")
     return list(untrusted)
+
+
+def _partial_functions(node: object) -> Iterator[str]:
+    """Full names of the functions every partial node in a skops schema wraps."""
+    if isinstance(node, dict):
+        if f"{node.get('__module__')}.{node.get('__class__')}" == PARTIAL:
+            func = (node.get("content") or {}).get("func") or {}
+            yield f"{func.get('__module__')}.{func.get('__class__')}"
+        for value in node.values():
+            yield from _partial_functions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _partial_functions(value)
+
+
+def _partials_wrap_trusted_functions(data: bytes) -> bool:
+    """Whether every ``functools.partial`` in the file wraps a ``PARTIAL_FUNCTIONS`` member."""
+    try:
+        schema = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("schema.json"))
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        return False
+    wrapped = set(_partial_functions(schema))
+    return bool(wrapped) and wrapped <= PARTIAL_FUNCTIONS
 
 
 def feature_names(estimator: Any) -> tuple[str, ...]:
