@@ -37,8 +37,11 @@ class BufferedRow:
     version: int
     request_id: str
     time: datetime
-    features: dict[str, Scalar]
+    features: dict[str, Scalar] | None
+    """None while the row's features are only in its ``source`` object."""
     prediction: Scalar
+    source: ArtifactRef | None = None
+    """The prediction log's Parquet object holding the features (Kafka prediction log)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from driftline.monitoring.adapters.artifacts import StoredReport, store_report
 from driftline.monitoring.episodes import EpisodeStore, Evaluated, apply_window
 from driftline.monitoring.evaluation import WindowData, WindowResult, evaluate_window
 from driftline.monitoring.html import report_html
+from driftline.monitoring.log_rows import with_features
 from driftline.monitoring.records import BufferedRow, MonitoredModel, WindowRecord
 from driftline.monitoring.reference import MonitoringDeps, ReferenceStore, Resolved
 from driftline.monitoring.reference import resolve_reference as find_reference
@@ -22,7 +23,7 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.prediction_batches import prediction_rows
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.monitoring import PredictionRow, PredictionsLogged
-from driftline_contracts.values import ModelRef, Scalar, TimeWindow
+from driftline_contracts.values import ArtifactRef, ModelRef, Scalar, TimeWindow
 
 log = get_logger(__name__)
 
@@ -30,7 +31,10 @@ log = get_logger(__name__)
 class WindowStore(EpisodeStore, Protocol):
     """The prediction buffer, labels and evaluated windows."""
 
-    async def append(self, model: str, version: int, rows: Sequence[PredictionRow]) -> None: ...
+    async def append(
+        self, model: str, version: int, rows: Sequence[PredictionRow],
+        source: ArtifactRef | None = None,
+    ) -> None: ...  # fmt: skip
     async def pending(self, model: str) -> int: ...
     async def take(self, model: str, size: int) -> list[BufferedRow]: ...
     async def pending_cells(
@@ -52,7 +56,9 @@ async def log_predictions(
     name = event.model.name
     rows = await prediction_rows(event, deps.store, deps.settings.max_batch_bytes)
     served = [row for row in rows if row.variant == "champion"]  # canaries are the judge's
-    await windows.append(name, event.model.version, served)
+    # The Kafka prediction log's objects keep the features: buffer the rows by reference.
+    source = event.batch if event.log_offsets is not None else None
+    await windows.append(name, event.model.version, served, source)
     model = await refs.model(name)
     if model is None:
         await cap_unreferenced(name, "no spec for model yet", windows, deps)
@@ -109,6 +115,7 @@ async def evaluate_next(
     else:
         rows = await windows.take_until(model.model, cut.end)
         span = TimeWindow(start=cut.start, end=cut.end)
+    rows = await with_features(rows, deps.store, deps.settings.max_batch_bytes)
     labels = await windows.labels(model.model, [row.request_id for row in rows])
     data = window_data(rows, labels)
     tolerances = deps.settings.tolerances

@@ -61,10 +61,14 @@ class FakeWindows(FakeEpisodes):
         self.label_of: dict[str, Scalar] = {}
         self.records: dict[int, WindowRecord] = {}
 
-    async def append(self, model: str, version: int, rows: Sequence[PredictionRow]) -> None:
+    async def append(
+        self, model: str, version: int, rows: Sequence[PredictionRow],
+        source: ArtifactRef | None = None,
+    ) -> None:  # fmt: skip
         for r in rows:
-            row = BufferedRow(len(self.rows) + 1, version, r.request_id, r.time, dict(r.features),
-                              r.prediction)  # fmt: skip
+            features = dict(r.features) if source is None else None  # by reference, as stored
+            row = BufferedRow(len(self.rows) + 1, version, r.request_id, r.time, features,
+                              r.prediction, source)  # fmt: skip
             self.rows.append(_Row(row))
 
     def _pending(self) -> list[_Row]:

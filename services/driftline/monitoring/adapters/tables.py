@@ -49,9 +49,10 @@ buffered_predictions = Table(
     Column("version", Integer),
     Column("request_id", String(128)),
     Column("served_at", DateTime(timezone=True)),
-    Column("features", JSONB),
+    Column("features", JSONB(none_as_null=True)),
     Column("prediction", JSONB(none_as_null=True)),
     Column("window_seq", Integer),
+    Column("source", JSONB(none_as_null=True)),
 )  # fmt: skip
 ground_truth = Table(
     "ground_truth", metadata,

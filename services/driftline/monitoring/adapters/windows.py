@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -23,10 +24,15 @@ from driftline_contracts.values import ArtifactRef, Scalar
 class PostgresWindows(PostgresEpisodes):
     """Count and time windows and episodes of every model, inside the caller's transaction."""
 
-    async def append(self, model: str, version: int, rows: Sequence[PredictionRow]) -> None:
-        """Add predictions to the model's open window."""
+    async def append(
+        self, model: str, version: int, rows: Sequence[PredictionRow],
+        source: ArtifactRef | None = None,
+    ) -> None:  # fmt: skip
+        """Add predictions to the model's open window; with ``source`` (the object they were
+        read from) their features stay there and are not copied."""
         if rows:
-            await self.session.execute(insert(buffer), [_buffered(model, version, r) for r in rows])
+            found = [_buffered(model, version, r, source) for r in rows]
+            await self.session.execute(insert(buffer), found)
 
     async def pending(self, model: str) -> int:
         """Predictions not yet in an evaluated window."""
@@ -190,15 +196,20 @@ class PostgresWindows(PostgresEpisodes):
         return [_window(r) for r in await self.session.execute(query)]
 
 
-def _buffered(model: str, version: int, row: PredictionRow) -> dict[str, object]:
+def _buffered(
+    model: str, version: int, row: PredictionRow, source: ArtifactRef | None
+) -> dict[str, object]:
     return {
         "model": model, "version": version, "request_id": row.request_id,
-        "served_at": row.time, "features": row.features, "prediction": row.prediction,
+        "served_at": row.time, "prediction": row.prediction,
+        "features": row.features if source is None else None,
+        "source": source.model_dump(mode="json") if source is not None else None,
     }  # fmt: skip
 
 
-def _row(r: object) -> BufferedRow:
-    return BufferedRow(r.id, r.version, r.request_id, r.served_at, r.features, r.prediction)  # type: ignore[attr-defined]
+def _row(r: Any) -> BufferedRow:
+    source = ArtifactRef.model_validate(r.source) if r.source is not None else None
+    return BufferedRow(r.id, r.version, r.request_id, r.served_at, r.features, r.prediction, source)
 
 
 def _window(row: object) -> WindowRecord:
