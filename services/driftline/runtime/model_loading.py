@@ -20,6 +20,14 @@ from typing import Any
 
 import skops.io as sio
 
+from driftline.runtime.native_models import (
+    NativeModelError,
+    PreprocessedModel,
+    is_native_archive,
+    load_native,
+    preprocess_bytes,
+)
+
 TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.")
 ZIP_MAGIC = b"PK\x03\x04"
 PARTIAL = "functools.partial"
@@ -82,12 +90,33 @@ def feature_names(estimator: Any) -> tuple[str, ...]:
 
 
 def load_estimator(data: bytes) -> tuple[Any, tuple[str, ...]]:
-    """Deserialize a skops artifact whose types were checked first; with its feature names."""
+    """Deserialize a skops artifact whose types were checked first, or a native LightGBM /
+    XGBoost archive (``runtime.native_models``, no pickle); with its feature names."""
+    if data.startswith(ZIP_MAGIC) and is_native_archive(data):
+        return _load_native_archive(data)
+    estimator = _load_skops(data)
+    return estimator, feature_names(estimator)
+
+
+def _load_native_archive(data: bytes) -> tuple[Any, tuple[str, ...]]:
+    """A native booster, behind its skops preprocessing step (same trust check) if any."""
+    try:
+        model, features = load_native(data)
+        preprocess = preprocess_bytes(data)
+    except NativeModelError as exc:
+        raise UnservableModelError(f"native model archive refused: {exc}") from exc
+    if preprocess is not None:
+        model = PreprocessedModel(_load_skops(preprocess, need_predict=False), model)
+    return model, features
+
+
+def _load_skops(data: bytes, need_predict: bool = True) -> Any:
+    """A skops file's object, its types checked before anything is built."""
     trusted = trusted_types(data)
     try:
         estimator = sio.loads(data, trusted=trusted)
     except Exception as exc:  # skops refuses or fails in many ways; all mean "not servable"
         raise UnservableModelError(f"skops could not load the model: {exc}") from exc
-    if not hasattr(estimator, "predict"):
+    if need_predict and not hasattr(estimator, "predict"):
         raise UnservableModelError(f"{type(estimator).__name__} has no predict method")
-    return estimator, feature_names(estimator)
+    return estimator

@@ -116,10 +116,18 @@ def default_estimators() -> frozenset[str]:
 
 
 def constructor_parameters(cls: type) -> dict[str, inspect.Parameter]:
-    """The named keyword parameters of ``cls(...)`` (no ``self``, ``*args`` or ``**kwargs``)."""
+    """The named keyword parameters of ``cls(...)`` (no ``self``, ``*args`` or ``**kwargs``);
+    a ``**kwargs`` passed up to the base class (XGBoost's classifiers) adds the base's own."""
     variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    signature = inspect.signature(cls.__init__)
-    return {name: p for name, p in list(signature.parameters.items())[1:] if p.kind not in variadic}
+    parameters: dict[str, inspect.Parameter] = {}
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass) or klass is object:
+            continue
+        items = list(inspect.signature(klass.__init__).parameters.items())[1:]
+        parameters |= {n: p for n, p in items if p.kind not in variadic and n not in parameters}
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for _, p in items):
+            break
+    return parameters
 
 
 def _nearest(name: str, known: Iterable[str]) -> str:

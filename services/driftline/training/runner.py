@@ -1,4 +1,4 @@
-"""The function a training process runs: read the file, train, serialize with skops.
+"""The function a training process runs: read the file, train, serialize it without pickle.
 
 Module-level and free of I/O beyond reading one local file, so a ``ProcessPoolExecutor``
 can run it and tests can call it directly.
@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import skops.io as sio
 
 from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.champion_check import ChampionInput, compare_with_champion
+from driftline.training.formats import serialize_model
 from driftline.training.servable import check_servable, holdout_of
 from driftline.training.signature import input_signature
 from driftline.training.trainer import TrainingError, allowed, train_model
@@ -109,7 +109,7 @@ def run_training(
             frame, labelled_rows = with_labelled_rows(frame, labelled), len(labelled)
         trained = train_model(frame, model_spec, policy)
         signature = input_signature(frame, trained.features).model_dump(mode="json")
-        model_bytes = sio.dumps(trained.estimator)
+        model_bytes, _ = serialize_model(trained.estimator, trained.features)
         holdout = holdout_of(frame, model_spec)
         check_servable(model_bytes, holdout, trained.features)  # servable, or the run fails
         compared = compare_with_champion(

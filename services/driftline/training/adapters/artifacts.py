@@ -7,6 +7,8 @@ from typing import Any
 
 import skops.io as sio
 
+from driftline.runtime.native_models import MEDIA_TYPE as NATIVE_MEDIA_TYPE
+from driftline.runtime.native_models import is_native_archive
 from driftline.runtime.storage import ArtifactStore
 from driftline.training.runner import RunOutput
 from driftline_contracts.values import ArtifactRef
@@ -29,7 +31,8 @@ async def store_run_artifacts(
 ) -> dict[str, ArtifactRef]:
     """Put the model and its JSON documents; their references by file name."""
     refs: dict[str, ArtifactRef] = {}
-    files = [("model.skops", output.model_bytes, SKOPS_MEDIA_TYPE)]
+    model_type = NATIVE_MEDIA_TYPE if is_native_archive(output.model_bytes) else SKOPS_MEDIA_TYPE
+    files = [("model.skops", output.model_bytes, model_type)]  # the name predates native archives
     files += [(name, data, "application/json") for name, data in output.documents.items()]
     for name, data, media_type in files:
         key = model_key(model, run_id, name)
