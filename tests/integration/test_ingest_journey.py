@@ -110,7 +110,8 @@ async def test_upload_journey_new_then_same_bytes(ingest: Ingest) -> None:
     first = await ingest.http.post(f"/v1/datasets/{name}", content=CSV, headers=headers)
     assert first.status_code == 201, first.text
     body = first.json()
-    assert (body["version"], body["sha256"], body["rows"], body["new"]) == (1, sha, 3, True)
+    assert (body["upload"], body["sha256"], body["rows"], body["new"]) == (1, sha, 3, True)
+    assert body["version"] is None  # validation gives the version, not the upload
     assert body["uploaded_by"] == "user:alice"
     assert body["uri"].endswith(f"/datasets/{name}/{sha}.csv")
     assert (await ingest.runtime.store.stat(body["uri"])).sha256 == sha
@@ -124,18 +125,21 @@ async def test_upload_journey_new_then_same_bytes(ingest: Ingest) -> None:
 
     again = await ingest.http.post(f"/v1/datasets/{name}", content=CSV, headers=headers)
     assert again.status_code == 200
-    assert (again.json()["version"], again.json()["new"]) == (1, False)
+    assert (again.json()["upload"], again.json()["new"]) == (1, False)
     assert len(await read_all(ingest.bootstrap, topics.DATA_ARRIVED, arrivals_of(name))) == 1
 
-    one = await ingest.http.get(f"/v1/datasets/{name}/versions/1")
+    one = await ingest.http.get(f"/v1/datasets/{name}/uploads/1")
     assert one.status_code == 200
     assert one.json()["validation_status"] is None
-    missing = await ingest.http.get(f"/v1/datasets/{name}/versions/2")
+    missing = await ingest.http.get(f"/v1/datasets/{name}/uploads/2")
     assert missing.status_code == 404
-    assert "no version 2" in missing.json()["detail"]
+    assert "no upload 2" in missing.json()["detail"]
+    unvalidated = await ingest.http.get(f"/v1/datasets/{name}/versions/1")
+    assert unvalidated.status_code == 404
+    assert "no version 1 (latest is -)" in unvalidated.json()["detail"]
 
 
-async def test_parquet_upload_rows_from_footer_is_the_next_version(ingest: Ingest) -> None:
+async def test_parquet_upload_rows_from_footer_is_the_next_upload(ingest: Ingest) -> None:
     name, buffer = unique("parquet"), io.BytesIO()
     await ingest.http.post(
         f"/v1/datasets/{name}", content=CSV, headers={"Content-Type": "text/csv"}
@@ -148,7 +152,7 @@ async def test_parquet_upload_rows_from_footer_is_the_next_version(ingest: Inges
     )
     assert response.status_code == 201, response.text
     body = response.json()
-    assert (body["version"], body["rows"], body["format"], body["uploaded_by"]) == (
+    assert (body["upload"], body["rows"], body["format"], body["uploaded_by"]) == (
         2, 500, "parquet", "user:publisher",  # the token names the uploader
     )  # fmt: skip
 
@@ -214,7 +218,7 @@ async def test_pipeline_arrival_of_a_stored_object_is_catalogued(
     await asyncio.to_thread(minio.put_object, "driftline", key, io.BytesIO(CSV), len(CSV))
     await _announce(ingest, name, f"s3://driftline/{key}", hashlib.sha256(CSV).hexdigest())
     (version,) = await ingest.versions(name)
-    assert (version["version"], version["actor"], version["size_bytes"]) == (
+    assert (version["upload"], version["actor"], version["size_bytes"]) == (
         1, "pipeline:test", len(CSV),
     )  # fmt: skip
     assert version["uploaded_by"] is None

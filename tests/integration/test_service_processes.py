@@ -123,7 +123,7 @@ def test_pipeline_arrival_reaches_the_ingest_catalog(
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    assert [(v["version"], v["event_id"], v["actor"]) for v in versions] == [
+    assert [(v["upload"], v["event_id"], v["actor"]) for v in versions] == [
         (1, sent.id, "pipeline:test")
     ]
     with urllib.request.urlopen(f"{ingest.url}/metrics", timeout=5) as resp:

@@ -55,7 +55,7 @@ class IngestClient:
         self, name: str, path: Path, file_format: str, actor: str | None,
         on_chunk: Callable[[int], None] = lambda _: None,
     ) -> tuple[dict[str, Any], bool]:  # fmt: skip
-        """Stream ``path`` to the service; returns the version and whether it is new."""
+        """Stream ``path`` to the service; returns the catalogued upload and whether it is new."""
         headers = {"Content-Type": CONTENT_TYPES[file_format],
                    "Content-Length": str(path.stat().st_size)}  # fmt: skip
         if actor:
@@ -65,11 +65,11 @@ class IngestClient:
         return response.json(), response.status_code == 201
 
     def datasets(self) -> list[dict[str, Any]]:
-        """Every dataset with its version count."""
+        """Every dataset with its upload and accepted-version counts."""
         return self._send("GET", "/v1/datasets").json()
 
     def versions(self, name: str) -> list[dict[str, Any]]:
-        """The versions of ``name``, oldest first."""
+        """Every catalogued upload of ``name`` with its accepted version, oldest first."""
         return self._send("GET", f"/v1/datasets/{name}/versions").json()
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -125,7 +125,7 @@ def ingest_command(
     as_json: AsJson = False,
     token: Annotated[str | None, typer.Option(help=TOKEN_HELP, show_default=False)] = None,
 ) -> None:
-    """Upload a CSV or Parquet file as a dataset version (the same bytes twice: one version)."""
+    """Upload a CSV or Parquet file (the same bytes twice: one upload); validation versions it."""
     fmt = _format_of(file, file_format)
     if actor is not None and not _USER_ACTOR.fullmatch(actor):
         _fail(f"--actor must look like user:NAME, not {actor!r}", USAGE_ERROR)
@@ -146,16 +146,25 @@ def ingest_command(
         return
     state = "new" if new else "existing"
     console.print(
-        f"dataset [bold]{body['name']}[/] version [bold]{body['version']}[/] ({state})\n"
+        f"dataset [bold]{body['name']}[/] upload [bold]{body['upload']}[/] ({state}), "
+        f"{_version_text(body)}\n"
         f"sha256 {body['sha256']}  rows {body['rows']}  size {body['size_bytes']} bytes\n"
         f"uri {body['uri']}",
         highlight=False,
     )
 
 
+def _version_text(body: Mapping[str, Any]) -> str:
+    if body.get("version") is not None:
+        return f"version [bold]{body['version']}[/]"
+    if body.get("validation_status") == "rejected":
+        return "rejected by validation (no version)"
+    return "version assigned when validation accepts it"
+
+
 @datasets_app.command("ls")
 def list_datasets(url: Url = None, as_json: AsJson = False) -> None:
-    """List datasets and their newest version."""
+    """List datasets: uploads, accepted versions and the newest version."""
     try:
         rows = IngestClient(url or default_url()).datasets()
     except IngestError as exc:
@@ -163,9 +172,11 @@ def list_datasets(url: Url = None, as_json: AsJson = False) -> None:
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("dataset", "versions", "latest")
+    table = Table("dataset", "uploads", "versions", "latest version")
     for row in rows:
-        table.add_row(row["name"], str(row["versions"]), str(row["latest_version"]))
+        latest = row["latest_version"]
+        table.add_row(row["name"], str(row["uploads"]), str(row["versions"]),
+                      "-" if latest is None else str(latest))  # fmt: skip
     console.print(table)
 
 
@@ -175,7 +186,7 @@ def list_versions(
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
-    """List the versions of one dataset."""
+    """List every upload of one dataset and the version validation gave it (- if none)."""
     try:
         rows = IngestClient(url or default_url()).versions(name)
     except IngestError as exc:
@@ -183,11 +194,18 @@ def list_versions(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("version", "sha256", "rows", "bytes", "by", "validation", "created")
+    console.print(versions_table(rows))
+
+
+def versions_table(rows: list[dict[str, Any]]) -> Table:
+    """The table ``driftline datasets versions`` prints: one row per upload, its version or -."""
+    table = Table("upload", "version", "sha256", "rows", "bytes", "by", "validation", "created")
     for row in rows:
+        version = "-" if row.get("version") is None else str(row["version"])
         table.add_row(
-            str(row["version"]), row["sha256"][:12], str(row["rows"]), str(row["size_bytes"]),
+            str(row["upload"]), version, row["sha256"][:12], str(row["rows"]),
+            str(row["size_bytes"]),
             row.get("uploaded_by") or row["actor"], row.get("validation_status") or "-",
             str(row.get("created_at") or ""),
         )  # fmt: skip
-    console.print(table)
+    return table

@@ -1,4 +1,4 @@
-"""Catalog decisions: the same bytes are the same version; new bytes get the next number.
+"""Catalog decisions: the same bytes are the same upload; new bytes get the next upload number.
 
 Pipeline arrivals are admitted only when their URI is one Driftline may read and the object
 there has the announced sha256; anything else is recorded as a rejected arrival.
@@ -29,13 +29,13 @@ __all__ = ["Arrival", "DatasetVersion", "Upload", "admit_arrival", "catalog_uplo
 
 
 async def catalog_arrival(catalog: DatasetCatalog, arrival: Arrival) -> tuple[DatasetVersion, bool]:
-    """Record ``arrival``; returns the version and whether it is new."""
+    """Record ``arrival`` under the next upload number; returns it and whether it is new."""
     existing = await catalog.find(arrival.name, arrival.sha256)
     if existing is not None:
         return existing, False
     version = DatasetVersion(
         name=arrival.name,
-        version=await catalog.latest_version(arrival.name) + 1,
+        upload=await catalog.latest_upload(arrival.name) + 1,
         sha256=arrival.sha256,
         uri=arrival.uri,
         format=arrival.format,

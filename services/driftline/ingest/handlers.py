@@ -40,22 +40,23 @@ async def on_data_arrived(event: DataArrived, uow: EventUnit[IngestDeps]) -> Non
                     reason=admission.rejection.message, uri=ref.uri)  # fmt: skip
     else:
         assert admission.version is not None
-        log.info("dataset arrival catalogued", version=admission.version.version, new=admission.new)
+        log.info("dataset arrival catalogued", upload=admission.version.upload, new=admission.new)
 
 
 async def on_data_validated(event: DataValidated, uow: EventUnit[IngestDeps]) -> None:
-    """Show validation's verdict and profile on the catalogued version."""
+    """Show validation's verdict, profile and accepted version on the catalogued upload."""
     await PostgresDatasetCatalog(uow.session).record_validation(
         event.dataset.name,
         event.dataset.sha256,
         "validated",
         event.profile.uri,
         event.report.uri if event.report else None,
+        version=event.dataset.version,
     )
 
 
 async def on_data_rejected(event: DataRejected, uow: EventUnit[IngestDeps]) -> None:
-    """Show validation's rejection on the catalogued version."""
+    """Show validation's rejection on the catalogued upload (it gets no version)."""
     profile = event.profile.uri if event.profile else None
     await PostgresDatasetCatalog(uow.session).record_validation(
         event.dataset.name,

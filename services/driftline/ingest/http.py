@@ -6,11 +6,13 @@ from fastapi import APIRouter, HTTPException
 from fastapi import Path as PathParam
 
 from driftline.ingest.adapters.postgres import PostgresDatasetCatalog
+from driftline.ingest.models import DatasetVersion
 from driftline.ingest.schemas import DatasetName, DatasetSummary, DatasetVersionOut
 from driftline.ingest.upload_api import upload_router
 from driftline.runtime.service import ServiceRuntime
 
-VersionNumber = PathParam(ge=1, description="Version number, from 1.")
+VersionNumber = PathParam(ge=1, description="Accepted version number, from 1.")
+UploadNumber = PathParam(ge=1, description="Upload number, from 1.")
 
 
 def catalog_router(runtime: ServiceRuntime) -> APIRouter:
@@ -21,11 +23,11 @@ def catalog_router(runtime: ServiceRuntime) -> APIRouter:
     async def list_datasets() -> list[DatasetSummary]:
         async with runtime.units() as uow:
             rows = await PostgresDatasetCatalog(uow.session).names()
-        return [DatasetSummary(name=n, versions=c, latest_version=v) for n, c, v in rows]
+        return [DatasetSummary.model_validate(r, from_attributes=True) for r in rows]
 
     @router.get(
         "/{name}/versions",
-        summary="List the versions of a dataset.",
+        summary="List every catalogued upload of a dataset with its accepted version, if any.",
         responses={404: {"description": "No such dataset."}},
     )
     async def list_versions(name: str = DatasetName) -> list[DatasetVersionOut]:
@@ -37,8 +39,8 @@ def catalog_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get(
         "/{name}/versions/{version}",
-        summary="One version of a dataset, with its validation outcome.",
-        responses={404: {"description": "No such dataset, or no such version of it."}},
+        summary="The upload validation accepted as this version, with its outcome.",
+        responses={404: {"description": "No such dataset, or no such accepted version."}},
     )
     async def get_version(
         name: str = DatasetName, version: int = VersionNumber
@@ -46,16 +48,33 @@ def catalog_router(runtime: ServiceRuntime) -> APIRouter:
         async with runtime.units() as uow:
             catalog = PostgresDatasetCatalog(uow.session)
             found = await catalog.get(name, version)
-            latest = await catalog.latest_version(name) if found is None else version
-        if found is None and latest == 0:
-            raise HTTPException(404, f"dataset {name!r} not found")
-        if found is None:
-            raise HTTPException(
-                404, f"dataset {name!r} has no version {version} (latest is {latest})"
-            )
-        return DatasetVersionOut.model_validate(found, from_attributes=True)
+            exists = found is not None or await catalog.exists(name)
+            latest = None if found else await catalog.latest_version(name)
+        return _found(found, exists, name, f"no version {version} (latest is {latest or '-'})")
+
+    @router.get(
+        "/{name}/uploads/{upload}",
+        summary="One catalogued upload of a dataset, accepted or not.",
+        responses={404: {"description": "No such dataset, or no such upload of it."}},
+    )
+    async def get_upload(name: str = DatasetName, upload: int = UploadNumber) -> DatasetVersionOut:
+        async with runtime.units() as uow:
+            catalog = PostgresDatasetCatalog(uow.session)
+            found = await catalog.get_upload(name, upload)
+            latest = await catalog.latest_upload(name) if found is None else upload
+        return _found(found, latest > 0, name, f"no upload {upload} (latest is {latest})")
 
     return router
+
+
+def _found(
+    found: DatasetVersion | None, exists: bool, name: str, missing: str
+) -> DatasetVersionOut:
+    if not exists:
+        raise HTTPException(404, f"dataset {name!r} not found")
+    if found is None:
+        raise HTTPException(404, f"dataset {name!r} has {missing}")
+    return DatasetVersionOut.model_validate(found, from_attributes=True)
 
 
 def routers(runtime: ServiceRuntime) -> list[APIRouter]:

@@ -8,10 +8,15 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class DatasetVersion:
-    """One catalogued version of a dataset."""
+    """One catalogued upload of a dataset: its upload number and, once accepted, its version.
+
+    Every distinct upload or pipeline arrival gets the next ``upload`` number, rejected ones
+    too; ``version`` is the accepted version number validation assigns (the one
+    ``DataValidated``, training and the registry name), null until then and for rejections.
+    """
 
     name: str
-    version: int
+    upload: int
     sha256: str
     uri: str
     format: str
@@ -25,6 +30,18 @@ class DatasetVersion:
     validation_status: str | None = None
     profile_uri: str | None = None
     report_uri: str | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class DatasetCounts:
+    """A dataset's uploads and accepted versions, counted."""
+
+    name: str
+    uploads: int
+    latest_upload: int
+    versions: int
+    latest_version: int | None
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,29 @@ DatasetName = Path(pattern=SLUG_PATTERN, description="Dataset name (slug).")
 
 
 class DatasetSummary(BaseModel):
-    """A dataset and how many versions it has."""
+    """A dataset: how many uploads it has and how many of them validation accepted."""
 
     name: str = Field(description="Dataset name.")
-    versions: int = Field(description="Number of catalogued versions.")
-    latest_version: int = Field(description="Newest version number.")
+    uploads: int = Field(description="Number of catalogued uploads (distinct bytes), rejected too.")
+    latest_upload: int = Field(description="Newest upload number.")
+    versions: int = Field(description="Number of accepted versions.")
+    latest_version: int | None = Field(
+        description="Newest accepted version number; null while none is accepted."
+    )
 
 
 class DatasetVersionOut(BaseModel):
-    """One catalogued version of a dataset."""
+    """One catalogued upload of a dataset, with the version number validation gave it."""
 
     name: str = Field(description="Dataset name.")
-    version: int = Field(description="Version number, from 1.")
+    upload: int = Field(
+        description="Upload number, from 1: every distinct upload or arrival gets the next one, "
+        "rejected ones too."
+    )
+    version: int | None = Field(
+        description="Accepted version number, the one DataValidated, training and the registry "
+        "name; null until validation accepts the upload (and for rejected uploads)."
+    )
     sha256: str = Field(description="SHA-256 of the data's bytes.")
     uri: str = Field(description="Where the data lives.")
     format: str = Field(description="csv or parquet.")
@@ -43,6 +54,6 @@ class DatasetVersionOut(BaseModel):
 
 
 class UploadOut(DatasetVersionOut):
-    """The version an upload landed in."""
+    """The catalogued upload the bytes landed in."""
 
-    new: bool = Field(description="True when these bytes made a new version (201).")
+    new: bool = Field(description="True when these bytes made a new upload (201).")

@@ -37,7 +37,7 @@ from driftline.runtime.storage import StoreUnavailable
 ACTOR_HEADER = "X-Driftline-Actor"
 ANONYMOUS = "user:anonymous"
 _USER_ACTOR = re.compile(r"user:[A-Za-z0-9@._/-]{1,127}")
-CATALOG_ATTEMPTS = 3  # concurrent uploads of one dataset may race for a version number
+CATALOG_ATTEMPTS = 3  # concurrent uploads of one dataset may race for an upload number
 
 
 def user_actor(header: str | None) -> str:
@@ -82,7 +82,7 @@ async def temp_dir(parent: str | None) -> AsyncIterator[Path]:
 async def store_and_catalogue(
     runtime: ServiceRuntime, upload: Upload, path: Path
 ) -> tuple[DatasetVersion, bool]:
-    """Known bytes → their version; new bytes → stored, catalogued and announced in one unit."""
+    """Known bytes → their upload; new bytes → stored, catalogued and announced in one unit."""
     async with runtime.units(actor=upload.actor) as uow:
         existing = await PostgresDatasetCatalog(uow.session).find(upload.name, upload.sha256)
     if existing is not None:
@@ -112,9 +112,9 @@ def upload_router(runtime: ServiceRuntime) -> APIRouter:
     @router.post(
         "/{name}",
         status_code=201,
-        summary="Upload a CSV or Parquet file as a new dataset version (streamed).",
+        summary="Upload a CSV or Parquet file (streamed); validation gives it a version.",
         responses={
-            200: {"description": "These bytes were already a version of the dataset."},
+            200: {"description": "These bytes were already uploaded to the dataset."},
             413: {"description": "The body is larger than ingest.max_upload_bytes."},
             422: {
                 "description": "Empty body, unknown format, unreadable file, a cell or row "

@@ -24,8 +24,8 @@ class FakeCatalog:
     async def find(self, name: str, sha256: str) -> DatasetVersion | None:
         return next((v for v in self.versions if (v.name, v.sha256) == (name, sha256)), None)
 
-    async def latest_version(self, name: str) -> int:
-        return max((v.version for v in self.versions if v.name == name), default=0)
+    async def latest_upload(self, name: str) -> int:
+        return max((v.upload for v in self.versions if v.name == name), default=0)
 
     async def add(self, version: DatasetVersion) -> None:
         self.versions.append(version)

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from driftline.cli.ingest import DEFAULT_URL, IngestClient, IngestError, default_url
 from driftline.cli.main import app
 
-VERSION = {"name": "churn", "version": 3, "sha256": "a" * 64, "rows": 2, "size_bytes": 8,
+VERSION = {"name": "churn", "upload": 3, "version": None, "sha256": "a" * 64, "rows": 2,
+           "size_bytes": 8,
            "uri": "s3://driftline/datasets/churn/x.csv"}  # fmt: skip
 
 
@@ -31,7 +32,7 @@ def test_upload_streams_the_file_with_type_length_and_actor(tmp_path: Path) -> N
     progress: list[int] = []
     body, new = client(handler).upload("churn", path, "csv", "user:alice", progress.append)
     assert new
-    assert body["version"] == 3
+    assert body["upload"] == 3
     assert seen["path"] == "/v1/datasets/churn"
     assert seen["body"] == b"a,b\n1,2\n"
     headers = seen["headers"]
@@ -103,3 +104,19 @@ def test_datasets_ls_unreachable_exits_1() -> None:
     result = CliRunner().invoke(app, ["datasets", "ls", "--url", "http://127.0.0.1:9", "--json"])
     assert result.exit_code == 1
     assert "cannot reach ingest" in result.output
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ({"version": 2, "validation_status": "validated"}, "version [bold]2[/]"),
+        ({"version": None, "validation_status": "rejected"}, "rejected by validation"),
+        ({"version": None, "validation_status": None}, "when validation accepts it"),
+    ],
+)
+def test_an_upload_shows_its_version_only_once_validation_gave_one(
+    body: dict[str, object], shown: str
+) -> None:
+    from driftline.cli.ingest import _version_text
+
+    assert shown in _version_text(body)

@@ -28,12 +28,12 @@ async def admit(a: Arrival, catalog: FakeCatalog, objects: FakeObjects, rejected
     return await admit_arrival(a, catalog=catalog, objects=objects, rejected=rejected)
 
 
-async def test_same_bytes_are_one_version_new_bytes_the_next() -> None:
+async def test_same_bytes_are_one_upload_new_bytes_the_next() -> None:
     catalog = FakeCatalog()
     first, new1 = await catalog_arrival(catalog, arrival())
     again, new2 = await catalog_arrival(catalog, arrival(eid="e2"))
     second, new3 = await catalog_arrival(catalog, arrival(SHA_B, eid="e3"))
-    assert (first.version, new1, again.version, new2, second.version, new3) == (
+    assert (first.upload, new1, again.upload, new2, second.upload, new3) == (
         1, True, 1, False, 2, True,
     )  # fmt: skip
     assert again.event_id == "e1"
@@ -108,5 +108,5 @@ async def test_known_bytes_are_not_rehashed() -> None:
     await admit(arrival(), catalog, objects, FakeRejections())
     again = await admit(arrival(eid="e2"), catalog, objects, FakeRejections())
     assert again.version is not None
-    assert (again.version.version, again.new) == (1, False)
+    assert (again.version.upload, again.new) == (1, False)
     assert objects.stats == 1

@@ -1,4 +1,8 @@
-"""PostgreSQL dataset catalog (table ``dataset_versions`` in the ingest schema)."""
+"""PostgreSQL dataset catalog (table ``dataset_versions`` in the ingest schema).
+
+A row is one catalogued upload: ``upload`` numbers every distinct upload or arrival, ``version``
+is the accepted version validation assigned (null until then, and for rejected uploads).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import asdict, fields
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Integer,
     MetaData,
@@ -20,14 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from driftline.ingest.models import DatasetVersion
+from driftline.ingest.models import DatasetCounts, DatasetVersion
 
 metadata = MetaData()
 dataset_versions = Table(
     "dataset_versions",
     metadata,
     Column("name", String(128), primary_key=True),
-    Column("version", Integer, primary_key=True),
+    Column("upload", Integer, primary_key=True),
     Column("sha256", String(64)),
     Column("uri", String(2048)),
     Column("format", String(16)),
@@ -41,6 +46,7 @@ dataset_versions = Table(
     Column("validation_status", String(16)),
     Column("profile_uri", String(2048)),
     Column("report_uri", String(2048)),
+    Column("version", Integer),
 )
 validation_outcomes = Table(
     "validation_outcomes",
@@ -50,6 +56,7 @@ validation_outcomes = Table(
     Column("status", String(16)),
     Column("profile_uri", String(2048)),
     Column("report_uri", String(2048)),
+    Column("version", Integer),
 )
 _FIELDS = [f.name for f in fields(DatasetVersion)]
 
@@ -75,12 +82,19 @@ class PostgresDatasetCatalog:
         ).first()
         return _version(row) if row else None
 
-    async def latest_version(self, name: str) -> int:
-        """Highest version number of ``name`` (0 when none)."""
+    async def latest_upload(self, name: str) -> int:
+        """Highest upload number of ``name`` (0 when none)."""
+        value = await self._session.scalar(
+            select(func.max(dataset_versions.c.upload)).where(dataset_versions.c.name == name)
+        )
+        return int(value or 0)
+
+    async def latest_version(self, name: str) -> int | None:
+        """Highest accepted version of ``name`` (None when none is accepted)."""
         value = await self._session.scalar(
             select(func.max(dataset_versions.c.version)).where(dataset_versions.c.name == name)
         )
-        return int(value or 0)
+        return None if value is None else int(value)
 
     async def add(self, version: DatasetVersion) -> None:
         """Insert a new version."""
@@ -89,12 +103,17 @@ class PostgresDatasetCatalog:
         await self._copy_outcome(version.name, version.sha256)
 
     async def get(self, name: str, version: int) -> DatasetVersion | None:
-        """Version ``version`` of ``name``, if catalogued."""
+        """The upload of ``name`` accepted as ``version``, if any."""
+        return await self._one(name, dataset_versions.c.version == version)
+
+    async def get_upload(self, name: str, upload: int) -> DatasetVersion | None:
+        """Upload number ``upload`` of ``name``, if catalogued."""
+        return await self._one(name, dataset_versions.c.upload == upload)
+
+    async def _one(self, name: str, condition: ColumnElement[bool]) -> DatasetVersion | None:
         row = (
             await self._session.execute(
-                select(dataset_versions).where(
-                    dataset_versions.c.name == name, dataset_versions.c.version == version
-                )
+                select(dataset_versions).where(dataset_versions.c.name == name, condition)
             )
         ).first()
         return _version(row) if row else None
@@ -106,6 +125,7 @@ class PostgresDatasetCatalog:
         status: str,
         profile_uri: str | None,
         report_uri: str | None = None,
+        version: int | None = None,
     ) -> None:
         """Keep validation's verdict for these bytes and show it on the catalogued version.
 
@@ -120,10 +140,16 @@ class PostgresDatasetCatalog:
                 status=status,
                 profile_uri=profile_uri,
                 report_uri=report_uri,
+                version=version,
             )
             .on_conflict_do_update(
                 index_elements=["name", "sha256"],
-                set_={"status": status, "profile_uri": profile_uri, "report_uri": report_uri},
+                set_={
+                    "status": status,
+                    "profile_uri": profile_uri,
+                    "report_uri": report_uri,
+                    "version": version,
+                },
             )
         )
         await self._copy_outcome(name, sha256)
@@ -144,27 +170,28 @@ class PostgresDatasetCatalog:
                     validation_status=outcome.status,
                     profile_uri=outcome.profile_uri,
                     report_uri=outcome.report_uri,
+                    version=outcome.version,
                 )
             )
 
     async def exists(self, name: str) -> bool:
-        """Whether ``name`` has any version."""
-        return await self.latest_version(name) > 0
+        """Whether ``name`` has any upload."""
+        return await self.latest_upload(name) > 0
 
-    async def names(self) -> list[tuple[str, int, int]]:
-        """Every dataset: (name, number of versions, latest version)."""
+    async def names(self) -> list[DatasetCounts]:
+        """Every dataset with its upload and accepted-version counts."""
+        c = dataset_versions.c
+        counts = (func.count(), func.max(c.upload), func.count(c.version), func.max(c.version))
         rows = await self._session.execute(
-            select(dataset_versions.c.name, func.count(), func.max(dataset_versions.c.version))
-            .group_by(dataset_versions.c.name)
-            .order_by(dataset_versions.c.name)
+            select(c.name, *counts).group_by(c.name).order_by(c.name)
         )
-        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+        return [DatasetCounts(r[0], int(r[1]), int(r[2]), int(r[3]), r[4]) for r in rows]
 
     async def versions(self, name: str) -> list[DatasetVersion]:
-        """Versions of ``name``, oldest first."""
+        """Every catalogued upload of ``name``, oldest first."""
         rows = await self._session.execute(
             select(dataset_versions)
             .where(dataset_versions.c.name == name)
-            .order_by(dataset_versions.c.version)
+            .order_by(dataset_versions.c.upload)
         )
         return [_version(r) for r in rows]
