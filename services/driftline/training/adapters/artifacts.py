@@ -1,12 +1,11 @@
-"""Model artifacts in the object store, and loading a model back safely (skops, never pickle)."""
+"""Model artifacts in the object store, and loading a model back safely (never pickle)."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
-import skops.io as sio
-
+from driftline.runtime.model_loading import UnservableModelError, load_estimator
 from driftline.runtime.native_models import MEDIA_TYPE as NATIVE_MEDIA_TYPE
 from driftline.runtime.native_models import is_native_archive
 from driftline.runtime.storage import ArtifactStore
@@ -14,7 +13,6 @@ from driftline.training.runner import RunOutput
 from driftline_contracts.values import ArtifactRef
 
 SKOPS_MEDIA_TYPE = "application/vnd.skops"
-TRUSTED_PREFIXES = ("sklearn.", "numpy.")
 
 
 class UntrustedModelError(Exception):
@@ -47,18 +45,15 @@ async def store_run_artifacts(
 
 
 def loads_verified(data: bytes, sha256: str) -> Any:
-    """Deserialize skops bytes after checking their hash; only sklearn/numpy types are trusted."""
+    """Deserialize model bytes after checking their hash, with the shared safe loader (skops
+    of trusted types, or a native LightGBM / XGBoost archive)."""
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise UntrustedModelError(f"artifact sha256 {actual} does not match the recorded {sha256}")
     try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:  # not a skops archive (e.g. a pickle): skops raises many kinds
-        raise UntrustedModelError(f"artifact is not a readable skops file: {exc!r}") from exc
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-    if refused:
-        raise UntrustedModelError(f"artifact holds untrusted types: {refused[:10]}")
-    return sio.loads(data, trusted=untrusted)
+        return load_estimator(data)[0]
+    except UnservableModelError as exc:
+        raise UntrustedModelError(str(exc)) from exc
 
 
 async def load_model(store: ArtifactStore, artifact: ArtifactRef) -> Any:

@@ -1,0 +1,122 @@
+"""An XGBoost spec trains into a native model archive (no pickle) and serves."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from minio import Minio
+from sklearn.datasets import load_breast_cancer
+
+from driftline.deployment.app import definition as deployment_definition
+from driftline.deployment.settings import DeploymentSettings
+from driftline.runtime.http import build_http_app
+from driftline.runtime.native_models import MEDIA_TYPE
+from driftline.runtime.service import ServiceRuntime
+from driftline.stack.info import StackInfo
+from driftline.training.app import definition as training_definition
+from driftline.training.settings import TrainingSettings
+from driftline_contracts import topics
+from driftline_contracts.codec import decode
+from driftline_contracts.events.data import DataValidated
+from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.events.training import ModelTrained
+from driftline_contracts.examples import example
+from driftline_contracts.modelspec import ModelSpec, spec_hash
+from driftline_contracts.publish import publish
+from driftline_contracts.values import DatasetRef
+from tests.integration.deployment_steps import approve
+from tests.integration.kafka_helpers import environment, header, read_topic
+from tests.tokens import stack_headers
+
+pytest.importorskip("xgboost")
+pytestmark = pytest.mark.integration
+
+UID = uuid.uuid4().hex[:10]
+DATASET = f"cancer-native-{UID}"
+MODEL = f"cancer-xgb-{UID}"
+
+
+async def _runtime(stack: StackInfo, definition: Any, settings_class: type) -> ServiceRuntime:
+    with environment({**stack.env(), "DRIFTLINE_TRAINING__POLL_INTERVAL_S": "0.2"}):
+        settings = settings_class()
+    runtime = ServiceRuntime(definition(), settings)
+    await runtime.start()
+    return runtime
+
+
+@pytest.fixture(scope="module")
+async def services(local_stack: StackInfo) -> AsyncIterator[tuple[ServiceRuntime, ServiceRuntime]]:
+    """Training and deployment running in-process on the stack."""
+    training = await _runtime(local_stack, training_definition, TrainingSettings)
+    deployment = await _runtime(local_stack, deployment_definition, DeploymentSettings)
+    yield training, deployment
+    await deployment.stop()
+    await training.stop()
+
+
+def _frame() -> Any:
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    return frame
+
+
+def _put_dataset(stack: StackInfo) -> DatasetRef:
+    data = _frame().to_csv(index=False).encode()
+    key = f"datasets/{DATASET}/v1.csv"
+    minio = Minio(stack.s3_endpoint, access_key=stack.s3_access_key,
+                  secret_key=stack.s3_secret_key, secure=False, region="us-east-1")  # fmt: skip
+    minio.put_object(stack.bucket, key, io.BytesIO(data), len(data), "text/csv")
+    return DatasetRef(name=DATASET, version=1, uri=f"s3://{stack.bucket}/{key}",
+                      sha256=hashlib.sha256(data).hexdigest(), format="csv",
+                      rows=569, size_bytes=len(data))  # fmt: skip
+
+
+def _spec() -> ModelSpecApplied:
+    spec = ModelSpec(model=MODEL, dataset=DATASET, target="target", task="classification",
+                     trainer={"estimator": "xgboost.XGBClassifier",
+                              "params": {"n_estimators": 30, "max_depth": 3}})  # fmt: skip
+    return ModelSpecApplied(model=MODEL, dataset=DATASET, task="classification", target="target",
+                            trainer="xgboost", spec_hash=spec_hash(spec),
+                            spec=spec.model_dump(mode="json"))  # fmt: skip
+
+
+async def _caused(stack: StackInfo, topic: str, event_id: str) -> Any:
+    (record,) = await read_topic(
+        stack.kafka_bootstrap, topic, lambda r: header(r, "ce_causationid") == event_id,
+        timeout_s=90,
+    )  # fmt: skip
+    return decode(record.headers, record.value)[1]
+
+
+async def test_an_xgboost_spec_trains_and_serves(
+    local_stack: StackInfo, services: tuple[ServiceRuntime, ServiceRuntime]
+) -> None:
+    _training, deployment = services  # training runs in the background
+    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    send = {"bootstrap_servers": local_stack.kafka_bootstrap, "actor": "user:test"}
+    await publish(_spec(), source="cli/test", **send)
+    await asyncio.sleep(3)  # the training service stores the spec first
+    validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
+    sent = await publish(validated, source="cli/test", **send)
+    trained = await _caused(local_stack, topics.MODEL_TRAINED, sent.id)
+    assert isinstance(trained, ModelTrained)
+    assert trained.artifact.media_type == MEDIA_TYPE
+    assert trained.metrics["accuracy"] > 0.9
+
+    approved = await approve(local_stack, MODEL, 1, trained.artifact)
+    await _caused(local_stack, topics.MODEL_PROMOTED, approved)
+    rows = _frame().drop(columns="target").head(5).to_dict(orient="records")
+    transport = httpx.ASGITransport(app=build_http_app(deployment))
+    headers = stack_headers(local_stack, "publisher")
+    async with httpx.AsyncClient(transport=transport, base_url="http://d", headers=headers) as http:
+        answer = await http.post(f"/v1/models/{MODEL}/predict", json={"instances": rows})
+    assert answer.status_code == 200, answer.text
+    predictions = answer.json()["predictions"]
+    assert [p["prediction"] for p in predictions] == [0, 0, 0, 0, 0]  # the first rows: malignant
