@@ -50,6 +50,8 @@ class Load:
     """Server CPU seconds per request, when the caller measured it."""
     db_cpu_s: float = 0.0
     """Database server CPU seconds per request, when the caller measured it."""
+    broker_cpu_s: float = 0.0
+    """Kafka broker CPU seconds per request (with the store of its log), when measured."""
 
     @property
     def rate(self) -> float:
