@@ -123,6 +123,12 @@ class ModelTrained(Event):
         description="Input columns, types and category domains the model was trained on "
         "(deployment checks served rows against it); null: an older training service.",
     )
+    submitted_from_run: Identifier | None = Field(
+        None,
+        description="A model trained elsewhere and submitted (then `trainer` is the submitting "
+        "user and `run_id` the platform's scoring run): the tracked run it was submitted "
+        "from; null: trained by the service, or submitted without a run.",
+    )
 
 
 class TrainingFailed(Event):
