@@ -79,7 +79,8 @@ class LightGBMModel:
         """Predicted labels (classifier) or values (regressor)."""
         if self.classes is None:
             return self._scores(rows)
-        return self.classes_[np.argmax(self.predict_proba(rows), axis=1)]
+        labels: np.ndarray = self.classes_[np.argmax(self.predict_proba(rows), axis=1)]
+        return labels
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def constructor_parameters(cls: type) -> dict[str, inspect.Parameter]:
     for klass in cls.__mro__:
         if "__init__" not in vars(klass) or klass is object:
             continue
-        items = list(inspect.signature(klass.__init__).parameters.items())[1:]
+        items = list(inspect.signature(vars(klass)["__init__"]).parameters.items())[1:]
         parameters |= {n: p for n, p in items if p.kind not in variadic and n not in parameters}
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for _, p in items):
             break

@@ -126,3 +126,15 @@ def test_a_booster_spec_trains_into_a_native_archive_that_loads(
     assert set(loaded.predict(rows)) <= {0, 1}
     assert loaded.predict_proba(rows).shape == (20, 2)
     assert output.metrics
+
+
+def test_deployment_loads_a_native_archive_without_an_array_twin() -> None:
+    from driftline.deployment.models.loading import load_model
+
+    frame, target = _frame()
+    model = xgboost.XGBClassifier(n_estimators=5).fit(frame, target)
+    loaded = load_model(serialize_model(model, list(frame.columns))[0])
+    assert loaded.features == ("a", "b", "c")
+    assert loaded.has_proba
+    assert loaded.array_estimator is None  # only plain scikit-learn estimators get one
+    assert list(loaded.estimator.predict(frame.head(3))) == list(model.predict(frame.head(3)))
