@@ -12,7 +12,8 @@ from typing import Any
 
 import driftline
 
-PACKAGES = ("scikit-learn", "pandas", "numpy", "skops", "scipy")
+PACKAGES = ("scikit-learn", "pandas", "numpy", "skops", "scipy", "lightgbm", "xgboost")
+"""Recorded when installed: a native LightGBM / XGBoost model is read by its library."""
 
 
 @functools.cache
