@@ -47,6 +47,7 @@ def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
         pool=deps.pool,
         worker=worker_identity(deps.settings),
         lineage=deps.lineage,
+        metrics=runtime.metrics,
     )
     return [deps.pool.warm, worker.run_forever]
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftline.runtime.errors import backoff_delay, is_transient
+from tenacity import RetryCallState
+
+from driftline.runtime.background import BackgroundJob
+from driftline.runtime.errors import is_transient
 from driftline.runtime.logging import get_logger
+from driftline.runtime.metrics import Metrics
 from driftline.runtime.openlineage import LineageEmitter
+from driftline.runtime.retry import RetryPolicy, failure_kind, failure_of, is_failure
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.storage.errors import StorageError
 from driftline.runtime.uow import UnitOfWorkFactory
@@ -65,46 +69,44 @@ class TrainingWorker:
     """Where OpenLineage run events go (none in unit tests unless given)."""
     champions: Callable[[Any], Any] = PostgresChampions
     """Builds the champion lookup on a unit's session (a fake in unit tests)."""
+    metrics: Metrics | None = None
+    """Where the claim loop counts its failures (outage or bug)."""
 
     async def run_forever(self) -> None:
         """Requeue what this worker held before a crash, then run ``max_workers`` claim loops."""
         await self.recover()
         await asyncio.gather(*(self._loop() for _ in range(self.settings.max_workers)))
 
+    def _database(self, max_s: float) -> RetryPolicy:
+        return RetryPolicy("database", self.settings.poll_interval_s, max_s)
+
     async def recover(self) -> None:
         """Requeue the jobs a previous life of this worker was running (no lease wait)."""
         if not self.worker:
             return
-        failures = 0
-        while True:
-            try:
-                async with self.units() as uow:
-                    requeued = await self.repository(uow.session).requeue_abandoned(self.worker)
-            except Exception as exc:
-                failures += 1
-                delay = backoff_delay(failures - 1, self.settings.poll_interval_s, 30.0)
-                log.warning("requeue of abandoned jobs failed", error=repr(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                continue
-            if requeued:
-                log.warning("jobs abandoned by a crash requeued", worker=self.worker, runs=requeued)
-            return
+
+        async def requeue() -> Any:
+            async with self.units() as uow:
+                return await self.repository(uow.session).requeue_abandoned(self.worker)
+
+        def failed(state: RetryCallState) -> None:
+            exc = failure_of(state)
+            log.warning("requeue of abandoned jobs failed", kind=failure_kind(exc),
+                        error=repr(exc), retry_in_s=state.upcoming_sleep)  # fmt: skip
+
+        requeued = await self._database(30.0).call(requeue, retry_on=is_failure, on_retry=failed)
+        if requeued:
+            log.warning("jobs abandoned by a crash requeued", worker=self.worker, runs=requeued)
 
     async def _loop(self) -> None:
-        failures = 0
-        while True:
-            try:
-                worked = await self.run_once()
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                delay = backoff_delay(failures - 1, self.settings.poll_interval_s, 30.0)
-                kind = "transient" if is_transient(exc) else "error"
-                log.warning("training worker failed", kind=kind, error=repr(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                continue
-            if not worked:
-                await asyncio.sleep(self.settings.poll_interval_s)
+        job = BackgroundJob(
+            "training-worker",
+            self.run_once,
+            self._database(30.0),
+            idle_s=self.settings.poll_interval_s,
+            metrics=self.metrics,
+        )
+        await job.run_forever()
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when there was none."""
@@ -246,21 +248,22 @@ class TrainingWorker:
         """Put the job back in the queue. While PostgreSQL is away keep trying, for as long as
         the lease would last (a job left claimed waits out its whole lease after the outage);
         a shutdown tries once."""
-        deadline = time.monotonic() + (self.settings.lease_s if keep_trying else 0)
-        failures = 0
-        while True:
-            try:
-                async with self.units() as uow:
-                    await self.repository(uow.session).release(job)
-                return
-            except Exception as exc:
-                failures += 1
-                if not is_transient(exc) or time.monotonic() >= deadline:
-                    log.warning("training job not released", run_id=job.run_id, error=repr(exc))
-                    return
-                delay = backoff_delay(failures - 1, self.settings.poll_interval_s, 10)
-                log.warning("training job release failed, retrying", retry_in_s=delay)
-                await asyncio.sleep(delay)
+        policy = self._database(10.0).with_(
+            deadline_s=self.settings.lease_s if keep_trying else None,
+            attempts=None if keep_trying else 1,
+        )
+
+        async def release() -> None:
+            async with self.units() as uow:
+                await self.repository(uow.session).release(job)
+
+        def failed(state: RetryCallState) -> None:
+            log.warning("training job release failed, retrying", retry_in_s=state.upcoming_sleep)
+
+        try:
+            await policy.call(release, on_retry=failed)
+        except Exception as exc:  # not an outage, or the lease would have run out by now
+            log.warning("training job not released", run_id=job.run_id, error=repr(exc))
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, job: Job) -> AsyncIterator[Lease]:
