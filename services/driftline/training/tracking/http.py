@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
@@ -25,6 +26,11 @@ ACTOR_HEADER = "x-driftline-actor"
 ANONYMOUS = "user:anonymous"
 MAX_COMPARED = 10
 STATUS = {"not_found": 404, "already_exists": 409, "invalid": 422}
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such experiment, run or artifact."},
+    409: {"description": "An experiment of that name exists."},
+    422: {"description": "A name, value or path the platform refuses."},
+}
 
 
 def actor_of(request: Request) -> str:
@@ -43,7 +49,7 @@ def refusals() -> Iterator[None]:
 
 def tracking_router(runtime: ServiceRuntime) -> APIRouter:
     """Experiments, runs, logging, metric curves, artifacts and comparisons."""
-    router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
+    router = APIRouter(prefix="/v1/tracking", tags=["tracking"], responses=REFUSALS)
     tracking = Tracking(runtime.units, runtime.store)
     errors = {404: {"description": "No such run or experiment."}}
 

@@ -32,6 +32,10 @@ ERROR_STATUS = {
     "already_exists": (400, "RESOURCE_ALREADY_EXISTS"),
     "invalid": (400, "INVALID_PARAMETER_VALUE"),
 }
+MLFLOW_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "MLflow's INVALID_PARAMETER_VALUE or RESOURCE_ALREADY_EXISTS."},
+    404: {"description": "MLflow's RESOURCE_DOES_NOT_EXIST."},
+}
 MAX_RESULTS = 50_000
 SEARCHED = 5_000
 Json = dict[str, Any]
@@ -64,7 +68,12 @@ def answers(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[
 
 def mlflow_router(runtime: ServiceRuntime, prefix: str) -> APIRouter:
     """MLflow's tracking endpoints under ``prefix`` (``/api/2.0/mlflow`` or the ajax twin)."""
-    router = APIRouter(prefix=prefix, tags=["mlflow"], include_in_schema=prefix == PREFIXES[0])
+    router = APIRouter(
+        prefix=prefix,
+        tags=["mlflow"],
+        responses=MLFLOW_REFUSALS,
+        include_in_schema=prefix == PREFIXES[0],
+    )
     tracking = Tracking(runtime.units, runtime.store)
     _experiments(router, tracking)
     _runs(router, tracking)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from driftline.training.tracking.core import NotFoundError, artifact_path
-from driftline.training.tracking.mlflow_api import answers
+from driftline.training.tracking.mlflow_api import MLFLOW_REFUSALS, answers
 from driftline.training.tracking.service import Tracking
 
 PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
@@ -45,7 +45,7 @@ def children(paths: list[tuple[str, int]], under: str) -> list[dict[str, Any]]:
 
 def mlflow_artifacts_router(tracking: Tracking) -> APIRouter:
     """Upload, download and list a run's files the way MLflow's artifact client does."""
-    router = APIRouter(prefix=PREFIX, tags=["mlflow"])
+    router = APIRouter(prefix=PREFIX, tags=["mlflow"], responses=MLFLOW_REFUSALS)
 
     @router.put("/{path:path}", summary="MLflow: upload a run's file.")
     @answers
