@@ -38,6 +38,7 @@ from driftline.stack.services import (
     stop_services,
     wait_until_ready,
 )
+from driftline.stack.tokens import role_tokens
 from driftline_contracts import topics
 from driftline_contracts.codec import decode
 from driftline_contracts.events.data import DataValidated
@@ -317,8 +318,11 @@ def _reproduce(services: _Services, target: str) -> tuple[int, str]:
     assert services.registry is not None
     args = ["reproduce", target, "--url", services.training_url]
     args += ["--registry-url", services.registry.url, "--json", "--timeout", "120"]
+    tokens = services.stack.info().auth_tokens_file
+    assert tokens is not None
+    args += ["--token", role_tokens(tokens)["publisher"]]  # this stack's, not ./.driftline's
     result = CliRunner().invoke(app, args)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout
 
 
 async def test_reproduce_gives_identical_metrics_and_refuses_changed_data(
