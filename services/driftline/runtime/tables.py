@@ -6,12 +6,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -27,8 +29,9 @@ outbox = Table(
     Column("key", LargeBinary, nullable=True),
     Column("headers", JSONB, nullable=False),
     Column("payload", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
     Column("published_at", DateTime(timezone=True), nullable=True),
+    Index("ix_outbox_pending", "seq", postgresql_where=text("published_at IS NULL")),
 )
 
 inbox = Table(
@@ -40,6 +43,6 @@ inbox = Table(
     Column("topic", String(249), nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
-    Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("handled_at", DateTime(timezone=True), server_default=func.now()),
     Column("payload_sha256", String(64), nullable=True),
 )

@@ -10,13 +10,13 @@ from driftline.audit.digests import Digest
 audit_digest = Table(
     "audit_digest",
     MetaData(),
-    Column("number", BigInteger, primary_key=True),
-    Column("first_seq", BigInteger),
-    Column("last_seq", BigInteger),
-    Column("head_hash", String),
-    Column("previous_signature", String),
-    Column("signed_at", String),
-    Column("signature", String),
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False, unique=True),
+    Column("head_hash", String(64), nullable=False),
+    Column("previous_signature", String(64), nullable=False),
+    Column("signed_at", String(64), nullable=False),
+    Column("signature", String(64), nullable=False),
 )
 _COLUMNS = ("number", "first_seq", "last_seq", "head_hash", "previous_signature")
 _COLUMNS += ("signed_at", "signature")

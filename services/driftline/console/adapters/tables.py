@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Identity,
+    Index,
     Integer,
     MetaData,
     String,
@@ -35,6 +36,7 @@ events = Table(
     Column("actor", String(256), nullable=False),
     _time("time"),
     Column("data", Json),
+    Index("ix_console_events_subject", "subject", "position"),
 )
 models = Table(
     "models",
@@ -66,6 +68,7 @@ versions = Table(
     _time("decided_at"),
     _time("promoted_at"),
     _time("rolled_back_at"),
+    Index("ix_console_versions_model", "model", "version"),
 )
 rollout_steps = Table(
     "rollout_steps",
@@ -81,6 +84,7 @@ rollout_steps = Table(
     Column("results", Json),
     Column("reasons", Json),
     _time("time"),
+    Index("ix_console_rollout_steps_model", "model", "time"),
 )
 drift_windows = Table(
     "drift_windows",
@@ -96,6 +100,7 @@ drift_windows = Table(
     Column("threshold", Float),
     Column("drifted", Boolean),
     _time("window_end"),
+    Index("ix_console_drift_windows_model", "model", "feature", "window_end"),
 )
 drift_episodes = Table(
     "drift_episodes",
@@ -121,6 +126,7 @@ datasets = Table(
     Column("warnings", Json),
     Column("reasons", Json),
     _time("time"),
+    Index("ix_console_datasets_name", "name", "time"),
 )
 runs = Table(
     "runs",
@@ -137,5 +143,6 @@ runs = Table(
     Column("reason", Json),
     _time("started_at"),
     _time("finished_at"),
+    Index("ix_console_runs_model", "model", "started_at"),
 )
 TABLES = {t.name: t for t in metadata.sorted_tables}

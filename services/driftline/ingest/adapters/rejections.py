@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,15 +13,15 @@ rejected_arrivals = Table(
     "rejected_arrivals",
     metadata,
     Column("event_id", String(64), primary_key=True),
-    Column("name", String(128)),
-    Column("uri", String(2048)),
-    Column("sha256", String(64)),
-    Column("format", String(16)),
-    Column("code", String(64)),
-    Column("reason", Text),
-    Column("source", String(256)),
-    Column("actor", String(256)),
-    Column("created_at", DateTime(timezone=True)),
+    Column("name", String(128), nullable=False, index=True),
+    Column("uri", String(2048), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     bindparam,
     func,
     insert,
@@ -31,35 +32,44 @@ from driftline.runtime.notified_cache import notify_changed
 from driftline_contracts.values import Reason
 
 metadata = MetaData()
+NOT_NULL = {"nullable": False}
 specs = Table(
     "specs", metadata,
     Column("model", String(128), primary_key=True), Column("version", Integer, primary_key=True),
-    Column("spec_hash", String(64)), Column("spec", JSONB), Column("applied_by", String(256)),
-    Column("event_id", String(64)), Column("created_at", DateTime(timezone=True)),
+    Column("spec_hash", String(64), **NOT_NULL), Column("spec", JSONB, **NOT_NULL),
+    Column("applied_by", String(256), **NOT_NULL), Column("event_id", String(64), unique=True),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 model_versions = Table(
     "model_versions", metadata,
     Column("model", String(128), primary_key=True), Column("version", Integer, primary_key=True),
-    Column("run_id", String(128)), Column("status", String(16)), Column("approval", String(16)),
-    Column("dataset", JSONB), Column("artifact", JSONB), Column("spec_hash", String(64)),
-    Column("code_version", String(128)), Column("seed", BigInteger), Column("metrics", JSONB),
-    Column("params", JSONB), Column("trainer", String(256)), Column("trained_by", String(256)),
-    Column("gates", JSONB), Column("reasons", JSONB), Column("notes", JSONB),
+    Column("run_id", String(128), **NOT_NULL), Column("status", String(16), **NOT_NULL),
+    Column("approval", String(16), **NOT_NULL), Column("dataset", JSONB, **NOT_NULL),
+    Column("artifact", JSONB, **NOT_NULL), Column("spec_hash", String(64), **NOT_NULL),
+    Column("code_version", String(128), **NOT_NULL), Column("seed", BigInteger, **NOT_NULL),
+    Column("metrics", JSONB, **NOT_NULL), Column("params", JSONB, **NOT_NULL),
+    Column("trainer", String(256), **NOT_NULL), Column("trained_by", String(256), **NOT_NULL),
+    Column("gates", JSONB, **NOT_NULL), Column("reasons", JSONB, **NOT_NULL),
+    Column("notes", JSONB, **NOT_NULL),
     Column("compared_to", Integer), Column("decided_by", String(256)), Column("comment", Text),
-    Column("event_id", String(64)), Column("created_at", DateTime(timezone=True)),
+    Column("event_id", String(64), **NOT_NULL),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
     Column("decided_at", DateTime(timezone=True)),
+    UniqueConstraint("model", "run_id", name="uq_model_versions_model_run"),
 )  # fmt: skip
 aliases = Table(
     "aliases", metadata,
     Column("model", String(128), primary_key=True), Column("alias", String(32), primary_key=True),
-    Column("version", Integer), Column("updated_at", DateTime(timezone=True)),
+    Column("version", Integer, **NOT_NULL),
+    Column("updated_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 rollbacks = Table(
     "rollbacks", metadata,
     Column("model", String(128), primary_key=True),
-    Column("canary_id", String(128), primary_key=True), Column("version", Integer),
-    Column("step", Integer), Column("traffic_percent", Float), Column("verdict", String(16)),
-    Column("reasons", JSONB), Column("created_at", DateTime(timezone=True)),
+    Column("canary_id", String(128), primary_key=True), Column("version", Integer, **NOT_NULL),
+    Column("step", Integer, **NOT_NULL), Column("traffic_percent", Float, **NOT_NULL),
+    Column("verdict", String(16), **NOT_NULL), Column("reasons", JSONB, **NOT_NULL),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 
 # Statements of the registration path, built once: building them per call cost more CPU than
