@@ -105,7 +105,7 @@ def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: i
     )
     if len(versions) != 2 or len(_audit_events(urls, "data.validated")) != 1:
         raise StepFailedError("the same bytes twice must stay one version and one validation")
-    done("same bytes again: no new version; corrupted variant rejected with typed reasons")
+    done("same bytes again: no new upload; corrupted variant rejected with typed reasons")
     statuses = poll(
         "ingest shows validation's verdicts on the catalog",
         lambda: (
@@ -114,7 +114,7 @@ def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: i
     )
     if statuses is not True:
         raise StepFailedError("catalog verdicts missing")
-    done(f"catalog: GET {versions_url} shows v1 validated (with profile), v2 rejected")
+    done(f"catalog: GET {versions_url} shows upload 1 validated as v1, upload 2 rejected")
 
 
 def _run_steps(  # type: ignore[no-untyped-def]
