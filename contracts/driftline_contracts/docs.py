@@ -35,7 +35,7 @@ Changes must stay backward compatible (add optional fields only); anything else 
 def render_type(node: Schema, root: Schema) -> str:
     """Short human-readable type of a schema node, e.g. ``list[Reason]`` or ``int | null``."""
     if "$ref" in node:
-        return node["$ref"].rsplit("/", 1)[-1]
+        return str(node["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in node:
         return " \\| ".join(render_type(branch, root) for branch in node["anyOf"])
     if "const" in node:

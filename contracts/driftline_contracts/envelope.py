@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -24,7 +24,7 @@ EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]
 Source = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}$")]
 EventType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$")]
 
-CONTENT_TYPE = "application/json"
+CONTENT_TYPE: Final = "application/json"
 HEADER_PREFIX = "ce_"
 REQUIRED_ATTRIBUTES = (
     "specversion",

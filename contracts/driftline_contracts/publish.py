@@ -92,7 +92,7 @@ class Publisher:
     ) -> None:
         if self._owned and self._producer is not None:
             producer, self._producer = self._producer, None
-            await producer.stop()  # type: ignore[attr-defined]
+            await producer.stop()  # type: ignore[attr-defined]  # an owned AIOKafkaProducer
 
     async def publish(
         self,

@@ -23,7 +23,7 @@ async def on_audited_event(event: Any, uow: EventUnit[bytes]) -> None:
     seq, prev_hash = await log.head()
     if await log.contains(env.id):  # seen on both topics (an upload's DataArrived)
         return
-    content = dict(
+    content: dict[str, Any] = dict(
         event_id=env.id,
         type=env.type,
         subject=env.subject,

@@ -28,7 +28,7 @@ def sends(service: str) -> list[type[Event]]:
     return [e for e in EVENTS if service in re.findall(r"[a-z]+", e.producer)]
 
 
-def receives(subscriptions: Sequence[Subscription]) -> list[tuple[str, list[type[Event]]]]:
+def receives(subscriptions: Sequence[Subscription[Any]]) -> list[tuple[str, list[type[Event]]]]:
     """(topic, events) per subscription; a topic-wide one (``object``) takes every event."""
     return [
         (s.source_topic, list(EVENTS) if s.event_type is object else [s.event_type])
@@ -63,7 +63,7 @@ def _headers() -> Document:
     }
 
 
-def asyncapi_document(service: str, subscriptions: Sequence[Subscription]) -> Document:
+def asyncapi_document(service: str, subscriptions: Sequence[Subscription[Any]]) -> Document:
     """The AsyncAPI 3.0 document of one service."""
     channels: Document = {}
     messages: Document = {}

@@ -115,7 +115,8 @@ class OidcVerifier:
                 return self._keys
             self._retry_after = now + REFETCH_MIN_S
             try:
-                self._keys = KeySet.import_key_set(await self._fetch())  # type: ignore[arg-type]
+                keys = await self._fetch()  # untrusted JSON: a bad shape raises, caught below
+                self._keys = KeySet.import_key_set(keys)  # type: ignore[arg-type]  # checked by it
             except (httpx.HTTPError, JoseError, ValueError, TypeError, KeyError) as exc:
                 log.warning("oidc.jwks_fetch_failed", error=str(exc)[:200])
                 return self._keys  # keep using the last good keys while the provider is away

@@ -106,13 +106,13 @@ def attach(
         if batched
         else {}
     )
-    broker.subscriber(
+    broker.subscriber(  # type: ignore[call-overload]  # batch keywords picked at run time
         subscription.source_topic,
         group_id=group_id(service, processor),
         ack_policy=AckPolicy.MANUAL,
         parser=_parse_any_headers,
         decoder=_keep_raw_body,
-        **batching,  # type: ignore[arg-type]
+        **batching,
         auto_offset_reset="earliest",
         session_timeout_ms=(kafka or KafkaSettings()).session_timeout_ms,
         heartbeat_interval_ms=(kafka or KafkaSettings()).heartbeat_interval_ms,

@@ -177,7 +177,7 @@ def _add_auth(app: FastAPI, runtime: ServiceRuntime) -> None:
     """Wrap the app in the configured authentication; warn when it is a weaker mode."""
     layer = auth_layer(runtime.settings.auth)
     if layer.middleware is not None:
-        app.add_middleware(layer.middleware, **layer.options)
+        app.add_middleware(layer.middleware, **layer.options)  # type: ignore[arg-type]  # ASGI class
     if layer.mode in _UNSAFE_MODES:
         log.warning("auth.unsafe_mode", mode=layer.mode, why=_UNSAFE_MODES[layer.mode],
                     service=runtime.name)  # fmt: skip
@@ -228,4 +228,4 @@ def _document_plain_422(app: FastAPI) -> None:
                 }
         return app.openapi_schema or build()
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

@@ -100,4 +100,4 @@ def _route_stdlib_logging(level: str, shared: list[Processor], renderer: Process
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
     """A lazy structlog logger: it picks up the configuration in force when it first logs."""
-    return structlog.get_logger(name)  # type: ignore[no-any-return]
+    return structlog.get_logger(name)  # type: ignore[no-any-return]  # structlog returns Any

@@ -105,8 +105,9 @@ class LineageEmitter:
             RunState,
         )
         from openlineage.client.facet_v2 import error_message_run
+        from openlineage.client.generated.base import RunFacet
 
-        facets = {}
+        facets: dict[str, RunFacet] = {}
         if error is not None:
             facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
                 message=error, programmingLanguage="python"

@@ -41,12 +41,17 @@ STARTUP = RetryPolicy("startup", initial_s=0.5, max_s=5.0)
 """Start-up steps (migrate, bucket, producer, consumers) wait out any failure, briefly."""
 
 
+async def _awaited(job: Callable[[], Awaitable[None]]) -> None:
+    """A background job as a task's coroutine."""
+    await job()
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
     """What makes one service itself: its name, handlers, HTTP routes and migrations."""
 
     name: str
-    subscriptions: Callable[[ServiceRuntime], Sequence[Subscription]] = lambda _: ()
+    subscriptions: Callable[[ServiceRuntime], Sequence[Subscription[Any]]] = lambda _: ()
     routers: Callable[[ServiceRuntime], Sequence[APIRouter]] = lambda _: ()
     middleware: Callable[[ServiceRuntime], Sequence[Middleware]] = lambda _: ()
     """ASGI middleware in front of the routers, inside the app's error handling and auth."""
@@ -173,7 +178,7 @@ class ServiceRuntime:
         await self._until_ok("kafka-consumers", self.broker.start, self.broker.stop)
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
         self._background = [
-            asyncio.create_task(job(), name=f"{self.name}-{job.__name__}")
+            asyncio.create_task(_awaited(job), name=f"{self.name}-{job.__name__}")
             for job in self.definition.background(self)
         ]
         self.started.set()

@@ -306,4 +306,5 @@ class RuntimeSettings(BaseSettings):
     def load(cls, **overrides: object) -> RuntimeSettings:
         """Read the environment, then the local stack's env file, then defaults."""
         env_file = driftline_home() / "stack.env"
-        return cls(_env_file=env_file if env_file.exists() else None, **overrides)  # type: ignore[call-arg]
+        env = env_file if env_file.exists() else None
+        return cls(_env_file=env, **overrides)  # type: ignore[arg-type]  # field overrides

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from driftline.runtime.settings import TrainerSettings
 from driftline_contracts.modelspec import TrainerSpec
@@ -193,7 +193,7 @@ class TrainerPolicy:
             raise TrainerNotAllowedError(
                 "trainer.function", f"{trainer.function!r} is not callable"
             )
-        return loaded
+        return cast("Callable[..., Any]", loaded)
 
     def _plugin(self, name: str) -> TrainerEntryPoint:
         installed = {ep.name: ep for ep in self.plugins()}

@@ -195,9 +195,11 @@ class UnitOfWork(Generic[DepsT]):
 
 
 class EventUnit(UnitOfWork[DepsT]):
-    """The unit of work of a consumed event: its ``cause`` is that event, never None."""
+    """The unit of work of a consumed event: its ``cause`` is that event, never None, and
+    ``delivery`` the record that carried it (set by the consumer before the handler runs)."""
 
     cause: Envelope
+    delivery: RawRecord
 
     def __init__(
         self, session: AsyncSession, *, source: str, actor: str, cause: Envelope, deps: DepsT

@@ -109,7 +109,11 @@ class S3ArtifactStore:
                 size = os.fstat(src.fileno()).st_size
                 reader = HashingReader(src)
                 self._client.put_object(
-                    target.bucket, target.key, reader, size, content_type=content_type
+                    target.bucket,
+                    target.key,
+                    reader,  # type: ignore[arg-type]  # has the read() minio uses
+                    size,
+                    content_type=content_type,
                 )
             if reader.bytes_read != size:
                 raise StorageError(f"{path} changed size during the upload to {uri}")
