@@ -42,13 +42,13 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         await compact_forever(runtime.units, runtime.store, runtime.settings.kafka, deps.settings)
 
     async def judge_canaries() -> None:
-        await judge_canaries_forever(runtime.units, deps.settings)
+        await judge_canaries_forever(runtime.units, deps.settings, runtime.metrics)
 
     async def score_shadow_copies() -> None:
         await mirror_forever(runtime.units, deps.cache, deps.mirror)
 
     async def score_request_stream() -> None:
-        await score_stream_forever(runtime)
+        await score_stream_forever(runtime)  # counts its failures in runtime.metrics
 
     jobs: list[Job] = [
         freeze_startup_heap,

@@ -54,6 +54,16 @@ def awaiting(fn: Callable[[], Awaitable[T]]) -> Callable[[], Coroutine[Any, Any,
     return call
 
 
+class stop_when(stop_base):  # noqa: N801 - named like tenacity's own stop conditions
+    """Stop when ``predicate(state)`` holds (e.g. once enough failures were not outages)."""
+
+    def __init__(self, predicate: Callable[[RetryCallState], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.predicate(retry_state)
+
+
 class CappedJitter(wait_base):
     """``initial * 2**n`` capped at ``max_s``, each shortened by up to ``jitter`` of itself
     (``errors.backoff_delay``: consumers that failed together retry apart)."""
@@ -95,6 +105,7 @@ class RetryPolicy:
         sleep: Sleep = asyncio.sleep,
         on_retry: Hook | None = None,
         wait: Callable[[RetryCallState], float] | None = None,
+        give_up: Callable[[RetryCallState], bool] | None = None,
     ) -> AsyncRetrying:
         """A tenacity controller: ``async for attempt in policy.retrying(): with attempt: …``
         or ``await policy.retrying()(fn)``; the last failure is re-raised when it gives up."""
@@ -105,7 +116,7 @@ class RetryPolicy:
             stop = stop | stop_after_delay(self.deadline_s)
         return AsyncRetrying(
             sleep=sleep,
-            stop=stop,
+            stop=stop if give_up is None else stop | stop_when(give_up),
             wait=wait or CappedJitter(self.initial_s, self.max_s, self.jitter),
             retry=retry_if_exception(retry_on),
             before_sleep=on_retry,

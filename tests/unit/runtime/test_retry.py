@@ -97,3 +97,21 @@ def test_a_bug_raised_while_handling_an_outage_is_still_a_bug() -> None:
     assert failure_kind(bug) == "bug"
     bug.__cause__ = ConnectionResetError("reset")  # a driver wrapping the outage: an outage
     assert failure_kind(bug) == "outage"
+
+
+async def test_give_up_stops_once_enough_failures_were_bugs_while_outages_go_on() -> None:
+    sleeps, bugs = Sleeps(), []
+    failures = [TimeoutError(), ValueError("a"), TimeoutError(), TimeoutError(), ValueError("b")]
+
+    async def call() -> str:
+        exc = failures.pop(0)
+        if not isinstance(exc, TimeoutError):
+            bugs.append(exc)
+        raise exc
+
+    retrying = RetryPolicy("kafka", 0.1, 1.0).retrying(
+        retry_on=lambda exc: True, sleep=sleeps, give_up=lambda _: len(bugs) >= 2
+    )
+    with pytest.raises(ValueError, match="b"):
+        await retrying(call)
+    assert len(sleeps) == 4  # three outages and one bug waited out; the second bug ends it

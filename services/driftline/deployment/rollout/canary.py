@@ -6,7 +6,6 @@ for every active rollout each interval, with the PostgreSQL adapters of one tran
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +21,10 @@ from driftline.deployment.rollout.promotion import model_promoted, promote
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow.compare import judge_pairs
 from driftline.deployment.shadow.postgres import PostgresShadowLog
+from driftline.runtime.background import BackgroundJob
 from driftline.runtime.logging import get_logger
+from driftline.runtime.metrics import Metrics
+from driftline.runtime.retry import RetryPolicy
 from driftline.runtime.uow import UnitOfWorkFactory
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.values import Reason
@@ -109,22 +111,29 @@ async def _roll_back(
     await emit(events.rolled_back(canary, report, reasons, now))
 
 
-async def judge_canaries_forever(units: UnitOfWorkFactory, section: DeploymentSection) -> None:
-    """Judge every active rollout each interval until cancelled; failures retry next round."""
-    while True:
-        try:
-            async with units() as uow:
-                active = await PostgresRolloutRepository(uow.session).active_canaries()
-            for canary_id, cause in active:
-                # The approval that started the rollout causes its steps, promotion or rollback.
-                envelope = Envelope.model_validate_json(cause) if cause else None
-                async with units(cause=envelope) as uow:
-                    await judge_rollout(
-                        canary_id, section, rollouts=PostgresRolloutRepository(uow.session),
-                        traffic=PostgresPredictionLog(uow.session),
-                        shadows=PostgresShadowLog(uow.session), emit=uow.emit,
-                        drift_retrain=is_drift_retrain(envelope),
-                    )  # fmt: skip
-        except Exception as exc:  # an outage must not end the job; it retries next round
-            log.warning("canary judging failed, retrying", error=repr(exc))
-        await asyncio.sleep(section.judge_interval_s)
+async def judge_canaries_forever(
+    units: UnitOfWorkFactory[Any], section: DeploymentSection, metrics: Metrics | None = None
+) -> None:
+    """Judge every active rollout each interval until cancelled; an outage is waited out, a
+    bug is logged with its traceback and counted (``BackgroundJob``)."""
+
+    async def judge_round() -> bool:
+        async with units() as uow:
+            active = await PostgresRolloutRepository(uow.session).active_canaries()
+        for canary_id, cause in active:
+            # The approval that started the rollout causes its steps, promotion or rollback.
+            envelope = Envelope.model_validate_json(cause) if cause else None
+            async with units(cause=envelope) as uow:
+                await judge_rollout(
+                    canary_id, section, rollouts=PostgresRolloutRepository(uow.session),
+                    traffic=PostgresPredictionLog(uow.session),
+                    shadows=PostgresShadowLog(uow.session), emit=uow.emit,
+                    drift_retrain=is_drift_retrain(envelope),
+                )  # fmt: skip
+        return False  # a round judges every rollout; the next waits out the interval
+
+    policy = RetryPolicy("database", initial_s=1.0, max_s=section.judge_interval_s)
+    job = BackgroundJob(
+        "canary-judge", judge_round, policy, idle_s=section.judge_interval_s, metrics=metrics
+    )
+    await job.run_forever()

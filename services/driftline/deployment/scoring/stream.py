@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
+from tenacity import RetryCallState
 
 from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.errors import FeatureError, UnknownModelError
@@ -24,10 +24,12 @@ from driftline.deployment.scoring.stream_messages import (
     refused_answer,
 )
 from driftline.deployment.serving.answer import serve
+from driftline.runtime.background import BackgroundJob
 from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
-from driftline.runtime.errors import backoff_delay, is_transient
+from driftline.runtime.errors import is_transient
 from driftline.runtime.kafka_config import aiokafka_kwargs
 from driftline.runtime.logging import get_logger
+from driftline.runtime.retry import RetryPolicies, RetryPolicy, failure_of, is_failure
 from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.uow import UnitOfWorkFactory
 from driftline_contracts import topics
@@ -134,38 +136,47 @@ async def deliver(runtime: ServiceRuntime, outcome: Outcome) -> None:
 
 
 async def _handle(runtime: ServiceRuntime, records: list[RawRecord]) -> None:
-    """Score and deliver a batch; outages are retried, other failures dead-letter the batch."""
-    retry, failures, attempt = runtime.settings.retry, 0, 0
-    while True:
+    """Score and deliver a batch; outages are retried, other failures dead-letter the batch
+    after ``retry.max_attempts``."""
+    bugs = 0
+
+    async def attempt() -> None:
+        nonlocal bugs
         try:
             await deliver(runtime, await score_records(runtime.units, runtime.deps, records))
-            return
         except Exception as exc:
-            transient = is_transient(exc)
-            failures += 0 if transient else 1
-            if failures >= retry.max_attempts:
-                log.error("scoring batch failed, dead-lettering", error=repr(exc))
-                await deliver(runtime, Outcome(dead=[(r, exc) for r in records]))
-                return
-            delay = backoff_delay(
-                attempt, retry.initial_backoff_s, retry.max_backoff_s, retry.jitter
-            )
-            attempt += 1
-            log.warning("scoring batch failed, retrying", transient=transient, error=repr(exc))
-            await asyncio.sleep(delay)
+            bugs += 0 if is_transient(exc) else 1
+            raise
+
+    def failed(state: RetryCallState) -> None:
+        exc = failure_of(state)
+        log.warning("scoring batch failed, retrying", transient=is_transient(exc),
+                    retry_in_s=state.upcoming_sleep, error=repr(exc))  # fmt: skip
+
+    policy = RetryPolicies.from_settings(runtime.settings.retry).kafka
+    retrying = policy.retrying(
+        retry_on=is_failure,
+        on_retry=failed,
+        give_up=lambda _: bugs >= runtime.settings.retry.max_attempts,
+    )
+    try:
+        await retrying(attempt)
+    except Exception as exc:
+        log.error("scoring batch failed, dead-lettering", error=repr(exc))
+        await deliver(runtime, Outcome(dead=[(r, exc) for r in records]))
 
 
 async def score_stream_forever(runtime: ServiceRuntime) -> None:
-    """Consume scoring requests until cancelled; a lost connection restarts the consumer."""
-    attempt = 0
-    while True:
-        try:
-            await _consume(runtime)
-        except Exception as exc:  # Kafka down or a lost group: reconnect, never end the job
-            delay = backoff_delay(attempt, 0.5, 10.0)
-            log.warning("scoring consumer failed, restarting", retry_in_s=delay, error=repr(exc))
-            attempt += 1
-            await asyncio.sleep(delay)
+    """Consume scoring requests until cancelled; a lost connection restarts the consumer (an
+    outage), any other failure is a bug: logged with its traceback, counted, backed off."""
+
+    async def consume() -> bool:
+        await _consume(runtime)
+        return True  # the consumer only ends by failing: restart it at once
+
+    policy = RetryPolicy("kafka", initial_s=0.5, max_s=10.0)
+    job = BackgroundJob("scoring-stream", consume, policy, idle_s=0.0, metrics=runtime.metrics)
+    await job.run_forever()
 
 
 async def _consume(runtime: ServiceRuntime) -> None:
