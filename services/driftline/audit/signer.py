@@ -11,20 +11,29 @@ from driftline.audit.adapters.postgres_digests import PostgresDigests
 from driftline.audit.digests import next_digest
 from driftline.audit.stream_witness import digest_event
 from driftline.audit.witnesses import copy_to_store
+from driftline.runtime.background import BackgroundJob
 from driftline.runtime.logging import get_logger
+from driftline.runtime.retry import RetryPolicy
 
 log = get_logger(__name__)
 
 
 async def write_digests_forever(runtime: Any, key: bytes, interval_s: float) -> None:
-    """Every ``interval_s``, sign the rows appended since the last digest (if any)."""
+    """Every ``interval_s``, sign the rows appended since the last digest (if any); an outage
+    is waited out, a bug logged with its traceback and counted (``BackgroundJob``)."""
     copied = 0
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            copied = await write_digest(runtime, key, copied)
-        except Exception as exc:  # an outage must not end the job; the next round retries
-            log.warning("audit digest not written", error=repr(exc))
+
+    async def sign_round() -> bool:
+        nonlocal copied
+        copied = await write_digest(runtime, key, copied)
+        return False  # one digest per interval
+
+    policy = RetryPolicy("database", initial_s=min(1.0, interval_s), max_s=interval_s)
+    job = BackgroundJob(
+        "audit-digest", sign_round, policy, idle_s=interval_s, metrics=runtime.metrics
+    )
+    await asyncio.sleep(interval_s)
+    await job.run_forever()
 
 
 async def write_digest(runtime: Any, key: bytes, copied_up_to: int = 0) -> int:
