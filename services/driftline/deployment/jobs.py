@@ -32,7 +32,7 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
 
     async def send_prediction_batches() -> None:
         await log_predictions_forever(
-            runtime.units, runtime.store, deps.settings, deps.log_writer.unsent
+            runtime.units, runtime.store, deps.settings, deps.log_writer.unsent, runtime.metrics
         )
 
     async def produce_prediction_log() -> None:
@@ -45,7 +45,7 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         await judge_canaries_forever(runtime.units, deps.settings, runtime.metrics)
 
     async def score_shadow_copies() -> None:
-        await mirror_forever(runtime.units, deps.cache, deps.mirror)
+        await mirror_forever(runtime.units, deps.cache, deps.mirror, runtime.metrics)
 
     async def score_request_stream() -> None:
         await score_stream_forever(runtime)  # counts its failures in runtime.metrics

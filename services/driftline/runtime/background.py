@@ -20,6 +20,7 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.retry import (
     CappedJitter,
+    FailureKind,
     RetryPolicy,
     Sleep,
     awaiting,
@@ -29,6 +30,22 @@ from driftline.runtime.retry import (
 )
 
 log = get_logger(__name__)
+
+
+def report_failure(
+    job: str, exc: BaseException, metrics: Metrics | None = None, **context: object
+) -> FailureKind:
+    """Log and count a background job's failure: an outage as a warning, a bug as an error
+    with its traceback (for jobs whose next round is their retry)."""
+    kind = failure_kind(exc)
+    if metrics is not None:
+        metrics.background_errors.labels(metrics.service, job, kind).inc()
+    if kind == "outage":
+        log.warning("background job waiting out an outage", job=job, error=repr(exc), **context)
+    else:
+        log.error("background job failed: a bug, not an outage", job=job, error=repr(exc),
+                  exc_info=exc, **context)  # fmt: skip
+    return kind
 
 
 @dataclass
@@ -62,26 +79,11 @@ class BackgroundJob:
         return CappedJitter(self.policy.initial_s, cap, self.policy.jitter)(state)
 
     def _failed(self, state: RetryCallState) -> None:
-        exc = failure_of(state)
-        kind = failure_kind(exc)
-        delay = state.upcoming_sleep
-        if self.metrics is not None:
-            self.metrics.background_errors.labels(self.metrics.service, self.name, kind).inc()
-        if kind == "outage":
-            log.warning(
-                "background job waiting out an outage",
-                job=self.name,
-                dependency=self.policy.dependency,
-                attempt=state.attempt_number,
-                retry_in_s=delay,
-                error=repr(exc),
-            )
-            return
-        log.error(
-            "background job failed: a bug, not an outage",
-            job=self.name,
+        report_failure(
+            self.name,
+            failure_of(state),
+            self.metrics,
+            dependency=self.policy.dependency,
             attempt=state.attempt_number,
-            retry_in_s=delay,
-            error=repr(exc),
-            exc_info=exc,
+            retry_in_s=state.upcoming_sleep,
         )

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from structlog.testing import capture_logs
 
-from driftline.runtime.background import BackgroundJob
+from driftline.runtime.background import BackgroundJob, report_failure
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.retry import RetryPolicy
 
@@ -79,3 +79,13 @@ async def test_an_idle_step_rests_and_cancellation_ends_the_job() -> None:
         await background.run_forever()
     assert sleeps == [9.0]  # one idle rest; cancellation is not retried
     assert errors(metrics, "bug") == 0
+
+
+def test_a_job_whose_next_round_is_its_retry_reports_outage_and_bug_apart() -> None:
+    metrics = Metrics("svc")
+    with capture_logs() as logs:
+        assert report_failure("relay", TimeoutError(), metrics) == "outage"
+        assert report_failure("relay", ZeroDivisionError("bug"), metrics) == "bug"
+    assert (errors(metrics, "outage"), errors(metrics, "bug")) == (1, 1)
+    assert [line["log_level"] for line in logs] == ["warning", "error"]
+    assert isinstance(logs[1]["exc_info"], ZeroDivisionError)

@@ -25,7 +25,9 @@ from driftline.deployment.prediction_log.rows import LoggedRow
 from driftline.deployment.prediction_log.unsent import PendingBatch, UnsentRows
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow.postgres import PostgresShadowLog
+from driftline.runtime.background import report_failure
 from driftline.runtime.logging import get_logger
+from driftline.runtime.metrics import Metrics
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.uow import UnitOfWorkFactory
 from driftline_contracts.events.monitoring import PredictionRow
@@ -156,8 +158,10 @@ async def log_predictions_forever(
     store: ArtifactStore,
     section: DeploymentSection,
     unsent: UnsentRows,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Send prediction batches until cancelled; failures are logged and retried next round.
+    """Send prediction batches until cancelled; failures are retried next round, logged and
+    counted as outages or bugs (``report_failure``).
 
     Memory is checked every ``pause`` (and whenever a batch closes); the recovery pass, which
     queries PostgreSQL, runs every ``recovery_every`` while it finds nothing.
@@ -170,7 +174,7 @@ async def log_predictions_forever(
         try:
             sent += await send_unsent(units, store, section, unsent)
         except Exception as exc:  # the batch stays registered: the recovery pass sends it
-            log.warning("prediction batch from memory failed", error=repr(exc))
+            report_failure("prediction-batches", exc, metrics, step="memory")
         if time.monotonic() - recovered_at >= recovery_every:
             recovered = 0
             try:
@@ -183,7 +187,7 @@ async def log_predictions_forever(
                     recovered += await send_stale_batches(served, store, uow.emit, before)
                     recovered += await send_batch(served, shadows, store, uow.emit, section)
             except Exception as exc:  # an outage must not end the job; it retries next round
-                log.warning("prediction batch failed, retrying", error=repr(exc))
+                report_failure("prediction-batches", exc, metrics, step="recovery")
             recovered_at = -recovery_every if recovered else time.monotonic()
             sent += recovered
         if sent == 0:

@@ -21,7 +21,9 @@ from driftline.deployment.models.predictor import RowResult, predict_rows
 from driftline.deployment.records import Served
 from driftline.deployment.serving.features import to_frame
 from driftline.deployment.shadow.postgres import PostgresShadowLog
+from driftline.runtime.background import report_failure
 from driftline.runtime.logging import get_logger
+from driftline.runtime.metrics import Metrics
 from driftline.runtime.uow import UnitOfWorkFactory
 
 log = get_logger(__name__)
@@ -103,11 +105,17 @@ async def mirror_once(units: UnitOfWorkFactory, cache: ModelCache, item: Mirrore
     return len(rows)
 
 
-async def mirror_forever(units: UnitOfWorkFactory, cache: ModelCache, mirror: ShadowMirror) -> None:
-    """Score mirrored requests until cancelled; a failed copy is logged and skipped."""
+async def mirror_forever(
+    units: UnitOfWorkFactory[Any],
+    cache: ModelCache,
+    mirror: ShadowMirror,
+    metrics: Metrics | None = None,
+) -> None:
+    """Score mirrored requests until cancelled; a failed copy is logged (outage or bug),
+    counted and skipped."""
     while True:
         item = await mirror.take()
         try:
             await mirror_once(units, cache, item)
         except Exception as exc:  # a shadow copy is a sample: losing one must not stop the rest
-            log.warning("shadow copy not scored", canary_id=item.canary_id, error=repr(exc))
+            report_failure("shadow-mirror", exc, metrics, canary_id=item.canary_id)
