@@ -28,15 +28,6 @@ from driftline.runtime.tables import metadata as runtime_metadata
 
 pytestmark = pytest.mark.integration
 VERSION_TABLES = {"alembic_version", "alembic_version_runtime"}
-# Their declarations still lack facts the migrations set (NOT NULL, indexes, unique keys) and
-# their prediction tables were being reworked when this test came; strict: passing fails it.
-NOT_YET_ALIGNED = {"deployment", "monitoring"}
-SERVICES = [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="declarations incomplete"))
-    if name in NOT_YET_ALIGNED
-    else name
-    for name in SERVICE_NAMES
-]
 
 
 def _modules(package: str) -> Iterator[ModuleType]:
@@ -92,7 +83,7 @@ def describe(difference: object) -> str:
     return f"{kind} {table} {name} (remove_*: only in migrations, add_*: only declared)"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_NAMES)
 async def test_migrations_build_exactly_the_declared_tables(local_stack, service: str) -> None:
     definition = load_definition(service)
     schema = f"tables_{service}_{uuid.uuid4().hex[:8]}"

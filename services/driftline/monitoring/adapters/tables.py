@@ -1,4 +1,4 @@
-"""Monitoring's tables in its PostgreSQL schema (created by the m0001 migration)."""
+"""Monitoring's tables in its PostgreSQL schema (created by migrations m0001…m0003)."""
 
 from __future__ import annotations
 
@@ -8,86 +8,97 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    false,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
+NOT_NULL = {"nullable": False}
 monitored_models = Table(
     "monitored_models", metadata,
     Column("model", String(128), primary_key=True),
-    Column("dataset", String(128)),
-    Column("task", String(32)),
-    Column("target", String(128)),
-    Column("policy", JSONB),
+    Column("dataset", String(128), **NOT_NULL),
+    Column("task", String(32), **NOT_NULL),
+    Column("target", String(128), **NOT_NULL),
+    Column("policy", JSONB, **NOT_NULL),
     Column("champion", Integer),
-    Column("updated_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 model_versions = Table(
     "model_versions", metadata,
     Column("model", String(128), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("dataset", JSONB),
-    Column("metrics", JSONB),
+    Column("dataset", JSONB, **NOT_NULL),
+    Column("metrics", JSONB, **NOT_NULL),
 )  # fmt: skip
 dataset_profiles = Table(
     "dataset_profiles", metadata,
     Column("dataset", String(128), primary_key=True),
     Column("sha256", String(64), primary_key=True),
     Column("version", Integer),
-    Column("ref", JSONB),
-    Column("profile", JSONB),
-    Column("created_at", DateTime(timezone=True)),
+    Column("ref", JSONB, **NOT_NULL),
+    Column("profile", JSONB, **NOT_NULL),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 buffered_predictions = Table(
     "buffered_predictions", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("model", String(128)),
-    Column("version", Integer),
-    Column("request_id", String(128)),
-    Column("served_at", DateTime(timezone=True)),
-    Column("features", JSONB(none_as_null=True)),
+    Column("model", String(128), **NOT_NULL),
+    Column("version", Integer, **NOT_NULL),
+    Column("request_id", String(128), **NOT_NULL),
+    Column("served_at", DateTime(timezone=True), **NOT_NULL),
+    Column("features", JSONB(none_as_null=True)),  # null: read from ``source`` (m0003)
     Column("prediction", JSONB(none_as_null=True)),
     Column("window_seq", Integer),
     Column("source", JSONB(none_as_null=True)),
+    Index("ix_buffered_pending", "model", "window_seq", "id"),
+    Index("ix_buffered_request", "model", "request_id"),  # late labels find their windows
 )  # fmt: skip
 ground_truth = Table(
     "ground_truth", metadata,
     Column("model", String(128), primary_key=True),
     Column("request_id", String(128), primary_key=True),
     Column("label", JSONB(none_as_null=True)),
-    Column("received_at", DateTime(timezone=True)),
+    Column("received_at", DateTime(timezone=True), **NOT_NULL),
 )  # fmt: skip
 drift_windows = Table(
     "drift_windows", metadata,
     Column("model", String(128), primary_key=True),
     Column("seq", Integer, primary_key=True),
-    Column("window_id", String(32)),
-    Column("version", Integer),
-    Column("start_at", DateTime(timezone=True)),
-    Column("end_at", DateTime(timezone=True)),
-    Column("rows", Integer),
-    Column("drifted", Boolean),
-    Column("drift_share", Float),
-    Column("severity", String(16)),
-    Column("transition", String(16)),
+    Column("window_id", String(32), **NOT_NULL),
+    Column("version", Integer, **NOT_NULL),
+    Column("start_at", DateTime(timezone=True), **NOT_NULL),
+    Column("end_at", DateTime(timezone=True), **NOT_NULL),
+    Column("rows", Integer, **NOT_NULL),
+    Column("drifted", Boolean, **NOT_NULL),
+    Column("drift_share", Float, **NOT_NULL),
+    Column("severity", String(16), **NOT_NULL),
+    Column("transition", String(16), **NOT_NULL),
     Column("drift_id", String(128)),
-    Column("report", JSONB),
-    Column("report_html", JSONB),
+    Column("report", JSONB, **NOT_NULL),
+    Column("report_html", JSONB, **NOT_NULL),
     Column("performance", JSONB(none_as_null=True)),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 drift_episodes = Table(
     "drift_episodes", metadata,
     Column("drift_id", String(128), primary_key=True),
-    Column("model", String(128)),
-    Column("version", Integer),
-    Column("detected_at", DateTime(timezone=True)),
-    Column("clean_streak", Integer),
+    Column("model", String(128), **NOT_NULL),
+    Column("version", Integer, **NOT_NULL),
+    Column("detected_at", DateTime(timezone=True), **NOT_NULL),
+    Column("clean_streak", Integer, nullable=False, server_default="0"),
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolution", String(32)),
-    Column("performance", Boolean),
+    Column("performance", Boolean, nullable=False, server_default=false()),
     Column("opened_seq", Integer),
+    # at most one open episode per model: the hysteresis invariant, enforced by the database
+    Index("uq_drift_episodes_open", "model", unique=True,
+          postgresql_where=text("resolved_at IS NULL")),
 )  # fmt: skip
