@@ -112,7 +112,9 @@ def up(own_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Itera
         running.stop()
 
 
-@pytest.mark.parametrize("name", ["ingest", "registry"])
+# One service proves the mechanism (the supervisor treats them alike); each service's time
+# back to ready is measured by hand in docs/reliability.md, not in the suite's 10 minutes.
+@pytest.mark.parametrize("name", ["registry"])
 def test_kill_9_of_a_service_brings_it_back_ready_on_its_url(up: Up, name: str) -> None:
     before = up.services()
     killed = before[name]
