@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -76,7 +76,8 @@ class AsyncRun:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        failed = "KILLED" if kind in (KeyboardInterrupt, asyncio.CancelledError) else "FAILED"
+        interrupted = kind in (KeyboardInterrupt, asyncio.CancelledError)
+        failed: Literal["KILLED", "FAILED"] = "KILLED" if interrupted else "FAILED"
         await self.end("FINISHED" if kind is None else failed)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from driftline.registry import events
 from driftline.registry.core import (
@@ -113,7 +113,7 @@ async def decide_manually(
     spec = await specs.latest(model) if specs is not None else None
     check_manual_decision(version, actor, role, spec.applied_by if spec else None)
     reasons = [] if approve else [Reason(code="manual", message=comment or f"rejected by {actor}")]
-    status = "approved" if approve else "rejected"
+    status: Literal["approved", "rejected"] = "approved" if approve else "rejected"
     if not await versions.decide(model, number, status, by=actor, reasons=reasons, comment=comment):
         raise NotPendingError(f"{model} v{number} was decided meanwhile")
     champion = await current_champion(versions, model)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import psutil
 
@@ -111,7 +111,7 @@ def create_time(pid: int) -> float:
         return 0.0
 
 
-def is_alive(ref: ProcRef | None) -> bool:
+def is_alive(ref: ProcRef | None) -> TypeGuard[ProcRef]:
     """True when ``ref`` still names the same running (non-zombie) process."""
     if ref is None:
         return False

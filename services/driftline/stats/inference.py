@@ -39,7 +39,7 @@ def infer_expectations(
 ) -> Expectations:
     """TFDV-style expectations from an accepted version; row bounds are left open."""
     rows = len(df)
-    columns = []
+    columns: list[ColumnExpectation] = []
     for position, label in enumerate(df.columns):
         name = str(label)
         if name in {c.name for c in columns}:

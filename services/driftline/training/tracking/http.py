@@ -51,7 +51,9 @@ def tracking_router(runtime: ServiceRuntime) -> APIRouter:
     """Experiments, runs, logging, metric curves, artifacts and comparisons."""
     router = APIRouter(prefix="/v1/tracking", tags=["tracking"], responses=REFUSALS)
     tracking = Tracking(runtime.units, runtime.store)
-    errors = {404: {"description": "No such run or experiment."}}
+    errors: dict[int | str, dict[str, Any]] = {
+        404: {"description": "No such run or experiment."}
+    }
 
     @router.get("/experiments", summary="Every experiment.")
     async def experiments() -> list[Experiment]:
