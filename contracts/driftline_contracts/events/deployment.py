@@ -36,7 +36,7 @@ class CanaryStarted(Event):
     topic = topics.CANARY_STARTED
     key_path = "model.name"
     producer = "deployment"
-    consumers = ("monitoring",)
+    consumers = ()
 
     model: ModelRef = Field(description="Canary (challenger) version.")
     champion: ModelRef = Field(description="Production version it is judged against.")
@@ -79,7 +79,7 @@ class ModelPromoted(Event):
     topic = topics.MODEL_PROMOTED
     key_path = "model.name"
     producer = "deployment"
-    consumers = ("monitoring", "training")
+    consumers = ("monitoring", "registry", "training")
 
     model: ModelRef = Field(description="New production version.")
     previous: ModelRef | None = Field(None, description="Version it replaced; null if first.")

@@ -17,7 +17,7 @@ class ModelSpecApplied(Event):
     ce_type = "io.driftline.spec.applied.v1"
     topic = topics.MODEL_SPEC_APPLIED
     key_path = "model"
-    producer = "cli (driftline apply)"
+    producer = "registry (driftline apply, POST /v1/specs)"
     consumers = ("validation", "training", "registry", "deployment", "monitoring")
 
     model: Slug = Field(description="Model name (slug) the spec defines.")
