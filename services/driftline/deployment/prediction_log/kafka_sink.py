@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import asyncio
 
+from tenacity import RetryCallState
+
 from driftline.deployment.prediction_log.columnar import encode_record
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
 from driftline.deployment.serving.served_rows import ServedRows
 from driftline.runtime.logging import get_logger
 from driftline.runtime.producer import KafkaPublisher
+from driftline.runtime.retry import RetryPolicy, failure_of, is_failure
 from driftline.runtime.settings import KafkaSettings
 from driftline.runtime.uow import UnitOfWorkFactory
 from driftline_contracts.topics import PREDICTION_LOG
 
 log = get_logger(__name__)
+CONNECT = RetryPolicy("kafka", initial_s=0.5, max_s=2.0)
+"""How the log's producer waits for the broker (it keeps trying; PostgreSQL logs meanwhile)."""
 
 
 class KafkaLogSink:
@@ -49,20 +54,23 @@ class KafkaLogSink:
 
     async def run(self, kafka: KafkaSettings, client_id: str) -> None:
         """Keep the producer connected until cancelled (retrying while the broker is away)."""
-        while True:
+
+        async def connect() -> KafkaPublisher:
             publisher = KafkaPublisher(kafka, client_id)
-            try:
-                await publisher.start()
-            except Exception as exc:  # no broker yet: PostgreSQL logs meanwhile
-                log.warning("prediction log producer not connected", error=repr(exc))
-                await asyncio.sleep(2.0)
-                continue
-            self._publisher = publisher
-            try:
-                await asyncio.Event().wait()
-            finally:
-                self._publisher = None
-                await asyncio.shield(publisher.stop())
+            await publisher.start()
+            return publisher
+
+        def failed(state: RetryCallState) -> None:  # no broker yet: PostgreSQL logs meanwhile
+            log.warning("prediction log producer not connected", error=repr(failure_of(state)),
+                        retry_in_s=state.upcoming_sleep)  # fmt: skip
+
+        publisher = await CONNECT.call(connect, retry_on=is_failure, on_retry=failed)
+        self._publisher = publisher
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self._publisher = None
+            await asyncio.shield(publisher.stop())
 
 
 async def log_served(
