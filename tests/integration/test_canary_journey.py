@@ -247,6 +247,27 @@ async def test_good_version_passes_each_step_and_a_worse_one_rolls_back(
     after = await _round(running.http, name, data, 0)
     assert set(after) == {"champion"}
 
+    # An approver rolls production back to v1 (then v9, which never loaded, is refused).
+    path, reason = f"/v1/models/{name}/versions/1/promote", {"reason": "v2 misroutes refunds"}
+    refused = await running.http.post(
+        path, json=reason, headers=stack_headers(local_stack, "publisher")
+    )
+    assert refused.status_code == 403, refused.text
+    back = await running.http.post(
+        path, json=reason, headers=stack_headers(local_stack, "approver")
+    )
+    assert back.status_code == 200, back.text
+    assert (back.json()["version"], back.json()["previous"]) == (1, 2)
+    missing = await running.http.post(f"/v1/models/{name}/versions/9/promote", json=reason,
+                                       headers=stack_headers(local_stack, "approver"))  # fmt: skip
+    assert missing.status_code == 404, missing.text
+    promoted = await _events(local_stack, [topics.MODEL_PROMOTED], subject=name, at_least=3)
+    assert [(p.model.version, p.via, p.reason) for p in promoted][-1] == (
+        1,
+        "manual",
+        "v2 misroutes refunds",
+    )
+
 
 async def test_restart_mid_canary_resumes_the_same_step(
     local_stack: StackInfo, service: list[Service], data: Any

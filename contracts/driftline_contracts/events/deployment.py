@@ -19,6 +19,7 @@ from driftline_contracts.values import (
     Name,
     Reason,
     Sha256,
+    ShortText,
     Slug,
     TimeWindow,
     Uri,
@@ -91,6 +92,11 @@ class ModelPromoted(Event):
     results: Results = Field(default_factory=list, description="Final step's comparison.")
     promoted_by: Actor | None = Field(
         None, description="The user who promoted it, when via manual; null otherwise."
+    )
+    reason: ShortText | None = Field(
+        None,
+        description="Why an operator put this version back in production (a roll back to an "
+        "earlier version or a re-promotion); null for other promotions.",
     )
 
 

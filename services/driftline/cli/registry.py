@@ -267,3 +267,28 @@ def override_rejection(
 ) -> None:  # fmt: skip
     """Approve a version its gates rejected, with a reason (you must not be its trainer)."""
     _decide("override", name, version, actor, None, url, token, {"reason": reason})
+
+
+@models_app.command("promote")
+def promote_version(
+    name: Name, version: Version,
+    reason: Annotated[str, typer.Option(help="Why this version goes back (kept and audited).")],
+    deployment_url: Annotated[
+        str | None, typer.Option(help="Deployment URL. Default: the stack's.")
+    ] = None,
+    token: Token = None,
+) -> None:  # fmt: skip
+    """Roll back or re-promote: put a version that served before back in production now."""
+    url = deployment_url or service_url("deployment")
+    client = RegistryClient(url, headers=auth_headers("approver", token))
+    try:
+        body = client.send(
+            "POST", f"/v1/models/{name}/versions/{version}/promote", json={"reason": reason}
+        ).json()
+    except RegistryError as exc:
+        _fail(str(exc).replace("the registry", "deployment"), SERVER_ERROR)
+    previous = body.get("previous")
+    console.print(
+        f"{name} v{version} is serving (was v{previous}), promoted by {body.get('promoted_by')}",
+        highlight=False,
+    )

@@ -35,5 +35,9 @@ class NoChallengerError(LookupError):
     """The model has no running challenger (or not the one named) to act on."""
 
 
+class UnknownVersionError(LookupError):
+    """The version never loaded here: not approved, or refused by the safe loader."""
+
+
 class NoShadowError(LookupError):
     """The model never ran a shadow step."""

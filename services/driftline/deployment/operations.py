@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException
+from fastapi import APIRouter, Header, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from driftline.deployment.auth import (
@@ -16,14 +16,19 @@ from driftline.deployment.auth import (
     promoter,
 )
 from driftline.deployment.deps import DeploymentDeps
-from driftline.deployment.errors import NoChallengerError, NoShadowError, UnknownModelError
+from driftline.deployment.errors import (
+    NoChallengerError,
+    NoShadowError,
+    UnknownModelError,
+    UnknownVersionError,
+)
 from driftline.deployment.rollout.postgres import PostgresRolloutRepository
-from driftline.deployment.rollout.promotion import promote_challenger
+from driftline.deployment.rollout.promotion import promote_challenger, promote_version
 from driftline.deployment.shadow.report import ShadowReport, shadow_report
 from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.storage import StoreUnavailable, UriNotAllowed
 from driftline_contracts.events.deployment import BatchScoringRequested
-from driftline_contracts.values import Identifier, Name, Sha256, Uri
+from driftline_contracts.values import Identifier, ModelRef, Name, Sha256, ShortText, Uri
 
 
 class PromoteRequest(BaseModel):
@@ -32,6 +37,14 @@ class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(None, ge=1, description="Expected challenger version.")
+
+
+class PromoteVersionRequest(BaseModel):
+    """Why this version goes back to production (kept in ModelPromoted and the audit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ShortText = Field(min_length=1, description="Why, e.g. 'v7 misroutes refunds'.")
 
 
 class Promoted(BaseModel):
@@ -63,6 +76,18 @@ class BatchAccepted(BaseModel):
     model: str
     job_id: str
     event_id: str
+
+
+def _promoter_or_refusal(actor: str | None, role: str | None) -> str:
+    """The acting user if they may promote; else the 401/403/422 that says why not."""
+    try:
+        return promoter(actor, role)
+    except NotAuthenticatedError as exc:
+        raise HTTPException(401, str(exc)) from exc
+    except NotAllowedError as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 def operations_router(runtime: ServiceRuntime) -> APIRouter:
@@ -97,14 +122,7 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
         actor: Annotated[str | None, Header(alias=ACTOR_HEADER)] = None,
         role: Annotated[str | None, Header(alias=ROLE_HEADER)] = None,
     ) -> Promoted:
-        try:
-            user = promoter(actor, role)
-        except NotAuthenticatedError as exc:
-            raise HTTPException(401, str(exc)) from exc
-        except NotAllowedError as exc:
-            raise HTTPException(403, str(exc)) from exc
-        except ValueError as exc:
-            raise HTTPException(422, str(exc)) from exc
+        user = _promoter_or_refusal(actor, role)
         try:
             async with runtime.units(actor=user) as uow:
                 event = await promote_challenger(
@@ -124,6 +142,39 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             promoted_by=user,
             event_id=event_id,
         )
+
+    @router.post(
+        "/versions/{version}/promote",
+        summary="Roll back or re-promote: put a version that loaded before in production.",
+        responses={
+            401: {"description": f"No {ACTOR_HEADER}."},
+            403: {"description": f"{ROLE_HEADER} is not approver or admin."},
+            404: {"description": "Unknown model, or the version never loaded here."},
+            409: {"description": "A rollout is running, or the version already serves."},
+        },
+    )
+    async def promote_version_route(
+        name: str,
+        version: Annotated[int, Path(ge=1)],
+        body: PromoteVersionRequest,
+        actor: Annotated[str | None, Header(alias=ACTOR_HEADER)] = None,
+        role: Annotated[str | None, Header(alias=ROLE_HEADER)] = None,
+    ) -> Promoted:
+        user = _promoter_or_refusal(actor, role)
+        try:
+            async with runtime.units(actor=user) as uow:
+                event = await promote_version(
+                    ModelRef(name=name, version=version), user, body.reason,
+                    rollouts=PostgresRolloutRepository(uow.session), emit=uow.emit,
+                )  # fmt: skip
+                event_id = uow.emitted[-1].id
+        except (UnknownModelError, UnknownVersionError) as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except NoChallengerError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        previous = event.previous.version if event.previous else None
+        return Promoted(model=name, version=version, previous=previous, promoted_by=user,
+                        event_id=event_id)  # fmt: skip
 
     @router.post(
         "/batch",

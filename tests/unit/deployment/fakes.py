@@ -28,6 +28,10 @@ class FakeRollouts:
     async def has_version(self, model: ModelRef) -> bool:
         return (model.name, model.version) in self.versions
 
+    async def servable(self, model: ModelRef) -> Served | None:
+        found = self.versions.get((model.name, model.version))
+        return Served(model, found["artifact"]) if found and found["status"] == "ready" else None
+
     async def record_version(
         self, model: ModelRef, artifact: ArtifactRef, event_id: str, error: str | None = None
     ) -> None:

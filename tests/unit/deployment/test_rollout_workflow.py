@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from driftline.deployment.errors import NoChallengerError, UnknownModelError
+from driftline.deployment.errors import NoChallengerError, UnknownModelError, UnknownVersionError
 from driftline.deployment.rollout.approval import approve_version
 from driftline.deployment.rollout.canary import judge_rollout
-from driftline.deployment.rollout.promotion import promote_challenger
+from driftline.deployment.rollout.promotion import promote_challenger, promote_version
 from driftline.deployment.settings import DeploymentSection
 from driftline_contracts.events.deployment import (
     CanaryRolledBack,
@@ -164,3 +164,43 @@ async def test_manual_promotion_refuses_another_version_or_no_challenger() -> No
     with pytest.raises(UnknownModelError):
         await promote_challenger("other", "user:ada", rollouts=rollouts, emit=outbox)
     assert len(outbox.events) == 1
+
+
+async def test_an_operator_rolls_back_to_an_earlier_version_and_re_promotes_the_newer() -> None:
+    rollouts, outbox, canary_id = await running_canary([25.0, 50.0])
+    await promote_challenger("m", "user:ada", 2, rollouts=rollouts, emit=outbox)
+    back = await promote_version(ModelRef(name="m", version=1), "user:ada", "v2 misroutes refunds",
+                                 rollouts=rollouts, emit=outbox)  # fmt: skip
+    assert rollouts.champions == {"m": 1}
+    assert (back.via, back.promoted_by, back.reason) == (
+        "manual",
+        "user:ada",
+        "v2 misroutes refunds",
+    )
+    assert back.previous == ModelRef(name="m", version=2)
+    assert back.canary_id is None
+    assert back.artifact == rollouts.versions[("m", 1)]["artifact"], "the version's own artifact"
+    again = await promote_version(ModelRef(name="m", version=2), "user:bo", "fixed upstream",
+                                  rollouts=rollouts, emit=outbox)  # fmt: skip
+    assert (rollouts.champions, again.previous) == ({"m": 2}, ModelRef(name="m", version=1))
+    assert outbox.events[-2:] == [back, again]
+    assert rollouts.canaries[canary_id]["status"] == "promoted", "ended rollouts stay as they were"
+
+
+async def test_promoting_a_version_is_refused_mid_rollout_or_for_what_never_loaded() -> None:
+    rollouts, outbox, _ = await running_canary([25.0, 50.0])
+    v1 = ModelRef(name="m", version=1)
+    with pytest.raises(NoChallengerError, match="rollout running"):
+        await promote_version(v1, "user:ada", "r", rollouts=rollouts, emit=outbox)
+    await promote_challenger("m", "user:ada", rollouts=rollouts, emit=outbox)
+    with pytest.raises(NoChallengerError, match="already serving"):
+        await promote_version(ModelRef(name="m", version=2), "user:ada", "r",
+                              rollouts=rollouts, emit=outbox)  # fmt: skip
+    rollouts.versions[("m", 5)] = {"artifact": None, "status": "load_failed"}
+    for missing in (ModelRef(name="m", version=5), ModelRef(name="m", version=9)):
+        with pytest.raises(UnknownVersionError, match="never loaded"):
+            await promote_version(missing, "user:ada", "r", rollouts=rollouts, emit=outbox)
+    with pytest.raises(UnknownModelError):
+        await promote_version(ModelRef(name="x", version=1), "user:ada", "r",
+                              rollouts=rollouts, emit=outbox)  # fmt: skip
+    assert rollouts.champions == {"m": 2}

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from driftline.deployment.prediction_log.rows import LoggedRow
-from driftline.deployment.records import Canary, Deployment
+from driftline.deployment.records import Canary, Deployment, Served
 from driftline_contracts.modelspec import CanaryPolicy
 from driftline_contracts.values import ArtifactRef, CanaryStep, ModelRef
 
@@ -20,6 +20,7 @@ class Rollouts(Protocol):
 
     async def policy(self, model: str) -> CanaryPolicy: ...
     async def has_version(self, model: ModelRef) -> bool: ...
+    async def servable(self, model: ModelRef) -> Served | None: ...
     async def record_version(
         self, model: ModelRef, artifact: ArtifactRef, event_id: str, error: str | None = None
     ) -> None: ...

@@ -56,6 +56,17 @@ class PostgresRolloutRepository:
         )
         return found is not None
 
+    async def servable(self, model: ModelRef) -> Served | None:
+        """``model`` with its artifact when it loaded (``ready``); None if unknown or refused."""
+        artifact = await self._session.scalar(
+            select(model_versions.c.artifact).where(
+                model_versions.c.model == model.name,
+                model_versions.c.version == model.version,
+                model_versions.c.status == "ready",
+            )
+        )
+        return Served(model, ArtifactRef.model_validate(artifact)) if artifact else None
+
     async def record_version(
         self, model: ModelRef, artifact: ArtifactRef, event_id: str, error: str | None = None
     ) -> None:
