@@ -120,6 +120,20 @@ def key_facts(data: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(data.get(name), dict) and data[name]:
             facts[name] = data[name]
     facts.update(_verdict_facts(dict(data)))
+    facts.update(_window_facts(data))
+    return facts
+
+
+def _window_facts(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The versions a run trained on (``name@version``) and its labelled production rows."""
+    facts: dict[str, Any] = {}
+    window = data.get("datasets")
+    if isinstance(window, list) and window:
+        facts["datasets"] = [
+            f"{d.get('name')}@{d.get('version')}" for d in window if isinstance(d, dict)
+        ]
+    if isinstance(data.get("labelled_rows"), int):
+        facts["labelled_rows"] = data["labelled_rows"]
     return facts
 
 
@@ -192,12 +206,19 @@ def find_version_event(
     return min(matches, key=lambda e: (stages.index(e.type), -e.seq), default=None)
 
 
-def trained_dataset(lineage: Lineage) -> tuple[str, int] | None:
-    """(name, version) of the dataset the chain's ModelTrained was fitted on, or None."""
+def trained_datasets(lineage: Lineage) -> list[tuple[str, int]]:
+    """(name, version) of every dataset version the chain's ModelTrained was fitted on: its
+    training window when it names one, else its one dataset."""
     trained = next((s for s in lineage.steps if s.type == ModelTrained.ce_type), None)
-    if trained is None or trained.facts.get("dataset_version") is None:
-        return None
-    return str(trained.facts.get("dataset_name")), int(trained.facts["dataset_version"])
+    if trained is None:
+        return []
+    window = trained.facts.get("datasets")
+    if isinstance(window, list) and window:
+        pairs = [str(label).rpartition("@") for label in window]
+        return [(name, int(version)) for name, _, version in pairs if version.isdigit()]
+    if trained.facts.get("dataset_version") is None:
+        return []
+    return [(str(trained.facts.get("dataset_name")), int(trained.facts["dataset_version"]))]
 
 
 def passes_validation_of(lineage: Lineage, dataset: tuple[str, int]) -> bool:

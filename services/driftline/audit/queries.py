@@ -15,7 +15,7 @@ from driftline.audit.lineage import (
     find_version_event,
     lineage_of,
     passes_validation_of,
-    trained_dataset,
+    trained_datasets,
     validation_of,
 )
 from driftline_contracts.events import DataValidated, PredictionsLogged
@@ -91,8 +91,9 @@ async def _entries(reader: AuditReader, subject: str, type_: str) -> list[AuditE
 
 async def load_version_lineage(reader: AuditReader, model: str, version: int) -> Lineage:
     """The chain from the data to the furthest stage MODEL@VERSION reached (promoted, rolled
-    back, in canary, approved, rejected or registered), with the trained-on data's own chain
-    when the version's run did not start from it."""
+    back, in canary, approved, rejected or registered), with the own chain of every trained-on
+    dataset version the version's chain does not pass through (a training window of several
+    versions, or a run that started from a spec or a drift)."""
     for stage in VERSION_STAGES:
         found = find_version_event(await _entries(reader, model, stage), model, version)
         if found is not None:
@@ -100,12 +101,16 @@ async def load_version_lineage(reader: AuditReader, model: str, version: int) ->
     else:
         raise VersionNotFoundError(f"no event about {model}@{version} in the audit log")
     lineage = await load_lineage(reader, found.event_id)
-    dataset = trained_dataset(lineage)
-    if dataset is None or passes_validation_of(lineage, dataset):
-        return lineage
-    validated = validation_of(await _entries(reader, dataset[0], DataValidated.ce_type), dataset)
-    if validated is not None:
-        lineage.data = (await load_lineage(reader, validated.event_id)).steps
+    for dataset in trained_datasets(lineage):
+        if passes_validation_of(lineage, dataset):
+            continue
+        accepted = await _entries(reader, dataset[0], DataValidated.ce_type)
+        validated = validation_of(accepted, dataset)
+        if validated is None:
+            continue
+        known = {s.event_id for s in lineage.data}
+        chain = (await load_lineage(reader, validated.event_id)).steps
+        lineage.data += [s for s in chain if s.event_id not in known]
     return lineage
 
 

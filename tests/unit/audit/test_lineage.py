@@ -25,7 +25,7 @@ from driftline_contracts.events import (
     ModelTrained,
     TrainingStarted,
 )
-from driftline_contracts.examples import SHA_A
+from driftline_contracts.examples import SHA_A, example
 from tests.unit.audit.builders import FakeReader, Log, ref
 
 CHAIN = [
@@ -172,3 +172,25 @@ async def test_a_spec_triggered_version_names_the_data_it_trained_on() -> None:
     assert [s.event_id for s in lineage.data] == [arrived.event_id, validated.event_id]
     trained_on = lineage.steps[1].facts
     assert lineage.data[-1].facts["dataset_version"] == trained_on["dataset_version"]
+
+
+async def test_a_run_over_a_training_window_names_every_version_and_its_labelled_rows() -> None:
+    log = Log()
+    chains = []
+    for version in (1, 2):
+        arrived = log.add(DataArrived, version, run=f"data-{version}")
+        accepted = example(DataValidated)
+        dataset = accepted.dataset.model_copy(update={"version": version})
+        chains.append([arrived, log.add(DataValidated, version + 0.5, run=f"data-{version}",
+                                        cause=arrived, dataset=dataset)])  # fmt: skip
+    spec = log.add(ModelSpecApplied, 5, run="spec")
+    trained = example(ModelTrained)
+    window = [trained.dataset.model_copy(update={"version": v}) for v in (1, 2)]
+    run = log.add(ModelTrained, 6, run="spec", cause=spec, datasets=window, labelled_rows=40)
+    registered = log.add(ModelRegistered, 7, run="spec", cause=run)
+    model = ModelRegistered.model_validate_json(registered.payload).model
+    lineage = await load_version_lineage(FakeReader(log.entries), model.name, model.version)
+    name = trained.dataset.name
+    assert lineage.steps[1].facts["datasets"] == [f"{name}@1", f"{name}@2"]
+    assert lineage.steps[1].facts["labelled_rows"] == 40
+    assert [s.event_id for s in lineage.data] == [e.event_id for chain in chains for e in chain]
