@@ -58,6 +58,10 @@ class NoUnits:
         raise Reached
         yield  # pragma: no cover
 
+    def consuming(self, _cause: Any) -> Any:
+        """The consumer's transaction for one event: opening it is reaching the handler."""
+        return self()
+
 
 class Sender:
     """Collects dead letters."""

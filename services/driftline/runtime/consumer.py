@@ -359,7 +359,11 @@ class EventProcessor:
             sleep=self._sleep,
             stop=lambda _: failures["error"] >= self._retry.max_attempts,
             wait=lambda state: self._policy.delay(failures[kind_of(state)]),
-            retry=retry_if_exception(lambda exc: not isinstance(exc, ConflictingReplay)),
+            # Only failures: cancellation (shutdown) and other BaseExceptions propagate at once
+            # (retrying them never counted an attempt, so a cancelled handler looped forever).
+            retry=retry_if_exception(
+                lambda exc: is_failure(exc) and not isinstance(exc, ConflictingReplay)
+            ),
             before_sleep=on_retry,
             reraise=True,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -190,6 +191,21 @@ async def test_failing_handler_dead_lettered_after_max_attempts_with_backoff() -
     assert headers["dlq-reason"] == b"no target column"
     assert headers["dlq-original-offset"] == b"7"
     assert units.inbox == set()
+
+
+async def test_a_cancelled_handler_is_not_retried_and_nothing_is_dead_lettered() -> None:
+    """Shutdown cancels a handler mid-flight: the cancellation propagates at once (it was
+    once retried forever, never counted as an attempt), the record stays for redelivery."""
+    units, sender, calls = FakeUnits(), FakeSender(), []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        calls.append(1)
+        raise asyncio.CancelledError
+
+    processor, sleeps = _processor(on_data_arrived, units, sender)
+    with pytest.raises(asyncio.CancelledError):
+        await processor.process(_record(_event()))
+    assert (len(calls), sleeps, sender.sent, units.inbox) == (1, [], [], set())
 
 
 async def test_transient_outage_is_retried_past_max_attempts_and_never_dead_lettered() -> None:
