@@ -87,13 +87,16 @@ def stack_env(local_stack: StackInfo) -> dict[str, str]:
     return local_stack.env()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def stack_environ(
     local_stack: StackInfo,
     stack_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, str]]:
-    """Export the stack's settings and DRIFTLINE_HOME for the session (RuntimeSettings.load())."""
+    """Export the stack's settings and DRIFTLINE_HOME for one test (RuntimeSettings.load()).
+    Per test, not per session: exported for the session, the stack's tokens file reached every
+    later test on the worker, and a unit test that chose DRIFTLINE_AUTH__DISABLED then had two
+    ways to authenticate (its failure depended on the order the files ran in)."""
     home = local_stack.home or tmp_path_factory.mktemp("driftline-home")
     values = {**stack_env, "DRIFTLINE_HOME": str(home)}
     with pytest.MonkeyPatch.context() as patch:

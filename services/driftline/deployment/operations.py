@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from driftline.deployment.auth import (
     ACTOR_HEADER,
@@ -162,9 +162,13 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
     ) -> Promoted:
         user = _promoter_or_refusal(actor, role)
         try:
+            model = ModelRef(name=name, version=version)
+        except ValidationError as exc:  # not a model name, so no such model
+            raise HTTPException(404, f"model {name!r} has no servable version") from exc
+        try:
             async with runtime.units(actor=user) as uow:
                 event = await promote_version(
-                    ModelRef(name=name, version=version), user, body.reason,
+                    model, user, body.reason,
                     rollouts=PostgresRolloutRepository(uow.session), emit=uow.emit,
                 )  # fmt: skip
                 event_id = uow.emitted[-1].id
