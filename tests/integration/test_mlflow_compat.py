@@ -19,6 +19,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from bench.mlflow_peer import MLFLOW
+from driftline.cli import training as training_cli
 from driftline.cli.main import app as cli
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
@@ -95,6 +96,9 @@ async def _notebook(url: str, token: str) -> tuple[dict, float]:
 
 
 def _cli(url: str, *args: str) -> str:
+    # The CLI's console measured its width when first imported (COLUMNS set for one invoke
+    # comes too late): give it a wide terminal so names are not folded across lines.
+    training_cli.console.width = 220
     result = CliRunner().invoke(cli, [*args, "--url", url], env={"COLUMNS": "220"})
     assert result.exit_code == 0, result.output
     return result.stdout  # stderr may hold log lines of the services running in this process

@@ -17,7 +17,7 @@ from aiokafka import ConsumerRecord
 from fastapi import FastAPI
 from minio import Minio
 from sklearn.datasets import load_breast_cancer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
@@ -162,6 +162,26 @@ async def _jobs_of(runtime: ServiceRuntime, model: str) -> int:
             select(func.count()).select_from(jobs).where(jobs.c.model == model)
         )
     return int(count or 0)
+
+
+async def test_enqueue_keeps_working_past_the_prepared_statements_generic_plan(
+    training: ServiceRuntime,
+) -> None:
+    """asyncpg prepares the insert once per connection; after five runs PostgreSQL may plan
+    it generically, and a bound parameter in ON CONFLICT's WHERE then no longer matches the
+    partial unique index (the chaos scenario dead-lettered DataValidated from the 13th on)."""
+    spec = core.spec_record(FENCE_MODEL, "c" * 64, _spec_event(FENCE_MODEL, "target").spec)
+    cause = Envelope(
+        source="cli/test", type="test", subject=FENCE_MODEL, correlationid="c-2", actor="user:test"
+    )
+    async with training.units() as uow:  # one connection, one prepared statement
+        repo = PostgresTrainingRepository(uow.session)
+        for version in range(1, 13):
+            ref = DatasetRef(name=f"plan-{UID}", version=version, uri="s3://driftline/p.csv",
+                             sha256=f"{version:02x}" * 32, format="csv")  # fmt: skip
+            assert await repo.enqueue(core.job_for(spec, ref, "manual", cause)), version
+            assert not await repo.enqueue(core.job_for(spec, ref, "manual", cause)), version
+        await uow.session.execute(delete(jobs).where(jobs.c.spec_hash == "c" * 64))
 
 
 async def test_claims_are_fenced_and_expired_leases_reclaimed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from driftline.training.adapters.production_rows import PostgresProductionRows
@@ -134,7 +134,11 @@ class PostgresTrainingRepository(PostgresProductionRows):
         result = await self._session.execute(
             statement.on_conflict_do_nothing(
                 index_elements=["model", "dataset_sha256", "spec_hash", "labelled_until"],
-                index_where=jobs.c.status != "failed",
+                # A literal, never a bound parameter: once asyncpg's prepared statement goes to
+                # PostgreSQL's generic plan (after five runs) a parameter here no longer proves
+                # the partial index's predicate, and every insert failed ("no unique or
+                # exclusion constraint matching the ON CONFLICT specification").
+                index_where=text("status <> 'failed'"),
             ).returning(jobs.c.id)
         )
         return result.first() is not None
