@@ -78,7 +78,10 @@ def test_a_promotion_on_the_audit_stream_shows_on_the_overview(
         assert client.get("/").status_code == 303  # pages need sign-in
         headers = {"Authorization": f"Bearer {viewer}"}
         row, deadline, page = f'<a href="/models/{model}">{model}</a>', time.monotonic() + 60, ""
-        while time.monotonic() < deadline and row not in page:
+        # The row shows from the first event projected; wait for the last ones too (the
+        # promotion and the drift), not just the row, or the read races the stream.
+        expected = (row, "<td>v4</td>", "open · ")
+        while time.monotonic() < deadline and not all(part in page for part in expected):
             time.sleep(0.5)
             page = client.get("/", params={"q": model}, headers=headers).text
         assert row in page
