@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -33,7 +33,7 @@ class WindowOut(BaseModel):
 
 
 def drift_router(runtime: ServiceRuntime) -> APIRouter:
-    """``/v1/models/{name}/drift`` and ``/v1/models/{name}/drift/windows``."""
+    """``/v1/models/{name}/drift``, ``.../drift/windows`` and ``.../drift/windows/{seq}``."""
     router = APIRouter(prefix="/v1/models", tags=["drift"])
 
     @router.get("/{name}/drift", summary="Latest drift report (JSON, or HTML with format=html).",
@@ -62,5 +62,17 @@ def drift_router(runtime: ServiceRuntime) -> APIRouter:
             )
             for w in found
         ]
+
+    @router.get("/{name}/drift/windows/{seq}",
+                summary="One evaluated window's JSON report, with its reference-vs-current "
+                "distributions (empty for windows evaluated before reports carried them).",
+                responses={404: {"description": "No such window of this model."}})  # fmt: skip
+    async def window_report(name: str, seq: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Any:
+        async with runtime.units() as uow:
+            found = await PostgresWindows(uow.session).window(name, seq)
+        if found is None:
+            raise HTTPException(404, f"model {name!r} has no evaluated window {seq}")
+        data = await runtime.store.get_bytes(found.report.uri, sha256=found.report.sha256)
+        return {"distributions": [], **json.loads(data)}
 
     return router

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from driftline.monitoring.evaluation import PREDICTION, Reference, WindowData, WindowResult
@@ -20,8 +21,10 @@ def build_report(
     policy: DriftPolicy,
     reference: DatasetRef | None,
     result: WindowResult,
+    distributions: Sequence[Distribution] = (),
 ) -> dict[str, Any]:
-    """The JSON report: identity, window, policy, reference and every verdict."""
+    """The JSON report: identity, window, policy, reference, every verdict and the
+    reference-vs-current distributions the HTML draws (the console plots them too)."""
     return {
         "model": model,
         "version": version,
@@ -31,6 +34,7 @@ def build_report(
         "policy": policy.model_dump(mode="json"),
         "reference_dataset": reference.model_dump(mode="json") if reference else None,
         "result": result.model_dump(mode="json"),
+        "distributions": [d.model_dump(mode="json") for d in distributions],
     }
 
 

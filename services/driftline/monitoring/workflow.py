@@ -149,11 +149,13 @@ async def _store(
     result: WindowResult,
     deps: MonitoringDeps,
 ) -> StoredReport:
+    plotted = distributions(resolved.reference, data, result)
     report = build_report(
         model=model.model, version=ref.version, window_id=window_id, window=span,
         rows=len(data.predictions), policy=model.policy, reference=resolved.dataset, result=result,
+        distributions=plotted,
     )  # fmt: skip
-    html = report_html(report, distributions(resolved.reference, data, result))
+    html = report_html(report, plotted)
     return await store_report(deps.store, model.model, window_id, report, html)
 
 

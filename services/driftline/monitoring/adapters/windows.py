@@ -195,6 +195,14 @@ class PostgresWindows(PostgresEpisodes):
         )  # fmt: skip
         return [_window(r) for r in await self.session.execute(query)]
 
+    async def window(self, model: str, seq: int) -> WindowRecord | None:
+        """One evaluated window of ``model`` by its sequence number."""
+        query = select(drift_windows).where(
+            drift_windows.c.model == model, drift_windows.c.seq == seq
+        )
+        row = (await self.session.execute(query)).first()
+        return _window(row) if row is not None else None
+
 
 def _buffered(
     model: str, version: int, row: PredictionRow, source: ArtifactRef | None
