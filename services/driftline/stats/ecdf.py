@@ -11,6 +11,9 @@ return the same numbers: KS evaluates the same counts over the same denominators
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 import numpy as np
 from scipy import stats
 
@@ -45,9 +48,10 @@ def ks_statistic(reference: np.ndarray, current: np.ndarray) -> np.float64:
     """
     m, n = reference.size, current.size
     probes = _distinct(reference if m <= n else current)
+    sides: tuple[Literal["right", "left"], ...] = ("right", "left")
     gaps = np.concatenate([
         np.searchsorted(reference, probes, side) / m - np.searchsorted(current, probes, side) / n
-        for side in ("right", "left")
+        for side in sides
     ])  # fmt: skip
     above, below = gaps.max(), np.clip(-gaps.min(), 0, 1)
     return below if below > above else above
@@ -72,7 +76,7 @@ def wasserstein_sorted(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.vecdot(np.abs(small_cdf - large_cdf), np.diff(merged)))
 
 
-def bin_counts_sorted(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+def bin_counts_sorted(edges: Sequence[float] | np.ndarray, values: np.ndarray) -> np.ndarray:
     """Sorted ``values`` per bin of ``edges``, the outer bins open-ended (as in ``psi``)."""
     below = np.searchsorted(values, np.asarray(edges, dtype="float64")[1:-1], "left")
     return np.diff(below, prepend=0, append=values.size)

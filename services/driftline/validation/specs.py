@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from driftline.stats.expectations import Expectations
 from driftline_contracts.events.spec import ModelSpecApplied
+from driftline_contracts.modelspec import Task
 
 MAX_ERROR = 500
 
@@ -20,7 +21,7 @@ class SpecRecord:
     model: str
     dataset: str
     target: str
-    task: str
+    task: Task
     spec_hash: str
     expectations: Expectations | None = None
     error: str | None = None
