@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import AwareDatetime
 
 from driftline.audit.adapters.postgres import PostgresAuditLog
+from driftline.audit.chain_metrics import chain_gauges
 from driftline.audit.core import AuditEntry
 from driftline.audit.kpis import Kpis
 from driftline.audit.lineage import Lineage, UnknownEventError
@@ -67,6 +68,7 @@ def routers(runtime: ServiceRuntime) -> list[APIRouter]:
         report = await verify_audit_log(
             runtime.engine, runtime.store, runtime.deps, runtime.settings.kafka
         )
+        chain_gauges(runtime.metrics.registry).record(report)
         return report.to_dict()
 
     return [router, _lineage_router(runtime), _kpis_router(runtime)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter
 
+from driftline.monitoring.episode_metrics import open_since_gauge, refresh_forever
 from driftline.monitoring.handlers import subscriptions
 from driftline.monitoring.http import drift_router
 from driftline.monitoring.reference import MonitoringDeps, dropped_rows_counter
@@ -27,6 +29,16 @@ def routers(runtime: ServiceRuntime) -> list[APIRouter]:
     return [drift_router(runtime)]
 
 
+def background(runtime: ServiceRuntime) -> list[Callable[[], Awaitable[None]]]:
+    """Keeps ``driftline_drift_episode_open_since_timestamp_seconds`` in step with the table."""
+    gauge = open_since_gauge(runtime.metrics.registry)
+
+    async def refresh_open_episodes() -> None:
+        await refresh_forever(runtime, gauge)
+
+    return [refresh_open_episodes]
+
+
 def definition() -> ServiceDefinition:
     """The monitoring service: count windows, drift tests, episodes, reports."""
     return ServiceDefinition(
@@ -36,4 +48,5 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations",
         dependencies=dependencies,
         settings_cls=MonitoringSettings,
+        background=background,
     )

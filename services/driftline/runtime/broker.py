@@ -14,8 +14,10 @@ from faststream.message import StreamMessage
 
 from driftline.runtime import faults
 from driftline.runtime.consumer import EventProcessor
+from driftline.runtime.consumer_lag import note_lag
 from driftline.runtime.deadletter import RawRecord
 from driftline.runtime.kafka_config import build_security
+from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import KafkaSettings
 
 
@@ -78,12 +80,14 @@ def attach(
     *,
     service: str,
     kafka: KafkaSettings | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """Subscribe ``processor`` to its event's topic; ack only after the outcome is durable.
 
     A subscription with ``batch_size`` > 1 gets the records of one poll (up to that many) as
     a batch, handled in one transaction and acknowledged with one offset commit; otherwise
-    records come one at a time.
+    records come one at a time. Given ``metrics``, each acknowledged record sets
+    ``driftline_consumer_lag`` of its partition.
     """
     subscription = processor.subscription
     batched = subscription.batch_size > 1
@@ -92,12 +96,16 @@ def attach(
         await processor.process(RawRecord.from_consumer_record(message.raw_message))
         faults.point("consumer.before_ack")
         await message.ack()
+        if metrics is not None:
+            note_lag(metrics, service, message.consumer, [message.raw_message])
 
     async def consume_batch(message: KafkaMessage) -> None:
         records = message.raw_message
         await processor.process_batch([RawRecord.from_consumer_record(r) for r in records])
         faults.point("consumer.before_ack")
         await message.ack()
+        if metrics is not None:
+            note_lag(metrics, service, message.consumer, records)
 
     # FastStream sleeps batch_timeout_ms more after an empty poll: keep it short, or a record
     # arriving at an idle subscription waits up to twice the timeout.

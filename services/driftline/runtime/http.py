@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import driftline
 from driftline.runtime.auth import auth_layer
 from driftline.runtime.errors import is_invalid_input
+from driftline.runtime.http_metrics import CountedRequests
 from driftline.runtime.json_numbers import printable
 from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceRuntime
@@ -66,6 +67,7 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         if not runtime.started.is_set():
             failing.append("startup")
             checks["startup"] = runtime.startup_error or "starting"
+        runtime.metrics.ready.set(0 if failing else 1)
         body = {
             "service": runtime.name,
             "status": "unavailable" if failing else "ready",
@@ -94,6 +96,7 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         app.add_middleware(NamedByRoute)
     for middleware in runtime.definition.middleware(runtime):  # added before auth: inside it
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
+    app.add_middleware(CountedRequests, metrics=runtime.metrics)  # inside auth: sees the route
     app.add_middleware(  # outside the service's own middleware (the predict fast path)
         BodyLimit,
         limit=runtime.section.max_body_bytes,

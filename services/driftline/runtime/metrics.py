@@ -44,7 +44,7 @@ class Metrics:
         self.dead_letters = Counter(
             "driftline_dead_letters_total",
             "Events dead-lettered, by original topic and reason "
-            "(undecodable|handler_failed|conflicting_replay).",
+            "(undecodable|handler_failed|conflicting_replay|unverified_origin).",
             ["service", "topic", "reason"],
             registry=self.registry,
         )
@@ -87,6 +87,30 @@ class Metrics:
             ["service"],
             registry=self.registry,
         ).labels(**labels)
+        self.http_requests = Counter(
+            "driftline_http_requests",
+            "HTTP requests answered, by route template, method and status code.",
+            ["service", "route", "method", "status"],
+            registry=self.registry,
+        )
+        self.http_seconds = Histogram(
+            "driftline_http_request_seconds",
+            "Time to the response's first byte, by route template and method.",
+            ["service", "route", "method"],
+            registry=self.registry,
+        )
+        self.ready = Gauge(
+            "driftline_ready",
+            "1 when the last /readyz answered ready, 0 when it answered 503.",
+            ["service"],
+            registry=self.registry,
+        ).labels(**labels)
+        self.consumer_lag = Gauge(
+            "driftline_consumer_lag",
+            "Records behind the partition's end after the last record handled, by topic.",
+            ["service", "topic", "partition"],
+            registry=self.registry,
+        )
         self.in_flight = Gauge(
             "driftline_events_in_flight",
             "Events delivered whose outcome is not yet durable (being handled or retried).",

@@ -120,7 +120,10 @@ class ServiceRuntime:
             for sub in definition.subscriptions(self)
         ]
         for processor in self.processors:
-            attach(self.broker, processor, service=self.name, kafka=settings.kafka)
+            attach(
+                self.broker, processor, service=self.name, kafka=settings.kafka,
+                metrics=self.metrics,
+            )  # fmt: skip
         self.started = asyncio.Event()
         self.startup_error: str | None = None
         self._relay_task: asyncio.Task[None] | None = None

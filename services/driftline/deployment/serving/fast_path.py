@@ -20,6 +20,8 @@ from starlette.responses import Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from driftline.runtime.http_metrics import ROUTE_KEY
+
 PREFIX, SUFFIX = "/v1/models/", "/predict"
 Endpoint = Callable[[Request, str], Awaitable[Response]]
 
@@ -49,6 +51,7 @@ class PredictFastPath:
             await self.app(scope, receive, send)
             return
         scope["path_params"] = {"name": name}
+        scope[ROUTE_KEY] = f"{PREFIX}{{name}}{SUFFIX}"  # the metrics' route label
         await self._serving(scope["app"])(scope, receive, send)
 
     def _serving(self, app: Any) -> ASGIApp:
