@@ -18,6 +18,7 @@ from driftline.training.settings import (
     training_section,
     worker_identity,
 )
+from driftline.training.submissions_api import submissions_router
 from driftline.training.tracking.routes import tracking_routers
 from driftline.training.worker import TrainingWorker
 
@@ -57,7 +58,9 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="training",
         subscriptions=subscriptions,
-        routers=lambda runtime: [*routers(runtime), *tracking_routers(runtime)],
+        routers=lambda runtime: [
+            *routers(runtime), *tracking_routers(runtime), submissions_router(runtime)
+        ],
         migrations=Path(__file__).parent / "migrations",
         dependencies=dependencies,
         settings_cls=TrainingSettings,
@@ -68,7 +71,7 @@ def definition() -> ServiceDefinition:
 
 def streamed_bodies(runtime: ServiceRuntime) -> dict[str, int]:
     """Tracked runs' artifact uploads (Driftline's and MLflow's PUT) may pass the JSON limit."""
-    limit = runtime.settings.section("training").max_artifact_bytes
+    limit = training_section(runtime.section).max_artifact_bytes
     return {
         "PUT /v1/tracking/runs/": limit,
         "PUT /api/2.0/mlflow-artifacts/artifacts/": limit,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,9 +17,10 @@ from driftline.runtime.trainer_policy import TrainerNotAllowedError, TrainerPoli
 from driftline_contracts.envelope import Envelope
 from driftline_contracts.events.training import RetrainSkipped, Trigger
 from driftline_contracts.modelspec import ModelSpec, TrainerSpec
-from driftline_contracts.values import DatasetRef, Reason
+from driftline_contracts.values import ArtifactRef, DatasetRef, Reason
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
+JobKind = Literal["train", "submission"]
 RETRYABLE_CODES = frozenset({"timeout", "resource_limit"})
 
 
@@ -42,8 +43,19 @@ class SpecRecord:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """A model trained elsewhere, uploaded to be scored: its stored bytes and who sent it."""
+
+    artifact: ArtifactRef
+    submitted_by: str
+    from_run: str | None = None
+    """The tracked run it was submitted from, if the submitter named one."""
+
+
+@dataclass(frozen=True)
 class NewJob:
-    """A training job to enqueue: unique on (model, dataset sha256, spec hash, labelled_until)."""
+    """A job to enqueue: unique on (model, dataset sha256, spec hash, labelled_until) and, for
+    a submission, the submitted bytes' sha256."""
 
     model: str
     run_id: str
@@ -51,9 +63,22 @@ class NewJob:
     spec_hash: str
     spec: dict[str, Any]
     trigger: Trigger
-    cause: Envelope
+    cause: Envelope | None
+    """The event that asked for the job; None for a submission (it has no causing event)."""
     labelled_until: int
     """Labelled production rows up to this label sequence number join the data (0: none)."""
+    submission: Submission | None = field(default=None, kw_only=True)
+    """Set for a submission job: score these bytes instead of training."""
+
+    @property
+    def kind(self) -> JobKind:
+        """``submission`` when the job scores a submitted model, else ``train``."""
+        return "train" if self.submission is None else "submission"
+
+    @property
+    def correlation_id(self) -> str | None:
+        """The lifecycle run of a job without a cause (a submission): its own run id."""
+        return self.run_id if self.cause is None else None
 
 
 @dataclass(frozen=True)
@@ -126,6 +151,14 @@ def job_for(
         cause,
         labelled_until,
     )
+
+
+def submission_job(
+    spec: SpecRecord, dataset: DatasetRef, submission: Submission
+) -> NewJob:
+    """A job scoring a submitted model on ``dataset``'s holdout under ``spec``."""
+    return NewJob(spec.model, new_run_id(), dataset, spec.spec_hash, spec.spec, "manual", None,
+                  0, submission=submission)  # fmt: skip
 
 
 def jobs_for_validated(

@@ -46,7 +46,7 @@ def failed(job: Job, reason: Reason) -> tuple[TrainingFailed, RunRecord]:
         attempt=max(job.attempt, 1),
         retryable=is_retryable(reason.code),
     )
-    return event, _record(job, "failed", failure=reason)
+    return event, _record(job, "failed", failure=reason, lineage=submission_facts(job))
 
 
 def window_facts(versions: list[DatasetRef], output: RunOutput) -> dict[str, Any]:
@@ -56,6 +56,15 @@ def window_facts(versions: list[DatasetRef], output: RunOutput) -> dict[str, Any
         "window_rows": output.window_rows,
         "labelled_rows": output.labelled_rows,
     }
+
+
+def submission_facts(job: Job) -> dict[str, Any]:
+    """What a submission's run record keeps of where the model came from (none for a run)."""
+    found = job.submission
+    if found is None:
+        return {}
+    return {"submitted_by": found.submitted_by, "submitted_from_run": found.from_run,
+            "submitted_artifact": found.artifact.model_dump(mode="json")}  # fmt: skip
 
 
 def trained(
@@ -80,11 +89,12 @@ def trained(
         train_rows=output.train_rows,
         holdout_rows=output.holdout_rows,
         duration_s=output.duration_s,
-        trainer=TRAINER,
+        trainer=job.submission.submitted_by if job.submission else TRAINER,
         champion_comparison=output.champion_comparison,
         datasets=versions or [job.dataset],
         labelled_rows=output.labelled_rows,
         signature=output.signature,
+        submitted_from_run=job.submission.from_run if job.submission else None,
     )
     record = _record(
         job,
@@ -92,7 +102,7 @@ def trained(
         params=output.params,
         metrics=output.metrics,
         artifacts=artifacts,
-        lineage=lineage,
+        lineage={**lineage, **submission_facts(job)},
         train_rows=output.train_rows,
         holdout_rows=output.holdout_rows,
         duration_s=output.duration_s,

@@ -14,9 +14,9 @@ threads of the service), so each run still starts from the same state.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import select
 import threading
@@ -29,13 +29,16 @@ from typing import Any
 from driftline.runtime.logging import get_logger
 from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.champion_check import ChampionInput
+from driftline.training.clean_start import start_helpers
 from driftline.training.confinement import ProcessLimits, confine
 from driftline.training.runner import RunOutput, Sources, run_training
+from driftline.training.sandbox import ChildSandbox, RunFolder, make_undumpable, run_folder
+from driftline.training.submissions import score_submission
 
 log = get_logger(__name__)
 
 
-PRELOAD = ["driftline.training.runner"]
+PRELOAD = ["driftline.training.runner", "driftline.training.submissions"]
 
 
 def die_with_parent(service_pid: int) -> None:
@@ -54,9 +57,14 @@ def die_with_parent(service_pid: int) -> None:
     threading.Thread(target=watch, args=(service_pid,), daemon=True).start()
 
 
-def start_training_process(service_pid: int, limits: ProcessLimits) -> None:
-    """Initializer of a training process: exit with the service, run confined."""
+def start_training_process(
+    service_pid: int, limits: ProcessLimits, sandbox: ChildSandbox | None = None
+) -> None:
+    """Initializer of a training process: exit with the service, enter its own folder (as
+    another user when configured), run confined."""
     die_with_parent(service_pid)
+    if sandbox is not None:
+        sandbox.enter()
     confine(limits)
 
 
@@ -117,8 +125,14 @@ class TrainingPool:
 
     async def warm(self) -> None:
         """Start the forkserver and its imports now, not when the first run needs it."""
+        await asyncio.to_thread(self._start_helpers)
+
+    def _start_helpers(self) -> None:
+        """Hide this process from its user's other processes, then start the forkserver
+        without the secrets of this process's environment (both no-ops once done)."""
+        make_undumpable()
         if self._context.get_start_method() == "forkserver":
-            await asyncio.to_thread(multiprocessing.forkserver.ensure_running)
+            start_helpers()
 
     async def train(
         self,
@@ -131,26 +145,63 @@ class TrainingPool:
         champion: ChampionInput | None = None,
     ) -> RunOutput:
         """Train in a process; a timeout or a dead process becomes a typed failure."""
+        with run_folder(self._limits.run_as) as folder:
+            run = functools.partial(
+                run_training, policy=self._policy, champion=_staged(champion, folder)
+            )
+            inputs = (folder.stage_sources(data_path), folder.stage(labelled_path))
+            args = (inputs[0], data_format, spec, max_rows, inputs[1])
+            return await self._confined(run, args, timeout_s, "training", folder)
+
+    async def score(
+        self,
+        data_path: Sources,
+        data_format: str,
+        spec: dict[str, Any],
+        max_rows: int,
+        timeout_s: float,
+        model_bytes: bytes,
+        champion: ChampionInput | None = None,
+    ) -> RunOutput:
+        """Check and re-score a submitted model in a process, like a run: the submitted bytes
+        are only ever loaded there, confined, with the safe loader."""
+        with run_folder(self._limits.run_as) as folder:
+            run = functools.partial(score_submission, champion=_staged(champion, folder))
+            args = (folder.stage_sources(data_path), data_format, spec, max_rows, model_bytes)
+            return await self._confined(run, args, timeout_s, "scoring", folder)
+
+    async def _confined(
+        self,
+        run: Callable[..., RunOutput],
+        args: tuple[Any, ...],
+        timeout_s: float,
+        what: str,
+        folder: RunFolder,
+    ) -> RunOutput:
         async with self._slots:
+            self._start_helpers()  # again if the forkserver died
             executor = ProcessPoolExecutor(
                 1,
                 mp_context=self._context,
                 initializer=start_training_process,
-                initargs=(os.getpid(), self._limits),
+                initargs=(os.getpid(), self._limits, folder.child),
             )
-            loop = asyncio.get_running_loop()
-            run = functools.partial(run_training, policy=self._policy, champion=champion)
-            future = loop.run_in_executor(
-                executor, run, data_path, data_format, spec, max_rows, labelled_path
-            )
+            future = asyncio.get_running_loop().run_in_executor(executor, run, *args)
             try:
                 output = await asyncio.wait_for(future, timeout_s)
             except TimeoutError:
-                message = f"training took longer than {timeout_s:g} s"
+                message = f"{what} took longer than {timeout_s:g} s"
                 return RunOutput(failure=("timeout", message, None))
             except BrokenProcessPool:
-                message = "the training process died (out of memory or killed)"
+                message = f"the {what} process died (out of memory or killed)"
                 return RunOutput(failure=("resource_limit", message, None))
             finally:
                 _kill(executor)
             return output
+
+
+def _staged(champion: ChampionInput | None, folder: RunFolder) -> ChampionInput | None:
+    """``champion`` with its artifact where the training process can read it."""
+    if champion is None or champion.path is None:
+        return champion
+    return dataclasses.replace(champion, path=folder.stage(champion.path))

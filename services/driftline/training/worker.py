@@ -38,6 +38,7 @@ from driftline.training.openlineage import TrainingRun
 from driftline.training.pool import TrainingPool
 from driftline.training.runner import RunOutput
 from driftline.training.settings import TrainingSection
+from driftline.training.submission_runs import score_submitted
 from driftline.training.windows import versions_in_window
 from driftline_contracts.modelspec import TrainingWindow
 from driftline_contracts.values import DatasetRef, Reason
@@ -156,7 +157,7 @@ class TrainingWorker:
 
     async def _emit_started(self, job: Job) -> None:
         async with self.units(cause=job.cause) as uow:
-            await uow.emit(outcomes.started(job))
+            await uow.emit(outcomes.started(job), correlation_id=job.correlation_id)
         await TrainingRun(self.lineage, job).started()
 
     async def _execute(self, job: Job) -> None:
@@ -217,11 +218,13 @@ class TrainingWorker:
         async with self.units() as uow:
             found = await self.champions(uow.session).get(job.model)
         champion = await fetch_champion(self.store, job.model, found, folder)
+        s = self.settings
+        if job.submission is not None:
+            return await score_submitted(self.store, self.pool, job, files, champion, s)
         extra = None
         if labelled is not None:
             extra = folder / LABELLED_ROWS
             extra.write_bytes(labelled[1])
-        s = self.settings
         return await self.pool.train(
             files, job.dataset.format, job.spec, s.max_rows, s.timeout_s,
             str(extra) if extra else None, champion=champion,
@@ -240,7 +243,7 @@ class TrainingWorker:
                 log.warning("job taken over by another worker; outcome dropped", run_id=job.run_id)
                 return
             await repo.add_run(job, record)
-            await uow.emit(event)
+            await uow.emit(event, correlation_id=job.correlation_id)
         log.info("training job finished", run_id=job.run_id, status=status)
         await TrainingRun(self.lineage, job).finished(event)
 

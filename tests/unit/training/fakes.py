@@ -12,6 +12,7 @@ from driftline.training.champion_check import ChampionInput
 from driftline.training.core import Job, JobStatus, NewJob
 from driftline.training.records import RunRecord
 from driftline.training.runner import RunOutput, run_training
+from driftline.training.submissions import score_submission
 from driftline.training.windows import AcceptedVersion
 from driftline_contracts.envelope import Envelope
 from tests.unit.training.builders import policy
@@ -24,9 +25,11 @@ class FakeUnit:
     cause: Envelope | None
     session: None = None
     emitted: list[tuple[Any, Envelope | None]] = field(default_factory=list)
+    correlations: list[str | None] = field(default_factory=list)
 
-    async def emit(self, event: Any) -> None:
+    async def emit(self, event: Any, *, correlation_id: str | None = None) -> None:
         self.emitted.append((event, self.cause))
+        self.correlations.append(correlation_id)
 
 
 @dataclass
@@ -34,12 +37,15 @@ class FakeUnits:
     """Opens FakeUnits; keeps the events of units that exited cleanly (committed)."""
 
     committed: list[tuple[Any, Envelope | None]] = field(default_factory=list)
+    correlations: list[str | None] = field(default_factory=list)
+    """The correlation id each committed event was emitted with (None: its cause's)."""
 
     @asynccontextmanager
     async def __call__(self, *, cause: Envelope | None = None) -> AsyncIterator[FakeUnit]:
         unit = FakeUnit(cause)
         yield unit
         self.committed.extend(unit.emitted)
+        self.correlations.extend(unit.correlations)
 
     def events(self, kind: type) -> list[Any]:
         """Committed events of one type."""
@@ -151,3 +157,16 @@ class InlinePool:
             data_path, data_format, spec, max_rows, labelled_path, policy=policy(),
             champion=champion,
         )  # fmt: skip
+
+    async def score(
+        self,
+        data_path: str,
+        data_format: str,
+        spec: dict[str, Any],
+        max_rows: int,
+        timeout_s: float,
+        model_bytes: bytes,
+        champion: ChampionInput | None = None,
+    ) -> RunOutput:
+        self.during()
+        return score_submission(data_path, data_format, spec, max_rows, model_bytes, champion)

@@ -8,34 +8,26 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from driftline.training.adapters.job_rows import job_from_row, submission_document
 from driftline.training.adapters.production_rows import PostgresProductionRows
-from driftline.training.adapters.tables import dataset_versions, jobs, runs, spec_history, specs
+from driftline.training.adapters.tables import (
+    JOB_KEY,
+    dataset_versions,
+    jobs,
+    runs,
+    spec_history,
+    specs,
+)
 from driftline.training.core import Job, JobStatus, LastRun, NewJob, SpecRecord
 from driftline.training.records import RunRecord
 from driftline.training.windows import AcceptedVersion
-from driftline_contracts.envelope import Envelope
 from driftline_contracts.values import DatasetRef
+
+TRAIN_JOBS = jobs.c.submission_sha256 == ""
 
 
 def _spec(row: Row) -> SpecRecord:
     return SpecRecord(row.model, row.dataset, row.spec_hash, row.spec)
-
-
-def _job(row: Row) -> Job:
-    return Job(
-        model=row.model,
-        run_id=row.run_id,
-        dataset=DatasetRef.model_validate(row.dataset),
-        spec_hash=row.spec_hash,
-        spec=row.spec,
-        trigger=row.trigger,
-        cause=Envelope.model_validate_json(row.cause),
-        labelled_until=row.labelled_until,
-        id=row.id,
-        status=row.status,
-        attempt=row.attempt,
-        claimed_at=row.claimed_at,
-    )
 
 
 class PostgresTrainingRepository(PostgresProductionRows):
@@ -126,14 +118,17 @@ class PostgresTrainingRepository(PostgresProductionRows):
             dataset=job.dataset.model_dump(mode="json"),
             spec=job.spec,
             trigger=job.trigger,
-            cause=job.cause.model_dump_json(),
+            cause=None if job.cause is None else job.cause.model_dump_json(),
             status="queued",
             attempt=0,
             labelled_until=job.labelled_until,
+            kind=job.kind,
+            submission=submission_document(job),
+            submission_sha256=job.submission.artifact.sha256 if job.submission else "",
         )
         result = await self._session.execute(
             statement.on_conflict_do_nothing(
-                index_elements=["model", "dataset_sha256", "spec_hash", "labelled_until"],
+                index_elements=list(JOB_KEY),
                 # A literal, never a bound parameter: once asyncpg's prepared statement goes to
                 # PostgreSQL's generic plan (after five runs) a parameter here no longer proves
                 # the partial index's predicate, and every insert failed ("no unique or
@@ -154,6 +149,7 @@ class PostgresTrainingRepository(PostgresProductionRows):
                 jobs.c.dataset_sha256 == sha256,
                 jobs.c.spec_hash == spec_hash,
                 jobs.c.labelled_until == labelled_until,
+                TRAIN_JOBS,
             )
             .order_by(jobs.c.id.desc())
             .limit(1)  # a retried key: its newest job
@@ -165,7 +161,7 @@ class PostgresTrainingRepository(PostgresProductionRows):
             await self._session.execute(
                 select(runs.c.dataset_sha256, jobs.c.labelled_until)
                 .join(jobs, jobs.c.id == runs.c.job_id)
-                .where(runs.c.model == model, runs.c.status == "succeeded")
+                .where(runs.c.model == model, runs.c.status == "succeeded", TRAIN_JOBS)
                 .order_by(runs.c.created_at.desc())
                 .limit(1)
             )
@@ -201,7 +197,7 @@ class PostgresTrainingRepository(PostgresProductionRows):
                 .returning(*jobs.c)
             )
         ).first()
-        return _job(row) if row else None
+        return job_from_row(row) if row else None
 
     async def requeue_abandoned(self, worker: str) -> list[str]:
         """Queue again the jobs ``worker`` held when it died (it is starting, so holds none).

@@ -1,4 +1,4 @@
-"""Training's tables in its PostgreSQL schema (created by migrations/t0001…t0008)."""
+"""Training's tables in its PostgreSQL schema (created by migrations/t0001…t0009)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+JOB_KEY = ("model", "dataset_sha256", "spec_hash", "labelled_until", "submission_sha256")
 metadata = MetaData()
 specs = Table(
     "specs",
@@ -59,7 +60,7 @@ jobs = Table(
     Column("dataset", JSONB, nullable=False),
     Column("spec", JSONB, nullable=False),
     Column("trigger", String(32), nullable=False),
-    Column("cause", Text, nullable=False),
+    Column("cause", Text),
     Column("status", String(16), nullable=False, server_default="queued"),
     Column("attempt", Integer, nullable=False, server_default="0"),
     Column("claimed_at", DateTime(timezone=True)),
@@ -67,14 +68,15 @@ jobs = Table(
     Column("labelled_until", BigInteger, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
     Column("finished_at", DateTime(timezone=True)),
+    Column("kind", String(16), nullable=False, server_default="train"),
+    Column("submission", JSONB),
+    Column("submission_sha256", String(64), nullable=False, server_default=""),
     Index("ix_jobs_status", "status", "id"),
-    # One live job per training key; a failed job does not block its retry.
+    # One live job per training key (a submission's key adds its bytes' sha256); a failed job
+    # does not block its retry.
     Index(
         "uq_jobs_training_key",
-        "model",
-        "dataset_sha256",
-        "spec_hash",
-        "labelled_until",
+        *JOB_KEY,
         unique=True,
         postgresql_where=text("status <> 'failed'"),
     ),
