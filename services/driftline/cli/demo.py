@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -172,11 +173,16 @@ def _external_service_urls() -> dict[str, str] | None:
 
 def _wait_for_urls(urls: dict[str, str], timeout_s: float = 180.0) -> None:
     """Wait until every externally run service answers ``/readyz`` with 200."""
+    for name, url in urls.items():
+        poll(f"{name} at {url} is ready", partial(_answers_ready, url), timeout_s)
+        console.log(f"{name} ready at {url}")
+
+
+def _answers_ready(url: str) -> bool:
+    """``url``'s ``/readyz`` answers 200."""
     from driftline.stack.services import readiness
 
-    for name, url in urls.items():
-        poll(f"{name} at {url} is ready", lambda url=url: readiness(url)[0] == 200, timeout_s)
-        console.log(f"{name} ready at {url}")
+    return readiness(url)[0] == 200
 
 
 def _journey(home: Path, keep_running: bool, timeline: bool) -> list[tuple[str, float]]:

@@ -175,9 +175,10 @@ def _print_status(report: StackStatus) -> None:
         services = Table(title="services")
         for column in ("service", "url", "pid", "alive", "restarts", "last exit"):
             services.add_column(column)
-        for s in report.services:
-            last = s.last_exit or "-"
-            services.add_row(s.name, s.url, str(s.pid), _mark(s.alive), str(s.restarts), last)
+        for service in report.services:
+            last = service.last_exit or "-"
+            row = (service.name, service.url, str(service.pid), _mark(service.alive))
+            services.add_row(*row, str(service.restarts), last)
         console.print(services)
 
 

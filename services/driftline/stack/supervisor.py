@@ -185,7 +185,8 @@ class LocalStack:
         alive = is_alive(ref)
         answering = alive and port is not None and spec.probe(self.home, state)
         url = spec.url(state) if port else ""
-        return ServerStatus(spec.name, url, port, ref.pid if alive else None, alive, answering)
+        pid = ref.pid if alive and ref is not None else None
+        return ServerStatus(spec.name, url, port, pid, alive, answering)
 
     def _info(self, state: StackState) -> StackInfo:
         """Connection settings for the recorded ports and credentials."""

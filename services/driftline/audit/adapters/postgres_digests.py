@@ -18,8 +18,10 @@ audit_digest = Table(
     Column("signed_at", String(64), nullable=False),
     Column("signature", String(64), nullable=False),
 )
-_COLUMNS = ("number", "first_seq", "last_seq", "head_hash", "previous_signature")
-_COLUMNS += ("signed_at", "signature")
+_COLUMNS = (
+    *("number", "first_seq", "last_seq", "head_hash", "previous_signature"),
+    *("signed_at", "signature"),
+)
 
 
 def _digest(row: object) -> Digest:

@@ -120,7 +120,7 @@ class PostgresTrackingRepository:
         query = select(params.c.key, params.c.value).where(
             params.c.run_id == run_id, params.c.key.in_(list(values))
         )
-        changed = [k for k, v in await self._session.execute(query) if values[k] != v]
+        changed = [k for k, v in (await self._session.execute(query)).tuples() if values[k] != v]
         if changed:
             raise InvalidValueError(
                 f"params already logged with another value (a param is logged once): "

@@ -45,7 +45,7 @@ async def with_details(session: AsyncSession, rows: list[Row]) -> list[TrackedRu
                                                    "tags": defaultdict(dict)}  # fmt: skip
     for name, table in (("params", params), ("tags", tags)):
         query = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
-        for run_id, key, value in await session.execute(query):
+        for run_id, key, value in (await session.execute(query)).tuples():
             pairs[name][run_id][key] = value
     curves: dict[str, dict[str, MetricSummary]] = defaultdict(dict)
     for row in await session.execute(curves_in_brief(ids)):
