@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from starlette.middleware import Middleware
 
+from driftline.console.adapters.artifacts import StoreArtifacts
 from driftline.console.adapters.reader import PostgresReadModel
 from driftline.console.adapters.upstream import HttpUpstream
 from driftline.console.deps import ConsoleDeps, build_templates
@@ -17,6 +18,7 @@ from driftline.console.settings import ConsoleSection, ConsoleSettings
 from driftline.console.web.actions import actions_router
 from driftline.console.web.audit_pages import audit_router
 from driftline.console.web.pages import pages_router
+from driftline.console.web.plot_pages import plot_pages_router
 from driftline.console.web.session import CookieIdentity
 from driftline.console.web.signin import signin_router
 from driftline.runtime.auth import auth_layer
@@ -35,12 +37,19 @@ def build_deps(runtime: ServiceRuntime) -> ConsoleDeps:
         section=section,
         sign_in_required=layer.mode == "bearer",
         verify=layer.options.get("verify"),
+        artifacts=StoreArtifacts(runtime.store),
     )
 
 
 def _routers(runtime: ServiceRuntime) -> list[APIRouter]:
     deps: ConsoleDeps = runtime.deps
-    return [signin_router(deps), pages_router(deps), audit_router(deps), actions_router(deps)]
+    return [
+        signin_router(deps),
+        pages_router(deps),
+        plot_pages_router(deps),
+        audit_router(deps),
+        actions_router(deps),
+    ]
 
 
 def _middleware(runtime: ServiceRuntime) -> list[Middleware]:

@@ -39,9 +39,9 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _frame(title: str, body: list[str], height: int = HEIGHT) -> str:
+def _frame(title: str, body: list[str], height: int = HEIGHT, width: int = WIDTH) -> str:
     return (
-        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         f'<text class="chart-title" x="{LEFT}" y="16">{escape(title)}</text>'
         + "".join(body)
@@ -49,7 +49,9 @@ def _frame(title: str, body: list[str], height: int = HEIGHT) -> str:
     )
 
 
-def _y_axis(low: float, high: float, label: str) -> tuple[list[str], float, float]:
+def _y_axis(
+    low: float, high: float, label: str, width: int = WIDTH
+) -> tuple[list[str], float, float]:
     """Gridlines and tick labels of the y axis; returns them with the scale's ends."""
     ticks = _ticks(low, high)
     lo, hi = ticks[0], ticks[-1]
@@ -60,7 +62,7 @@ def _y_axis(low: float, high: float, label: str) -> tuple[list[str], float, floa
     for tick in ticks:
         y = TOP + plot_h * (1 - (tick - lo) / (hi - lo))
         parts.append(
-            f'<line class="chart-grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
+            f'<line class="chart-grid" x1="{LEFT}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}"/>'
         )
         parts.append(
             f'<text class="chart-tick" x="{LEFT - 6}" y="{y + 4:.1f}" '
@@ -74,11 +76,18 @@ def _y_axis(low: float, high: float, label: str) -> tuple[list[str], float, floa
 
 
 def _x_labels(
-    labels: Sequence[str], xs: Sequence[float], axis_label: str, *, rotate: bool = True
+    labels: Sequence[str],
+    xs: Sequence[float],
+    axis_label: str,
+    *,
+    rotate: bool = True,
+    width: int = WIDTH,
+    every_label: bool = False,
 ) -> list[str]:
+    """The x axis, its tick labels (thinned to ~8 unless ``every_label``) and its title."""
     base = HEIGHT - BOTTOM
-    parts = [f'<line class="chart-axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}"/>']
-    every = max(1, len(labels) // 8)  # at most ~8 labels fit under the axis
+    parts = [f'<line class="chart-axis" x1="{LEFT}" y1="{base}" x2="{width - RIGHT}" y2="{base}"/>']
+    every = 1 if every_label else max(1, len(labels) // 8)  # ~8 labels fit under the axis
     for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
         if i % every and i != len(labels) - 1:
             continue
@@ -92,7 +101,7 @@ def _x_labels(
             f'<text class="chart-tick" x="{x:.1f}" y="{base + 14}" {placed}>{escape(shown)}</text>'
         )
     parts.append(
-        f'<text class="chart-label" x="{(LEFT + WIDTH - RIGHT) / 2:.0f}" '
+        f'<text class="chart-label" x="{(LEFT + width - RIGHT) / 2:.0f}" '
         f'y="{HEIGHT - 4}" text-anchor="middle">{escape(axis_label)}</text>'
     )
     return parts

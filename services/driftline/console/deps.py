@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from driftline.console.ports import ReadModel, Upstream
+from driftline.console.ports import Artifacts, ReadModel, Upstream
 from driftline.console.settings import ConsoleSection
 from driftline.console.web.session import Verifier
 from driftline.console.web.views import pretty, short_type
@@ -23,6 +23,8 @@ class ConsoleDeps:
     sign_in_required: bool
     """bearer auth: pages need a verified token (header or cookie); else they are open."""
     verify: Verifier | None = None
+    artifacts: Artifacts | None = None
+    """Published artifacts (dataset profiles); None: profiles are not drawn."""
 
 
 def build_templates() -> Environment:

@@ -17,15 +17,16 @@ async def on_audited_event(event: Any, uow: UnitOfWork) -> None:
     """Turn the audit entry (envelope + body as received) into read-model rows."""
     if isinstance(event, AuditDigestSigned):  # the chain's own digests, not a lifecycle fact
         return
-    env = uow.cause
-    assert env is not None
+    env, delivery = uow.cause, uow.delivery
+    assert env is not None  # the consumer sets the envelope and the record before a handler
+    assert delivery is not None
     audited = AuditedEvent(
         id=env.id,
         type=env.type,
         subject=env.subject,
         actor=env.actor,
         time=env.time,
-        data=json.loads(uow.delivery.value),
+        data=json.loads(delivery.value),
     )
     await PostgresReadModelWriter(uow.session).apply(project(audited))
 

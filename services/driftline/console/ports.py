@@ -49,6 +49,10 @@ class ReadModel(Protocol):
         """The named runs, in the order asked."""
         ...
 
+    async def dataset_version(self, name: str, version: int) -> Row | None:
+        """The accepted verdict of dataset ``name`` version ``version``, if projected."""
+        ...
+
     async def events(
         self, filters: dict[str, str], after: int, offset: int, limit: int
     ) -> list[Row]:
@@ -81,4 +85,27 @@ class Upstream(Protocol):
     ) -> tuple[int, str]:
         """Approve or reject a version at the registry as the caller (their own token):
         (status, detail)."""
+        ...
+
+    async def write(
+        self, service: str, path: str, body: Row, authorization: str
+    ) -> tuple[int, str]:
+        """POST ``body`` to ``service``'s ``path`` as the caller (their own token):
+        (status, detail); 502 when the service does not answer."""
+        ...
+
+    async def drift_windows(self, model: str, limit: int) -> tuple[list[Row], str | None]:
+        """Monitoring's evaluated windows of ``model``, newest first, and why none (if so)."""
+        ...
+
+    async def window_report(self, model: str, seq: int) -> Row | None:
+        """Monitoring's JSON report of one window (with its distributions), or None."""
+        ...
+
+
+class Artifacts(Protocol):
+    """Objects other services published, addressed by an event's artifact reference."""
+
+    async def json_document(self, uri: str, sha256: str | None) -> Row | None:
+        """The JSON object at ``uri`` (checked against ``sha256``), or None if unreadable."""
         ...

@@ -13,6 +13,7 @@ from driftline.console.settings import ConsoleSection
 from driftline.console.web.actions import actions_router
 from driftline.console.web.audit_pages import audit_router
 from driftline.console.web.pages import pages_router
+from driftline.console.web.plot_pages import plot_pages_router
 from driftline.console.web.session import CookieIdentity, Verifier
 from driftline.console.web.signin import signin_router
 from driftline.runtime.auth import BearerAuth
@@ -32,7 +33,7 @@ from driftline_contracts.events import (
 )
 from driftline_contracts.examples import example
 from driftline_contracts.values import ModelRef
-from tests.unit.console.fakes import FakeUpstream, InMemoryReadModel, audited
+from tests.unit.console.fakes import FakeArtifacts, FakeUpstream, InMemoryReadModel, audited
 
 VIEWER_TOKEN = "viewer-token-0123456789"
 APPROVER_TOKEN = "approver-token-0123456789"
@@ -81,6 +82,7 @@ def console_app(
     verify: Verifier | None = None,
     upstream: FakeUpstream | None = None,
     page_size: int = 50,
+    artifacts: FakeArtifacts | None = None,
 ) -> FastAPI:
     """The console's routers and sign-in layers, as ``build_http_app`` stacks them."""
     deps = ConsoleDeps(
@@ -90,11 +92,13 @@ def console_app(
         section=ConsoleSection(page_size=page_size),
         sign_in_required=verify is not None,
         verify=verify,
+        artifacts=artifacts or FakeArtifacts(),
     )
     app = FastAPI()
     for router in (
         signin_router(deps),
         pages_router(deps),
+        plot_pages_router(deps),
         audit_router(deps),
         actions_router(deps),
     ):

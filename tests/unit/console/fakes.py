@@ -102,6 +102,14 @@ class InMemoryReadModel:
         found = {r["run_id"]: r for r in self._all("runs")}
         return [found[i] for i in run_ids if i in found]
 
+    async def dataset_version(self, name: str, version: int) -> Row | None:
+        rows = [
+            r
+            for r in self._all("datasets")
+            if r["name"] == name and r["version"] == version and r["verdict"] == "accepted"
+        ]
+        return max(rows, key=lambda r: r["time"]) if rows else None
+
     async def events(
         self, filters: dict[str, str], after: int, offset: int, limit: int
     ) -> list[Row]:
@@ -118,12 +126,21 @@ class InMemoryReadModel:
 
 
 class FakeUpstream:
-    """Other services as fixed answers."""
+    """Other services as fixed answers; writes are recorded."""
 
     def __init__(
-        self, lineage: Row | None = None, verify: Row | None = None, decision: int = 200
+        self,
+        lineage: Row | None = None,
+        verify: Row | None = None,
+        decision: int = 200,
+        windows: list[Row] | None = None,
+        reports: dict[int, Row] | None = None,
     ) -> None:
         self.decisions: list[tuple[Any, ...]] = []
+        self.writes: list[tuple[str, str, Row, str]] = []
+        self.report_asks: list[int] = []
+        self._windows = windows
+        self._reports = reports or {}
         self._decision = decision
         self._lineage = lineage
         self._verify = verify or {
@@ -152,3 +169,31 @@ class FakeUpstream:
     ) -> tuple[int, str]:
         self.decisions.append((model, version, decision, comment, authorization))
         return self._decision, "approved" if self._decision == 200 else "refused"
+
+    async def write(
+        self, service: str, path: str, body: Row, authorization: str
+    ) -> tuple[int, str]:
+        self.writes.append((service, path, body, authorization))
+        return self._decision, "done" if self._decision == 200 else "refused by " + service
+
+    async def drift_windows(self, model: str, limit: int) -> tuple[list[Row], str | None]:
+        if self._windows is None:
+            return [], "monitoring answered nothing: unreachable: ConnectError"
+        return self._windows[:limit], None
+
+    async def window_report(self, model: str, seq: int) -> Row | None:
+        self.report_asks.append(seq)
+        return self._reports.get(seq)
+
+
+class FakeArtifacts:
+    """Published JSON documents by uri (a wrong sha256 reads as missing, like the store)."""
+
+    def __init__(self, documents: dict[str, tuple[str | None, Row]] | None = None) -> None:
+        self._documents = documents or {}
+
+    async def json_document(self, uri: str, sha256: str | None) -> Row | None:
+        found = self._documents.get(uri)
+        if found is None or (sha256 is not None and found[0] not in (None, sha256)):
+            return None
+        return found[1]

@@ -79,6 +79,13 @@ class PostgresReadModel:
             stmt = stmt.where(datasets.c.verdict == verdict)
         return await self._rows(stmt)
 
+    async def dataset_version(self, name: str, version: int) -> Row | None:
+        stmt = select(datasets).where(
+            datasets.c.name == name, datasets.c.version == version, datasets.c.verdict == "accepted"
+        )
+        found = await self._rows(stmt.order_by(datasets.c.time.desc()).limit(1))
+        return found[0] if found else None
+
     async def runs(self, model: str | None, offset: int, limit: int) -> list[Row]:
         order = runs.c.started_at.desc().nulls_last(), runs.c.run_id
         stmt = select(runs).order_by(*order).offset(offset).limit(limit)

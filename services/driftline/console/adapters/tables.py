@@ -1,4 +1,4 @@
-"""The read model's tables (created by ``migrations/c0001_read_model.py``)."""
+"""The read model's tables (created by ``migrations/c0001_read_model.py``, then c0002)."""
 
 from __future__ import annotations
 
@@ -125,6 +125,7 @@ datasets = Table(
     Column("rows", BigInteger),
     Column("warnings", Json),
     Column("reasons", Json),
+    Column("profile", Json),
     _time("time"),
     Index("ix_console_datasets_name", "name", "time"),
 )

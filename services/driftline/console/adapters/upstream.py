@@ -73,16 +73,47 @@ class HttpUpstream:
     async def decide(
         self, model: str, version: int, decision: str, comment: str | None, authorization: str
     ) -> tuple[int, str]:
-        url = f"{self._section.url_of('registry')}/v1/models/{model}/versions/{version}/{decision}"
+        path = f"/v1/models/{model}/versions/{version}/{decision}"
+        return await self.write("registry", path, {"comment": comment}, authorization)
+
+    async def write(
+        self, service: str, path: str, body: Row, authorization: str
+    ) -> tuple[int, str]:
         try:
             response = await self._client.post(
-                url, json={"comment": comment}, headers={"Authorization": authorization}
+                self._section.url_of(service) + path,
+                json=body,
+                headers={"Authorization": authorization},
             )
         except httpx.HTTPError as exc:
-            return 502, f"the registry did not answer: {type(exc).__name__}"
+            return 502, f"the {service} service did not answer: {type(exc).__name__}"
         try:
-            body = response.json()
+            answer = response.json()
         except ValueError:
             return response.status_code, response.text[:300]
-        detail = body.get("detail") if isinstance(body, dict) else None
-        return response.status_code, str(detail or body.get("status", "done"))
+        return response.status_code, _detail(answer)
+
+    async def drift_windows(self, model: str, limit: int) -> tuple[list[Row], str | None]:
+        status, body = await self._get(
+            "monitoring", f"/v1/models/{model}/drift/windows?limit={limit}"
+        )
+        if status == 200 and isinstance(body, list):
+            return [w for w in body if isinstance(w, dict)], None
+        return [], f"monitoring answered {status or 'nothing'}: {str(body)[:200]}"
+
+    async def window_report(self, model: str, seq: int) -> Row | None:
+        status, body = await self._get("monitoring", f"/v1/models/{model}/drift/windows/{seq}")
+        return body if status == 200 and isinstance(body, dict) else None
+
+
+def _detail(answer: Any) -> str:
+    """The readable part of a JSON answer: FastAPI's ``detail`` (text or the first error)."""
+    if not isinstance(answer, dict):
+        return str(answer)[:300]
+    detail = answer.get("detail")
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        return f"{'.'.join(str(p) for p in first.get('loc', []))}: {first.get('msg', '')}"
+    if detail:
+        return str(detail)[:300]
+    return str(answer.get("status") or "done")

@@ -90,7 +90,13 @@ def drift_resolved(e: AuditedEvent) -> list[Change]:
     ]
 
 
-def _dataset(e: AuditedEvent, verdict: str, warnings: list[Any], reasons: list[Any]) -> Change:
+def _dataset(
+    e: AuditedEvent,
+    verdict: str,
+    warnings: list[Any],
+    reasons: list[Any],
+    profile: dict[str, Any] | None = None,
+) -> Change:
     ds = e.data["dataset"]
     return Change(
         "datasets",
@@ -103,13 +109,16 @@ def _dataset(e: AuditedEvent, verdict: str, warnings: list[Any], reasons: list[A
             "rows": ds.get("rows"),
             "warnings": warnings,
             "reasons": reasons,
+            "profile": profile,
             "time": e.time,
         },
     )
 
 
 def validated(e: AuditedEvent) -> list[Change]:
-    return [_dataset(e, "accepted", e.data.get("warnings", []), [])]
+    profile = e.data.get("profile") or {}
+    ref = {"uri": profile["uri"], "sha256": profile.get("sha256")} if "uri" in profile else None
+    return [_dataset(e, "accepted", e.data.get("warnings", []), [], ref)]
 
 
 def data_rejected(e: AuditedEvent) -> list[Change]:

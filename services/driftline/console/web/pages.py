@@ -9,12 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from driftline.console.deps import ConsoleDeps
-from driftline.console.web.views import (
-    compare_runs,
-    drift_charts,
-    metric_chart,
-    rollouts,
-)
+from driftline.console.web.views import compare_runs, metric_chart, rollouts
 from driftline_contracts.values import SLUG_PATTERN
 
 CSP = (
@@ -24,6 +19,7 @@ CSP = (
 ModelName = Annotated[str, Path(pattern=SLUG_PATTERN)]
 Page = Annotated[int, Query(ge=1, le=100_000, description="1-based page number.")]
 Filter = Annotated[str | None, Query(max_length=128)]
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def identity(request: Request) -> dict[str, str] | None:
@@ -69,7 +65,7 @@ def paged(rows: list[Any], size: int) -> tuple[list[Any], bool]:
 
 
 def pages_router(deps: ConsoleDeps) -> APIRouter:
-    """Overview, model, drift, datasets, runs and compare pages."""
+    """Overview, model, datasets, runs and compare pages."""
     router = APIRouter(
         tags=["console"], dependencies=[Depends(signed_in(deps))], include_in_schema=False
     )
@@ -109,18 +105,6 @@ def pages_router(deps: ConsoleDeps) -> APIRouter:
         """The rollouts section alone: the model page polls it while a canary runs."""
         steps = rollouts(await read.rollout_steps(name))
         return render(request, "_rollouts.html", name=name, rollouts=steps)
-
-    @router.get("/models/{name}/drift", response_class=HTMLResponse)
-    async def drift(request: Request, name: ModelName, feature: Filter = None) -> HTMLResponse:
-        windows = await read.drift_windows(name, feature, 2000)
-        return render(
-            request,
-            "drift.html",
-            name=name,
-            feature=feature or "",
-            charts=drift_charts(windows),
-            episodes=await read.drift_episodes(name),
-        )
 
     @router.get("/datasets", response_class=HTMLResponse)
     async def datasets(
