@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Path, Response
 
@@ -28,8 +28,9 @@ from driftline.registry.workflow import UnknownVersionError, decide_manually, ov
 from driftline.runtime.service import ServiceRuntime
 
 OptionalNote = Annotated[DecisionIn | None, Body(description="Optional comment.")]
-NOT_FOUND = {404: {"description": "No such model, or no such version of it."}}
-DECISION = {
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"description": "No such model, or no such version of it."}}
+DECISION: Responses = {
     403: {"description": f"No {ROLE_HEADER}: approver, or no {ACTOR_HEADER}: user:NAME."},
     404: NOT_FOUND[404],
     409: {"description": "The approver trained the version, or it is not pending."},

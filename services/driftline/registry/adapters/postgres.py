@@ -32,27 +32,27 @@ from driftline.runtime.notified_cache import notify_changed
 from driftline_contracts.values import Reason
 
 metadata = MetaData()
-NOT_NULL = {"nullable": False}
 specs = Table(
     "specs", metadata,
     Column("model", String(128), primary_key=True), Column("version", Integer, primary_key=True),
-    Column("spec_hash", String(64), **NOT_NULL), Column("spec", JSONB, **NOT_NULL),
-    Column("applied_by", String(256), **NOT_NULL), Column("event_id", String(64), unique=True),
+    Column("spec_hash", String(64), nullable=False), Column("spec", JSONB, nullable=False),
+    Column("applied_by", String(256), nullable=False), Column("event_id", String(64), unique=True),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 model_versions = Table(
     "model_versions", metadata,
     Column("model", String(128), primary_key=True), Column("version", Integer, primary_key=True),
-    Column("run_id", String(128), **NOT_NULL), Column("status", String(16), **NOT_NULL),
-    Column("approval", String(16), **NOT_NULL), Column("dataset", JSONB, **NOT_NULL),
-    Column("artifact", JSONB, **NOT_NULL), Column("spec_hash", String(64), **NOT_NULL),
-    Column("code_version", String(128), **NOT_NULL), Column("seed", BigInteger, **NOT_NULL),
-    Column("metrics", JSONB, **NOT_NULL), Column("params", JSONB, **NOT_NULL),
-    Column("trainer", String(256), **NOT_NULL), Column("trained_by", String(256), **NOT_NULL),
-    Column("gates", JSONB, **NOT_NULL), Column("reasons", JSONB, **NOT_NULL),
-    Column("notes", JSONB, **NOT_NULL),
+    Column("run_id", String(128), nullable=False), Column("status", String(16), nullable=False),
+    Column("approval", String(16), nullable=False), Column("dataset", JSONB, nullable=False),
+    Column("artifact", JSONB, nullable=False), Column("spec_hash", String(64), nullable=False),
+    Column("code_version", String(128), nullable=False), Column("seed", BigInteger, nullable=False),
+    Column("metrics", JSONB, nullable=False), Column("params", JSONB, nullable=False),
+    Column("trainer", String(256), nullable=False),
+    Column("trained_by", String(256), nullable=False),
+    Column("gates", JSONB, nullable=False), Column("reasons", JSONB, nullable=False),
+    Column("notes", JSONB, nullable=False),
     Column("compared_to", Integer), Column("decided_by", String(256)), Column("comment", Text),
-    Column("event_id", String(64), **NOT_NULL),
+    Column("event_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
     Column("decided_at", DateTime(timezone=True)),
     UniqueConstraint("model", "run_id", name="uq_model_versions_model_run"),
@@ -60,15 +60,15 @@ model_versions = Table(
 aliases = Table(
     "aliases", metadata,
     Column("model", String(128), primary_key=True), Column("alias", String(32), primary_key=True),
-    Column("version", Integer, **NOT_NULL),
+    Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 rollbacks = Table(
     "rollbacks", metadata,
     Column("model", String(128), primary_key=True),
-    Column("canary_id", String(128), primary_key=True), Column("version", Integer, **NOT_NULL),
-    Column("step", Integer, **NOT_NULL), Column("traffic_percent", Float, **NOT_NULL),
-    Column("verdict", String(16), **NOT_NULL), Column("reasons", JSONB, **NOT_NULL),
+    Column("canary_id", String(128), primary_key=True), Column("version", Integer, nullable=False),
+    Column("step", Integer, nullable=False), Column("traffic_percent", Float, nullable=False),
+    Column("verdict", String(16), nullable=False), Column("reasons", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )  # fmt: skip
 
@@ -227,10 +227,12 @@ class PostgresModelVersions:
                    model_versions.c.status == from_status)
             .values(status=status, decided_by=by, comment=comment, decided_at=func.now(),
                     reasons=[r.model_dump(mode="json") for r in reasons])
+            .returning(model_versions.c.version)
         )  # fmt: skip
-        if result.rowcount:
+        moved = result.first() is not None
+        if moved:
             await notify_changed(self._session, ALIAS_CHANNEL, model)
-        return bool(result.rowcount)
+        return moved
 
     async def aliases(self, model: str) -> list[Alias]:
         """The aliases of ``model``."""
