@@ -1,4 +1,4 @@
-"""What a training process may use: resource limits and an environment without secrets.
+"""What a training process may use: resource limits, an environment without secrets, a user.
 
 Applied in every training process before it runs anything of the spec's. The process needs
 neither PostgreSQL nor S3 (the worker hands it a local file and stores what it returns), so
@@ -12,6 +12,8 @@ import os
 import resource
 from dataclasses import dataclass
 
+from driftline.training.sandbox import RunAs
+
 KEPT_SETTINGS = frozenset({"DRIFTLINE_LOG_LEVEL", "DRIFTLINE_LOG_FORMAT"})
 """``DRIFTLINE_*`` variables a training process keeps (nothing secret)."""
 
@@ -24,6 +26,9 @@ class ProcessLimits:
     """Address space (RLIMIT_AS): past it allocations fail and the run is a resource_limit."""
     cpu_s: int = 0
     """CPU seconds over all its threads (RLIMIT_CPU): past it the kernel kills the process."""
+    run_as: RunAs | None = None
+    """The OS user it runs as (only a service running as root can set one); None: the
+    service's own."""
 
 
 def _lower(limit: int, value: int) -> None:

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from driftline.runtime.settings import RuntimeSettings, ServiceSection
 from driftline.training.confinement import ProcessLimits
+from driftline.training.sandbox import run_as_identity
 
 
 class TrainingSection(ServiceSection):
@@ -54,6 +55,15 @@ class TrainingSection(ServiceSection):
         description="CPU seconds (all threads) one training process may use (RLIMIT_CPU); "
         "past it the kernel kills it and the run fails with resource_limit. 0: none.",
     )
+    run_as_user: str = Field(
+        "nobody",
+        max_length=64,
+        description="OS user (name or uid) training processes run as when the service runs "
+        "as root, with that user's group only: they then cannot read the service's files "
+        "(stack.env, tokens, keys) or its processes. Empty: the service's user. Ignored "
+        "when the service is not root (it cannot change user); a missing user stops the "
+        "start.",
+    )
     max_labelled_rows: int = Field(
         100_000,
         ge=0,
@@ -69,7 +79,11 @@ class TrainingSection(ServiceSection):
 
 def process_limits(section: TrainingSection) -> ProcessLimits:
     """The limits every training process runs under."""
-    return ProcessLimits(memory_bytes=section.max_memory_bytes, cpu_s=section.max_cpu_s)
+    return ProcessLimits(
+        memory_bytes=section.max_memory_bytes,
+        cpu_s=section.max_cpu_s,
+        run_as=run_as_identity(section.run_as_user),
+    )
 
 
 def worker_identity(section: TrainingSection, host: str | None = None) -> str:
