@@ -8,12 +8,14 @@ from driftline.cli import (
     audit,
     demo,
     docs,
+    export,
     ingest,
     monitoring,
     publish,
     registry,
     serve,
     stack,
+    submit,
     training,
 )
 
@@ -35,6 +37,8 @@ app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.datasets_app, name="datasets")
 app.add_typer(monitoring.drift_app, name="drift")
 app.command("apply")(registry.apply_command)
+registry.models_app.command("submit")(submit.submit_command)
+registry.models_app.command("export")(export.export_command)
 app.add_typer(registry.models_app, name="models")
 app.add_typer(training.runs_app, name="runs")
 app.command("reproduce")(training.reproduce_command)

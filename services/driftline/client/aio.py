@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from driftline.client import calls
+from driftline.client import calls, submitting
 from driftline.client.calls import Call
 from driftline.client.connection import Discovery, answer, unreachable
 from driftline.client.frames import dataframe, tracked
 from driftline.client.models import FeedbackAccepted, Predictions
-from driftline.training.records import RunRecord
+from driftline.training.records import RunRecord, SubmissionStatus
 from driftline.training.tracking.models import (
     ArtifactEntry,
     ComparedRuns,
@@ -69,6 +69,12 @@ class AsyncRun:
         """End the run; its final record."""
         self.record = tracked(await self._send(calls.end_run(self.run_id, status)))
         return self.record
+
+    async def submit_model(self, estimator: Any, *, model: str) -> SubmissionStatus:
+        """Submit the fitted ``estimator`` as a candidate of ``model``, from this run."""
+        content = await asyncio.to_thread(submitting.model_file, estimator)
+        answer_ = await self._send(calls.submit_model(model, content, self.run_id))
+        return submitting.status(answer_)
 
     async def __aenter__(self) -> AsyncRun:
         return self
@@ -181,3 +187,32 @@ class AsyncClient:
     async def load_dataset(self, version: str) -> pd.DataFrame:
         """``name@3`` as a DataFrame, from the canonical accepted copy."""
         return dataframe(await self.send(calls.dataset(version)))
+
+    async def submit_model(
+        self, estimator: Any, *, model: str, run_id: str | None = None
+    ) -> SubmissionStatus:
+        """Submit a fitted estimator trained elsewhere as a candidate of ``model``."""
+        content = await asyncio.to_thread(submitting.model_file, estimator)
+        return submitting.status(await self.send(calls.submit_model(model, content, run_id)))
+
+    async def submit_model_file(
+        self, path: str | Path, *, model: str, run_id: str | None = None
+    ) -> SubmissionStatus:
+        """Submit a model file (skops or a native LightGBM / XGBoost archive) as it is."""
+        content = await asyncio.to_thread(submitting.read_model_file, path)
+        return submitting.status(await self.send(calls.submit_model(model, content, run_id)))
+
+    async def submission(self, submission_id: str) -> SubmissionStatus:
+        """Where a submission stands."""
+        return submitting.status(await self.send(calls.submission(submission_id)))
+
+    async def wait_for_submission(
+        self, submission_id: str, timeout_s: float = 300
+    ) -> SubmissionStatus:
+        """The submission once scored (succeeded) or refused (failed)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while not (found := await self.submission(submission_id)).done:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise submitting.timed_out(found, timeout_s)
+            await asyncio.sleep(submitting.WAIT_INTERVAL_S)
+        return found

@@ -158,3 +158,15 @@ def feedback(name: str, labels: dict[str, Any]) -> Call:
 def drift_report(name: str) -> Call:
     """The model's latest drift report."""
     return Call("monitoring", "GET", f"/v1/models/{_seg(name)}/drift")
+
+
+def submit_model(model: str, content: bytes, run_id: str | None = None) -> Call:
+    """Submit a model file trained elsewhere as a candidate of ``model`` (from a tracked run)."""
+    params = {"run_id": run_id} if run_id else None
+    path = f"/v1/submissions/{_seg(model)}"
+    return Call("training", "POST", path, params=params, content=content, role="publisher")
+
+
+def submission(submission_id: str) -> Call:
+    """Where a submission stands."""
+    return Call("training", "GET", f"/v1/submissions/{_seg(submission_id)}")

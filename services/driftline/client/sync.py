@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from driftline.client import calls
+from driftline.client import calls, submitting
 from driftline.client.calls import Call
 from driftline.client.connection import Discovery, answer, unreachable
 from driftline.client.frames import dataframe, tracked
 from driftline.client.models import FeedbackAccepted, Predictions
-from driftline.training.records import RunRecord
+from driftline.training.records import RunRecord, SubmissionStatus
 from driftline.training.tracking.models import (
     ArtifactEntry,
     ComparedRuns,
@@ -74,6 +74,12 @@ class Run:
         """End the run; its final record."""
         self.record = tracked(self._send(calls.end_run(self.run_id, status)))
         return self.record
+
+    def submit_model(self, estimator: Any, *, model: str) -> SubmissionStatus:
+        """Submit the fitted ``estimator`` (skops, or LightGBM / XGBoost's own format) as a
+        candidate of ``model``, from this run; ``submission_id`` follows its scoring."""
+        content = submitting.model_file(estimator)
+        return submitting.status(self._send(calls.submit_model(model, content, self.run_id)))
 
     def __enter__(self) -> Run:
         return self
@@ -186,3 +192,25 @@ class Client:
     def load_dataset(self, version: str) -> pd.DataFrame:
         """``name@3`` as a DataFrame, from the canonical copy validation accepted."""
         return dataframe(self.send(calls.dataset(version)))
+
+    def submit_model(
+        self, estimator: Any, *, model: str, run_id: str | None = None
+    ) -> SubmissionStatus:
+        """Submit a fitted estimator trained elsewhere as a candidate of ``model``."""
+        content = submitting.model_file(estimator)
+        return submitting.status(self.send(calls.submit_model(model, content, run_id)))
+
+    def submit_model_file(
+        self, path: str | Path, *, model: str, run_id: str | None = None
+    ) -> SubmissionStatus:
+        """Submit a model file (skops or a native LightGBM / XGBoost archive) as it is."""
+        content = submitting.read_model_file(path)
+        return submitting.status(self.send(calls.submit_model(model, content, run_id)))
+
+    def submission(self, submission_id: str) -> SubmissionStatus:
+        """Where a submission stands; ``failure`` says why it was refused."""
+        return submitting.status(self.send(calls.submission(submission_id)))
+
+    def wait_for_submission(self, submission_id: str, timeout_s: float = 300) -> SubmissionStatus:
+        """The submission once scored (succeeded) or refused (failed)."""
+        return submitting.wait(lambda: self.submission(submission_id), timeout_s)

@@ -1,4 +1,4 @@
-"""A training run as recorded and served over HTTP."""
+"""A training run, and a submission of a model trained elsewhere, as served over HTTP."""
 
 from __future__ import annotations
 
@@ -53,3 +53,25 @@ def compare(records: list[RunRecord]) -> RunComparison:
         metrics={m: [r.metrics.get(m) for r in records] for m in metric_names},
         params={p: [r.params.get(p) for r in records] for p in param_names},
     )
+
+
+class SubmissionStatus(BaseModel):
+    """A submission: its id (the scoring run's id), where it stands and, once done, why."""
+
+    submission_id: str = Field(description="Id of the submission; also its scoring run's id.")
+    model: str = Field(description="Model the file was submitted as a candidate for.")
+    status: Literal["queued", "running", "succeeded", "failed"] = Field(
+        description="queued, running, succeeded or failed."
+    )
+    dataset: DatasetRef = Field(description="Accepted version whose holdout scores it.")
+    sha256: str = Field(description="SHA-256 of the submitted file.")
+    submitted_by: str = Field(description="Who submitted it (from the bearer token).")
+    submitted_from_run: str | None = Field(None, description="Tracked run it came from.")
+    created: bool = Field(True, description="False: the same file was already submitted "
+                          "for this model, data and spec; this is that submission.")  # fmt: skip
+    failure: Reason | None = Field(None, description="Why it failed (e.g. submission_refused).")
+
+    @property
+    def done(self) -> bool:
+        """Whether the scoring job has finished (succeeded or failed)."""
+        return self.status in ("succeeded", "failed")

@@ -15,13 +15,12 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
 from driftline.runtime.logging import get_logger
 from driftline.runtime.storage import ArtifactStore
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.adapters.submission_jobs import PostgresSubmissionJobs
-from driftline.training.core import Job, JobStatus, Submission, submission_job
+from driftline.training.core import Job, Submission, submission_job
+from driftline.training.records import SubmissionStatus
 from driftline.training.tracking.repository import PostgresTrackingRepository
 from driftline_contracts.values import ArtifactRef, DatasetRef, Reason
 
@@ -37,21 +36,6 @@ class SubmissionRefusedError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-class SubmissionStatus(BaseModel):
-    """A submission: its id (the scoring run's id), where it stands and, once done, why."""
-
-    submission_id: str = Field(description="Id of the submission; also its scoring run's id.")
-    model: str = Field(description="Model the file was submitted as a candidate for.")
-    status: JobStatus = Field(description="queued, running, succeeded or failed.")
-    dataset: DatasetRef = Field(description="Accepted version whose holdout scores it.")
-    sha256: str = Field(description="SHA-256 of the submitted file.")
-    submitted_by: str = Field(description="Who submitted it (from the bearer token).")
-    submitted_from_run: str | None = Field(None, description="Tracked run it came from.")
-    created: bool = Field(True, description="False: the same file was already submitted "
-                          "for this model, data and spec; this is that submission.")  # fmt: skip
-    failure: Reason | None = Field(None, description="Why it failed (e.g. submission_refused).")
 
 
 def status_of(job: Job, created: bool = True, failure: Reason | None = None) -> SubmissionStatus:
