@@ -50,6 +50,7 @@ def serve_command(
     """Run one service: its consumers, outbox relay and HTTP endpoints (until SIGTERM)."""
     from driftline.runtime.app import serve
     from driftline.runtime.auth import AuthNotConfiguredError
+    from driftline.runtime.event_origin import SigningNotConfiguredError
 
     if workers > 1 and service != "deployment":
         raise typer.BadParameter(
@@ -58,7 +59,7 @@ def serve_command(
         )
     try:
         serve(_check_service(service), host=host, port=port, workers=workers)
-    except AuthNotConfiguredError as exc:
+    except (AuthNotConfiguredError, SigningNotConfiguredError) as exc:
         typer.echo(f"error: {service}: {exc}", err=True)
         raise typer.Exit(2) from exc
 

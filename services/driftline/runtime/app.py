@@ -29,7 +29,10 @@ def build_service_app(service: str, settings: RuntimeSettings | None = None) -> 
     """The ASGI app of ``service`` built from ``settings`` (default: the environment)."""
     definition = load_definition(service)
     settings = settings or definition.settings_cls.load()
-    return build_http_app(ServiceRuntime(definition, settings))
+    runtime = ServiceRuntime(definition, settings)
+    app = build_http_app(runtime)  # refuses first without authentication settings
+    runtime.origin.require()  # then without signing keys, before any port is bound
+    return app
 
 
 SERVICE_VAR = "DRIFTLINE_SERVE_SERVICE"

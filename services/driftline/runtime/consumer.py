@@ -6,7 +6,9 @@ dead-lettered; any other failure is retried ``max_attempts`` times, then dead-le
 poison message never blocks its partition. A dead letter that cannot be sent is retried until
 it is (never committed past); one too large for the broker goes by reference
 (``deadletter.py``). A handled event id replayed with another payload is dead-lettered at once
-(``conflicting_replay``); the same bytes again are a silent duplicate.
+(``conflicting_replay``); the same bytes again are a silent duplicate. An event of a type
+only one service may emit is acted on only with that service's signature; without it, it is
+dead-lettered at once (``unverified_origin``, see ``event_signing.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from driftline.runtime import faults
 from driftline.runtime.deadletter import DeadLetterPublisher, RawRecord
 from driftline.runtime.errors import is_transient
+from driftline.runtime.event_signing import OriginVerifier, UnverifiedOrigin
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.retry import RetryPolicy, failure_of, is_failure
@@ -167,8 +170,8 @@ def payload_digest(record: RawRecord) -> str:
 
 def dead_letter_reason(exc: Exception, event_type: str) -> str:
     """The ``reason`` label of a dead letter: why the record could not be handled."""
-    if isinstance(exc, ConflictingReplay):
-        return ConflictingReplay.reason
+    if isinstance(exc, ConflictingReplay | UnverifiedOrigin):
+        return exc.reason
     return "undecodable" if event_type == "undecodable" else "handler_failed"
 
 
@@ -197,8 +200,12 @@ class EventProcessor:
         metrics: Metrics,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         tracer: ServiceTracer | None = None,
+        origin: OriginVerifier | None = None,
     ) -> None:
         self.subscription = subscription
+        self._origin = origin
+        """Checks who emitted events of signed types; None acts on every event (signing
+        disabled, or a test of something else)."""
         self._tracer = tracer or ServiceTracer(service, None)
         self.consumer = f"{service}.{subscription.name}"
         self._units = units
@@ -295,6 +302,8 @@ class EventProcessor:
                 f"{envelope.type} on {record.topic} is not a "
                 f"{self.subscription.event_type.__name__}"
             )
+        if self._origin is not None:
+            self._origin.verify(envelope.type, record.headers, record.value)
         return envelope, event
 
     async def _process(self, record: RawRecord) -> Outcome:
@@ -302,6 +311,8 @@ class EventProcessor:
             envelope, event = self._decode_accepted(record)
         except ContractError as exc:
             return await self._dead_letter(record, exc, attempts=0, event_type="undecodable")
+        except UnverifiedOrigin as exc:  # never reaches a handler, so never worth a retry
+            return await self._dead_letter(record, exc, attempts=0, event_type=exc.event_type)
         with (
             self._span(record, envelope) as span,
             structlog.contextvars.bound_contextvars(**_log_context(envelope)),

@@ -24,6 +24,7 @@ from driftline.runtime.db import (
     schema_for,
 )
 from driftline.runtime.deadletter import DeadLetterPublisher
+from driftline.runtime.event_origin import event_origin
 from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.migrations import migrate
@@ -35,6 +36,7 @@ from driftline.runtime.storage import ArtifactStore, build_artifact_store
 from driftline.runtime.tracing import ServiceTracer, otlp_provider
 from driftline.runtime.tracing import shutdown as shutdown_tracing
 from driftline.runtime.uow import UnitOfWorkFactory
+from driftline_contracts.catalog import EVENTS
 
 log = get_logger(__name__)
 STARTUP = RetryPolicy("startup", initial_s=0.5, max_s=5.0)
@@ -44,6 +46,13 @@ STARTUP = RetryPolicy("startup", initial_s=0.5, max_s=5.0)
 async def _awaited(job: Callable[[], Awaitable[None]]) -> None:
     """A background job as a task's coroutine."""
     await job()
+
+
+def _types_of(subscription: Subscription[Any]) -> list[str]:
+    """Event types a subscription may be handed (every catalogued one for ``object``)."""
+    if subscription.event_type is object:
+        return [cls.ce_type for cls in EVENTS]
+    return [str(getattr(subscription.event_type, "ce_type", ""))]
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,12 @@ class ServiceRuntime:
             retry=settings.retry,
             metrics=self.metrics,
         )
+        subscriptions = definition.subscriptions(self)
+        # No key, no start (``start`` raises SigningNotConfiguredError), as with the audit
+        # sink's digest key; an HTTP app built without starting (tests) may lack them.
+        self.origin = event_origin(
+            settings.signing, self.name, (t for sub in subscriptions for t in _types_of(sub))
+        )
         self.deps = definition.dependencies(self)
         self.units = UnitOfWorkFactory(
             self.engine,
@@ -103,6 +118,7 @@ class ServiceRuntime:
             deps=self.deps,
             on_commit=self.relay.notify,
             tracer=self.tracer,
+            signer=self.origin.signer,
         )
         self.broker: KafkaBroker = build_broker(
             settings.kafka, self.name, graceful_timeout_s=self.section.graceful_timeout_s
@@ -116,8 +132,9 @@ class ServiceRuntime:
                 retry=settings.retry,
                 metrics=self.metrics,
                 tracer=self.tracer,
+                origin=self.origin.verifier,
             )
-            for sub in definition.subscriptions(self)
+            for sub in subscriptions
         ]
         for processor in self.processors:
             attach(
@@ -174,7 +191,9 @@ class ServiceRuntime:
                 await owner.dispose()
 
     async def start(self) -> None:
-        """Migrate, connect, start consumers and the relay; waits out unavailable dependencies."""
+        """Migrate, connect, start consumers and the relay; waits out unavailable dependencies.
+        Refuses at once without the event-signing keys the service needs."""
+        self.origin.require()
         await self._until_ok("migrate", self._migrate)
         await self._until_ok("s3", self.store.ensure_bucket)
         await self._until_ok("kafka-producer", self.publisher.start)  # cleans up after itself
@@ -185,6 +204,10 @@ class ServiceRuntime:
             for job in self.definition.background(self)
         ]
         self.started.set()
+        if self.origin.disabled:
+            log.warning("event signing disabled (DRIFTLINE_SIGNING__DISABLED): events are "
+                        "neither signed nor checked; anyone who can write to a topic can make "
+                        "a spec current or approve a model")  # fmt: skip
         log.info("service started", subscriptions=[p.consumer for p in self.processors])
 
     async def stop(self) -> None:

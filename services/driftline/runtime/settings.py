@@ -209,6 +209,34 @@ class AuthSettings(BaseModel):
     )
 
 
+class EventSigningSettings(BaseModel):
+    """Signatures that prove which service emitted an event (docs/security.md)."""
+
+    key_file: str | None = Field(
+        None,
+        description="This service's Ed25519 private key (base64 of the 32-byte seed, or PKCS#8 "
+        "PEM); '{service}' in the path is replaced by the service's name. `driftline stack up` "
+        "makes one per service in `<home>/event-keys/` (mode 600). Required for registry, "
+        "training and deployment.",
+    )
+    key: SecretStr | None = Field(None, description="The same key inline (prefer the file).")
+    public_keys_file: str | None = Field(
+        None,
+        description="File of 'SERVICE BASE64KEY' lines: every service's public key (several "
+        "lines for one service while its key is rotated). Required by every service that "
+        "consumes a signed event type.",
+    )
+    public_keys: str | None = Field(
+        None, description="The same lines inline, separated by ';'."
+    )
+    disabled: bool = Field(
+        False,
+        description="Sign nothing and act on unsigned events: anyone who can write to a topic "
+        "can then make a spec current, approve or promote a model under any name. For "
+        "throw-away local experiments; warned about at every start.",
+    )
+
+
 class TrainerSettings(BaseModel):
     """Which estimators a model spec may name; trainer functions are the installed plug-ins."""
 
@@ -274,6 +302,7 @@ class RuntimeSettings(BaseSettings):
     openlineage: OpenLineageSettings = Field(default_factory=OpenLineageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     trainers: TrainerSettings = Field(default_factory=TrainerSettings)
+    signing: EventSigningSettings = Field(default_factory=EventSigningSettings)
     ingest: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8101))
     validation: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8102))
     training: ServiceSection = Field(default_factory=lambda: ServiceSection(port=8103))

@@ -18,6 +18,7 @@ from driftline_contracts.envelope import Envelope, new_envelope
 
 if TYPE_CHECKING:
     from driftline.runtime.deadletter import RawRecord
+    from driftline.runtime.event_signing import EventSigner
 
 DepsT = TypeVar("DepsT", covariant=True)
 
@@ -118,8 +119,10 @@ class UnitOfWork(Generic[DepsT]):
         actor: str,
         cause: Envelope | None,
         deps: DepsT,
+        signer: EventSigner | None = None,
     ) -> None:
         self.session = session
+        self.signer = signer
         self.source = source
         self.actor = actor
         self.cause = cause
@@ -154,13 +157,16 @@ class UnitOfWork(Generic[DepsT]):
             tracestate=trace.tracestate if trace else None,
         )
         record = encode(event, envelope)
+        headers = list(record.headers)
+        if self.signer is not None:
+            headers += self.signer.signature(record.headers, record.value)
         self._outbox_rows.append(
             {
                 "event_id": envelope.id,
                 "event_type": envelope.type,
                 "topic": record.topic,
                 "key": record.key,
-                "headers": [[name, value.decode()] for name, value in record.headers],
+                "headers": [[name, value.decode()] for name, value in headers],
                 "payload": record.value,
             }
         )
@@ -202,9 +208,18 @@ class EventUnit(UnitOfWork[DepsT]):
     delivery: RawRecord
 
     def __init__(
-        self, session: AsyncSession, *, source: str, actor: str, cause: Envelope, deps: DepsT
+        self,
+        session: AsyncSession,
+        *,
+        source: str,
+        actor: str,
+        cause: Envelope,
+        deps: DepsT,
+        signer: EventSigner | None = None,
     ) -> None:
-        super().__init__(session, source=source, actor=actor, cause=cause, deps=deps)
+        super().__init__(
+            session, source=source, actor=actor, cause=cause, deps=deps, signer=signer
+        )
 
 
 async def write_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -263,8 +278,10 @@ class UnitOfWorkFactory(Generic[DepsT]):
         deps: DepsT,
         on_commit: Callable[[], None] | None = None,
         tracer: ServiceTracer | None = None,
+        signer: EventSigner | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._signer = signer  # signs every event emitted (None: they go unsigned)
         self._tracer = tracer or ServiceTracer(service, None)
         self._source = f"driftline/{service}"
         self._actor = f"service:{service}"
@@ -289,6 +306,7 @@ class UnitOfWorkFactory(Generic[DepsT]):
                     actor=actor or self._actor,
                     cause=cause,
                     deps=self._deps,
+                    signer=self._signer,
                 )
                 yield uow
                 await uow.flush()
@@ -318,5 +336,10 @@ class UnitOfWorkFactory(Generic[DepsT]):
 
     def _unit(self, session: AsyncSession, cause: Envelope) -> EventUnit[DepsT]:
         return EventUnit(
-            session, source=self._source, actor=self._actor, cause=cause, deps=self._deps
+            session,
+            source=self._source,
+            actor=self._actor,
+            cause=cause,
+            deps=self._deps,
+            signer=self._signer,
         )

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from driftline.stack.event_keys import signing_env
 from driftline.stack.tokens import TOKENS_VAR, tokens_path
 
 ENV_FILE = "stack.env"
@@ -49,8 +50,11 @@ class StackInfo:
         return tokens_path(self.home)
 
     def service_env(self, service: str) -> dict[str, str]:
-        """``env()`` for one service; the audit sink also gets its roles and digest key."""
+        """``env()`` for one service, naming its own signing key; the audit sink also gets
+        its roles and digest key."""
         env = self.env()
+        if self.home is not None and not self.external:
+            env.update(signing_env(self.home, service))
         if service == "audit":
             env.update(self.audit_env())
         return env
@@ -80,6 +84,7 @@ class StackInfo:
             "DRIFTLINE_STORAGE__SECRET_KEY": self.s3_secret_key,
             "DRIFTLINE_STORAGE__BUCKET": self.bucket,
             **({TOKENS_VAR: str(self.auth_tokens_file)} if self.auth_tokens_file else {}),
+            **(signing_env(self.home) if self.home is not None and not self.external else {}),
         }
 
     @property

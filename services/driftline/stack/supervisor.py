@@ -9,6 +9,7 @@ from pathlib import Path
 from driftline.stack import broker, brokerlog, postgres, s3
 from driftline.stack.audit_key import ensure_audit_key, read_audit_key
 from driftline.stack.errors import StackError
+from driftline.stack.event_keys import ensure_event_keys
 from driftline.stack.info import ENV_FILE, ServerStatus, ServiceStatus, StackInfo, StackStatus
 from driftline.stack.launcher import Launcher, Progress
 from driftline.stack.procs import create_time, is_alive, stop, stop_all
@@ -40,6 +41,7 @@ class LocalStack:
             state.ensure_credentials()
             ensure_audit_key(self.home)
             ensure_tokens(self.home)
+            ensure_event_keys(self.home)
             started: list[ServerSpec] = []
             try:
                 for spec in SERVERS:

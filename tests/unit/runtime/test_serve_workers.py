@@ -14,6 +14,7 @@ from driftline.runtime.app import SERVICE_VAR, uvicorn_target
 
 def test_one_worker_runs_the_app_in_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DRIFTLINE_AUTH__DISABLED", "true")
+    monkeypatch.setenv("DRIFTLINE_SIGNING__DISABLED", "true")
     target, options = uvicorn_target("deployment", 1)
     assert not isinstance(target, str)
     assert options == {}

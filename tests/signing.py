@@ -1,0 +1,117 @@
+"""Event-signing keys for tests: fresh key pairs, signed records, and the stack's own keys.
+
+A test that stands in for the registry, training or deployment (publishing the events only
+they may emit) signs them with that service's key, as the real service would: on the stack
+with ``publish_as``, in process with ``signed_record``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from driftline.runtime.deadletter import RawRecord
+from driftline.runtime.event_signing import (
+    EventSigner,
+    OriginVerifier,
+    encode_private_key,
+    encode_public_key,
+    key_id,
+    load_private_key,
+)
+from driftline.runtime.services import SERVICE_NAMES
+from driftline.runtime.settings import EventSigningSettings
+from driftline.stack import StackInfo
+from driftline.stack.event_keys import private_key_path
+from driftline_contracts.codec import encode
+from driftline_contracts.envelope import Envelope, new_envelope
+from driftline_contracts.events import Event
+from driftline_contracts.publish import build_producer
+
+KEYS: dict[str, Ed25519PrivateKey] = {s: Ed25519PrivateKey.generate() for s in SERVICE_NAMES}
+"""One key pair per service for the whole test session (unit tests)."""
+
+
+def public_keys_text(keys: dict[str, Ed25519PrivateKey] | None = None) -> str:
+    """``SERVICE BASE64`` entries separated by ';' (DRIFTLINE_SIGNING__PUBLIC_KEYS)."""
+    return ";".join(
+        f"{s} {encode_public_key(k.public_key())}" for s, k in (keys or KEYS).items()
+    )
+
+
+def signing_settings(service: str) -> EventSigningSettings:
+    """Settings of ``service`` holding its own test key and every public key."""
+    return EventSigningSettings(key=encode_private_key(KEYS[service]),  # type: ignore[arg-type]
+                                public_keys=public_keys_text())  # fmt: skip
+
+
+def signing_env(service: str) -> dict[str, str]:
+    """The same as environment variables."""
+    return {
+        "DRIFTLINE_SIGNING__KEY": encode_private_key(KEYS[service]),
+        "DRIFTLINE_SIGNING__PUBLIC_KEYS": public_keys_text(),
+    }
+
+
+def verifier() -> OriginVerifier:
+    """A verifier knowing every test key."""
+    return OriginVerifier({s: {key_id(k.public_key()): k.public_key()} for s, k in KEYS.items()})
+
+
+def signed_record(
+    event: Event,
+    *,
+    by: str | None,
+    actor: str = "service:test",
+    key: Ed25519PrivateKey | None = None,
+    offset: int = 0,
+) -> RawRecord:
+    """A consumed record of ``event``, signed by service ``by`` (None: unsigned)."""
+    envelope = new_envelope(event, source=f"driftline/{by or 'test'}", actor=actor)
+    kafka = encode(event, envelope)
+    headers = list(kafka.headers)
+    if by is not None:
+        headers += EventSigner(by, key or KEYS[by]).signature(kafka.headers, kafka.value)
+    return RawRecord(kafka.topic, 0, offset, kafka.key, kafka.value, tuple(headers))
+
+
+def stack_signer(stack: StackInfo, service: str) -> EventSigner | None:
+    """``service``'s signer on the stack (None on a stack without keys, e.g. external)."""
+    if stack.home is None:
+        return None
+    path: Path = private_key_path(stack.home, service)
+    return EventSigner(service, load_private_key(path.read_text())) if path.exists() else None
+
+
+async def publish_as(
+    stack: StackInfo,
+    service: str,
+    events: Event | Iterable[Event],
+    *,
+    actor: str | None = None,
+    cause: Envelope | None = None,
+    correlation_id: str | None = None,
+) -> list[Envelope]:
+    """Publish ``events`` straight to Kafka as ``service`` would: its source, actor and
+    signature; returns their envelopes once the broker acknowledged them."""
+    signer = stack_signer(stack, service)
+    producer: Any = build_producer(stack.kafka_bootstrap)
+    await producer.start()
+    sent = []
+    try:
+        for event in [events] if isinstance(events, Event) else list(events):
+            envelope = new_envelope(event, source=f"driftline/{service}",
+                                    actor=actor or f"service:{service}", cause=cause,
+                                    correlation_id=correlation_id)  # fmt: skip
+            kafka = encode(event, envelope)
+            headers = list(kafka.headers)
+            if signer is not None:
+                headers += signer.signature(kafka.headers, kafka.value)
+            await producer.send_and_wait(kafka.topic, kafka.value, key=kafka.key, headers=headers)
+            sent.append(envelope)
+    finally:
+        await producer.stop()
+    return sent
