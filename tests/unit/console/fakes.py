@@ -141,7 +141,7 @@ class FakeUpstream:
         self.report_asks: list[int] = []
         self._windows = windows
         self._reports = reports or {}
-        self._decision = decision
+        self.status = decision
         self._lineage = lineage
         self._verify = verify or {
             "ok": True,
@@ -168,13 +168,13 @@ class FakeUpstream:
         self, model: str, version: int, decision: str, comment: str | None, authorization: str
     ) -> tuple[int, str]:
         self.decisions.append((model, version, decision, comment, authorization))
-        return self._decision, "approved" if self._decision == 200 else "refused"
+        return self.status, "approved" if self.status == 200 else "refused"
 
     async def write(
         self, service: str, path: str, body: Row, authorization: str
     ) -> tuple[int, str]:
         self.writes.append((service, path, body, authorization))
-        return self._decision, "done" if self._decision == 200 else "refused by " + service
+        return self.status, "done" if self.status == 200 else "refused by " + service
 
     async def drift_windows(self, model: str, limit: int) -> tuple[list[Row], str | None]:
         if self._windows is None:
