@@ -26,7 +26,8 @@ from driftline_contracts.events import (
     ModelTrained,
 )
 
-_IDS = ("run_id", "pipeline_run", "canary_id", "drift_id", "batch_id", "spec_hash")
+_IDS = ("run_id", "pipeline_run", "canary_id", "drift_id", "batch_id", "spec_hash",
+        "submitted_from_run")  # fmt: skip
 _LABELS = ("via", "verdict", "severity", "resolution", "trigger", "approval", "trainer")
 _PEOPLE = ("approver", "rejected_by")
 _MODELS = ("model", "champion", "previous")

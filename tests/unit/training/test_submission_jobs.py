@@ -10,6 +10,7 @@ import pytest
 import skops.io as sio
 from sklearn.ensemble import RandomForestClassifier
 
+from driftline.audit.lineage import key_facts
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.core import Submission, spec_record, submission_job
 from driftline.training.settings import TrainingSection
@@ -90,6 +91,9 @@ async def test_a_submission_is_scored_and_announced_as_the_submitters_model(
     assert record.lineage["submitted_by"] == "user:ada"
     assert record.lineage["submitted_from_run"] == "a" * 32
     assert await store.get_bytes(trained.artifact.uri) == submitted  # the very bytes it sent
+    # The audit lineage of the version shows who submitted it and from which tracked run.
+    facts = key_facts(trained.model_dump(mode="json"))
+    assert (facts["trainer"], facts["submitted_from_run"]) == ("user:ada", "a" * 32)
 
 
 async def test_a_pickle_submission_fails_with_the_reason_and_never_runs(
