@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 
 class ModelLoadRefused(Exception):  # noqa: N818 - reads as what happened
     """An artifact is not a skops file of trusted types; it is never deserialized."""
@@ -15,10 +17,19 @@ class UnknownModelError(LookupError):
         self.model = model
 
 
+class FeatureProblem(TypedDict):
+    """One wrong feature of one row, in FastAPI's 422 shape."""
+
+    loc: list[str | int]
+    """``["body", FIELD, ROW, FEATURE]``: the row is the instance's index in the request."""
+    msg: str
+    type: str
+
+
 class FeatureError(ValueError):
     """Instances do not carry exactly the features the model was trained on."""
 
-    def __init__(self, problems: list[dict[str, object]]) -> None:
+    def __init__(self, problems: list[FeatureProblem]) -> None:
         super().__init__("; ".join(str(p["msg"]) for p in problems))
         self.problems = problems
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,7 @@ def json_values(values: np.ndarray) -> list[Any]:
     return values.tolist()
 
 
-Rows = pd.DataFrame | np.ndarray
+Rows: TypeAlias = pd.DataFrame | np.ndarray
 
 
 def _predict_all(estimator: Any, has_proba: bool, frame: Rows) -> Predicted:
@@ -124,7 +124,7 @@ def predict_columns(model: LoadedModel, frame: Rows) -> Predicted:
             return _failed(exc)
     parts = []
     for index in range(len(frame)):
-        row = frame[index : index + 1] if array else frame.iloc[[index]]
+        row = frame[index : index + 1] if isinstance(frame, np.ndarray) else frame.iloc[[index]]
         try:
             parts.append(_predict_all(estimator, model.has_proba, row))
         except Exception as exc:  # this row alone fails; it is served as an error

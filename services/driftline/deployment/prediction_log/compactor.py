@@ -81,7 +81,9 @@ async def compact_forever(
             now = clock()
             for tp, records in polled.items():
                 buffer = buffers.get(tp.partition)
-                for r in records if buffer is not None else ():
+                if buffer is None:
+                    continue  # records of a partition no longer assigned here
+                for r in records:
                     buffer.add(r.offset, r.value, _rows(r.headers), now)
             for buffer in list(buffers.values()):
                 if buffer.due(now, section.log_compact_rows, section.log_compact_interval_s):

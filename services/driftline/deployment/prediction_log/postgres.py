@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, literal, select, text, update
+from sqlalchemy import ScalarResult, and_, bindparam, delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ def logged_row(row: Any) -> LoggedRow:
         created_at=row.created_at,
         label=row.label,
         labelled=row.labelled_at is not None,
+        flags=row._mapping.get("flags"),  # not selected by every query (the shadow pairs)
     )
 
 
@@ -61,7 +62,7 @@ class PostgresPredictionLog:
 
     async def unknown_request_ids(self, model: str, request_ids: Sequence[str]) -> list[str]:
         """The ids among ``request_ids`` that ``model`` never served."""
-        known = await self._session.scalars(
+        known: ScalarResult[str] = await self._session.scalars(
             select(predictions.c.request_id).where(
                 predictions.c.model == model, predictions.c.request_id.in_(list(request_ids))
             )

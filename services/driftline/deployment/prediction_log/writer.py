@@ -126,8 +126,9 @@ class PredictionLogWriter:
             b.registered = True
         if _inserted(status) == sum(len(s) for s in served):
             for s, f, plan in zip(served, features, plans, strict=True):
-                for i, line in served_lines(s, f):
-                    self.unsent.committed(plan[i], s.request_ids[i], line, s.created_at)
+                for i, line in served_lines(s, f):  # successful rows: each has its batch
+                    if (pending := plan[i]) is not None:
+                        self.unsent.committed(pending, s.request_ids[i], line, s.created_at)
         else:  # a request id logged before: memory would not match the batch, recovery sends it
             for b in used:
                 b.whole = False

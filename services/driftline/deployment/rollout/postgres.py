@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, ScalarResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,7 +143,7 @@ class PostgresRolloutRepository:
 
     async def active_canary_ids(self) -> list[str]:
         """Ids of every active rollout."""
-        found = await self._session.scalars(
+        found: ScalarResult[str] = await self._session.scalars(
             select(canaries.c.canary_id).where(canaries.c.status == "active")
         )
         return list(found)
@@ -199,7 +199,7 @@ class PostgresRolloutRepository:
         )
         served = {
             v: Served(ModelRef(name=name, version=v), ArtifactRef.model_validate(a))
-            for v, a in rows.all()
+            for v, a in rows.tuples()
         }
         return Deployment(
             name=name,

@@ -70,7 +70,7 @@ def refusal(exc: Exception, index: int | None = None) -> RequestRefused:
 
 def bad_rows(exc: FeatureError) -> set[int]:
     """Row indices a FeatureError names."""
-    return {int(p["loc"][2]) for p in exc.problems}  # type: ignore[index, call-overload]
+    return {int(p["loc"][2]) for p in exc.problems}
 
 
 def answer(request: ScoringRequest, served: PredictionOut) -> ScoringResponse:

@@ -47,7 +47,7 @@ def _served(deployment: Deployment, variant: Variant) -> Served:
 
 async def _models(deployment: Deployment, deps: DeploymentDeps) -> dict[Variant, LoadedModel]:
     live_canary = deployment.canary is not None and not _shadowing(deployment)
-    variants: list[Variant] = ["champion"] + (["canary"] if live_canary else [])
+    variants: list[Variant] = ["champion", "canary"] if live_canary else ["champion"]
     loaded = {}
     for variant in variants:
         served = _served(deployment, variant)

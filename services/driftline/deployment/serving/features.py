@@ -10,15 +10,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.deployment.errors import FeatureError
+from driftline.deployment.errors import FeatureError, FeatureProblem
 
 
 def row_problems(
     index: int, row: Mapping[str, Any], features: Sequence[str], *, loc: str = "instances"
-) -> list[dict[str, object]]:
+) -> list[FeatureProblem]:
     """One problem per missing or unknown feature of row ``index``, in FastAPI's 422 shape."""
     expected = set(features)
-    missing = [
+    missing: list[FeatureProblem] = [
         {
             "loc": ["body", loc, index, name],
             "msg": f"missing feature {name!r} (row {index})",
@@ -27,7 +27,7 @@ def row_problems(
         for name in features
         if name not in row
     ]
-    unknown = [
+    unknown: list[FeatureProblem] = [
         {
             "loc": ["body", loc, index, name],
             "msg": f"unknown feature {name!r} (row {index}); the model expects "
@@ -42,7 +42,7 @@ def row_problems(
 
 def feature_problems(
     instances: Sequence[Mapping[str, Any]], features: Sequence[str]
-) -> list[dict[str, object]]:
+) -> list[FeatureProblem]:
     """Every row's problems, rows in order."""
     expected = frozenset(features)
     return [

@@ -48,7 +48,7 @@ class PostgresServingQueries:
         )
         return {
             v: Served(ModelRef(name=name, version=v), ArtifactRef.model_validate(a))
-            for v, a in rows.all()
+            for v, a in rows.tuples()
         }
 
     async def latest_shadow(self, name: str) -> ShadowRollout | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 
-from driftline.deployment.errors import FeatureError
+from driftline.deployment.errors import FeatureError, FeatureProblem
 from driftline_contracts.signature import ColumnSignature, InputSignature
 
 Row = Mapping[str, Any]
@@ -57,7 +57,7 @@ def _string_flag(column: ColumnSignature, value: str) -> Flag | None:
 
 def _value(
     index: int, column: ColumnSignature, value: Any, loc: str
-) -> tuple[Any, Flag | None, dict[str, object] | None]:
+) -> tuple[Any, Flag | None, FeatureProblem | None]:
     """(value to predict on, flag, 422 problem) for one value."""
     if value is None:
         flag = _flag(column, "null", f"null for {column.name!r}, which training never had empty")
@@ -72,7 +72,7 @@ def _value(
     is_bool = isinstance(value, bool)
     if (column.dtype == "boolean") == is_bool and (is_bool or isinstance(value, NUMBERS)):
         return value, None, None
-    problem: dict[str, object] = {
+    problem: FeatureProblem = {
         "loc": ["body", loc, index, column.name],
         "msg": f"feature {column.name!r} (row {index}) must be {EXPECTED[column.dtype]}, "
         f"as in training: got {type(value).__name__} {str(value)[:64]!r}",
@@ -116,7 +116,7 @@ def check_rows(
     flags: list[list[Flag]] = [[] for _ in instances]
     if signature is None:
         return Checked(rows, flags)
-    problems: list[dict[str, object]] = []
+    problems: list[FeatureProblem] = []
     columns = _columns(rows, signature)
     numeric = [i for i, c in enumerate(signature.columns) if c.dtype in ("number", "integer")]
     if set(map(type, chain.from_iterable(columns[i] for i in numeric))) <= {float, int}:
