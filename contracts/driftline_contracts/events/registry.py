@@ -22,6 +22,12 @@ from driftline_contracts.values import (
 )
 
 Gates = Annotated[list[GateResult], Field(max_length=200)]
+COMPARED_CHAMPION = (
+    "Informational: the champion this version was compared with on its holdout (training's "
+    "champion_comparison, the version deployment's ModelPromoted last announced when the run "
+    "trained); null without a comparison. Not the current champion: deployment owns that fact "
+    "and announces it in ModelPromoted."
+)
 
 
 class ModelRegistered(Event):
@@ -43,7 +49,7 @@ class ModelRegistered(Event):
     )
     metrics: Metrics = Field(description="Holdout metrics.")
     trainer: Actor = Field(description="Who trained it (an approver must differ).")
-    champion: ModelRef | None = Field(None, description="Production model at registration.")
+    champion: ModelRef | None = Field(None, description=COMPARED_CHAMPION)
     approval: Literal["automatic", "manual"] = Field(
         description="automatic: gates decide; manual: a person approves after gates pass."
     )
@@ -61,7 +67,7 @@ class ModelApproved(Event):
     model: ModelRef = Field(description="Approved model version.")
     approver: Actor = Field(description="service:registry for automatic, else user:NAME.")
     gates: Gates = Field(description="Every gate result.")
-    champion: ModelRef | None = Field(None, description="Current production model, if any.")
+    champion: ModelRef | None = Field(None, description=COMPARED_CHAMPION)
     artifact: ArtifactRef = Field(description="Serialized model to deploy, with sha256.")
     comment: Text | None = Field(None, description="Approver's note.")
 
@@ -81,4 +87,4 @@ class ModelRejected(Event):
     reasons: Annotated[list[Reason], Field(min_length=1, max_length=200)] = Field(
         description="Why, e.g. gate.min_accuracy, gate.beat_champion, manual."
     )
-    champion: ModelRef | None = Field(None, description="Production model it was compared to.")
+    champion: ModelRef | None = Field(None, description=COMPARED_CHAMPION)

@@ -84,5 +84,3 @@ class RunContext(Record):
 
     known_version: int | None = Field(None, description="The version the run already got.")
     latest_version: int = Field(0, description="Highest version number so far (0: none).")
-    champion: int | None = Field(None, description="The champion's version number.")
-    champion_metrics: dict[str, float] | None = Field(None, description="The champion's metrics.")

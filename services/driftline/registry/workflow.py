@@ -55,7 +55,8 @@ async def apply_spec(
 
 
 async def current_champion(versions: ModelVersions, model: str) -> int | None:
-    """The champion's version number, if the model has one."""
+    """The champion alias's version: the registry's copy of deployment's last ModelPromoted
+    (it may lag); only ``record_promotion`` reads it, nothing decides on it."""
     return next((a.version for a in await versions.aliases(model) if a.alias == "champion"), None)
 
 
@@ -68,12 +69,12 @@ def _candidate(event: ModelTrained, actor: str, number: int, event_id: str) -> d
     )  # fmt: skip
 
 
-def compared_with(comparison: ChampionComparison | None, champion: int | None) -> int | None:
-    """The champion version the run was compared with on its holdout (else the current one,
-    which the verdict then names although it was not compared)."""
+def compared_with(comparison: ChampionComparison | None) -> int | None:
+    """The champion version the run was compared with on its holdout: the one deployment last
+    announced to training (not the registry's alias, which may lag); None without one."""
     if comparison is not None and comparison.champion is not None:
         return comparison.champion.version
-    return champion
+    return None
 
 
 async def register_run(
@@ -94,7 +95,7 @@ async def register_run(
     version = ModelVersion(
         **_candidate(event, actor, number, event_id), approval=spec.approval, status=status,
         gates=verdict.results, reasons=verdict.reasons, notes=verdict.notes,
-        compared_to=compared_with(comparison, known.champion),
+        compared_to=compared_with(comparison),
         decided_by=None if status == "pending" else events.REGISTRY_ACTOR,
     )  # fmt: skip
     await versions.add(version)
@@ -116,10 +117,9 @@ async def decide_manually(
     status: Literal["approved", "rejected"] = "approved" if approve else "rejected"
     if not await versions.decide(model, number, status, by=actor, reasons=reasons, comment=comment):
         raise NotPendingError(f"{model} v{number} was decided meanwhile")
-    champion = await current_champion(versions, model)
-    if approve:
-        return events.approved(version, actor, champion, comment)
-    return events.rejected(version, actor, reasons, champion)
+    if approve:  # the events name the champion the gates compared with, never the alias
+        return events.approved(version, actor, version.compared_to, comment)
+    return events.rejected(version, actor, reasons, version.compared_to)
 
 
 async def override_rejection(
@@ -138,7 +138,7 @@ async def override_rejection(
     if not await versions.decide(model, number, "approved", by=actor, reasons=version.reasons,
                                  comment=comment, from_status="rejected"):  # fmt: skip
         raise NotOverridableError(f"{model} v{number} was decided meanwhile")
-    return events.approved(version, actor, await current_champion(versions, model), comment)
+    return events.approved(version, actor, version.compared_to, comment)
 
 
 async def record_promotion(

@@ -34,13 +34,9 @@ class FakeModelVersions:
         known = next(
             (v for v in self.rows.values() if (v.model, v.run_id) == (model, run_id)), None
         )
-        champion = self.alias_map.get((model, "champion"))
-        row = self.rows.get((model, champion)) if champion is not None else None
         return RunContext(
             known_version=known.version if known else None,
             latest_version=await self._latest_number(model),
-            champion=champion,
-            champion_metrics=row.metrics if row else None,
         )
 
     async def get(self, model: str, version: int) -> ModelVersion | None:

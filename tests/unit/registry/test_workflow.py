@@ -256,3 +256,40 @@ async def test_promotion_moves_champion_and_keeps_the_previous() -> None:
     assert await record_promotion(MODEL, 1, None, versions) == {"champion": 1}
     assert await record_promotion(MODEL, 2, None, versions) == {"champion": 2, "previous": 1}
     assert await record_promotion(MODEL, 3, 2, versions) == {"champion": 3, "previous": 2}
+
+
+async def test_after_a_rollback_the_events_follow_deployment_not_the_lagging_alias() -> None:
+    """Deployment promoted v2, then rolled back to v1 (a ModelPromoted of v1); the registry has
+    not consumed the rollback yet, so its alias still says v2. Training followed deployment
+    and compared the new runs with v1: every event names v1, none the alias's v2."""
+    history, versions = FakeSpecHistory(), FakeModelVersions()
+    await applied(history, spec())
+    for run in ("run-1", "run-2"):
+        await register_run(trained(run, 0.9), "service:training", run,
+                           specs=history, versions=versions)  # fmt: skip
+    await record_promotion(MODEL, 1, None, versions)
+    await record_promotion(MODEL, 2, 1, versions)  # the rollback to v1 is still in flight
+    v1 = ModelRef(name=MODEL, version=1)
+
+    registered, approved = await register_run(
+        trained("run-3", 0.95, champion=(1, 0.9, 0.01, 0.09)), "service:training", "e3",
+        specs=history, versions=versions,
+    )  # fmt: skip
+    assert isinstance(approved, ModelApproved)
+    assert (registered.champion, approved.champion) == (v1, v1)
+    uncompared, _ = await register_run(trained("run-4", 0.9), "service:training", "e4",
+                                       specs=history, versions=versions)  # fmt: skip
+    assert uncompared.champion is None  # no comparison: the alias is not named instead
+
+    await applied(history, spec(approval="manual"))
+    await register_run(
+        trained("run-5", 0.95, champion=(1, 0.9, 0.01, 0.09)), "user:bob", "e5",
+        specs=history, versions=versions,
+    )  # fmt: skip
+    manual = await decide_manually(MODEL, 5, approve=True, actor="user:carol", role="approver",
+                                   comment=None, versions=versions)  # fmt: skip
+    assert isinstance(manual, ModelApproved)
+    assert manual.champion == v1
+
+    # The rollback arrives: the alias follows deployment's event back to the older version.
+    assert await record_promotion(MODEL, 1, 2, versions) == {"champion": 1, "previous": 2}

@@ -79,19 +79,11 @@ LATEST_SPEC = (
     .order_by(specs.c.version.desc()).limit(1)
 )  # fmt: skip
 _mv = model_versions.c
-_champion = (
-    select(aliases.c.version)
-    .where(aliases.c.model == bindparam("model"), aliases.c.alias == "champion")
-    .scalar_subquery()
-)
 RUN_CONTEXT = select(
     select(_mv.version).where(_mv.model == bindparam("model"), _mv.run_id == bindparam("run_id"))
     .limit(1).scalar_subquery().label("known_version"),
     select(func.max(_mv.version)).where(_mv.model == bindparam("model"))
     .scalar_subquery().label("latest_version"),
-    _champion.label("champion"),
-    select(_mv.metrics).where(_mv.model == bindparam("model"), _mv.version == _champion)
-    .scalar_subquery().label("champion_metrics"),
 )  # fmt: skip
 ADD_PENDING = insert(model_versions)
 ALIASES_OF = select(aliases).where(aliases.c.model == bindparam("model")).order_by(aliases.c.alias)
@@ -182,13 +174,10 @@ class PostgresModelVersions:
         return _version(row) if row else None
 
     async def run_context(self, model: str, run_id: str) -> RunContext:
-        """The run's version if it has one, the newest number and the champion, in one query
-        (a registration otherwise spent most of its time on round trips to PostgreSQL)."""
+        """The run's version if it has one and the newest number, in one query (a registration
+        otherwise spent most of its time on round trips to PostgreSQL)."""
         row = (await self._session.execute(RUN_CONTEXT, {"model": model, "run_id": run_id})).one()
-        return RunContext(
-            known_version=row.known_version, latest_version=row.latest_version or 0,
-            champion=row.champion, champion_metrics=row.champion_metrics,
-        )  # fmt: skip
+        return RunContext(known_version=row.known_version, latest_version=row.latest_version or 0)
 
     async def get(self, model: str, version: int) -> ModelVersion | None:
         """Version ``version`` of ``model``."""
