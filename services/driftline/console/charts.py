@@ -83,6 +83,7 @@ def _x_labels(
     rotate: bool = True,
     width: int = WIDTH,
     every_label: bool = False,
+    max_chars: int = 20,
 ) -> list[str]:
     """The x axis, its tick labels (thinned to ~8 unless ``every_label``) and its title."""
     base = HEIGHT - BOTTOM
@@ -91,7 +92,7 @@ def _x_labels(
     for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
         if i % every and i != len(labels) - 1:
             continue
-        shown = label if len(label) <= 20 else label[:19] + "…"
+        shown = label if len(label) <= max_chars else label[: max_chars - 1] + "…"
         placed = (
             f'text-anchor="end" transform="rotate(-30 {x:.1f} {base + 14})"'
             if rotate

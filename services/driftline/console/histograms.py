@@ -25,6 +25,10 @@ Values = tuple[str, Sequence[float]]
 SLOT = 26
 """Pixels per category and series before a bar chart widens past the page's chart width."""
 OTHER = "__other__"
+CHAR_PX = 6.5
+"""Rough width of one tick-label character (11 px sans-serif)."""
+SLANTED_CHARS = 11
+"""Longest slanted category label that clears the axis title below it."""
 
 
 def _empty(title: str) -> str:
@@ -100,6 +104,11 @@ def paired_bar_chart(
                 f"{escape(category_label(category))}: {_fmt(value)}</title></rect>"
             )
     labels = [category_label(c) for c in categories]
-    rotate = len(categories) > 4 or any(len(label) > 10 for label in labels)
-    parts += _x_labels(labels, centres, x_label, rotate=rotate, width=width, every_label=True)
+    # Upright while every label fits its slot; slanted ones are cut short enough to stay clear
+    # of the axis title (each bar's tooltip has the full category).
+    rotate = max(len(label) for label in labels) * CHAR_PX > slot * 0.95
+    parts += _x_labels(
+        labels, centres, x_label, rotate=rotate, width=width, every_label=True,
+        max_chars=SLANTED_CHARS if rotate else 20,
+    )  # fmt: skip
     return _frame(title, [*parts, *_legend(series, width)], width=width)

@@ -7,8 +7,12 @@ services faked) served over HTTP in a thread; Chromium is driven over its DevToo
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import struct
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,3 +241,43 @@ def test_the_check_fails_on_a_page_with_a_script_error(browser: Browser, console
     browser.send("Runtime.evaluate", expression="setTimeout(() => { throw new Error('boom') })")
     browser.wait_for_event("Runtime.exceptionThrown", mark)
     assert any("boom" in error for error in browser.errors(mark))
+
+
+SHOTS = [  # (file, page, scheme, element scrolled to the top)
+    ("overview", "/", "light", None),
+    ("model", "/models/churn-clf", "light", None),
+    ("drift", "/models/churn-clf/drift", "light", "h2:nth-of-type(2)"),
+    ("dataset", f"/datasets/{DATASET.name}/versions/{DATASET.version}", "light", None),
+    ("compare", PAGES[6], "light", None),
+    ("compare-dark", PAGES[6], "dark", None),
+]
+
+
+def test_screenshots_of_the_pages_are_written(
+    browser: Browser, console: str, tmp_path: Path
+) -> None:
+    """Each page as an approver sees it, 1200x900; into docs/console/ when
+    DRIFTLINE_CONSOLE_SCREENSHOTS names that folder (how the docs' pictures are made)."""
+    folder = Path(os.environ.get("DRIFTLINE_CONSOLE_SCREENSHOTS") or tmp_path)
+    sign_in(browser, console, APPROVER_TOKEN)
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=1200, height=900, deviceScaleFactor=1, mobile=False,
+    )  # fmt: skip
+    try:
+        for name, page, scheme, anchor in SHOTS:
+            browser.send(
+                "Emulation.setEmulatedMedia",
+                features=[{"name": "prefers-color-scheme", "value": scheme}],
+            )
+            browser.goto(console + page)
+            if anchor:
+                browser.evaluate(f"document.querySelector({json.dumps(anchor)}).scrollIntoView()")
+            shot = base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
+            assert shot.startswith(b"\x89PNG\r\n\x1a\n"), name
+            assert struct.unpack(">II", shot[16:24]) == (1200, 900), name
+            assert len(shot) > 20_000, name  # a page, not a blank
+            (folder / f"{name}.png").write_bytes(shot)
+    finally:
+        browser.send("Emulation.setEmulatedMedia", features=[])
+        browser.send("Emulation.clearDeviceMetricsOverride")

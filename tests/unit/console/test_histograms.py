@@ -64,3 +64,15 @@ def test_hostile_labels_are_escaped() -> None:
     assert "<script>" not in svg
     assert "<b>" not in svg
     assert "&lt;script&gt;" in svg
+
+
+def test_long_categories_slant_and_are_cut_short_with_the_full_name_in_the_tooltip() -> None:
+    long = [f"a-very-long-category-name-{i}" for i in range(12)]
+    svg = paired_bar_chart("city", long, [("rows", [1.0] * 12)], x_label="city", y_label="rows")
+    shown = _texts(svg, "chart-tick")[-12:]
+    assert all(len(label) <= 11 and label.endswith("…") for label in shown)
+    assert 'transform="rotate(-30' in svg
+    assert "rows a-very-long-category-name-3: 1</title>" in svg
+    upright = paired_bar_chart("plan", ["basic", "premium"], [("rows", [1.0, 2.0])],
+                               x_label="plan", y_label="rows")  # fmt: skip
+    assert "rotate(-30" not in upright
