@@ -26,6 +26,7 @@ from driftline.console.deps import ConsoleDeps, build_templates
 from driftline.console.settings import ConsoleSection
 from driftline.console.web.audit_pages import audit_router
 from driftline.console.web.pages import pages_router
+from driftline.console.web.plot_pages import plot_pages_router
 from driftline.runtime.db import build_engine
 from driftline.runtime.migrations import migrate
 
@@ -55,6 +56,33 @@ class _Upstream:
 
     async def verify(self) -> dict[str, Any]:
         return {"ok": True, "entries": EVENTS, "digests": 1, "head_seq": EVENTS, "signed_seq": 1}
+
+    async def drift_windows(self, model: str, limit: int) -> tuple[list[dict[str, Any]], None]:
+        return [{"seq": s, "window_id": f"w{s:06d}", "version": 1, "end": "", "rows": 500,
+                 "drifted": s % 2 == 0, "drift_share": 0.1, "severity": "low"}
+                for s in range(limit, 0, -1)], None  # fmt: skip
+
+    async def window_report(self, model: str, seq: int) -> dict[str, Any]:
+        """Monitoring's report of a window: 20 numeric features and 10 categorical ones."""
+        numeric = [
+            {
+                "feature": f"f{i}",
+                "labels": [f"{b}..{b + 1}" for b in range(20)],
+                "reference": [0.05] * 20,
+                "current": [0.05] * 20,
+            }
+            for i in range(20)
+        ]
+        categorical = [
+            {
+                "feature": f"c{i}",
+                "labels": [f"cat-{k}" for k in range(50)],
+                "reference": [0.02] * 50,
+                "current": [0.02] * 50,
+            }
+            for i in range(10)
+        ]
+        return {"window_id": f"w{seq:06d}", "distributions": numeric + categorical}  # fmt: skip
 
 
 def _rows() -> dict[Any, list[dict[str, Any]]]:
@@ -246,6 +274,7 @@ async def main(info: Any, requests: int = 20) -> list[str]:
         )
         app = FastAPI()
         app.include_router(pages_router(deps))
+        app.include_router(plot_pages_router(deps))
         app.include_router(audit_router(deps))
         header = ["| page | median ms | p95 ms |", "|---|---|---|"]
         return header + await _time_pages(app, requests)
