@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,9 +22,32 @@ from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import KafkaSettings
 
 
+class GroupsJoinedAtOnceBroker(KafkaBroker):
+    """A ``KafkaBroker`` whose subscribers start together, not one after another.
+
+    Starting a subscriber waits until its consumer group is joined and partitions assigned:
+    about 2 s each on the local stack's tansu, so a service with six subscriptions spent
+    12 s of its start-up joining. Each subscription has a group of its own, so the joins
+    overlap.
+    """
+
+    async def start(self) -> None:
+        """Connect, start every subscriber at once, then the publishers."""
+        await self.connect()
+        try:
+            async with asyncio.TaskGroup() as joins:  # one failure cancels the others
+                for subscriber in self.subscribers:
+                    joins.create_task(subscriber.start())
+        except ExceptionGroup as failed:  # the start-up step logs and retries the first
+            raise failed.exceptions[0] from failed
+        for publisher in self.publishers:
+            await publisher.start()
+        self.running = True
+
+
 def build_broker(kafka: KafkaSettings, service: str, *, graceful_timeout_s: float) -> KafkaBroker:
     """A broker whose consumers commit manually, after the effect is durable."""
-    return KafkaBroker(
+    return GroupsJoinedAtOnceBroker(
         kafka.bootstrap_servers,
         security=build_security(kafka),
         client_id=f"driftline-{service}",

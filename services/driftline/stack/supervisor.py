@@ -12,6 +12,7 @@ from driftline.stack.errors import StackError
 from driftline.stack.event_keys import ensure_event_keys
 from driftline.stack.info import ENV_FILE, ServerStatus, ServiceStatus, StackInfo, StackStatus
 from driftline.stack.launcher import Launcher, Progress
+from driftline.stack.private import keep_private
 from driftline.stack.procs import create_time, is_alive, stop, stop_all
 from driftline.stack.spec import ServerSpec
 from driftline.stack.state import ServiceRecord, StackState, load_state, locked, save_state
@@ -42,6 +43,7 @@ class LocalStack:
             ensure_audit_key(self.home)
             ensure_tokens(self.home)
             ensure_event_keys(self.home)
+            keep_private(self.home)
             started: list[ServerSpec] = []
             try:
                 for spec in SERVERS:

@@ -54,6 +54,26 @@ def run_as_identity(user: str) -> RunAs | None:
     return RunAs(entry.pw_uid, entry.pw_gid)
 
 
+def can_read(path: Path, run_as: RunAs) -> bool:
+    """Whether ``run_as`` may read ``path`` and pass through every folder above it (by the
+    permission bits; ACLs are not consulted)."""
+    for place, wanted in [(path, 0o4), *((parent, 0o1) for parent in path.parents)]:
+        seen = place.stat()
+        shift = 6 if seen.st_uid == run_as.uid else 3 if seen.st_gid == run_as.gid else 0
+        if not (seen.st_mode >> shift) & wanted:
+            return False
+    return True
+
+
+def python_unreadable_by(run_as: RunAs) -> Path | None:
+    """The first folder of this interpreter's modules ``run_as`` cannot read, if any: a
+    training process importing a module from it later would fail."""
+    for folder in (Path(os.__file__).parent, Path(shutil.__file__).parent, Path(sys.prefix)):
+        if not can_read(folder.resolve(), run_as):
+            return folder
+    return None
+
+
 def make_undumpable() -> bool:
     """Make this process non-dumpable (Linux): processes of the same user can then no longer
     read its ``/proc/<pid>/environ`` or memory, and it writes no core file. False elsewhere."""

@@ -7,9 +7,12 @@ import socket
 
 from pydantic import Field
 
+from driftline.runtime.logging import get_logger
 from driftline.runtime.settings import RuntimeSettings, ServiceSection
 from driftline.training.confinement import ProcessLimits
-from driftline.training.sandbox import run_as_identity
+from driftline.training.sandbox import RunAs, python_unreadable_by, run_as_identity
+
+log = get_logger(__name__)
 
 
 class TrainingSection(ServiceSection):
@@ -82,8 +85,24 @@ def process_limits(section: TrainingSection) -> ProcessLimits:
     return ProcessLimits(
         memory_bytes=section.max_memory_bytes,
         cpu_s=section.max_cpu_s,
-        run_as=run_as_identity(section.run_as_user),
+        run_as=_usable(run_as_identity(section.run_as_user), section.run_as_user),
     )
+
+
+def _usable(run_as: RunAs | None, user: str) -> RunAs | None:
+    """``run_as``, unless that user cannot read this Python's modules: then the service's
+    user (training would fail on its first lazy import), with a warning at every start."""
+    blocked = python_unreadable_by(run_as) if run_as is not None else None
+    if blocked is None:
+        return run_as
+    log.warning(
+        "training processes run as root: training.run_as_user cannot read this Python's "
+        "modules, so they could read the service's credentials and files; install Python "
+        "where that user can read it, or name a user who can",
+        run_as_user=user,
+        unreadable=str(blocked),
+    )
+    return None
 
 
 def worker_identity(section: TrainingSection, host: str | None = None) -> str:

@@ -17,7 +17,13 @@ import pytest
 
 from driftline.training.confinement import ProcessLimits
 from driftline.training.pool import TrainingPool
-from driftline.training.sandbox import RunAs, RunAsUserError, run_as_identity
+from driftline.training.sandbox import (
+    RunAs,
+    RunAsUserError,
+    can_read,
+    python_unreadable_by,
+    run_as_identity,
+)
 from driftline.training.settings import TrainingSection, process_limits
 from tests.unit.training.builders import cancer, policy, spec
 
@@ -86,8 +92,25 @@ def test_limits_come_from_the_training_settings() -> None:
     assert process_limits(section) == ProcessLimits(memory_bytes=8 * GIB, cpu_s=7200)
     assert process_limits(TrainingSection(run_as_user="")) == ProcessLimits()
     nobody = pwd.getpwnam("nobody")
-    as_root = RunAs(nobody.pw_uid, nobody.pw_gid) if os.geteuid() == 0 else None
-    assert process_limits(TrainingSection()).run_as == as_root  # default: nobody, under root
+    as_nobody = RunAs(nobody.pw_uid, nobody.pw_gid)
+    usable = os.geteuid() == 0 and python_unreadable_by(as_nobody) is None
+    # Default: nobody under root, unless nobody cannot read this Python (then root, warned).
+    assert process_limits(TrainingSection()).run_as == (as_nobody if usable else None)
+
+
+def test_a_user_who_cannot_reach_a_folder_cannot_read_what_is_in_it(tmp_path: Path) -> None:
+    stranger = RunAs(uid=os.geteuid() + 4242, gid=os.getegid() + 4242)
+    inner = tmp_path / "closed" / "lib"
+    inner.mkdir(parents=True)
+    inner.chmod(0o755)
+    for folder in [tmp_path, *tmp_path.parents]:
+        if not can_read(folder, stranger):
+            break
+    else:
+        (tmp_path / "closed").chmod(0o755)
+        assert can_read(inner, stranger)
+    (tmp_path / "closed").chmod(0o700)
+    assert not can_read(inner, stranger)
 
 
 def test_a_run_as_user_that_does_not_exist_or_is_root_stops_the_start() -> None:
