@@ -34,9 +34,9 @@ from driftline_contracts.events.monitoring import (
 from driftline_contracts.events.registry import ModelRegistered
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
 from driftline_contracts.values import ArtifactRef, DatasetRef, ModelRef, TimeWindow
 from tests.integration.kafka_helpers import read_all, read_topic, settings_from
+from tests.signing import publish_signed
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ def _population() -> pd.DataFrame:
 
 
 async def _send(stack: StackInfo, event: object) -> None:
-    await publish(event, bootstrap_servers=stack.kafka_bootstrap, source="test", actor="user:test")
+    await publish_signed(stack, event, source="test", actor="user:test")  # type: ignore[arg-type]
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 30) -> None:
@@ -192,6 +192,14 @@ async def _check_api(runtime: ServiceRuntime) -> None:
         page = await c.get(f"/v1/models/{MODEL}/drift", params={"format": "html"})
         assert page.headers["content-type"].startswith("text/html")
         assert page.text.count("<svg ") == 31  # 30 features and the prediction
+        detected = next(w for w in windows if w["transition"] == "detected")
+        report = (await c.get(f"/v1/models/{MODEL}/drift/windows/{detected['seq']}")).json()
+        assert report["window_id"] == detected["window_id"]
+        assert len(report["distributions"]) == 31  # what the console's drift page plots
+        assert all(len(d["labels"]) == len(d["current"]) > 1 for d in report["distributions"])
+        missing = await c.get(f"/v1/models/{MODEL}/drift/windows/999999")
+        assert missing.status_code == 404
+        assert (await c.get(f"/v1/models/{MODEL}/drift/windows/0")).status_code == 422
 
 
 TIMED = ModelRef(name=f"timed-{UID}", version=1)

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from driftline_contracts.events import DataValidated
 from driftline_contracts.examples import example
+from tests.unit.console.conftest import VIEWER_TOKEN, tokens
 from tests.unit.console.fakes import FakeArtifacts, FakeUpstream
 from tests.unit.console.samples import PROFILE, PROFILE_SHA, PROFILE_URI, WINDOWS, report
 
@@ -120,3 +121,13 @@ def test_profile_pages_refuse_bad_paths_and_say_when_the_profile_is_unreadable(
     assert client.get(f"/datasets/{DATASET.name}/versions/0").status_code == 422
     assert client.get(f"/datasets/{DATASET.name}/versions/x").status_code == 422
     assert client.get("/datasets/BAD%20NAME/versions/1").status_code == 422
+
+
+def test_the_plot_pages_need_a_signed_in_reader(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(verify=tokens(), upstream=_monitoring())
+    for page in (DRIFT, PROFILE_PAGE):
+        answer = client.get(page)
+        assert answer.status_code == 303, page
+        assert answer.headers["location"].startswith("/signin?next=")
+        viewer = client.get(page, headers={"Authorization": f"Bearer {VIEWER_TOKEN}"})
+        assert viewer.status_code == 200, page
