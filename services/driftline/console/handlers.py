@@ -6,20 +6,19 @@ import json
 from typing import Any
 
 from driftline.console.adapters.writer import PostgresReadModelWriter
+from driftline.console.deps import ConsoleDeps
 from driftline.console.projection import AuditedEvent, project
 from driftline.runtime.consumer import Subscription
-from driftline.runtime.uow import UnitOfWork
+from driftline.runtime.uow import EventUnit
 from driftline_contracts.events import AuditDigestSigned
 from driftline_contracts.topics import AUDIT
 
 
-async def on_audited_event(event: Any, uow: UnitOfWork) -> None:
+async def on_audited_event(event: Any, uow: EventUnit[ConsoleDeps]) -> None:
     """Turn the audit entry (envelope + body as received) into read-model rows."""
     if isinstance(event, AuditDigestSigned):  # the chain's own digests, not a lifecycle fact
         return
-    env, delivery = uow.cause, uow.delivery
-    assert env is not None  # the consumer sets the envelope and the record before a handler
-    assert delivery is not None
+    env, delivery = uow.cause, uow.delivery  # a consumed event's unit: both always set
     audited = AuditedEvent(
         id=env.id,
         type=env.type,
