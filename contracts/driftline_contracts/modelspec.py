@@ -179,6 +179,18 @@ class DriftPolicy(Value):
     )
 
 
+class ServingSpec(Value):
+    """How deployment runs the model's versions."""
+
+    runtime: Literal["sklearn", "onnx"] = Field(
+        "sklearn",
+        description="sklearn: the model as trained (skops or native booster); onnx: training "
+        "also exports it to ONNX, checked on the holdout, and deployment serves that export "
+        "with ONNX Runtime (scikit-learn models only).",
+    )
+
+
+DEFAULT_SERVING = ServingSpec()
 WindowKind = Literal["all", "newest", "last", "days"]
 
 
@@ -236,6 +248,10 @@ class ModelSpec(Value):
     )
     canary: CanaryPolicy = Field(default_factory=CanaryPolicy, description="Rollout policy.")
     drift: DriftPolicy = Field(default_factory=DriftPolicy, description="Monitoring policy.")
+    serving: ServingSpec = Field(
+        default_factory=ServingSpec,
+        description="How versions are served; default: the trained model (runtime sklearn).",
+    )
     expectations: dict[Name, JsonValue] | None = Field(
         None, description="Data expectations for validation (docs/expectations.md)."
     )
@@ -279,9 +295,12 @@ class ModelSpec(Value):
 
 def spec_hash(spec: ModelSpec) -> str:
     """SHA-256 of the spec's canonical JSON (sorted keys, no whitespace); a default training
-    window is left out, so specs written before windows existed keep their hash."""
+    window (or serving runtime) is left out, so specs written before they existed keep their
+    hash."""
     document = spec.model_dump(mode="json")
     if spec.window == DEFAULT_WINDOW:
         del document["window"]
+    if spec.serving == DEFAULT_SERVING:
+        del document["serving"]
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -13,22 +13,25 @@ import json
 from typing import Any
 
 from driftline.training.core import JobStatus, SpecRecord
-from driftline_contracts.modelspec import DEFAULT_WINDOW
+from driftline_contracts.modelspec import DEFAULT_SERVING, DEFAULT_WINDOW
 
 TRAINING_FIELDS = (
     "model", "dataset", "target", "task", "features", "trainer", "split", "metrics", "window",
+    "serving",
 )  # fmt: skip
 """What the run reads: the data and its training window, the columns, the trainer and its
 params, the split (seed, holdout, time column) and the metrics it reports (and compares with
-the champion)."""
+the champion); and the serving runtime (an ``onnx`` run also exports and checks the model)."""
 
 
 def training_hash(spec: dict[str, Any]) -> str:
     """SHA-256 of the training fields of a spec document (canonical JSON); a default window
-    counts as none, so specs stored before windows existed keep their hash."""
+    (or serving runtime) counts as none, so specs stored before they existed keep their hash."""
     fields = {name: spec.get(name) for name in TRAINING_FIELDS}
     if fields["window"] in (None, DEFAULT_WINDOW.model_dump(mode="json")):
         del fields["window"]
+    if fields["serving"] in (None, DEFAULT_SERVING.model_dump(mode="json")):
+        del fields["serving"]
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -18,7 +18,7 @@ import pandas as pd
 from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.champion_check import ChampionInput, compare_with_champion
 from driftline.training.formats import serialize_model
-from driftline.training.servable import check_servable, holdout_of
+from driftline.training.servable import check_servable, holdout_of, onnx_serving_files
 from driftline.training.signature import input_signature
 from driftline.training.trainer import TrainingError, allowed, train_model
 from driftline.training.windows import window_frame
@@ -112,6 +112,7 @@ def run_training(
         model_bytes, _ = serialize_model(trained.estimator, trained.features)
         holdout = holdout_of(frame, model_spec)
         check_servable(model_bytes, holdout, trained.features)  # servable, or the run fails
+        onnx_files = onnx_serving_files(trained.estimator, model_spec, holdout, trained.features)
         compared = compare_with_champion(
             champion, trained.estimator, holdout, trained.features, model_spec,
             list(trained.metrics),
@@ -123,6 +124,7 @@ def run_training(
     except Exception as exc:  # e.g. an estimator skops cannot serialize
         return RunOutput(failure=("trainer_error", f"{type(exc).__name__}: {exc}"[:2000], None))
     documents = {"metrics.json": _json(trained.metrics), "signature.json": _json(signature)}
+    documents |= onnx_files  # model.onnx and onnx.json when the spec serves with ONNX Runtime
     if trained.feature_importance is not None:
         documents["feature_importance.json"] = _json(trained.feature_importance)
     if trained.confusion is not None:

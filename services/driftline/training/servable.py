@@ -12,6 +12,8 @@ from typing import Any
 import pandas as pd
 
 from driftline.runtime.model_loading import UnservableModelError, load_estimator
+from driftline.runtime.onnx_export import OnnxExportError
+from driftline.runtime.onnx_record import export_files
 from driftline.training.trainer import TrainingError, checked_target, split
 from driftline_contracts.modelspec import ModelSpec
 
@@ -46,3 +48,16 @@ def check_servable(model_bytes: bytes, holdout: pd.DataFrame, features: list[str
 def holdout_of(frame: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """The run's holdout rows, every column kept (the seeded split is deterministic)."""
     return split(checked_target(frame, spec), spec)[1]
+
+
+def onnx_serving_files(estimator: Any, spec: ModelSpec, holdout: pd.DataFrame,
+                       features: list[str]) -> dict[str, bytes]:  # fmt: skip
+    """``model.onnx`` and ``onnx.json`` when the spec serves with ONNX Runtime (else none), the
+    export checked on the holdout; ``TrainingError(unservable_model)`` when it cannot be."""
+    if spec.serving.runtime != "onnx":
+        return {}
+    try:
+        return export_files(estimator, holdout[features], None, serving=True)[0]
+    except OnnxExportError as exc:
+        message = f"serving.runtime onnx: the model cannot be served with ONNX Runtime: {exc}"
+        raise TrainingError(UNSERVABLE, message[:2000], "serving") from exc

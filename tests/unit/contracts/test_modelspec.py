@@ -86,3 +86,13 @@ def test_regression_gates_on_regression_metrics_are_accepted() -> None:
         {**BASE, "task": "regression", "gates": [{"metric": "rmse", "max": 2.0}]}
     )
     assert spec.gates[0].metric == "rmse"
+
+
+def test_the_serving_runtime_defaults_to_sklearn_and_keeps_old_hashes() -> None:
+    spec = ModelSpec.model_validate(BASE)
+    assert spec.serving.runtime == "sklearn"
+    onnx = ModelSpec.model_validate({**BASE, "serving": {"runtime": "onnx"}})
+    explicit = ModelSpec.model_validate({**BASE, "serving": {"runtime": "sklearn"}})
+    assert spec_hash(explicit) == spec_hash(spec) != spec_hash(onnx)
+    with pytest.raises(ValidationError, match="serving.runtime"):
+        ModelSpec.model_validate({**BASE, "serving": {"runtime": "tensorrt"}})

@@ -52,6 +52,7 @@ def test_changing_what_only_other_services_read_does_not_retrain(changes: dict) 
         {"dataset": "cancer-v2"},
         {"window": {"versions": "last", "last": 2}},
         {"window": {"max_rows": 500}},
+        {"serving": {"runtime": "onnx"}},  # the run exports and checks the ONNX model
     ],
 )
 def test_changing_a_training_field_retrains(changes: dict) -> None:
@@ -80,4 +81,11 @@ def test_a_spec_stored_before_windows_existed_has_the_same_training_hash() -> No
     now = record().spec
     before = {k: v for k, v in now.items() if k != "window"}
     assert "window" in now
+    assert training_hash(before) == training_hash(now)
+
+
+def test_a_spec_stored_before_serving_runtimes_existed_has_the_same_training_hash() -> None:
+    now = record().spec
+    before = {k: v for k, v in now.items() if k != "serving"}
+    assert now["serving"] == {"runtime": "sklearn"}
     assert training_hash(before) == training_hash(now)

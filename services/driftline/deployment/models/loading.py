@@ -13,6 +13,7 @@ from typing import Any
 
 from driftline.deployment.errors import ModelLoadRefused
 from driftline.deployment.models.array_twin import array_twin
+from driftline.deployment.models.onnx_serving import fetch_onnx_model, serving_record
 from driftline.deployment.models.signature import fetch_signature
 from driftline.runtime import model_loading
 from driftline.runtime.model_loading import UnservableModelError, load_estimator
@@ -34,6 +35,8 @@ class LoadedModel:
     """The estimator for float arrays in ``features`` order, when that is safe (else None)."""
     signature: InputSignature | None = None
     """Types and category domains of the training data (None: served unchecked)."""
+    runtime: str = "sklearn"
+    """What runs the model: sklearn (as trained) or onnx (ONNX Runtime, ``onnx_serving``)."""
     feature_set: frozenset[str] = field(init=False, repr=False, compare=False)
     """``features`` as a set: a row with exactly these keys needs no further name check."""
 
@@ -65,8 +68,15 @@ def load_model(data: bytes) -> LoadedModel:
 
 async def fetch_model(store: ArtifactStore, artifact: ArtifactRef) -> LoadedModel:
     """Fetch the artifact, verify its sha256 (``IntegrityError``), then load it safely, with
-    the input signature its training run recorded."""
-    data = await store.get_bytes(artifact.uri, sha256=artifact.sha256)
-    loaded = await asyncio.to_thread(load_model, data)
+    the input signature its training run recorded; a version trained for ONNX Runtime serving
+    loads its verified ONNX export instead (``onnx_serving``)."""
+    record = await serving_record(store, artifact)
+    if record is not None:
+        onnx = await fetch_onnx_model(store, artifact, record)
+        array = onnx if onnx.matrix else None
+        loaded = LoadedModel(onnx, onnx.features, array, runtime="onnx")
+    else:
+        data = await store.get_bytes(artifact.uri, sha256=artifact.sha256)
+        loaded = await asyncio.to_thread(load_model, data)
     signature = await fetch_signature(store, artifact)
     return loaded if signature is None else replace(loaded, signature=signature)

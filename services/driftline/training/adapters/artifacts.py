@@ -8,6 +8,7 @@ from typing import Any
 from driftline.runtime.model_loading import UnservableModelError, load_estimator
 from driftline.runtime.native_models import MEDIA_TYPE as NATIVE_MEDIA_TYPE
 from driftline.runtime.native_models import is_native_archive
+from driftline.runtime.onnx_models import MEDIA_TYPE as ONNX_MEDIA_TYPE
 from driftline.runtime.storage import ArtifactStore
 from driftline.training.runner import RunOutput
 from driftline_contracts.values import ArtifactRef
@@ -31,7 +32,8 @@ async def store_run_artifacts(
     refs: dict[str, ArtifactRef] = {}
     model_type = NATIVE_MEDIA_TYPE if is_native_archive(output.model_bytes) else SKOPS_MEDIA_TYPE
     files = [("model.skops", output.model_bytes, model_type)]  # the name predates native archives
-    files += [(name, data, "application/json") for name, data in output.documents.items()]
+    files += [(name, data, ONNX_MEDIA_TYPE if name.endswith(".onnx") else "application/json")
+              for name, data in output.documents.items()]  # fmt: skip
     for name, data, media_type in files:
         key = model_key(model, run_id, name)
         stored = await store.put_bytes(key, data, content_type=media_type)

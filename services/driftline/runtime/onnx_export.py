@@ -1,0 +1,264 @@
+"""Exporting a scikit-learn model to ONNX, checked against the original on real rows.
+
+Typed inputs come from the version's signature: a pipeline that starts with a
+``ColumnTransformer`` (it selects columns by name, strings included) gets one ``[rows, 1]``
+input per column, typed by the column (string columns as strings); any other model gets one
+float matrix in feature order. Numbers go in as doubles where the converter and ONNX Runtime
+support it (linear models, random-forest classifiers), else as 32-bit floats (tree
+regressors, imputers), which is what bounds the agreement below.
+
+The export counts only when the ONNX model gives the same answers as the original on the
+check rows, within ``Tolerance``: classification labels agree on at least 99.9% of rows and
+every class probability is within 1e-5; regression values within 1e-4 times the scale of the
+original's predictions (their standard deviation, at least 1). Labels that differ where the
+original gives both labels probabilities within 1e-5 of each other are ties that rounding
+decided (a 20-tree forest's 10-10 vote in 32-bit floats); they count as agreeing and are
+reported as ``ties``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from driftline.runtime.onnx_models import (
+    MATRIX,
+    META_CLASSES,
+    META_FEATURES,
+    META_LAYOUT,
+    OnnxModel,
+    load_onnx,
+)
+from driftline_contracts.signature import ColumnSignature, InputSignature
+
+TARGET_OPSET = {"": 18, "ai.onnx.ml": 3}
+"""Opsets ONNX Runtime has run since 1.14, so an export also loads on older edge runtimes."""
+Precision = Literal["double", "float"]
+
+
+class OnnxExportError(Exception):
+    """A model that cannot be exported to ONNX (the message names its type)."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close the ONNX model's answers must be to the original's."""
+
+    label_agreement: float = 0.999
+    probability: float = 1e-5
+    regression: float = 1e-4
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
+class OnnxCheck(BaseModel):
+    """The ONNX model's answers compared with the original's on the check rows."""
+
+    rows: int = Field(description="Rows scored by both.")
+    task: Literal["classification", "regression"] = Field(description="What the model does.")
+    precision: Precision = Field(description="Element type of the numeric inputs.")
+    label_agreement: float | None = Field(
+        None, description="Share of rows with equal labels or a tie (see ties)."
+    )
+    ties: int | None = Field(
+        None, description="Rows whose labels differ at a tie: the original gives both labels "
+        "probabilities within the probability tolerance of each other.",
+    )
+    max_probability_diff: float | None = Field(None, description="Largest |Δ| of a probability.")
+    max_abs_diff: float | None = Field(None, description="Regression: largest |Δ| of a value.")
+    allowed_abs_diff: float | None = Field(None, description="Regression: the bound on |Δ|.")
+    tolerance: dict[str, float] = Field(description="The tolerance the check applied.")
+    passed: bool = Field(description="Whether every measure is within the tolerance.")
+
+
+@dataclass(frozen=True)
+class OnnxExport:
+    """An ONNX model's bytes and how it compared with the original."""
+
+    data: bytes
+    check: OnnxCheck
+
+
+def _skl2onnx() -> Any:
+    try:
+        import skl2onnx
+        from skl2onnx.common import data_types
+    except ImportError as exc:
+        raise OnnxExportError("skl2onnx is not installed here (extra: onnx)") from exc
+    return skl2onnx, data_types
+
+
+def _parts(estimator: Any) -> Iterator[Any]:
+    yield estimator
+    for _, step in getattr(estimator, "steps", None) or ():
+        yield from _parts(step)
+
+
+def _per_column(estimator: Any) -> bool:
+    first = next(iter(getattr(estimator, "steps", None) or [(None, estimator)]))[1]
+    return type(first).__name__ == "ColumnTransformer"
+
+
+def signature_of(rows: pd.DataFrame, features: list[str]) -> InputSignature:
+    """A signature from the rows' dtypes, for a version that recorded none."""
+    def kind(series: pd.Series) -> Any:
+        return "number" if pd.api.types.is_numeric_dtype(series) else "string"
+
+    columns = [ColumnSignature(name=name, dtype=kind(rows[name]), nullable=True)
+               for name in features]  # fmt: skip
+    return InputSignature(columns=columns)
+
+
+def _input_types(estimator: Any, columns: list[ColumnSignature], precision: Precision) -> Any:
+    data_types = _skl2onnx()[1]
+    number = data_types.DoubleTensorType if precision == "double" else data_types.FloatTensorType
+    if _per_column(estimator):
+        return [(c.name, data_types.StringTensorType([None, 1]) if c.dtype == "string"
+                 else number([None, 1])) for c in columns]  # fmt: skip
+    text = [c.name for c in columns if c.dtype == "string"]
+    if text:
+        raise OnnxExportError(
+            f"{type(estimator).__name__} takes string columns ({', '.join(text[:5])}) without a "
+            "ColumnTransformer in front; only such a pipeline gets per-column string inputs"
+        )
+    return [(MATRIX, number([None, len(columns)]))]
+
+
+def _walk(estimator: Any) -> Iterator[Any]:
+    """Every fitted part: pipeline steps and column transformers' transformers, nested."""
+    yield estimator
+    for _, step in getattr(estimator, "steps", None) or ():
+        yield from _walk(step)
+    for _, part, _ in getattr(estimator, "transformers_", None) or ():
+        yield from _walk(part)
+
+
+def _onnx_ready(estimator: Any) -> Any:
+    """A copy whose string imputers take ``""`` as missing (scikit-learn's NaN cannot be a
+    string tensor's value); ``OnnxModel`` feeds a missing string as ``""``, so the copy and
+    the original decide alike, which the check on real rows confirms."""
+    ready = copy.deepcopy(estimator)
+    for part in _walk(ready):
+        statistics = getattr(part, "statistics_", None)
+        if type(part).__name__ == "SimpleImputer" and statistics is not None and (
+                np.asarray(statistics).dtype.kind in "OUS"):  # fmt: skip
+            part.missing_values = ""
+    return ready
+
+
+def _described(estimator: Any) -> str:
+    names = [type(p).__name__ for p in _walk(estimator) if p not in (None, "passthrough", "drop")]
+    return names[0] if len(names) == 1 else f"{names[0]}({', '.join(names[1:])})"
+
+
+def _classes(estimator: Any) -> list[Any] | None:
+    classes = getattr(estimator, "classes_", None)
+    if classes is None or not hasattr(estimator, "predict_proba"):
+        return None
+    return [c.item() if isinstance(c, np.generic) else c for c in classes]
+
+
+def convert(estimator: Any, signature: InputSignature, precision: Precision) -> bytes:
+    """The ONNX bytes of ``estimator`` with Driftline's metadata; ``OnnxExportError`` naming
+    the type when the converter cannot handle it."""
+    foreign = [p for p in _parts(estimator) if p not in (None, "passthrough")
+               and not type(p).__module__.startswith("sklearn.")]  # fmt: skip
+    if foreign:
+        name = f"{type(foreign[0]).__module__}.{type(foreign[0]).__name__}"
+        raise OnnxExportError(f"{name} is not a scikit-learn estimator; only scikit-learn "
+                              "models and pipelines are exported to ONNX")  # fmt: skip
+    skl2onnx = _skl2onnx()[0]
+    classes = _classes(estimator)
+    try:
+        inputs = _input_types(estimator, signature.columns, precision)
+        model = skl2onnx.convert_sklearn(
+            _onnx_ready(estimator), initial_types=inputs,
+            options={"zipmap": False} if classes is not None else None,
+            target_opset=TARGET_OPSET,
+        )  # fmt: skip
+    except OnnxExportError:
+        raise
+    except Exception as exc:  # the converter raises many kinds; all mean "not exportable"
+        message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise OnnxExportError(f"{_described(estimator)} cannot be converted to ONNX: "
+                              f"{type(exc).__name__}: {message}") from exc  # fmt: skip
+    props = {META_FEATURES: [c.name for c in signature.columns],
+             META_LAYOUT: "columns" if _per_column(estimator) else MATRIX}  # fmt: skip
+    if classes is not None:
+        props[META_CLASSES] = classes
+    for key, value in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, json.dumps(value)
+    data: bytes = model.SerializeToString()
+    return data
+
+
+def compare(estimator: Any, onnx_model: OnnxModel, rows: pd.DataFrame, precision: Precision,
+            tolerance: Tolerance = DEFAULT_TOLERANCE) -> OnnxCheck:  # fmt: skip
+    """Both models on ``rows`` (in the estimator's feature order), within ``tolerance``?"""
+    bounds = {"label_agreement": tolerance.label_agreement, "probability": tolerance.probability,
+              "regression": tolerance.regression}  # fmt: skip
+    common = {"rows": len(rows), "precision": precision, "tolerance": bounds}
+    expected, found = np.asarray(estimator.predict(rows)), onnx_model.predict(rows)
+    if hasattr(onnx_model, "predict_proba"):
+        original = np.asarray(estimator.predict_proba(rows), dtype=np.float64)
+        diff = np.abs(original - onnx_model.predict_proba(rows))
+        largest = float(diff.max()) if diff.size else 0.0
+        equal, ties = _labels_agree(expected, found, original, onnx_model, tolerance.probability)
+        agreement = float(np.mean(equal | ties)) if len(rows) else 1.0
+        passed = agreement >= tolerance.label_agreement and largest <= tolerance.probability
+        return OnnxCheck(task="classification", label_agreement=agreement, ties=int(ties.sum()),
+                         max_probability_diff=largest, passed=passed, **common)  # fmt: skip
+    values = np.asarray(expected, dtype=np.float64)
+    gap = np.abs(values - np.asarray(found, dtype=np.float64))
+    allowed = tolerance.regression * max(1.0, float(np.std(values)) if values.size else 1.0)
+    largest = float(gap.max()) if gap.size else 0.0
+    return OnnxCheck(task="regression", max_abs_diff=largest, allowed_abs_diff=allowed,
+                     passed=bool(largest <= allowed), **common)  # fmt: skip
+
+
+def _labels_agree(
+    expected: np.ndarray, found: np.ndarray, original: np.ndarray, onnx_model: OnnxModel,
+    within: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with equal labels, and rows whose labels differ only at a tie: the original gives
+    the ONNX label a probability within ``within`` of its top one (rounding decided it)."""
+    equal = np.asarray([str(a) == str(b) for a, b in zip(expected, found, strict=True)], bool)
+    column = {str(c): j for j, c in enumerate(getattr(onnx_model, "classes", ()))}
+    chosen = np.asarray([column.get(str(label), -1) for label in found])
+    given = np.where(chosen >= 0, original[np.arange(len(found)), np.maximum(chosen, 0)], -1.0)
+    ties = ~equal & (chosen >= 0) & (original.max(axis=1) - given <= within)
+    return equal, ties
+
+
+def export_onnx(estimator: Any, rows: pd.DataFrame, signature: InputSignature | None = None,
+                tolerance: Tolerance = DEFAULT_TOLERANCE) -> OnnxExport:  # fmt: skip
+    """``estimator`` as ONNX, compared with itself on ``rows``: doubles where supported, else
+    floats. ``OnnxExportError`` when no precision converts and loads."""
+    features = [str(name) for name in getattr(estimator, "feature_names_in_", rows.columns)]
+    signature = signature or signature_of(rows, features)
+    if [c.name for c in signature.columns] != features:
+        signature = signature_of(rows, features)  # the model's own order decides
+    problems: list[str] = []
+    for precision in ("double", "float"):
+        try:
+            data = convert(estimator, signature, precision)
+            model = load_onnx(data)
+            check = compare(estimator, model, rows[features], precision, tolerance)
+        except OnnxExportError as exc:  # the converter refused this precision
+            problems.append(str(exc))
+            continue
+        except Exception as exc:  # ONNX Runtime refused the graph or failed on the rows
+            problems.append(f"{type(estimator).__name__} cannot run in ONNX Runtime "
+                            f"({precision}): {type(exc).__name__}: {str(exc)[:200]}")  # fmt: skip
+            continue
+        return OnnxExport(data, check)
+    raise OnnxExportError(problems[-1])
