@@ -65,7 +65,8 @@ class TrainingSection(ServiceSection):
         "as root, with that user's group only: they then cannot read the service's files "
         "(stack.env, tokens, keys) or its processes. Empty: the service's user. Ignored "
         "when the service is not root (it cannot change user); a missing user stops the "
-        "start.",
+        "start; a user who cannot read this Python's modules is not used (warned at every "
+        "start).",
     )
     max_labelled_rows: int = Field(
         100_000,
