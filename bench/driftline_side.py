@@ -19,24 +19,49 @@ from typing import Any
 
 from driftline.runtime.consumer import EventProcessor
 from driftline.runtime.deadletter import RawRecord
+from driftline.runtime.event_signing import EventSigner, load_private_key
 from driftline.runtime.logging import configure_logging
 from driftline.runtime.migrations import migrate
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 from driftline.runtime.settings import RuntimeSettings
 from driftline.stack import LocalStack, StackInfo
+from driftline.stack.event_keys import private_key_path
 from driftline.stack.services import ServiceProcess, start_services, stop_services, wait_until_ready
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import new_envelope
+from driftline_contracts.origin import SIGNED_BY
+from driftline_contracts.publish import build_producer
 
 
-def raw_record(event: Any, offset: int, *, actor: str = "user:bench") -> RawRecord:
-    """``event`` as the consumer would receive it off Kafka (a fresh envelope each call)."""
+def raw_record(
+    event: Any, offset: int, *, actor: str = "user:bench", home: Path | None = None
+) -> RawRecord:
+    """``event`` as the consumer would receive it off Kafka (a fresh envelope each call);
+    signed with the key of the service that emits its type, from the stack in ``home``."""
     envelope = new_envelope(event, source="bench/driftline", actor=actor)
     record = encode(event, envelope)
+    headers = list(record.headers)
+    signer = SIGNED_BY.get(event.ce_type)
+    if home is not None and signer is not None:
+        key = load_private_key(private_key_path(home, signer).read_text())
+        headers += EventSigner(signer, key).signature(record.headers, record.value)
     return RawRecord(
         topic=record.topic, partition=0, offset=offset, key=record.key, value=record.value,
-        headers=list(record.headers),
+        headers=headers,
     )  # fmt: skip
+
+
+async def publish_signed(info: StackInfo, event: Any, *, actor: str = "user:bench") -> None:
+    """Publish ``event`` straight to Kafka, signed as ``raw_record`` signs it."""
+    record = raw_record(event, 0, actor=actor, home=info.home)
+    producer = build_producer(info.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            record.topic, record.value, key=record.key, headers=list(record.headers)
+        )
+    finally:
+        await producer.stop()
 
 
 @dataclass

@@ -43,7 +43,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 from bench import predict_mlserver
-from bench.driftline_side import publisher_headers, settings_for
+from bench.driftline_side import publish_signed, publisher_headers, settings_for
 from bench.predict_load import Load, run_load
 from bench.tables import measure
 from driftline.runtime.storage import build_artifact_store
@@ -53,7 +53,6 @@ from driftline.stack.services import start_services, stop_services, wait_until_r
 from driftline.stack.state import load_state
 from driftline_contracts.events.registry import ModelApproved
 from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
 from driftline_contracts.values import ArtifactRef, ModelRef
 
 MODEL = "bench-predict"
@@ -135,7 +134,7 @@ async def _approve(info: StackInfo, blob: bytes) -> None:
     event = example(ModelApproved).model_copy(
         update={"model": ModelRef(name=MODEL, version=1), "artifact": artifact}
     )
-    await publish(event, bootstrap_servers=info.kafka_bootstrap, source="bench", actor="user:b")
+    await publish_signed(info, event, actor="user:b")  # deployment acts on the registry's word
 
 
 def _wait_ready(url: str, timeout_s: float = 90) -> None:

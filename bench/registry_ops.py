@@ -83,7 +83,8 @@ class DriftlineOps:
     """The three operations on Driftline's registry. Writes are records built before the
     clock starts (as ``wrk`` builds its request before it starts), then consumed."""
 
-    def __init__(self, runtime: Any, client: httpx.AsyncClient) -> None:
+    def __init__(self, runtime: Any, client: httpx.AsyncClient, home: Any = None) -> None:
+        self.home = home  # the stack's home: records are signed with its services' keys
         self.trained = driftline_side.processor(runtime, ModelTrained)
         self.promoted = driftline_side.processor(runtime, ModelPromoted)
         self.client = client
@@ -94,7 +95,7 @@ class DriftlineOps:
 
     def _raw(self, event: Any) -> Any:
         self.offset += 1
-        return driftline_side.raw_record(event, self.offset)
+        return driftline_side.raw_record(event, self.offset, home=self.home)
 
     def registrations(self, count: int) -> Writes:
         """``count`` ``ModelTrained`` records of new runs of the current model."""
@@ -270,7 +271,7 @@ async def measure_all(stack: driftline_side.Stack, mlflow_url: str, quick: bool)
             "/v1/specs", json=spec_document(), headers={"X-Driftline-Actor": "user:bench"}
         )
         applied.raise_for_status()
-        driftline = DriftlineOps(runtime, dl_client)
+        driftline = DriftlineOps(runtime, dl_client, stack.info.home)
         registry = mlflow_peer.MLflowRegistry(ml_client)
         await registry.create_model(MODEL)
         run_id, artifact_uri = await registry.create_run()

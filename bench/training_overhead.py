@@ -155,9 +155,8 @@ async def driftline_rounds(
             "spec_hash": spec_hash(spec), "spec": spec.model_dump(mode="json"),
         })  # fmt: skip
         spec_processor = driftline_side.processor(runtime, ModelSpecApplied)
-        assert await spec_processor.process(driftline_side.raw_record(applied, 0)) is (
-            Outcome.HANDLED
-        )
+        signed = driftline_side.raw_record(applied, 0, home=stack.info.home)
+        assert await spec_processor.process(signed) is Outcome.HANDLED
         validated = driftline_side.processor(runtime, DataValidated)
         for number, path in enumerate(files, start=1):
             stored = await runtime.store.put_file(f"bench/{spec.dataset}/{path.name}", path)

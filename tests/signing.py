@@ -7,7 +7,6 @@ with ``publish_as``, in process with ``signed_record``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from driftline.stack.event_keys import private_key_path
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import Envelope, new_envelope
 from driftline_contracts.events import Event
+from driftline_contracts.origin import SIGNED_BY
 from driftline_contracts.publish import build_producer
 
 KEYS: dict[str, Ed25519PrivateKey] = {s: Ed25519PrivateKey.generate() for s in SERVICE_NAMES}
@@ -88,30 +88,38 @@ def stack_signer(stack: StackInfo, service: str) -> EventSigner | None:
 
 async def publish_as(
     stack: StackInfo,
-    service: str,
-    events: Event | Iterable[Event],
+    service: str | None,
+    event: Event,
     *,
+    source: str | None = None,
     actor: str | None = None,
     cause: Envelope | None = None,
     correlation_id: str | None = None,
-) -> list[Envelope]:
-    """Publish ``events`` straight to Kafka as ``service`` would: its source, actor and
-    signature; returns their envelopes once the broker acknowledged them."""
-    signer = stack_signer(stack, service)
+    topic: str | None = None,
+) -> Envelope:
+    """Publish ``event`` straight to Kafka as ``service`` would, signed with its key (None:
+    unsigned, as a pipeline or an attacker would), on its topic or ``topic`` (the audit
+    stream, as the outbox relay copies it); its envelope once the broker has it."""
+    signer = stack_signer(stack, service) if service else None
+    envelope = new_envelope(event, source=source or f"driftline/{service or 'test'}",
+                            actor=actor or f"service:{service or 'test'}", cause=cause,
+                            correlation_id=correlation_id)  # fmt: skip
+    kafka = encode(event, envelope)
+    headers = list(kafka.headers)
+    if signer is not None:
+        headers += signer.signature(kafka.headers, kafka.value)
     producer: Any = build_producer(stack.kafka_bootstrap)
     await producer.start()
-    sent = []
     try:
-        for event in [events] if isinstance(events, Event) else list(events):
-            envelope = new_envelope(event, source=f"driftline/{service}",
-                                    actor=actor or f"service:{service}", cause=cause,
-                                    correlation_id=correlation_id)  # fmt: skip
-            kafka = encode(event, envelope)
-            headers = list(kafka.headers)
-            if signer is not None:
-                headers += signer.signature(kafka.headers, kafka.value)
-            await producer.send_and_wait(kafka.topic, kafka.value, key=kafka.key, headers=headers)
-            sent.append(envelope)
+        await producer.send_and_wait(
+            topic or kafka.topic, kafka.value, key=kafka.key, headers=headers
+        )
     finally:
         await producer.stop()
-    return sent
+    return envelope
+
+
+async def publish_signed(stack: StackInfo, event: Event, **envelope: Any) -> Envelope:
+    """``driftline_contracts.publish.publish`` for tests standing in for a service: an event
+    only one service may emit is signed with that service's key, any other goes unsigned."""
+    return await publish_as(stack, SIGNED_BY.get(event.ce_type), event, **envelope)

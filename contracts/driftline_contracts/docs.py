@@ -8,6 +8,13 @@ from typing import Any
 from driftline_contracts.catalog import EVENTS
 from driftline_contracts.envelope import REQUIRED_ATTRIBUTES, Envelope
 from driftline_contracts.examples import examples
+from driftline_contracts.origin import (
+    DOMAIN,
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    SIGNED_ATTRIBUTES,
+    SIGNED_BY,
+)
 
 Schema = dict[str, Any]
 
@@ -89,7 +96,30 @@ def _envelope() -> list[str]:
         if name == "datacontenttype":
             required = "no (always sent; `application/json`)"
         rows.append(f"| `{header}` | {required} | {field.description} |")
-    return rows
+    return rows + _signature_rows()
+
+
+def _signature_rows() -> list[str]:
+    """The signature extension headers and the event types a consumer requires them on."""
+    signed = ", ".join(
+        f"{c.__name__} ({SIGNED_BY[c.ce_type]})" for c in EVENTS if c.ce_type in SIGNED_BY
+    )
+    covered = ", ".join(f"`ce_{name}`" for name in SIGNED_ATTRIBUTES)
+    return [
+        f"| `{SIGNATURE_HEADER}` | see below | Ed25519 signature (base64url, unpadded) of the "
+        "emitting service over the attributes below and the value's sha256. |",
+        f"| `{KEY_ID_HEADER}` | with the signature | Which of the service's public keys "
+        "checks it: the first 16 hex digits of the sha256 of its 32 raw bytes. |",
+        "",
+        "Every Driftline service signs the events it emits (`driftline_contracts.origin`). "
+        f"Consumers act on these types only when the named service signed them: {signed}; "
+        "any other record of those types is dead-lettered with `dlq-reason` "
+        "`unverified_origin: …` and never handled. The signature covers "
+        f"{covered} exactly as sent and the sha256 of the record value, as the JSON array "
+        f'`["{DOMAIN}", <those header values or null>, <sha256 hex>]` (compact, ASCII). '
+        "Events of other types are acted on signed or not (pipelines publish DataArrived). "
+        "Keys and rotation: [security](security.md#who-can-make-the-platform-act-signed-events).",
+    ]
 
 
 def render_catalog(schemas: dict[str, Schema]) -> str:

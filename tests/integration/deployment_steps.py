@@ -16,8 +16,8 @@ from driftline.stack.info import StackInfo
 from driftline_contracts.events.registry import ModelApproved
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
 from driftline_contracts.values import ArtifactRef, ModelRef
+from tests.signing import publish_signed
 
 
 async def until(check: Callable[[], Awaitable[Any]], timeout_s: float = 30) -> Any:
@@ -37,7 +37,7 @@ async def apply_spec(
     spec = example(ModelSpecApplied).model_copy(
         update={"model": name, "spec": {"model": name, "canary": canary}}
     )
-    await publish(spec, bootstrap_servers=stack.kafka_bootstrap, source="cli", actor="user:t")
+    await publish_signed(stack, spec, source="cli", actor="user:t")  # by the registry
     if runtime is None:
         return
 
@@ -64,10 +64,9 @@ async def approve(stack: StackInfo, name: str, version: int, artifact: ArtifactR
     event = example(ModelApproved).model_copy(
         update={"model": ModelRef(name=name, version=version), "artifact": artifact}
     )
-    sent = await publish(
-        event, bootstrap_servers=stack.kafka_bootstrap, source="driftline/registry",
-        actor="service:registry",
-    )  # fmt: skip
+    sent = await publish_signed(
+        stack, event, source="driftline/registry", actor="service:registry"
+    )  # signed with the registry's key, as deployment requires
     return sent.id
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 from driftline.stack import LocalStack
 from driftline.stack.info import StackInfo
 from driftline.stack.services import (
@@ -23,8 +22,10 @@ from driftline.stack.services import (
 from driftline.stack.tokens import role_tokens, tokens_path
 from driftline_contracts.events import DataRejected, DriftDetected, ModelPromoted, ModelTrained
 from driftline_contracts.examples import example
+from driftline_contracts.origin import SIGNED_BY
+from driftline_contracts.topics import AUDIT
 from driftline_contracts.values import ModelRef
-from tests.integration.kafka_helpers import settings_from
+from tests.signing import publish_as
 
 pytestmark = [pytest.mark.integration]
 
@@ -54,17 +55,11 @@ def _events(model: str) -> list[Any]:
 
 
 async def _emit(info: StackInfo, events: list[Any]) -> None:
-    """Emit through a runtime's outbox, which copies every event to the audit topic."""
-    definition = ServiceDefinition(name="console_emitter_" + uuid.uuid4().hex[:6])
-    runtime = ServiceRuntime(definition, settings_from(info.env()))
-    await runtime.start()
-    try:
-        for event in events:
-            async with runtime.units(actor="user:itest") as uow:
-                await uow.emit(event)
-        await runtime.relay.publish_pending()
-    finally:
-        await runtime.stop()
+    """Put the events on the audit stream as the outbox relays copy them, each signed by the
+    service that emits it (the console acts only on ModelTrained signed by training, ...)."""
+    for event in events:
+        await publish_as(info, SIGNED_BY.get(event.ce_type), event, actor="user:itest",
+                         topic=AUDIT)  # fmt: skip
 
 
 def test_a_promotion_on_the_audit_stream_shows_on_the_overview(

@@ -29,8 +29,8 @@ from driftline_contracts.codec import decode
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import ModelTrained
 from driftline_contracts.modelspec import ModelSpec, spec_hash
-from driftline_contracts.publish import publish
 from tests.integration.kafka_helpers import environment, header, read_topic
+from tests.signing import publish_signed
 from tests.tokens import stack_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -122,8 +122,7 @@ async def _apply_spec(local_stack, model: str, dataset: str) -> None:
         trainer="sklearn.random_forest", spec_hash=spec_hash(spec),
         spec=spec.model_dump(mode="json"),
     )  # fmt: skip
-    await publish(event, bootstrap_servers=local_stack.kafka_bootstrap, source="test/journey",
-                  actor="user:test")  # fmt: skip
+    await publish_signed(local_stack, event, source="test/journey", actor="user:test")
     async with asyncio.timeout(60):
         while True:
             async with TRAINING["runtime"].units() as uow:

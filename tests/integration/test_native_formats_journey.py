@@ -33,6 +33,7 @@ from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.deployment_steps import approve
 from tests.integration.kafka_helpers import environment, header, read_topic
+from tests.signing import publish_signed
 from tests.tokens import stack_headers
 
 pytest.importorskip("xgboost")
@@ -101,7 +102,7 @@ async def test_an_xgboost_spec_trains_and_serves(
     _training, deployment = services  # training runs in the background
     ref = await asyncio.to_thread(_put_dataset, local_stack)
     send = {"bootstrap_servers": local_stack.kafka_bootstrap, "actor": "user:test"}
-    await publish(_spec(), source="cli/test", **send)
+    await publish_signed(local_stack, _spec(), source="cli/test", actor="user:test")
     await asyncio.sleep(3)  # the training service stores the spec first
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
     sent = await publish(validated, source="cli/test", **send)

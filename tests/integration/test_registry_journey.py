@@ -30,7 +30,6 @@ from driftline_contracts.envelope import new_envelope
 from driftline_contracts.events.deployment import ModelPromoted
 from driftline_contracts.events.training import ChampionComparison, MetricComparison, ModelTrained
 from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
 from driftline_contracts.values import ModelRef
 from tests.integration.kafka_helpers import (
     header,
@@ -39,6 +38,7 @@ from tests.integration.kafka_helpers import (
     read_topic,
     settings_from,
 )
+from tests.signing import publish_signed
 from tests.tokens import as_user, stack_headers, with_users
 
 pytestmark = pytest.mark.integration
@@ -53,11 +53,16 @@ class Registry:
 
     runtime: ServiceRuntime
     http: httpx.AsyncClient
-    bootstrap: str
+    stack: StackInfo
+
+    @property
+    def bootstrap(self) -> str:
+        """The broker address."""
+        return self.stack.kafka_bootstrap
 
     async def publish(self, event: Any, actor: str = "service:training") -> None:
-        """Publish ``event`` as another service would."""
-        await publish(event, bootstrap_servers=self.bootstrap, source="tests/registry", actor=actor)
+        """Publish ``event`` as another service would (signed with its key)."""
+        await publish_signed(self.stack, event, source="tests/registry", actor=actor)
 
     async def until(self, path: str, ready: Callable[[Any], bool], timeout_s: float = 20) -> Any:
         """Poll GET ``path`` until ``ready(body)``."""
@@ -80,7 +85,7 @@ async def registry(local_stack: StackInfo) -> AsyncIterator[Registry]:
     async with httpx.AsyncClient(
         transport=transport, base_url="http://registry", headers=publisher
     ) as http:
-        yield Registry(runtime, http, local_stack.kafka_bootstrap)
+        yield Registry(runtime, http, local_stack)
     await runtime.stop()
 
 

@@ -56,6 +56,7 @@ from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
 from tests.integration.kafka_helpers import header, read_all, read_topic
 from tests.own_stack import stack_of_its_own
+from tests.signing import publish_signed
 from tests.unit.training.plugins import PLUGIN_PATH
 
 pytestmark = [
@@ -217,9 +218,7 @@ async def _train(stack: StackInfo, model: str, trainer: dict) -> DatasetRef:
     ref = await asyncio.to_thread(_put_dataset, stack, f"data-{model}", _cancer_csv())
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [model]})
     for event in (_spec_event(model, ref.name, trainer), validated):
-        await publish(
-            event, bootstrap_servers=stack.kafka_bootstrap, source="cli/test", actor="user:t"
-        )
+        await publish_signed(stack, event, source="cli/test", actor="user:t")
     return ref
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -29,8 +30,8 @@ from driftline.training.app import definition
 from driftline.training.http import runs_router
 from driftline.training.settings import TrainingSettings
 from driftline_contracts import topics
-from driftline_contracts.codec import decode
-from driftline_contracts.envelope import Envelope
+from driftline_contracts.codec import decode, encode
+from driftline_contracts.envelope import Envelope, new_envelope
 from driftline_contracts.events.base import Event
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.events.deployment import ModelPromoted
@@ -44,9 +45,9 @@ from driftline_contracts.events.training import (
 )
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
-from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef, ModelRef
-from tests.integration.kafka_helpers import environment, header, read_all, read_topic
+from tests.integration.kafka_helpers import environment, header, produce_raw, read_all, read_topic
+from tests.signing import publish_as, publish_signed, stack_signer
 
 pytestmark = pytest.mark.integration
 
@@ -106,9 +107,8 @@ def _object_sha256(stack: StackInfo, uri: str) -> str:
 
 
 async def _send(stack: StackInfo, event: Event) -> Envelope:
-    return await publish(
-        event, bootstrap_servers=stack.kafka_bootstrap, source="cli/test", actor="user:test"
-    )
+    # Specs and promotions only count signed by the registry / deployment: sign as they do.
+    return await publish_signed(stack, event, source="cli/test", actor="user:test")
 
 
 def _spec_event(model: str, target: str, trees: int = 50, **changes: Any) -> ModelSpecApplied:
@@ -358,3 +358,41 @@ async def test_the_next_run_is_compared_with_the_promoted_champion(
     assert check.rows == trained.holdout_rows
     accuracy = next(m for m in check.metrics if m.metric == "accuracy")
     assert accuracy.interval_low <= accuracy.delta <= accuracy.interval_high
+
+
+async def test_a_spec_published_straight_to_kafka_is_not_current(
+    local_stack: StackInfo, training: ServiceRuntime
+) -> None:
+    """Issue #15: only the registry's word makes a spec current. A spec written to the topic
+    by anyone else (unsigned, claiming user:alice; or the registry's genuine signature over
+    other bytes) is dead-lettered as unverified_origin; accepted data then starts no run."""
+    forged_model = f"forged-{UID}"
+    spec = _spec_event(forged_model, "target")
+    await publish_as(local_stack, None, spec, source="driftline/registry", actor="user:alice")
+    genuine = new_envelope(spec, source="driftline/registry", actor="user:alice")
+    signer = stack_signer(local_stack, "registry")
+    assert signer is not None  # the session stack made the registry's key
+    record = encode(spec, genuine)  # same envelope, same signature, re-serialized payload
+    headers = [*record.headers, *signer.signature(record.headers, record.value)]
+    tampered = json.dumps(json.loads(record.value), indent=1).encode()
+    await produce_raw(local_stack.kafka_bootstrap, topics.MODEL_SPEC_APPLIED,
+                      [(record.key, tampered, headers)])  # fmt: skip
+
+    def ours(record: ConsumerRecord) -> bool:
+        return header(record, "ce_subject") == forged_model and header(
+            record, "dlq-consumer") == "training.on_model_spec_applied"  # fmt: skip
+
+    dead = await read_topic(local_stack.kafka_bootstrap, topics.dlq(topics.MODEL_SPEC_APPLIED),
+                            ours, count=2, timeout_s=60)  # fmt: skip
+    assert all(str(header(d, "dlq-reason")).startswith("unverified_origin: ") for d in dead)
+    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [forged_model]})
+    await _send(local_stack, validated)
+    await asyncio.sleep(3)  # long enough for the data to be handled, were the spec current
+    async with training.units() as uow:
+        assert await PostgresTrainingRepository(uow.session).spec(forged_model) is None
+    assert await _jobs_of(training, forged_model) == 0
+    assert training.metrics.registry.get_sample_value(
+        "driftline_dead_letters_total",
+        {"service": "training", "topic": topics.MODEL_SPEC_APPLIED, "reason": "unverified_origin"},
+    ) >= 2  # fmt: skip

@@ -30,6 +30,7 @@ from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.kafka_helpers import environment, header, read_all, read_topic
+from tests.signing import publish_signed
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +131,8 @@ async def _arrive(
 async def _apply_spec(stack: StackInfo, runtime: ServiceRuntime) -> None:
     """Publish the model spec and wait until validation has stored it."""
     spec = {"dataset": DATASET, "target": "label", "expectations": EXPECTATIONS}
-    await publish(
+    await publish_signed(
+        stack,
         ModelSpecApplied(
             model=MODEL,
             dataset=DATASET,
@@ -140,7 +142,6 @@ async def _apply_spec(stack: StackInfo, runtime: ServiceRuntime) -> None:
             spec_hash=hashlib.sha256(repr(spec).encode()).hexdigest(),
             spec=spec,
         ),
-        bootstrap_servers=stack.kafka_bootstrap,
         source="cli/test",
         actor="user:test",
     )

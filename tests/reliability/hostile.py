@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
 
 from driftline.runtime.consumer import Subscription
@@ -13,6 +14,8 @@ from driftline_contracts.codec import encode
 from driftline_contracts.envelope import new_envelope
 from driftline_contracts.events import Event
 from driftline_contracts.examples import example, examples
+from driftline_contracts.origin import SIGNED_BY
+from tests.signing import KEYS, signed_record
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 REQUIRED_HEADERS = ("ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject")
@@ -44,8 +47,13 @@ def good_event(subscription: Subscription) -> Event:
 
 
 def good_record(subscription: Subscription, offset: int = 0) -> RawRecord:
-    """The valid event as a consumed record."""
+    """The valid event as a consumed record (signed by its producer when a consumer checks
+    who emitted its type: ``driftline_contracts.origin.SIGNED_BY``)."""
     event = good_event(subscription)
+    signer = SIGNED_BY.get(event.ce_type)
+    if signer is not None:
+        signed = signed_record(event, by=signer, offset=offset)
+        return _with(signed, topic=subscription.source_topic)
     encoded = encode(event, new_envelope(event, source="pipeline/fuzz", actor="pipeline:fuzz"))
     return RawRecord(
         topic=subscription.source_topic,
@@ -55,6 +63,44 @@ def good_record(subscription: Subscription, offset: int = 0) -> RawRecord:
         value=encoded.value,
         headers=encoded.headers,
     )
+
+
+FORGERIES = ("unsigned", "other-service", "attacker-key", "payload-changed", "actor-changed")
+
+
+def signed_types(subscription: Subscription) -> list[type[Event]]:
+    """The event types a subscription may receive that only one service may emit."""
+    accepted = examples().values() if subscription.event_type is object else [
+        example(subscription.event_type)
+    ]  # fmt: skip
+    return [type(e) for e in accepted if e.ce_type in SIGNED_BY]
+
+
+@st.composite
+def forged_records(draw: st.DrawFn, subscription: Subscription) -> Hostile:
+    """A well-formed event of a signed type that its signer did not emit as it is."""
+    event = example(draw(st.sampled_from(signed_types(subscription))))
+    signer, kind = SIGNED_BY[event.ce_type], draw(st.sampled_from(FORGERIES))
+    offset = draw(st.integers(0, 10**9))
+    if kind == "unsigned":
+        record = signed_record(event, by=None, actor="user:mallory", offset=offset)
+    elif kind == "other-service":
+        other = draw(st.sampled_from(sorted(s for s in KEYS if s != signer)))
+        record = signed_record(event, by=signer, key=KEYS[other], offset=offset)
+    elif kind == "attacker-key":
+        record = signed_record(event, by=signer, key=_ATTACKER, offset=offset)
+    else:
+        record = signed_record(event, by=signer, actor="user:alice", offset=offset)
+        if kind == "payload-changed":  # the same event, serialized otherwise: other bytes
+            record = _with(record, value=json.dumps(json.loads(record.value), indent=1).encode())
+        else:
+            record = _with(record, headers=tuple(
+                (k, b"user:mallory" if k == "ce_actor" else v) for k, v in record.headers
+            ))  # fmt: skip
+    return Hostile(kind, _with(record, topic=subscription.source_topic))
+
+
+_ATTACKER = Ed25519PrivateKey.generate()
 
 
 def _paths(document: object, prefix: tuple = ()) -> list[tuple]:

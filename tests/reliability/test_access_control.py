@@ -24,6 +24,7 @@ from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.services import SERVICE_NAMES
 from driftline.runtime.settings import AuthSettings
 from driftline.runtime.tables import outbox
+from driftline.stack import StackInfo
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import new_envelope
 from driftline_contracts.events.registry import ModelApproved
@@ -33,6 +34,7 @@ from driftline_contracts.examples import example
 from tests.integration.kafka_helpers import settings_from
 from tests.reliability.apps import isolated_app
 from tests.reliability.figures import Figures
+from tests.signing import stack_signer
 
 TOKENS = {
     "viewer": ("tok-viewer-7f3a", "user:vera"),
@@ -139,7 +141,7 @@ async def _outbox_actor(runtime: ServiceRuntime, ce_type: str) -> list[str]:
 
 
 async def test_only_another_approver_approves_and_the_actor_is_in_the_event(
-    secured: dict,
+    secured: dict, local_stack: StackInfo
 ) -> None:
     app, runtime = secured["registry"]
     async with _client(app) as client:
@@ -154,10 +156,11 @@ async def test_only_another_approver_approves_and_the_actor_is_in_the_event(
 
         trained = example(ModelTrained).model_copy(update={"model": "churn-clf"})
         record = encode(trained, new_envelope(trained, source="t", actor="service:training"))
+        signer = stack_signer(local_stack, "training")  # only training's word registers
+        signature = signer.signature(record.headers, record.value) if signer else []
         on_model_trained = next(p for p in runtime.processors if p.consumer.endswith("trained"))
-        await on_model_trained.process(
-            RawRecord(record.topic, 0, 0, record.key, record.value, record.headers)
-        )
+        await on_model_trained.process(RawRecord(record.topic, 0, 0, record.key, record.value,
+                                                 (*record.headers, *signature)))  # fmt: skip
         pending = await client.get("/v1/models/churn-clf/versions/1")
         assert pending.json()["status"] == "pending"
 

@@ -3,8 +3,11 @@
 In process, hypothesis breaks a valid event of each subscription's type (truncated JSON,
 wrong types, NaN/inf, unknown type or version, extra fields, missing or bad headers, 10 MB
 strings) and hands it to that subscription's real EventProcessor: it must never raise,
-never reach the handler, and dead-letter the untouched record with its reason. On the real
-broker, a burst of such records ahead of a good one on the same partition must not stall it.
+never reach the handler, and dead-letter the untouched record with its reason. Well-formed
+forgeries of the events only one service may emit (unsigned, signed by another service or an
+attacker, a genuine signature on other bytes or another actor) are dead-lettered as
+``unverified_origin`` by every consumer of them. On the real broker, a burst of such records
+ahead of a good one on the same partition must not stall it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,16 @@ from driftline_contracts.catalog import event_class
 from driftline_contracts.errors import ContractError
 from driftline_contracts.topics import dlq
 from tests.reliability.figures import Figures
-from tests.reliability.hostile import KINDS, Hostile, good_record, hostile_records
+from tests.reliability.hostile import (
+    FORGERIES,
+    KINDS,
+    Hostile,
+    forged_records,
+    good_record,
+    hostile_records,
+    signed_types,
+)
+from tests.signing import verifier
 
 SUBSCRIPTIONS = [
     (service, sub)
@@ -40,6 +52,9 @@ SUBSCRIPTIONS = [
 ]
 CONTRACT_ERRORS = {c.__name__ for c in (ContractError, *ContractError.__subclasses__())}
 TALLY: Counter[str] = Counter()
+FORGED: Counter[str] = Counter()
+CHECKING = [case for case in SUBSCRIPTIONS if signed_types(case[1])]
+"""Subscriptions that receive event types only one service may emit."""
 
 
 class Reached(BaseException):
@@ -87,6 +102,7 @@ def _processor(service: str, sub: Subscription) -> tuple[EventProcessor, NoUnits
         retry=RetrySettings(),
         metrics=Metrics(service),
         sleep=_no_sleep,
+        origin=verifier(),  # as ServiceRuntime builds it from the stack's public keys
     )
     return processor, units, sender
 
@@ -155,6 +171,36 @@ async def test_hostile_records_are_dead_lettered_with_their_reason(
     TALLY[hostile.kind] += 1
 
 
+def test_every_consumer_of_signed_events_is_fuzzed_with_forgeries() -> None:
+    names = {f"{service}.{sub.name}" for service, sub in CHECKING}
+    assert {"training.on_model_spec_applied", "validation.on_model_spec_applied",
+            "deployment.on_model_spec_applied", "deployment.on_model_approved",
+            "registry.on_model_trained", "monitoring.on_model_promoted",
+            "audit.on_audited_event"} <= names  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CHECKING, ids=_ids)
+@settings(max_examples=25, deadline=None, database=None)
+@given(data=st.data())
+async def test_forged_events_are_dead_lettered_as_unverified_origin(
+    case: tuple[str, Subscription], data: st.DataObject
+) -> None:
+    service, sub = case
+    forged = data.draw(forged_records(sub), label="forged")
+    processor, units, sender = _processor(service, sub)
+
+    outcome = await asyncio.wait_for(processor.process(forged.record), 10)
+
+    assert outcome is Outcome.DEAD_LETTERED, forged.kind
+    assert units.opened == 0, f"{forged.kind} reached the handler"
+    ((topic, value, _, headers),) = sender.sent
+    assert topic == dlq(sub.source_topic)
+    assert value == forged.record.value
+    assert headers["dlq-reason"].startswith(b"unverified_origin: ")
+    assert headers["dlq-error-type"] == b"UnverifiedOrigin"
+    FORGED[forged.kind] += 1
+
+
 def test_zz_fuzz_figures(figures: Figures) -> None:
     """Record how many hostile records of each kind were dead-lettered (all of them)."""
     assert set(TALLY) == set(KINDS), TALLY
@@ -170,5 +216,16 @@ def test_zz_fuzz_figures(figures: Figures) -> None:
             "dead-lettered with reason": sum(TALLY.values()),
             "crashes": 0,
             **{f"kind {k}": v for k, v in sorted(TALLY.items())},
+        },
+    )
+    assert set(FORGED) == set(FORGERIES), FORGED
+    figures.record(
+        "7b forged events (in process)",
+        **{
+            "forgeries in": sum(FORGED.values()),
+            "consumers fuzzed": len(CHECKING),
+            "reached a handler": 0,
+            "dead-lettered unverified_origin": sum(FORGED.values()),
+            **{f"kind {k}": v for k, v in sorted(FORGED.items())},
         },
     )

@@ -18,6 +18,7 @@ from driftline.runtime.services import SERVICE_NAMES
 from driftline.runtime.settings import KafkaSettings, RuntimeSettings
 from tests.reliability.hostile import good_record
 from tests.reliability.test_hostile_events import SUBSCRIPTIONS, _processor
+from tests.signing import signing_env
 
 SECRETS = {
     "DRIFTLINE_KAFKA__SASL_PASSWORD": "kafka-pw-5ecret-9d1",
@@ -81,7 +82,8 @@ def test_cli_publisher_gets_sasl_and_tls(monkeypatch) -> None:
 async def test_secrets_never_appear_in_settings_reprs_or_startup_logs(
     service: str, monkeypatch, capsys, tmp_path
 ) -> None:
-    for name, value in SECRETS.items():
+    keys = signing_env(service)  # its own private key, inline: a secret like the others
+    for name, value in {**SECRETS, **keys}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DRIFTLINE_HOME", str(tmp_path))
     monkeypatch.setenv("DRIFTLINE_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
@@ -104,7 +106,7 @@ async def test_secrets_never_appear_in_settings_reprs_or_startup_logs(
     logs = captured.out + captured.err
     assert "start-up step failed" in logs
     for text in (logs, repr(settings), str(settings)):
-        leaked = [s for s in SECRET_VALUES if s in text]
+        leaked = [s for s in (*SECRET_VALUES, keys["DRIFTLINE_SIGNING__KEY"]) if s in text]
         assert not leaked, leaked
 
 
