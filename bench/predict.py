@@ -42,7 +42,7 @@ import skops.io as sio
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
-from bench import predict_mlserver
+from bench import predict_mlserver, predict_onnx
 from bench.driftline_side import publish_signed, publisher_headers, settings_for
 from bench.predict_load import Load, run_load
 from bench.tables import measure
@@ -253,7 +253,8 @@ def measure_servers(
 
 
 def table(
-    found: dict[str, dict[int, list[Load]]], floor_s: dict[str, float], size: int
+    found: dict[str, dict[int, list[Load]]], floor_s: dict[str, float], size: int,
+    onnx_s: dict[str, dict[str, float]] | None = None,
 ) -> list[str]:
     """One batch size: req/s, rows/s, p50, p99 per server (medians over rounds)."""
     lines = [
@@ -282,9 +283,12 @@ def table(
     lines += [
         f"| in-process predict + predict_proba (floor, no HTTP) | {1 / seconds:,.0f} | | "
         f"{size / seconds:,.0f} | {seconds * 1000:.3f} | | {seconds * 1e6:,.0f} | | | |",
-        "",
     ]
-    return lines
+    for name, per_size in (onnx_s or {}).items():  # bench/predict_onnx.py
+        seconds = per_size[str(size)]
+        lines.append(f"| {name} | {1 / seconds:,.0f} | | {size / seconds:,.0f} | "
+                     f"{seconds * 1000:.3f} | | {seconds * 1e6:,.0f} | | | |")  # fmt: skip
+    return [*lines, ""]
 
 
 def median_rate(found: dict[str, dict[int, list[Load]]], name: str, size: int = 1) -> float:
@@ -346,6 +350,7 @@ def report(quick: bool) -> list[str]:
     features = [str(f) for f in model.feature_names_in_]
     rounds, seconds = (1, 2.0) if quick else (3, 8.0)
     floor_s = in_process(model, rows, quick)
+    onnx_s, onnx_check = predict_onnx.in_process_onnx(model, rows, SIZES, quick)
     body = bodies(rows, features)
     with tempfile.TemporaryDirectory(prefix="predict-bench-") as tmp:
         folder = Path(tmp)
@@ -403,9 +408,12 @@ def report(quick: bool) -> list[str]:
         "broker (tansu) and the S3 server that stores its log (moto, in Python) over the same "
         "span: every acknowledged produce is an object written there, far from a Kafka "
         "cluster's append to a local segment, so the Kafka log's cost on this stack is an "
-        "upper bound.",
+        "upper bound. ONNX Runtime rows (`bench/predict_onnx.py`): the same model exported "
+        "to ONNX (`serving: {runtime: onnx}`) and run in-process as deployment runs it (CPU, "
+        f"one intra-op thread); {onnx_check}; `Driftline scoring step` is deployment's "
+        "`predict_columns` on a float array (outputs to JSON values included), per runtime.",
         "",
     ]
     for size in SIZES:
-        lines += table(found, floor_s, size)
+        lines += table(found, floor_s, size, onnx_s)
     return [*lines, *verdicts(found)]
