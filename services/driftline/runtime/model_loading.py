@@ -18,8 +18,6 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import skops.io as sio
-
 from driftline.runtime.native_models import (
     NativeModelError,
     PreprocessedModel,
@@ -39,12 +37,20 @@ class UnservableModelError(Exception):
     """An artifact is not a skops file of trusted types, or not a usable estimator."""
 
 
+def _skops() -> Any:
+    """``skops.io``, imported on first use: importing it lists every scikit-learn estimator
+    (all of scikit-learn imported, seconds of a service's start-up that needs no model yet)."""
+    import skops.io
+
+    return skops.io
+
+
 def trusted_types(data: bytes) -> list[str]:
     """The non-default types in a skops file, if all are trusted; else ``UnservableModelError``."""
     if not data.startswith(ZIP_MAGIC) or not zipfile.is_zipfile(io.BytesIO(data)):
         raise UnservableModelError("not a skops file (a pickle or other format is never loaded)")
     try:
-        untrusted = sio.get_untrusted_types(data=data)
+        untrusted = _skops().get_untrusted_types(data=data)
     except Exception as exc:  # a malformed archive: skops raises many kinds
         raise UnservableModelError(f"unreadable skops file: {type(exc).__name__}: {exc}") from exc
     refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
@@ -114,7 +120,7 @@ def _load_skops(data: bytes, need_predict: bool = True) -> Any:
     """A skops file's object, its types checked before anything is built."""
     trusted = trusted_types(data)
     try:
-        estimator = sio.loads(data, trusted=trusted)
+        estimator = _skops().loads(data, trusted=trusted)
     except Exception as exc:  # skops refuses or fails in many ways; all mean "not servable"
         raise UnservableModelError(f"skops could not load the model: {exc}") from exc
     if need_predict and not hasattr(estimator, "predict"):
