@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from scipy.stats import ttest_rel
 
 from driftline.runtime.services import SERVICE_NAMES
@@ -237,6 +238,7 @@ async def test_a_regression_model_recovers_from_a_shifted_sub_population(
         lambda: story.events(topics.DRIFT_DETECTED, MODEL),
         timeout_s=120,
     )
+    await _monitoring_counts_the_flagged_rows(story)
 
     # 4. The retrain: accumulated versions plus labelled rows, compared on the same holdout.
     retrained = (
@@ -280,6 +282,35 @@ async def test_a_regression_model_recovers_from_a_shifted_sub_population(
                "rows")  # fmt: skip
     print(figures)
     assert paired.pvalue < 0.01, figures  # lower on the same days, beyond chance at 1%
+
+
+async def _monitoring_counts_the_flagged_rows(story: Story) -> None:
+    """The unseen 'hail' and the case variant 'Sun' served above reach monitoring with their
+    rows: counted in the window that holds them (JSON and HTML report) and on /metrics."""
+    monitoring = story.url["monitoring"]
+    windows = (await story.http.get(f"{monitoring}/v1/models/{MODEL}/drift/windows")).json()
+    counts: dict[tuple[str, str], int] = {}
+    for window in windows:
+        report = await story.http.get(
+            f"{monitoring}/v1/models/{MODEL}/drift/windows/{window['seq']}"
+        )
+        for count in report.json()["row_flags"]["counts"]:
+            key = (count["feature"], count["code"])
+            counts[key] = counts.get(key, 0) + count["rows"]
+            if key == ("weather", "unseen_category"):
+                assert count["examples"]["hail"] >= 1, count
+    assert counts.get(("weather", "unseen_category"), 0) >= 1, counts
+    assert counts.get(("weather", "case_variant"), 0) >= 1, counts
+    metrics = (await story.http.get(f"{monitoring}/metrics")).text
+    flagged = {
+        (s.labels["feature"], s.labels["code"]): s.value
+        for family in text_string_to_metric_families(metrics)
+        for s in family.samples
+        if s.name == "driftline_monitoring_flagged_rows_total" and s.labels["model"] == MODEL
+    }
+    assert flagged.get(("weather", "unseen_category"), 0) >= 1, metrics
+    html = (await story.http.get(f"{monitoring}/v1/models/{MODEL}/drift?format=html")).text
+    assert "Rows flagged at serving" in html  # the section, flagged rows or none
 
 
 async def _at_least(found: Any, count: int) -> list[Any] | None:

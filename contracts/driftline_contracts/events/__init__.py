@@ -18,6 +18,7 @@ from driftline_contracts.events.monitoring import (
     GroundTruthReceived,
     PredictionRow,
     PredictionsLogged,
+    RowFlag,
 )
 from driftline_contracts.events.registry import ModelApproved, ModelRegistered, ModelRejected
 from driftline_contracts.events.spec import ModelSpecApplied
@@ -52,6 +53,7 @@ __all__ = [
     "PredictionRow",
     "PredictionsLogged",
     "RetrainSkipped",
+    "RowFlag",
     "TrainingFailed",
     "TrainingStarted",
 ]

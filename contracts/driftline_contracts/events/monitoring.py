@@ -10,6 +10,7 @@ from driftline_contracts import topics
 from driftline_contracts.events.base import Event
 from driftline_contracts.values import (
     ArtifactRef,
+    Code,
     DatasetRef,
     FeatureDrift,
     FiniteFloat,
@@ -27,6 +28,17 @@ MAX_INLINE_ROWS = 1000
 """Larger prediction batches travel as an ArtifactRef (JSON lines) instead of inline."""
 
 
+class RowFlag(Value):
+    """A value of a served row that the serving version never saw in training; the row was
+    served and its answer carried the same flag as a warning."""
+
+    feature: Name = Field(description="The feature whose value was flagged.")
+    code: Code = Field(
+        description="What was unseen: unseen_category, case_variant (of a known category), "
+        "null (training had none) or not_a_string (a number in a string column, served as text)."
+    )
+
+
 class PredictionRow(Value):
     """One logged prediction."""
 
@@ -42,6 +54,11 @@ class PredictionRow(Value):
     prediction: Scalar = Field(description="Predicted label or value.")
     score: FiniteFloat | None = Field(None, description="Probability of the predicted class.")
     latency_ms: FiniteFloat = Field(ge=0, description="Serving latency in milliseconds.")
+    flags: Annotated[list[RowFlag], Field(max_length=500)] | None = Field(
+        None,
+        description="Values of the row its version never saw in training (checked against the "
+        "version's input signature at serving); null when none.",
+    )
 
 
 LogOffsets = Annotated[str, StringConstraints(pattern=r"^\d{1,9}:\d{1,19}-\d{1,19}$")]

@@ -83,6 +83,7 @@ predictions = Table(
     Column("batch_id", String(128)),
     Column("label", JSONB),
     Column("labelled_at", DateTime(timezone=True)),
+    Column("flags", JSONB),  # RowFlag per value training never saw; NULL: none (d0006)
     Index(
         "ix_predictions_unsent", "id", postgresql_where=text("batch_id IS NULL AND error IS NULL")
     ),

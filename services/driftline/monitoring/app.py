@@ -11,16 +11,20 @@ from driftline.monitoring.episode_metrics import open_since_gauge, refresh_forev
 from driftline.monitoring.handlers import subscriptions
 from driftline.monitoring.http import drift_router
 from driftline.monitoring.reference import MonitoringDeps, dropped_rows_counter
+from driftline.monitoring.row_flags import flagged_rows_counter, window_rows_counter
 from driftline.monitoring.settings import MonitoringSettings, monitoring_section
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def dependencies(runtime: ServiceRuntime) -> MonitoringDeps:
-    """The object store, drift settings and a counter, handed to the handlers as ``uow.deps``."""
+    """The object store, drift settings and counters, handed to the handlers as ``uow.deps``."""
+    registry = runtime.metrics.registry
     return MonitoringDeps(
         store=runtime.store,
         settings=monitoring_section(runtime.section),
-        dropped=dropped_rows_counter(runtime.metrics.registry),
+        dropped=dropped_rows_counter(registry),
+        flagged=flagged_rows_counter(registry),
+        evaluated=window_rows_counter(registry),
     )
 
 

@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from driftline.monitoring.histograms import Distribution
+from driftline.monitoring.row_flags import RowFlags
 
 WIDTH, HEIGHT, PAD = 420, 140, 18
 STYLE = (
@@ -33,7 +34,22 @@ def report_html(report: dict[str, Any], distributions: list[Distribution]) -> st
         f"to {escape(report['window']['end'])}.</p>"
         f"<table><tr><th>feature</th><th>test</th><th>statistic</th><th>p-value</th>"
         f"<th>effect</th><th>drifted</th></tr>{rows}</table>"
+        f"{_flags(report.get('row_flags'))}"
         f"<h2>Reference (grey) vs current (blue)</h2>{figures}</body></html>"
+    )
+
+
+def _flags(found: dict[str, Any] | None) -> str:
+    """The rows served with values training never saw: one line per feature and kind."""
+    if not found:
+        return ""
+    flags = RowFlags.model_validate(found)
+    if not flags.counts:
+        return f"<p>Rows flagged at serving: none of {flags.rows}.</p>"
+    items = "".join(f"<li>{escape(line)}</li>" for line in flags.lines())
+    return (
+        f"<h2>Rows flagged at serving</h2><p>{flags.flagged_rows} of {flags.rows} rows had "
+        f"values their version never saw in training (served, with a warning):</p><ul>{items}</ul>"
     )
 
 

@@ -42,6 +42,8 @@ class BufferedRow:
     prediction: Scalar
     source: ArtifactRef | None = None
     """The prediction log's Parquet object holding the features (Kafka prediction log)."""
+    flags: list[dict[str, str]] | None = None
+    """``RowFlag`` (feature, code) per value its version never saw in training; None: none."""
 
 
 @dataclass(frozen=True)

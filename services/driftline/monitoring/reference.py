@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter
 from driftline.monitoring.adapters.artifacts import load_profile
 from driftline.monitoring.evaluation import Reference
 from driftline.monitoring.records import MonitoredModel, TrainedOn
+from driftline.monitoring.row_flags import flagged_rows_counter, window_rows_counter
 from driftline.monitoring.settings import MonitoringSection
 from driftline.runtime.storage import ArtifactStore
 from driftline.stats.profile import DatasetProfile
@@ -39,12 +40,14 @@ def dropped_rows_counter(registry: CollectorRegistry | None) -> Counter:
 
 @dataclass
 class MonitoringDeps:
-    """What the handlers need beyond the unit of work: store, settings, caches, a counter."""
+    """What the handlers need beyond the unit of work: store, settings, caches, counters."""
 
     store: ArtifactStore
     settings: MonitoringSection
     profiles: OrderedDict[str, DatasetProfile] = field(default_factory=OrderedDict)
     dropped: Counter = field(default_factory=lambda: dropped_rows_counter(CollectorRegistry()))
+    flagged: Counter = field(default_factory=lambda: flagged_rows_counter(CollectorRegistry()))
+    evaluated: Counter = field(default_factory=lambda: window_rows_counter(CollectorRegistry()))
 
     async def profile(self, ref: ArtifactRef) -> DatasetProfile:
         """A profile by reference; the few most recent stay in memory (they never change)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from driftline.monitoring.evaluation import PREDICTION, Reference, WindowData, WindowResult
 from driftline.monitoring.histograms import Distribution, distribution
+from driftline.monitoring.row_flags import RowFlags
 from driftline_contracts.modelspec import DriftPolicy
 from driftline_contracts.values import DatasetRef, TimeWindow
 
@@ -22,9 +23,12 @@ def build_report(
     reference: DatasetRef | None,
     result: WindowResult,
     distributions: Sequence[Distribution] = (),
+    row_flags: RowFlags | None = None,
 ) -> dict[str, Any]:
-    """The JSON report: identity, window, policy, reference, every verdict and the
-    reference-vs-current distributions the HTML draws (the console plots them too)."""
+    """The JSON report: identity, window, policy, reference, every verdict, the
+    reference-vs-current distributions the HTML draws (the console plots them too) and the
+    rows served with values their version never saw in training (``row_flags``)."""
+    flags = row_flags if row_flags is not None else RowFlags(rows=rows, flagged_rows=0)
     return {
         "model": model,
         "version": version,
@@ -35,6 +39,7 @@ def build_report(
         "reference_dataset": reference.model_dump(mode="json") if reference else None,
         "result": result.model_dump(mode="json"),
         "distributions": [d.model_dump(mode="json") for d in distributions],
+        "row_flags": flags.model_dump(mode="json"),
     }
 
 

@@ -18,6 +18,7 @@ from driftline.monitoring.records import BufferedRow, MonitoredModel, WindowReco
 from driftline.monitoring.reference import MonitoringDeps, ReferenceStore, Resolved
 from driftline.monitoring.reference import resolve_reference as find_reference
 from driftline.monitoring.reports import build_report, distributions
+from driftline.monitoring.row_flags import RowFlags, count_flags
 from driftline.monitoring.windowing import CountCut, Cut, count_cut, duration_of, time_cut
 from driftline.runtime.logging import get_logger
 from driftline.runtime.prediction_batches import prediction_rows
@@ -117,14 +118,14 @@ async def evaluate_next(
         span = TimeWindow(start=cut.start, end=cut.end)
     rows = await with_features(rows, deps.store, deps.settings.max_batch_bytes)
     labels = await windows.labels(model.model, [row.request_id for row in rows])
-    data = window_data(rows, labels)
+    data, flags = window_data(rows, labels), count_flags(rows)
     tolerances = deps.settings.tolerances
     result = await asyncio.to_thread(
         evaluate_window, resolved.reference, data, model.policy, tolerances
     )
     seq = await windows.next_seq(model.model)
     window_id, ref = f"w{seq:06d}", ModelRef(name=model.model, version=version)
-    stored = await _store(model, ref, window_id, span, resolved, data, result, deps)
+    stored = await _store(model, ref, window_id, span, resolved, data, result, flags, deps)
     evaluated = Evaluated(ref, window_id, span, result, resolved.dataset, stored.json, seq)
     step, drift_id, event = await apply_window(windows, evaluated, deps.settings.resolve_after)
     record = WindowRecord(
@@ -134,6 +135,7 @@ async def evaluate_next(
     )  # fmt: skip
     await windows.save_window(record, [row.id for row in rows])
     await windows.prune_evaluated(model.model, deps.settings.late_label_windows)
+    count_window(deps, ref, flags)
     log.info("window evaluated", model=model.model, window=window_id, drifted=result.drifted,
              transition=step.transition)  # fmt: skip
     return [event] if event is not None else []
@@ -147,16 +149,27 @@ async def _store(
     resolved: Resolved,
     data: WindowData,
     result: WindowResult,
+    flags: RowFlags,
     deps: MonitoringDeps,
 ) -> StoredReport:
     plotted = distributions(resolved.reference, data, result)
     report = build_report(
         model=model.model, version=ref.version, window_id=window_id, window=span,
         rows=len(data.predictions), policy=model.policy, reference=resolved.dataset, result=result,
-        distributions=plotted,
+        distributions=plotted, row_flags=flags,
     )  # fmt: skip
     html = report_html(report, plotted)
     return await store_report(deps.store, model.model, window_id, report, html)
+
+
+def count_window(deps: MonitoringDeps, ref: ModelRef, flags: RowFlags) -> None:
+    """The window's rows and serving flags on ``/metrics``, by model and version."""
+    version = str(ref.version)
+    deps.evaluated.labels(model=ref.name, version=version).inc(flags.rows)
+    for c in flags.counts:
+        deps.flagged.labels(model=ref.name, version=version, feature=c.feature, code=c.code).inc(
+            c.rows
+        )
 
 
 def window_data(rows: Sequence[BufferedRow], labels: dict[str, Scalar]) -> WindowData:

@@ -67,8 +67,9 @@ class FakeWindows(FakeEpisodes):
     ) -> None:  # fmt: skip
         for r in rows:
             features = dict(r.features) if source is None else None  # by reference, as stored
+            flags = [f.model_dump() for f in r.flags] if r.flags else None
             row = BufferedRow(len(self.rows) + 1, version, r.request_id, r.time, features,
-                              r.prediction, source)  # fmt: skip
+                              r.prediction, source, flags)  # fmt: skip
             self.rows.append(_Row(row))
 
     def _pending(self) -> list[_Row]:

@@ -5,8 +5,9 @@ with orjson from the request's columns, no object per row). Compaction groups th
 an offset range by model version and writes one Parquet object per version, whose columns are
 ``PredictionRow``'s (``request_id``, ``time``, ``variant``, ``prediction``, ``score``,
 ``latency_ms``) plus ``features``, a struct of the request's feature columns (a JSON text
-column when rows disagree on a feature's type). Failed rows are not logged here: a failed
-row has no prediction to monitor or label.
+column when rows disagree on a feature's type), and ``flags``, each row's ``RowFlag`` list
+(null for a row without any; a record carries the column only when a row has one). Failed
+rows are not logged here: a failed row has no prediction to monitor or label.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ PREFIX = "prediction-log"
 .parquet`` (hive-style partitions: ``pyarrow.dataset`` and DuckDB filter on them)."""
 
 
+FLAGS = pa.list_(pa.struct([("feature", pa.string()), ("code", pa.string())]))
+"""The Parquet type of the ``flags`` column."""
+
+
 class LogRecordError(ValueError):
     """A prediction-log record that is not one of ``encode_record``'s documents."""
 
@@ -41,8 +46,11 @@ def encode_record(served: ServedRows) -> bytes | None:
     if not ok:
         return None
     p, features = served.predicted, features_json(served)
+    flags = served.logged_flags()
+    flagged = {"flags": [flags[i] for i in ok]} if served.flags else {}
     return orjson.dumps(
         {
+            **flagged,
             "model": served.model,
             "time": served.created_at,
             "request_id": [served.request_ids[i] for i in ok],
@@ -69,6 +77,7 @@ class VersionRows:
     score: list[float | None]
     latency_ms: list[float]
     features: list[dict[str, Any]]
+    flags: list[list[dict[str, str]] | None]
 
     def __len__(self) -> int:
         return len(self.request_id)
@@ -81,7 +90,7 @@ def group_records(values: Iterable[bytes | None]) -> tuple[list[VersionRows], in
     """Records (in offset order) regrouped by model version, rows in log order; and how many
     records were skipped as not ``encode_record``'s (tombstones, foreign or damaged values)."""
     groups: dict[tuple[str, int], dict[str, list[Any]]] = defaultdict(
-        lambda: {name: [] for name in (*_COLUMNS, "time")}
+        lambda: {name: [] for name in (*_COLUMNS, "time", "flags")}
     )
     skipped = 0
     for value in values:
@@ -97,6 +106,7 @@ def group_records(values: Iterable[bytes | None]) -> tuple[list[VersionRows], in
             for name in _COLUMNS:
                 group[name].append(doc[name][i])
             group["time"].append(served_at)
+            group["flags"].append(doc["flags"][i])
     found = [VersionRows(model, version, **cols) for (model, version), cols in groups.items()]
     return found, skipped
 
@@ -105,15 +115,35 @@ def _decode(value: bytes | None) -> dict[str, Any]:
     if value is None:
         raise LogRecordError("a tombstone")
     try:
-        doc = orjson.loads(value)
+        doc: dict[str, Any] = orjson.loads(value)
         rows = len(doc["request_id"])
         if not isinstance(doc["model"], str) or any(
             len(doc[name]) != rows for name in (*_COLUMNS, "version")
         ):
             raise LogRecordError("columns of different lengths")
+        doc["flags"] = _flags(doc.get("flags"), rows)
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise LogRecordError(f"not a prediction-log record: {exc!r}") from exc
-    return doc  # type: ignore[no-any-return]
+    return doc
+
+
+def _flags(found: Any, rows: int) -> list[list[dict[str, str]] | None]:
+    """A record's flags column checked (records written before it existed have none)."""
+    if found is None:
+        return [None] * rows
+    if not isinstance(found, list) or len(found) != rows:
+        raise LogRecordError("flags of a different length")
+    for row in found:
+        if row is not None and not (
+            isinstance(row, list)
+            and all(
+                isinstance(f, dict) and f.keys() == {"feature", "code"}
+                and all(isinstance(v, str) for v in f.values())
+                for f in row
+            )
+        ):  # fmt: skip
+            raise LogRecordError(f"not a list of flags: {row!r}"[:200])
+    return found
 
 
 def version_table(rows: VersionRows) -> pa.Table:
@@ -126,6 +156,7 @@ def version_table(rows: VersionRows) -> pa.Table:
         "score": pa.array(rows.score, pa.float64()),
         "latency_ms": pa.array(rows.latency_ms, pa.float64()),
         "features": _loose(rows.features),
+        "flags": pa.array(rows.flags, FLAGS),
     }
     return pa.table(columns)
 

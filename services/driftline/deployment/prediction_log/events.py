@@ -37,12 +37,12 @@ def row_line(row: dict[str, Any]) -> bytes:
 def served_lines(served: ServedRows, features: Sequence[bytes]) -> list[tuple[int, bytes]]:
     """``(row index, line)`` per successful row of a request (``features``: each row's JSON
     from ``features_json``); failed rows are logged but never sent."""
-    p = served.predicted
+    p, flags = served.predicted, served.logged_flags()
     lines = []
     for i, error in enumerate(p.errors):
         if error is not None:
             continue
-        row = {
+        row: dict[str, Any] = {
             "request_id": served.request_ids[i],
             "time": served.created_at,
             "variant": served.variants[i],
@@ -51,6 +51,8 @@ def served_lines(served: ServedRows, features: Sequence[bytes]) -> list[tuple[in
             "score": p.scores[i],
             "latency_ms": served.latencies[i],
         }
+        if flags[i] is not None:
+            row["flags"] = flags[i]
         try:
             lines.append((i, orjson.dumps(row)))
         except TypeError:  # a prediction orjson cannot write: pydantic, features as values

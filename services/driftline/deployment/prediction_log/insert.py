@@ -18,7 +18,10 @@ _APPENDED = {
     "request_id": "text", "model": "text", "version": "integer", "variant": "text",
     "canary_id": "text", "features": "jsonb", "prediction": "jsonb", "score": "float8",
     "latency_ms": "float8", "error": "text", "created_at": "timestamptz", "batch_id": "text",
+    "flags": "jsonb",
 }  # fmt: skip
+_SELECTED = {"flags": "NULLIF(flags, CAST('null' AS jsonb))"}
+"""A row without flags stores SQL NULL, not JSON null."""
 
 
 def append_sql(*, named: bool) -> str:
@@ -42,7 +45,7 @@ def append_sql(*, named: bool) -> str:
     )
     columns = ", ".join(_APPENDED)
     selected = ", ".join(
-        name if kind in ("text", "jsonb") else f"CAST({name} AS {kind})"
+        _SELECTED.get(name, name if kind in ("text", "jsonb") else f"CAST({name} AS {kind})")
         for name, kind in _APPENDED.items()
     )
     return (
@@ -99,6 +102,7 @@ def append_document(
             "error": [e for s in served for e in s.predicted.errors],
             "created_at": [t for s, n in every for t in [s.created_at] * n],
             "batch_id": [b for part in ids for b in part],
+            "flags": [f for s in served for f in s.logged_flags()],
             "batches": batches,
         }
     )

@@ -24,3 +24,5 @@ class LoggedRow:
     created_at: datetime
     label: Any = None
     labelled: bool = False
+    flags: list[dict[str, str]] | None = None
+    """``RowFlag`` per value its version never saw in training; None: none."""

@@ -39,8 +39,8 @@ STALE_BATCHES = 20
 
 
 def event_row(row: LoggedRow) -> dict[str, Any]:
-    """A logged row in ``PredictionRow``'s shape."""
-    return {
+    """A logged row in ``PredictionRow``'s shape (``flags`` only when it has some)."""
+    found = {
         "request_id": row.request_id,
         "time": row.created_at,
         "variant": row.variant if row.variant in ("canary", "shadow") else "champion",
@@ -49,6 +49,7 @@ def event_row(row: LoggedRow) -> dict[str, Any]:
         "score": row.score,
         "latency_ms": row.latency_ms,
     }
+    return found if not row.flags else {**found, "flags": row.flags}
 
 
 def prediction_row(row: LoggedRow) -> PredictionRow:

@@ -60,6 +60,16 @@ class ServedRows:
     def __len__(self) -> int:
         return len(self.request_ids)
 
+    def logged_flags(self) -> list[list[dict[str, str]] | None]:
+        """Per row, its flags as the prediction log keeps them (``RowFlag``: feature and code;
+        the message is the answer's), None for a row without any."""
+        if not self.flags:
+            return [None] * len(self)
+        return [
+            [{"feature": f["feature"], "code": f["code"]} for f in row] if row else None
+            for row in self.flags
+        ]
+
     def _answers(self) -> Iterator[tuple[str, Any, Any, int, Variant, str | None]]:
         """Per row: request id, prediction, probabilities, version, variant, error."""
         p = self.predicted
@@ -111,18 +121,16 @@ class ServedRows:
     def logged(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(version, row)`` per successful row, ``row`` in ``PredictionRow``'s shape (what
         ``PredictionsLogged`` carries; failed rows are logged but never sent)."""
-        p = self.predicted
+        p, flags = self.predicted, self.logged_flags()
         for i, error in enumerate(p.errors):
             if error is None:
-                yield (
-                    self.versions[i],
-                    {
-                        "request_id": self.request_ids[i],
-                        "time": self.created_at,
-                        "variant": self.variants[i],
-                        "features": self.features[i],
-                        "prediction": p.predictions[i],
-                        "score": p.scores[i],
-                        "latency_ms": self.latencies[i],
-                    },
-                )
+                row = {
+                    "request_id": self.request_ids[i],
+                    "time": self.created_at,
+                    "variant": self.variants[i],
+                    "features": self.features[i],
+                    "prediction": p.predictions[i],
+                    "score": p.scores[i],
+                    "latency_ms": self.latencies[i],
+                }
+                yield self.versions[i], row if flags[i] is None else {**row, "flags": flags[i]}

@@ -57,6 +57,7 @@ buffered_predictions = Table(
     Column("prediction", JSONB(none_as_null=True)),
     Column("window_seq", Integer),
     Column("source", JSONB(none_as_null=True)),
+    Column("flags", JSONB(none_as_null=True)),  # serving flags of the row; null: none (m0004)
     Index("ix_buffered_pending", "model", "window_seq", "id"),
     Index("ix_buffered_request", "model", "request_id"),  # late labels find their windows
 )  # fmt: skip

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import CursorResult, Row, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from driftline.monitoring.adapters.episodes import PostgresEpisodes
@@ -80,8 +80,12 @@ class PostgresWindows(PostgresEpisodes):
             select(buffer.c.id).where(buffer.c.model == model, buffer.c.window_seq.is_(None))
             .order_by(buffer.c.id.desc()).offset(keep)
         )  # fmt: skip
-        result = await self.session.execute(delete(buffer).where(buffer.c.id.in_(oldest)))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        # A DML statement's result is a CursorResult, which SQLAlchemy types as Result.
+        result = cast(
+            CursorResult[Any],
+            await self.session.execute(delete(buffer).where(buffer.c.id.in_(oldest))),
+        )
+        return int(result.rowcount)
 
     async def prune_evaluated(self, model: str, keep_windows: int) -> int:
         """Delete the predictions of evaluated windows older than the newest ``keep_windows``,
@@ -212,16 +216,19 @@ def _buffered(
         "served_at": row.time, "prediction": row.prediction,
         "features": row.features if source is None else None,
         "source": source.model_dump(mode="json") if source is not None else None,
+        "flags": [f.model_dump() for f in row.flags] if row.flags else None,
     }  # fmt: skip
 
 
 def _row(r: Any) -> BufferedRow:
     source = ArtifactRef.model_validate(r.source) if r.source is not None else None
-    return BufferedRow(r.id, r.version, r.request_id, r.served_at, r.features, r.prediction, source)
+    return BufferedRow(
+        r.id, r.version, r.request_id, r.served_at, r.features, r.prediction, source, r.flags
+    )
 
 
-def _window(row: object) -> WindowRecord:
-    data = dict(row._mapping)  # type: ignore[attr-defined]
+def _window(row: Row[Any]) -> WindowRecord:
+    data = dict(row._mapping)
     data["start"], data["end"] = data.pop("start_at"), data.pop("end_at")
     data.pop("created_at", None)
     data["report"] = ArtifactRef.model_validate(data["report"])
