@@ -65,11 +65,12 @@ def submit_command(
     goes through the registry's gates, approval and canary like a trained version."""
     with Client(token=token, urls={"training": url} if url else None) as client:
         try:
-            status = client.submit_model_file(file, model=model, run_id=run)
+            sent = status = client.submit_model_file(file, model=model, run_id=run)
             if wait and not as_json:
-                status = _follow(client, status, timeout)
+                status = _follow(client, sent, timeout)
             elif wait:
-                status = client.wait_for_submission(status.submission_id, timeout)
+                status = client.wait_for_submission(sent.submission_id, timeout)
+            status = status.model_copy(update={"created": sent.created})
             found = client.run(status.submission_id) if status.status == "succeeded" else None
         except (ClientError, ValueError, SubmissionTimeoutError) as exc:
             err_console.print(f"[red]{exc}[/]", highlight=False)
