@@ -141,8 +141,13 @@ class OnnxClassifier(OnnxModel):
     def predict(self, rows: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Predicted labels: the most probable class, the first one on a tie, as scikit-learn's
         classifiers decide (the graph's own label output breaks ties its own way)."""
-        labels: np.ndarray = self.classes_[np.argmax(self.predict_proba(rows), axis=1)]
-        return labels
+        return self.predict_with_proba(rows)[0]
+
+    def predict_with_proba(self, rows: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and class probabilities from one run of the session."""
+        proba = self.predict_proba(rows)
+        labels: np.ndarray = self.classes_[np.argmax(proba, axis=1)]
+        return labels, proba
 
     def predict_proba(self, rows: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Class probabilities, one column per class."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -103,3 +104,21 @@ async def test_a_record_pointing_outside_the_version_is_refused(tmp_path: Path, 
     await store.put_bytes(f"{FOLDER}/onnx.json", hostile)
     with pytest.raises(ModelLoadRefused, match="outside the version"):
         await fetch_model(store, artifact)
+
+
+async def test_a_batch_runs_the_session_once_for_labels_and_probabilities(tmp_path, rows) -> None:
+    model, frame = _fitted(rows.copy(), categorical=False)
+    store = LocalArtifactStore(tmp_path)
+    loaded = await fetch_model(store, await _stored(store, model, frame))
+    runs: list[int] = []
+    session = loaded.estimator.session
+
+    class Counting:
+        def run(self, outputs: object, feeds: dict) -> list:
+            runs.append(len(next(iter(feeds.values()))))
+            return session.run(outputs, feeds)
+
+    counted = replace(loaded, estimator=replace(loaded.estimator, session=Counting()))
+    predicted = predict_columns(counted, frame.iloc[:10])
+    assert runs == [10]
+    assert predicted.predictions == list(model.predict(frame.iloc[:10]))

@@ -86,12 +86,22 @@ def json_values(values: np.ndarray) -> list[Any]:
 Rows: TypeAlias = pd.DataFrame | np.ndarray
 
 
+def _outputs(estimator: Any, has_proba: bool, frame: Rows) -> tuple[Any, Any]:
+    """Labels and (when given) probabilities; one pass for a model that computes both at once
+    (an ONNX Runtime session: ``predict_with_proba``)."""
+    both = getattr(estimator, "predict_with_proba", None) if has_proba else None
+    if both is not None:
+        return both(frame)
+    return estimator.predict(frame), estimator.predict_proba(frame) if has_proba else None
+
+
 def _predict_all(estimator: Any, has_proba: bool, frame: Rows) -> Predicted:
-    predictions = json_values(np.asarray(estimator.predict(frame)))
+    labels, proba = _outputs(estimator, has_proba, frame)
+    predictions = json_values(np.asarray(labels))
     count = len(predictions)
     if not has_proba:
         return Predicted(predictions, [None] * count, [None] * count, [None] * count)
-    table = np.asarray(estimator.predict_proba(frame), dtype=np.float64).tolist()
+    table = np.asarray(proba, dtype=np.float64).tolist()
     classes = [str(scalar(c)) for c in estimator.classes_]
     column = {c: j for j, c in enumerate(classes)}
     probabilities: list[dict[str, float] | None] = [
