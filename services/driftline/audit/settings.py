@@ -44,4 +44,5 @@ class AuditSection(ServiceSection):
 class AuditSettings(RuntimeSettings):
     """Runtime settings plus the audit section."""
 
-    audit: AuditSection = Field(default_factory=AuditSection)  # type: ignore[assignment]
+    # The base declares a plain ServiceSection; this service reads its own subclass.
+    audit: AuditSection = Field(default_factory=AuditSection)  # type: ignore[assignment]  # narrowed

@@ -14,9 +14,10 @@ import contextlib
 import hashlib
 import time
 import urllib.request
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -70,14 +71,16 @@ def _publish_arrival(info: StackInfo, name: str, payload: bytes) -> str:
 
 
 DATASET = "breast-cancer"
+Done = Callable[[str], None]
+"""Reports one finished step of the story."""
 
 
-def _audit_events(urls: dict[str, str], kind: str) -> list[dict]:  # type: ignore[type-arg]
+def _audit_events(urls: dict[str, str], kind: str) -> list[dict[str, Any]]:
     found = get_json(f"{urls['audit']}/v1/audit/events?model={DATASET}&type={kind}")
     return found if isinstance(found, list) else []
 
 
-def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: ignore[no-untyped-def]
+def _data_steps(info: StackInfo, urls: dict[str, str], done: Done) -> None:
     """Publish real data, a repeat and a corrupted variant; check catalog and validation."""
     from driftline.cli.demo_data import breast_cancer_csv, corrupted
 
@@ -118,9 +121,7 @@ def _data_steps(info: StackInfo, urls: dict[str, str], done) -> None:  # type: i
     done(f"catalog: GET {versions_url} shows upload 1 validated as v1, upload 2 rejected")
 
 
-def _run_steps(  # type: ignore[no-untyped-def]
-    info: StackInfo, urls: dict[str, str], done, timeline: bool
-) -> None:
+def _run_steps(info: StackInfo, urls: dict[str, str], done: Done, timeline: bool) -> None:
     """Every step of the story, with the live audit timeline printed while they run."""
     from driftline.cli.demo_model import (
         apply_spec,

@@ -18,7 +18,10 @@ def documents(services: tuple[str, ...] = SERVICE_NAMES) -> dict[str, Document]:
     """The AsyncAPI document of each service, from the subscriptions it really runs."""
     # Subscriptions are static declarations: building them needs no running service.
     return {
-        name: asyncapi_document(name, load_definition(name).subscriptions(None))  # type: ignore[arg-type]
+        name: asyncapi_document(
+            name,
+            load_definition(name).subscriptions(None),  # type: ignore[arg-type]  # static
+        )
         for name in services
     }
 

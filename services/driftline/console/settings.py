@@ -42,4 +42,4 @@ class ConsoleSection(ServiceSection):
 class ConsoleSettings(RuntimeSettings):
     """Runtime settings plus the console section."""
 
-    console: ConsoleSection = Field(default_factory=ConsoleSection)  # type: ignore[assignment]
+    console: ConsoleSection = Field(default_factory=ConsoleSection)  # type: ignore[assignment]  # narrowed

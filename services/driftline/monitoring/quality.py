@@ -44,7 +44,9 @@ def _column(
 ) -> list[QualityFinding]:
     size = max(len(series), 1)
     null_rate = float(series.isna().sum()) / size
-    measures = [("null_rate", column.nulls / max(rows, 1), null_rate)]
+    measures: list[tuple[Check, float, float]] = [
+        ("null_rate", column.nulls / max(rows, 1), null_rate)
+    ]
     if column.min is not None and column.max is not None and column.sample:
         values = float_values(pd.to_numeric(series, errors="coerce")).astype("float64")
         values = values[np.isfinite(values)]
@@ -58,7 +60,7 @@ def _column(
     return [
         QualityFinding(
             feature=column.name,
-            check=check,  # type: ignore[arg-type]
+            check=check,
             reference=ref,
             current=cur,
             flagged=cur - ref > tolerance,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from driftline.registry.champion_gate import LOWER_IS_BETTER as LOWER_IS_BETTER
 from driftline.registry.champion_gate import judge
@@ -17,6 +18,7 @@ from driftline_contracts.values import GateResult, Reason
 APPROVER_ROLE = "approver"
 GATES_ACTOR = "service:registry"
 """Who decides by gates (``events.REGISTRY_ACTOR``)."""
+Bound = Literal["minimum", "maximum"]
 _TOLERANCE = 1e-12  # a margin met exactly must not fail on float rounding
 
 
@@ -64,10 +66,17 @@ def reason_code(gate: str) -> str:
     return "gate." + re.sub(r"[^a-z0-9_.]", "_", gate.lower())[:59]
 
 
-def _absolute(metric: str, kind: str, bound: float, observed: float) -> GateResult:
+def _absolute_results(gate: GateSpec, observed: float) -> list[GateResult]:
+    """The gate's minimum and maximum checks, those it sets."""
+    bounds: list[tuple[Bound, float | None]] = [("minimum", gate.min), ("maximum", gate.max)]
+    return [_absolute(gate.metric, kind, bound, observed)
+            for kind, bound in bounds if bound is not None]  # fmt: skip
+
+
+def _absolute(metric: str, kind: Bound, bound: float, observed: float) -> GateResult:
     passed = observed >= bound - _TOLERANCE if kind == "minimum" else observed <= bound + _TOLERANCE
     prefix = "min" if kind == "minimum" else "max"
-    return GateResult(gate=f"{prefix}_{metric}", metric=metric, kind=kind,  # type: ignore[arg-type]
+    return GateResult(gate=f"{prefix}_{metric}", metric=metric, kind=kind,
                       threshold=bound, observed=observed, passed=passed)  # fmt: skip
 
 
@@ -91,9 +100,7 @@ def evaluate_gates(
                                           message=f"the candidate has no metric {gate.metric!r}",
                                           field=gate.metric))  # fmt: skip
             continue
-        results = [_absolute(gate.metric, kind, bound, observed)
-                   for kind, bound in (("minimum", gate.min), ("maximum", gate.max))
-                   if bound is not None]  # fmt: skip
+        results = _absolute_results(gate, observed)
         verdict.results.extend(results)
         verdict.reasons.extend(Reason(code=reason_code(r.gate), message=_explain(r),
                                       field=r.metric) for r in results if not r.passed)  # fmt: skip

@@ -101,5 +101,5 @@ def finite_or_none(value: object) -> float | None:
     """``value`` as a float, or ``None`` when it is missing, NaN or infinite."""
     if value is None or value is pd.NA:
         return None
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]  # any cell: float() refuses non-numbers
     return number if np.isfinite(number) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from driftline.training.core import Job, is_retryable
 from driftline.training.records import RunRecord
@@ -110,11 +110,11 @@ def trained(
     return event, record
 
 
-def _record(job: Job, status: str, **facts: Any) -> RunRecord:
+def _record(job: Job, status: Literal["succeeded", "failed"], **facts: Any) -> RunRecord:
     return RunRecord(
         run_id=job.run_id,
         model=job.model,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         trigger=job.trigger,
         attempt=max(job.attempt, 1),
         dataset=job.dataset,

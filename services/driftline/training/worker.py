@@ -32,7 +32,7 @@ from driftline.training.adapters.champions import PostgresChampions, fetch_champ
 from driftline.training.adapters.datasets import fetch_window
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.adapters.production import LABELLED_ROWS, labelled_csv, store_labelled
-from driftline.training.core import Job, lease_lost
+from driftline.training.core import Job, JobStatus, lease_lost
 from driftline.training.lineage import lineage
 from driftline.training.openlineage import TrainingRun
 from driftline.training.pool import TrainingPool
@@ -235,11 +235,11 @@ class TrainingWorker:
         log.warning("training failed", run_id=job.run_id, reason=reason.code)
         await self._finish(job, "failed", event, record)
 
-    async def _finish(self, job: Job, status: str, event: Any, record: Any) -> None:
+    async def _finish(self, job: Job, status: JobStatus, event: Any, record: Any) -> None:
         """Record the run and emit its event, only if this worker still owns the job."""
         async with self.units(cause=job.cause) as uow:
             repo = self.repository(uow.session)
-            if not await repo.finish(job, status):  # type: ignore[arg-type]
+            if not await repo.finish(job, status):
                 log.warning("job taken over by another worker; outcome dropped", run_id=job.run_id)
                 return
             await repo.add_run(job, record)

@@ -131,13 +131,13 @@ def run_checks(
     frame: pd.DataFrame, specs: Sequence[SpecRecord], reference: Expectations
 ) -> list[ModelCheck]:
     """Declared checks per spec; ``reference`` (inferred) on every column no spec declares."""
-    declared = [s for s in specs if s.expectations is not None]
+    declared = [(s.model, s.expectations) for s in specs if s.expectations is not None]
     checks = [
-        ModelCheck(s.model, result)
-        for s in declared
-        for result in check_frame(frame, s.expectations)  # type: ignore[arg-type]
+        ModelCheck(model, result)
+        for model, expectations in declared
+        for result in check_frame(frame, expectations)
     ]
-    covered = {c.name for s in declared for c in s.expectations.columns}  # type: ignore[union-attr]
+    covered = {c.name for _, expectations in declared for c in expectations.columns}
     rest = reference.model_copy(
         update={
             "columns": [c for c in reference.columns if c.name not in covered],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -22,13 +23,21 @@ Filter = Annotated[str | None, Query(max_length=128)]
 VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+class Render(Protocol):
+    """``render(request, template, status=200, **context)`` → an HTML answer."""
+
+    def __call__(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse: ...
+
+
 def identity(request: Request) -> dict[str, str] | None:
     """The verified actor and role the auth layers put on the request, if any."""
     actor = request.headers.get("x-driftline-actor")
     return {"actor": actor, "role": request.headers.get("x-driftline-role", "")} if actor else None
 
 
-def page_renderer(deps: ConsoleDeps):  # type: ignore[no-untyped-def]
+def page_renderer(deps: ConsoleDeps) -> Render:
     """``render(request, template, **context)`` → an HTML answer with a strict CSP."""
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -46,7 +55,7 @@ def page_renderer(deps: ConsoleDeps):  # type: ignore[no-untyped-def]
     return render
 
 
-def signed_in(deps: ConsoleDeps):  # type: ignore[no-untyped-def]
+def signed_in(deps: ConsoleDeps) -> Callable[[Request], None]:
     """A dependency: with bearer auth, send a caller without a verified token to sign in."""
 
     def check(request: Request) -> None:

@@ -30,7 +30,7 @@ log = get_logger(__name__)
 GROUP = "driftline-deployment-prediction-log"
 
 
-class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]
+class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no types
     """Reads each assigned partition from its recorded progress; forgets revoked ones."""
 
     def __init__(

@@ -51,8 +51,9 @@ class PostgresReferences:
             update(monitored_models)
             .where(monitored_models.c.model == name)
             .values(champion=version, updated_at=func.now())
+            .returning(monitored_models.c.model)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return result.first() is not None
 
     async def save_version(self, name: str, version: int, trained: TrainedOn) -> None:
         """Remember the dataset and metrics of a registered version."""

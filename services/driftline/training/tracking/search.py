@@ -7,6 +7,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from driftline.training.tracking.core import InvalidValueError
@@ -89,6 +90,11 @@ def field(run: TrackedRun, entity: str, key: str) -> str | float | None:
     return getattr(run, names.get(key, key))
 
 
+def _ordered_by(entity: str, key: str, run: TrackedRun) -> Any:
+    """A present run's sort key: ``field``'s value, of one type (str or float) for all runs."""
+    return field(run, entity, key)
+
+
 def matches(run: TrackedRun, clauses: Sequence[Clause]) -> bool:
     """Whether the run satisfies every clause (a missing metric or param never does)."""
     for clause in clauses:
@@ -123,5 +129,5 @@ def ordered(runs: list[TrackedRun], order_by: Sequence[str]) -> list[TrackedRun]
     key = _unquote(key)
     present = [r for r in runs if field(r, entity, key) is not None]
     absent = [r for r in runs if field(r, entity, key) is None]
-    present.sort(key=lambda r: field(r, entity, key), reverse=descending)  # type: ignore[arg-type, return-value]
+    present.sort(key=partial(_ordered_by, entity, key), reverse=descending)
     return present + absent

@@ -8,10 +8,10 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import io
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
 
@@ -96,8 +96,8 @@ def _is_gzip(path: Path) -> bool:
         return src.read(2) == GZIP_MAGIC
 
 
-def _open(path: Path, compressed: bool) -> BinaryIO:
-    return gzip.open(path, "rb") if compressed else path.open("rb")  # type: ignore[return-value]
+def _open(path: Path, compressed: bool) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if compressed else path.open("rb")
 
 
 def _scan(path: Path, compressed: bool, limits: Limits, deadline: Deadline) -> TextScan:
