@@ -108,13 +108,14 @@ def _parent_of(pid: int) -> int:
 
 
 def _read_memory(pid: int) -> str:
-    """The first readable stack or heap mapping of ``pid`` (where an environment lives)."""
+    """The top of ``pid``'s stack, where the environment it was started with lives."""
     maps = _read(f"/proc/{pid}/maps").splitlines()
-    region = next(line for line in maps if line.endswith(("[stack]", "[heap]")))
+    region = next(line for line in maps if line.endswith("[stack]"))
     start, end = (int(bound, 16) for bound in region.split()[0].split("-"))
     with open(f"/proc/{pid}/mem", "rb") as memory:
-        memory.seek(start)
-        return memory.read(min(end - start, 1 << 20)).decode(errors="replace")
+        first = max(start, end - (1 << 20))
+        memory.seek(first)
+        return memory.read(end - first).decode(errors="replace")
 
 
 def _look(read: Any, markers: list[str]) -> str:
