@@ -199,7 +199,10 @@ def pod_env(docs: list[Doc], deployment: Doc) -> dict[str, str]:
     for item in main["env"]:
         if "valueFrom" in item:
             key = item["valueFrom"]["secretKeyRef"]
-            env[item["name"]] = secrets[key["name"]]["stringData"][key["key"]]
+            stored = secrets[key["name"]]["stringData"]
+            if key.get("optional") and key["key"] not in stored:
+                continue  # Kubernetes leaves the variable unset
+            env[item["name"]] = stored[key["key"]]
         else:
             env[item["name"]] = item["value"]
     return env
@@ -249,6 +252,34 @@ def test_the_audit_digest_key_reaches_only_the_audit_service(deployments: dict[s
     }
     assert holders == {"audit"}
     assert is_setting("DRIFTLINE_AUDIT__DIGEST_KEY", "audit")
+
+
+def test_each_service_gets_its_own_signing_key_and_every_public_key(
+    docs: list[Doc], deployments: dict[str, Doc], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from driftline.runtime.event_origin import event_origin
+    from driftline_contracts.catalog import EVENTS
+
+    for name, deployment in deployments.items():
+        refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container(deployment)["env"]
+                if "valueFrom" in e}  # fmt: skip
+        assert refs["DRIFTLINE_SIGNING__KEY"] == {
+            "name": "dl-driftline-signing", "key": f"{name}-key", "optional": True
+        }  # fmt: skip
+        assert refs["DRIFTLINE_SIGNING__PUBLIC_KEYS"]["key"] == "public-keys"
+        settings = parsed(name, pod_env(docs, deployment), monkeypatch)
+        consumed = [t.ce_type for t in EVENTS]  # the most any service checks: all of them
+        event_origin(settings.signing, name, consumed).require()  # it would start
+
+
+def test_missing_signing_keys_fail_the_render_by_name() -> None:
+    keys = TEST_VALUES["secrets"]["signing"]["keys"]
+    no_registry = {k: v for k, v in keys.items() if k != "registry"}
+    values = merged(TEST_VALUES, {})
+    values["secrets"]["signing"]["keys"] = no_registry
+    result = helm(values)
+    assert result.returncode != 0
+    assert "secrets.signing.keys.registry" in result.stderr
 
 
 def test_the_audit_sink_can_write_as_its_append_only_role(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -356,8 +387,10 @@ def test_existing_secrets_are_referenced_not_created() -> None:
             "secrets": {
                 "existingSecret": "prod-env",
                 "existingAuditSecret": "prod-audit",
+                "existingSigningSecret": "prod-signing",
                 "env": {"DRIFTLINE_DATABASE__URL": ""},
                 "auditDigestKey": "",
+                "signing": {"publicKeys": "", "keys": {}},
             },
         }
     )
@@ -369,6 +402,13 @@ def test_existing_secrets_are_referenced_not_created() -> None:
         "name": "DRIFTLINE_AUDIT__DIGEST_KEY",
         "valueFrom": {"secretKeyRef": {"name": "prod-audit", "key": "digest-key"}},
     } in audit_env
+    registry_env = container(by_component(docs, "Deployment")["registry"])["env"]
+    assert {
+        "name": "DRIFTLINE_SIGNING__KEY",
+        "valueFrom": {
+            "secretKeyRef": {"name": "prod-signing", "key": "registry-key", "optional": True}
+        },
+    } in registry_env
 
 
 def test_missing_secrets_fail_the_render_by_name() -> None:

@@ -144,6 +144,35 @@ def tokens(
 
 
 @app.command()
+def keys(
+    home: HomeOption = None,
+    env: Annotated[
+        bool,
+        typer.Option(
+            help="Print `export` lines: DRIFTLINE_SIGNING_KEY_<SERVICE> (each service's private "
+            "key) and DRIFTLINE_SIGNING_PUBLIC_KEYS, as docker-compose.yml reads them."
+        ),
+    ] = False,
+) -> None:
+    """Write (or keep) every service's event-signing key pair; print their folder's path."""
+    import shlex
+
+    from driftline.runtime.services import SERVICE_NAMES
+    from driftline.stack.event_keys import ensure_event_keys, private_key_path, public_keys_path
+
+    root = (home or driftline_home()).resolve()
+    folder = ensure_event_keys(root)
+    if not env:
+        typer.echo(str(folder))
+        return
+    lines = [line for line in public_keys_path(root).read_text().splitlines() if line[:1] != "#"]
+    typer.echo(f"export DRIFTLINE_SIGNING_PUBLIC_KEYS={shlex.quote('; '.join(lines))}")
+    for service in SERVICE_NAMES:
+        key = private_key_path(root, service).read_text().strip()
+        typer.echo(f"export DRIFTLINE_SIGNING_KEY_{service.upper()}={shlex.quote(key)}")
+
+
+@app.command()
 def status(
     home: HomeOption = None,
     as_json: Annotated[

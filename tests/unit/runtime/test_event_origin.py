@@ -146,3 +146,17 @@ def test_each_stack_service_gets_only_its_own_key_file_and_every_public_key(
                                  public_keys_file=str(public_keys_path(tmp_path))),
             service, [],
         ).signer.key_id  # type: ignore[union-attr]  # fmt: skip
+
+
+def test_stack_keys_env_exports_what_compose_passes_each_service(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["stack", "keys", "--home", str(tmp_path), "--env"])
+    assert result.exit_code == 0, result.output
+    exported = dict(
+        line.removeprefix("export ").split("=", 1) for line in result.output.splitlines()
+    )
+    public = exported["DRIFTLINE_SIGNING_PUBLIC_KEYS"].strip("'")
+    for service in SERVICE_NAMES:
+        own = exported[f"DRIFTLINE_SIGNING_KEY_{service.upper()}"].strip("'")
+        assert own == private_key_path(tmp_path, service).read_text().strip()
+        settings = EventSigningSettings(key=SecretStr(own), public_keys=public)
+        event_origin(settings, service, [ModelSpecApplied.ce_type]).require()

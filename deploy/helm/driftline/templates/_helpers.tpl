@@ -50,6 +50,11 @@ app.kubernetes.io/part-of: driftline
 {{- .Values.secrets.existingAuditSecret | default (printf "%s-audit" (include "driftline.fullname" .)) }}
 {{- end }}
 
+{{/* The Secret holding the event-signing keys (public-keys, <service>-key). */}}
+{{- define "driftline.signingSecretName" -}}
+{{- .Values.secrets.existingSigningSecret | default (printf "%s-signing" (include "driftline.fullname" .)) }}
+{{- end }}
+
 {{/* A topic's partition count: its override, else topics.partitions. */}}
 {{- define "driftline.partitions" -}}
 {{- $top := index . 0 }}{{- $topic := index . 1 }}
