@@ -94,5 +94,5 @@ def test_the_serving_runtime_defaults_to_sklearn_and_keeps_old_hashes() -> None:
     onnx = ModelSpec.model_validate({**BASE, "serving": {"runtime": "onnx"}})
     explicit = ModelSpec.model_validate({**BASE, "serving": {"runtime": "sklearn"}})
     assert spec_hash(explicit) == spec_hash(spec) != spec_hash(onnx)
-    with pytest.raises(ValidationError, match="serving.runtime"):
+    with pytest.raises(ValidationError, match=r"serving\.runtime"):
         ModelSpec.model_validate({**BASE, "serving": {"runtime": "tensorrt"}})
