@@ -18,6 +18,7 @@ from driftline.training.settings import (
     training_section,
     worker_identity,
 )
+from driftline.training.submissions_api import PREFIX as SUBMISSIONS
 from driftline.training.submissions_api import submissions_router
 from driftline.training.tracking.routes import tracking_routers
 from driftline.training.worker import TrainingWorker
@@ -70,9 +71,11 @@ def definition() -> ServiceDefinition:
 
 
 def streamed_bodies(runtime: ServiceRuntime) -> dict[str, int]:
-    """Tracked runs' artifact uploads (Driftline's and MLflow's PUT) may pass the JSON limit."""
+    """Tracked runs' artifact uploads (Driftline's and MLflow's PUT) and submitted model files
+    (POST) may pass the JSON limit, up to ``max_artifact_bytes``."""
     limit = training_section(runtime.section).max_artifact_bytes
     return {
+        f"{SUBMISSIONS}/": limit,
         "PUT /v1/tracking/runs/": limit,
         "PUT /api/2.0/mlflow-artifacts/artifacts/": limit,
         "PUT /ajax-api/2.0/mlflow-artifacts/artifacts/": limit,

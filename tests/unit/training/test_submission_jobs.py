@@ -4,14 +4,18 @@ hostile file refused with the reason before anything in it runs."""
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import skops.io as sio
 from sklearn.ensemble import RandomForestClassifier
 
 from driftline.audit.lineage import key_facts
+from driftline.runtime.limits import BodyLimit
 from driftline.runtime.storage.local import LocalArtifactStore
+from driftline.training.app import streamed_bodies
 from driftline.training.core import Submission, spec_record, submission_job
 from driftline.training.settings import TrainingSection
 from driftline.training.submission_runs import UNAVAILABLE
@@ -122,3 +126,25 @@ async def test_a_submitted_file_altered_in_the_store_is_not_scored(
     (failed,) = units.events(TrainingFailed)
     assert failed.reason.code == UNAVAILABLE
     assert jobs.jobs[job.id].status == "failed"
+
+
+async def test_a_submission_left_running_by_a_crash_is_scored_once_under_its_id(
+    store: LocalArtifactStore,
+) -> None:
+    worker, units, jobs = _worker(store)
+    job = await _queued(store, jobs, _fitted(), None)
+    jobs.jobs[job.id] = replace(job, status="running", attempt=1)  # its worker died mid-scoring
+    jobs.expired = True
+    assert await worker.run_once()
+    jobs.expired = False
+    assert not await worker.run_once()
+    (trained,) = units.events(ModelTrained)
+    assert (trained.run_id, trained.trainer) == (job.run_id, "user:ada")
+    assert [r.attempt for r in jobs.runs] == [2]
+
+
+def test_the_upload_limit_covers_submissions() -> None:
+    runtime = SimpleNamespace(section=TrainingSection(max_artifact_bytes=10))
+    limits = streamed_bodies(runtime)  # type: ignore[arg-type]
+    limit = BodyLimit(lambda *_: None, limit=5, streamed=limits)  # type: ignore[arg-type]
+    assert limit._streamed_limit({"method": "POST", "path": "/v1/submissions/churn"}) == 10
