@@ -74,7 +74,7 @@ class CanaryStepAdvanced(Event):
 
 
 class ModelPromoted(Event):
-    """A version became the production model (after its canary, or directly if first)."""
+    """A version became the production model: deployment's announcement of the champion."""
 
     ce_type = "io.driftline.deployment.promoted.v1"
     topic = topics.MODEL_PROMOTED
@@ -82,7 +82,11 @@ class ModelPromoted(Event):
     producer = "deployment"
     consumers = ("monitoring", "registry", "training")
 
-    model: ModelRef = Field(description="New production version.")
+    model: ModelRef = Field(
+        description="New production version (after its canary, directly if first, or by an "
+        "operator, a roll back to an earlier version included). Deployment owns the champion: "
+        "the registry's aliases and training's and monitoring's champions follow this event."
+    )
     previous: ModelRef | None = Field(None, description="Version it replaced; null if first.")
     via: Literal["canary", "direct", "manual"] = Field(
         description="canary: passed every step; direct: first model; manual: an operator."
