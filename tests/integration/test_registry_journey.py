@@ -38,7 +38,7 @@ from tests.integration.kafka_helpers import (
     read_topic,
     settings_from,
 )
-from tests.signing import publish_signed
+from tests.signing import publish_signed, stack_signer
 from tests.tokens import as_user, stack_headers, with_users
 
 pytestmark = pytest.mark.integration
@@ -268,12 +268,15 @@ def batched_records(registry: Registry) -> float:
     return found or 0.0
 
 
-def _raw(event: Any, offset: int) -> RawRecord:
+def _raw(event: Any, offset: int, stack: StackInfo) -> RawRecord:
+    """``event`` as training emits it: signed with training's key on ``stack``."""
     envelope = new_envelope(event, source="tests/registry", actor="service:training")
     record = encode(event, envelope)
+    signer = stack_signer(stack, "training")
+    signature = signer.signature(record.headers, record.value) if signer else []
     return RawRecord(
         topic=record.topic, partition=0, offset=offset, key=record.key, value=record.value,
-        headers=tuple(record.headers),
+        headers=(*record.headers, *signature),
     )  # fmt: skip
 
 
@@ -290,12 +293,12 @@ async def test_backlog_batch_commits_together_and_a_bad_record_goes_alone(
         p for p in registry.runtime.processors if p.subscription.event_type is ModelTrained
     )
     assert processor.subscription.batch_size > 1
-    first = [_raw(trained(model, f"run-{i}", 0.9), i) for i in range(20)]
+    first = [_raw(trained(model, f"run-{i}", 0.9), i, registry.stack) for i in range(20)]
     outcomes = await processor.process_batch([*first, first[3]])
     assert outcomes == [Outcome.HANDLED] * 20 + [Outcome.DUPLICATE]
 
-    bad = _raw(trained(orphan, "run-x", 0.9), 100)
-    second = [_raw(trained(model, f"run-{i}", 0.9), 100 + i) for i in range(20, 25)]
+    bad = _raw(trained(orphan, "run-x", 0.9), 100, registry.stack)
+    second = [_raw(trained(model, f"run-{i}", 0.9), 100 + i, registry.stack) for i in range(20, 25)]
     outcomes = await processor.process_batch([second[0], bad, *second[1:]])
     assert outcomes == [Outcome.HANDLED, Outcome.DEAD_LETTERED] + [Outcome.HANDLED] * 4
 
@@ -319,7 +322,7 @@ async def test_burst_of_trained_runs_over_kafka_registers_each_once_in_order(
     """Thirty ModelTrained published at once reach the batching consumer through the broker."""
     model = f"burst-{uuid.uuid4().hex[:8]}"
     assert (await registry.http.post("/v1/specs", json=spec(model))).status_code == 201
-    records = [_raw(trained(model, f"run-{i}", 0.9), i) for i in range(30)]
+    records = [_raw(trained(model, f"run-{i}", 0.9), i, registry.stack) for i in range(30)]
     batched_before = batched_records(registry)
     await produce_raw(
         registry.bootstrap, topics.MODEL_TRAINED,

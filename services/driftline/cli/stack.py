@@ -107,7 +107,11 @@ def _print_info(stack: LocalStack, info: StackInfo) -> None:
             highlight=False,
         )
     external = external_stack_from_env()
-    if external is not None and external.env() != info.env():
+
+    def where(env: dict[str, str]) -> dict[str, str]:  # the URLs; signing keys are per home
+        return {k: v for k, v in env.items() if not k.startswith("DRIFTLINE_SIGNING__")}
+
+    if external is not None and where(external.env()) != where(info.env()):
         console.print(
             "[yellow]note:[/yellow] DRIFTLINE_* URLs exported in this shell point elsewhere "
             "and win over stack.env for processes started from it."
