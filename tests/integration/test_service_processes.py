@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -82,6 +83,9 @@ def test_readyz_answers_503_naming_the_dependency_that_is_down(
         for body in bodies.values():
             assert body["failing"] == [dependency]
             assert body["checks"][dependency] != "ok"
+        for process in services:  # what DriftlineServiceNotReady alerts on
+            ready = f'driftline_ready{{service="{process.name}"}} 0.0'
+            assert ready in _metrics_once(process.url, ready, timeout_s=0)
     finally:
         start()
     _wait_status(services, 200, timeout_s=60)
@@ -126,12 +130,36 @@ def test_pipeline_arrival_reaches_the_ingest_catalog(
     assert [(v["upload"], v["event_id"], v["actor"]) for v in versions] == [
         (1, sent.id, "pipeline:test")
     ]
-    with urllib.request.urlopen(f"{ingest.url}/metrics", timeout=5) as resp:
-        metrics = resp.read().decode()
+    metrics = _metrics_once(ingest.url, 'topic="driftline.data-arrived"')
     assert (
         'driftline_events_consumed_total{service="ingest",type="io.driftline.data.arrived.v1"}'
         in metrics
     )
+    # The operators' metrics: the lag from the real consumer's high watermark (the one record
+    # is handled: nothing behind), requests by route template, and the last /readyz answer.
+    lags = re.findall(
+        r'driftline_consumer_lag\{partition="\d+",service="ingest",'
+        r'topic="driftline.data-arrived"\} (\S+)',
+        metrics,
+    )
+    assert lags, "no consumer lag for the topic ingest consumed"
+    assert {float(v) for v in lags} == {0.0}
+    assert (
+        'driftline_http_requests_total{method="GET",route="/v1/datasets/{name}/versions",'
+        'service="ingest",status="200"}' in metrics
+    )
+    assert 'driftline_ready{service="ingest"} 1.0' in metrics
+
+
+def _metrics_once(url: str, wanted: str, timeout_s: float = 15.0) -> str:
+    """The service's /metrics once it shows ``wanted`` (gauges are set just after the ack)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
+            metrics = resp.read().decode()
+        if wanted in metrics or time.monotonic() > deadline:
+            return metrics
+        time.sleep(0.2)
 
 
 def test_sigterm_stops_every_service_cleanly(own_stack: LocalStack) -> None:
