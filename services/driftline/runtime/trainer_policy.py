@@ -150,9 +150,23 @@ class TrainerPolicy:
     """The estimators and trainer plug-ins a spec may name (picklable: it crosses into the
     training process)."""
 
-    estimators: frozenset[str]
+    named: frozenset[str]
+    """Estimators the operator named (the whole list, or additions to the defaults)."""
     plugins: Callable[[], Iterable[TrainerEntryPoint]] = field(default=installed_trainers)
     """Where the installed trainer entry points come from (a fake in tests)."""
+    with_defaults: bool = False
+    """Whether scikit-learn's and the installed boosters' estimators are allowed too."""
+
+    @functools.cached_property
+    def estimators(self) -> frozenset[str]:
+        """The allow-list, listed on first use: the defaults import all of scikit-learn,
+        seconds that a service's start-up (registry, training) does not need to wait for."""
+        return default_estimators() | self.named if self.with_defaults else self.named
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the allow-list listed, so a training process never lists it again."""
+        _ = self.estimators
+        return self.__dict__
 
     def check(self, trainer: TrainerSpec) -> None:
         """Refuse a trainer the policy does not allow (imports only allowed estimators)."""
@@ -226,6 +240,6 @@ def trainer_policy(
 ) -> TrainerPolicy:
     """The policy from the operator's settings: ``estimators`` replaces the default list,
     ``extra_estimators`` adds to it."""
-    base = default_estimators() if settings.estimators is None else settings.estimators
-    allowed = {path.replace(":", ".") for path in (*base, *settings.extra_estimators)}
-    return TrainerPolicy(frozenset(allowed), plugins)
+    base = settings.estimators or ()
+    named = {path.replace(":", ".") for path in (*base, *settings.extra_estimators)}
+    return TrainerPolicy(frozenset(named), plugins, with_defaults=settings.estimators is None)
