@@ -295,13 +295,16 @@ async def test_a_pickle_or_an_untrusted_type_is_refused_with_the_reason_and_noth
                                  headers={"Authorization": f"Bearer {tokens['viewer']}"})
         anonymous = await http.post(f"/v1/submissions/{MODEL}", content=evil.read_bytes())
     assert (viewer.status_code, anonymous.status_code) == (403, 401)
-    for path, reason in [(evil, "pickle"), (custom, "untrusted")]:
+    refused = {}
+    for path, reason in [(evil, "pickle"), (custom, "untrusted types")]:
         code, answer = await asyncio.to_thread(_cli, url, tokens["publisher"], path)
         assert code == 1
         assert answer["status"] == "failed"
         assert answer["failure"]["code"] == "submission_refused"
         assert reason in answer["failure"]["message"].lower(), answer["failure"]
+        refused[answer["submission_id"]] = answer["failure"]["message"]
     assert not marker.exists()
-    failed = await read_all(local_stack.kafka_bootstrap, topics.TRAINING_FAILED,
-                            lambda r: header(r, "ce_subject") == MODEL)  # fmt: skip
-    assert len(failed) >= 2
+    failed = {e.run_id: e for e in await _events(local_stack, topics.TRAINING_FAILED)}
+    assert {i: (failed[i].reason.code, failed[i].reason.message) for i in refused} == {
+        i: ("submission_refused", message) for i, message in refused.items()
+    }
