@@ -17,7 +17,9 @@ from sklearn.datasets import load_breast_cancer
 from driftline.deployment.app import definition as deployment_definition
 from driftline.deployment.settings import DeploymentSettings
 from driftline.runtime.http import build_http_app
+from driftline.runtime.model_loading import load_estimator
 from driftline.runtime.native_models import MEDIA_TYPE
+from driftline.runtime.onnx_record import OnnxRecord
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
 from driftline.training.app import definition as training_definition
@@ -30,7 +32,7 @@ from driftline_contracts.events.training import ModelTrained
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.publish import publish
-from driftline_contracts.values import DatasetRef
+from driftline_contracts.values import DatasetRef, ModelRef
 from tests.integration.deployment_steps import approve
 from tests.integration.kafka_helpers import environment, header, read_topic
 from tests.signing import publish_signed
@@ -121,3 +123,54 @@ async def test_an_xgboost_spec_trains_and_serves(
     assert answer.status_code == 200, answer.text
     predictions = answer.json()["predictions"]
     assert [p["prediction"] for p in predictions] == [0, 0, 0, 0, 0]  # the first rows: malignant
+
+
+ONNX_MODEL = f"cancer-onnx-{UID}"
+
+
+async def test_an_onnx_spec_trains_exports_and_serves_with_onnx_runtime(
+    local_stack: StackInfo, services: tuple[ServiceRuntime, ServiceRuntime]
+) -> None:
+    """serving: {runtime: onnx}: the run stores a checked export; deployment serves it."""
+    _training, deployment = services
+    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    spec = ModelSpec(model=ONNX_MODEL, dataset=DATASET, target="target", task="classification",
+                     trainer={"estimator": "sklearn.ensemble.RandomForestClassifier",
+                              "params": {"n_estimators": 20}},
+                     serving={"runtime": "onnx"})  # fmt: skip
+    applied = ModelSpecApplied(model=ONNX_MODEL, dataset=DATASET, task="classification",
+                               target="target", trainer="sklearn", spec_hash=spec_hash(spec),
+                               spec=spec.model_dump(mode="json"))  # fmt: skip
+    await publish_signed(local_stack, applied, source="cli/test", actor="user:test")
+    await asyncio.sleep(3)
+    validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [ONNX_MODEL]})
+    send = {"bootstrap_servers": local_stack.kafka_bootstrap, "actor": "user:test"}
+    await publish(validated, source="cli/test", **send)
+    # the spec alone queues a run when the dataset already has a version (the test above)
+    (record,) = await read_topic(local_stack.kafka_bootstrap, topics.MODEL_TRAINED,
+                                 lambda r: r.key == ONNX_MODEL.encode(), timeout_s=90)  # fmt: skip
+    trained = decode(record.headers, record.value)[1]
+    assert isinstance(trained, ModelTrained)
+    store = deployment.store
+    record = OnnxRecord.model_validate_json(
+        await store.get_bytes(trained.artifact.uri.removesuffix("model.skops") + "onnx.json"))
+    assert record.serving
+    assert record.check.passed
+    assert record.check.rows == trained.holdout_rows
+
+    approved = await approve(local_stack, ONNX_MODEL, 1, trained.artifact)
+    await _caused(local_stack, topics.MODEL_PROMOTED, approved)
+    loaded = await deployment.deps.cache.get(ModelRef(name=ONNX_MODEL, version=1), trained.artifact)
+    assert loaded.runtime == "onnx"
+    frame = _frame().drop(columns="target").head(20)
+    transport = httpx.ASGITransport(app=build_http_app(deployment))
+    headers = stack_headers(local_stack, "publisher")
+    async with httpx.AsyncClient(transport=transport, base_url="http://d", headers=headers) as http:
+        answer = await http.post(f"/v1/models/{ONNX_MODEL}/predict",
+                                 json={"instances": frame.to_dict(orient="records")})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    served = answer.json()["predictions"]
+    original, _ = load_estimator(await store.get_bytes(trained.artifact.uri))
+    assert [p["prediction"] for p in served] == list(original.predict(frame))
+    for row, expected in zip(served, original.predict_proba(frame), strict=True):
+        assert abs(row["probabilities"]["1"] - expected[1]) <= 1e-5
