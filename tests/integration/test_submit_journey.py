@@ -295,6 +295,21 @@ async def test_a_pickle_or_an_untrusted_type_is_refused_with_the_reason_and_noth
                                  headers={"Authorization": f"Bearer {tokens['viewer']}"})
         anonymous = await http.post(f"/v1/submissions/{MODEL}", content=evil.read_bytes())
     assert (viewer.status_code, anonymous.status_code) == (403, 401)
+    publisher = {"Authorization": f"Bearer {tokens['publisher']}"}
+    async with httpx.AsyncClient(base_url=url, headers=publisher) as http:
+        answers = {
+            "unknown_model": await http.post("/v1/submissions/no-such-model", content=b"PK"),
+            "unknown_run": await http.post(f"/v1/submissions/{MODEL}", content=b"PK",
+                                           params={"run_id": "f" * 32}),
+            "odd_run_id": await http.post(f"/v1/submissions/{MODEL}", content=b"PK",
+                                          params={"run_id": "../x"}),
+            "empty": await http.post(f"/v1/submissions/{MODEL}", content=b""),
+            "unknown_submission": await http.get("/v1/submissions/run-nope"),
+        }  # fmt: skip
+    assert {k: r.status_code for k, r in answers.items()} == {
+        "unknown_model": 404, "unknown_run": 404, "odd_run_id": 422, "empty": 422,
+        "unknown_submission": 404,
+    }  # fmt: skip
     refused = {}
     for path, reason in [(evil, "pickle"), (custom, "untrusted types")]:
         code, answer = await asyncio.to_thread(_cli, url, tokens["publisher"], path)
