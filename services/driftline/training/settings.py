@@ -35,7 +35,8 @@ class TrainingSection(ServiceSection):
         256 * 1024 * 1024,
         gt=0,
         description="Largest file a tracked run may upload as an artifact (Driftline's and "
-        "MLflow's artifact PUT); other request bodies keep max_body_bytes.",
+        "MLflow's artifact PUT), and largest submitted model file (POST /v1/submissions); "
+        "other request bodies keep max_body_bytes.",
     )
     poll_interval_s: float = Field(1.0, gt=0, description="Idle poll interval of the worker.")
     max_attempts: int = Field(
