@@ -20,7 +20,7 @@ from driftline.runtime.model_loading import UnservableModelError, load_estimator
 from driftline.training import evaluation
 from driftline.training.champion_check import ChampionInput, compare_with_champion
 from driftline.training.runner import RunOutput, Sources, read_window
-from driftline.training.servable import check_servable
+from driftline.training.servable import check_servable, onnx_serving_files
 from driftline.training.signature import input_signature
 from driftline.training.trainer import TrainingError, checked_target, hyperparameters, split
 from driftline_contracts.modelspec import ModelSpec
@@ -76,6 +76,7 @@ def _scored(frame: pd.DataFrame, spec: ModelSpec, model_bytes: bytes,
     compared = compare_with_champion(champion, estimator, holdout, features, spec, list(metrics))
     named = {"metrics.json": metrics, "signature.json": signature, "confusion_matrix.json": matrix}
     documents = {name: _json(value) for name, value in named.items() if value is not None}
+    documents |= onnx_serving_files(estimator, spec, holdout, features)  # runtime onnx only
     return RunOutput(
         model_bytes=model_bytes, documents=documents, metrics=metrics,
         params=hyperparameters(estimator, spec), train_rows=0, holdout_rows=len(holdout),

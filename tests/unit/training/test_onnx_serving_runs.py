@@ -10,6 +10,7 @@ import pytest
 from driftline.runtime.onnx_models import load_onnx
 from driftline.training.runner import run_training
 from driftline.training.servable import UNSERVABLE, holdout_of
+from driftline.training.submissions import score_submission
 from tests.unit.training.builders import mixed, policy, spec
 
 pytest.importorskip("skl2onnx")
@@ -54,3 +55,18 @@ def test_a_model_onnx_cannot_express_fails_the_run_saying_why(tmp_path: Path) ->
     assert (code, field) == (UNSERVABLE, "serving")
     assert "HistGradientBoostingClassifier" in message
     assert "ONNX" in message
+
+
+def test_a_submission_for_an_onnx_spec_is_exported_like_a_run(tmp_path: Path) -> None:
+    data = _csv(tmp_path)
+    document = spec(serving=ONNX, target="label").model_dump(mode="json")
+    trained = run_training(data, "csv", document, 10_000, policy=policy())
+    submitted = score_submission(data, "csv", document, 10_000, trained.model_bytes)
+    assert submitted.failure is None, submitted.failure
+    record = json.loads(submitted.documents["onnx.json"])
+    assert record["serving"] is True
+    assert record["check"]["passed"] is True
+    holdout = holdout_of(mixed(rows=400), spec(serving=ONNX, target="label"))
+    served = load_onnx(submitted.documents["model.onnx"])
+    assert list(served.predict(holdout)) == list(load_onnx(trained.documents["model.onnx"]).predict(
+        holdout))  # fmt: skip
