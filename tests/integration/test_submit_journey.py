@@ -259,8 +259,10 @@ async def test_a_notebooks_lightgbm_model_is_gated_canaried_and_promoted(
     assert trained[0].artifact.media_type == "application/vnd.driftline.native-model+zip"
     async with httpx.AsyncClient(base_url=platform.training_url) as http:
         record = (await http.get(f"/v1/runs/{done.submission_id}")).json()
+        tracked = (await http.get(f"/v1/tracking/runs/{run_id}")).json()
     assert record["lineage"]["submitted_from_run"] == run_id
     assert record["train_rows"] == 0
+    assert tracked["tags"][f"driftline.submitted.{MODEL}"] == done.submission_id
 
     # The same file sent again (a retried upload) is that submission, not a second version.
     again = tmp_path / "model.zip"

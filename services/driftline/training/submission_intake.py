@@ -27,6 +27,9 @@ from driftline_contracts.values import ArtifactRef, DatasetRef, Reason
 log = get_logger(__name__)
 Units = Callable[[], AbstractAsyncContextManager[Any]]
 MEDIA_TYPE = "application/octet-stream"
+SUBMITTED_TAG = "driftline.submitted"
+"""Tag set on the tracked run a model was submitted from: ``driftline.submitted.MODEL`` =
+the submission id."""
 
 
 class SubmissionRefusedError(Exception):
@@ -77,6 +80,9 @@ class SubmissionIntake:
         new = submission_job(spec, latest, Submission(artifact, actor, from_run))
         async with self.units() as uow:
             job, created = await PostgresSubmissionJobs(uow.session).queue(new)
+            if from_run is not None:  # the run links to what it submitted, in one commit
+                tag = {f"{SUBMITTED_TAG}.{model}": job.run_id}
+                await PostgresTrackingRepository(uow.session).set_tags(from_run, tag)
         log.info("submission queued" if created else "submission already queued",
                  model=model, run_id=job.run_id, actor=actor, from_run=from_run)  # fmt: skip
         return status_of(job, created)
@@ -86,15 +92,15 @@ class SubmissionIntake:
             repo = PostgresTrainingRepository(uow.session)
             spec = await repo.spec(model)
             latest = None if spec is None else await repo.latest_version(spec.dataset)
-            tracked = None
-            if from_run is not None:
-                tracked = await PostgresTrackingRepository(uow.session).run(from_run)
+            tracked = from_run is None or await PostgresTrackingRepository(uow.session).exists(
+                from_run
+            )
         if spec is None:
             raise SubmissionRefusedError("not_found", f"no spec for model {model!r}: apply one")
         if latest is None:
             message = f"no accepted version of {spec.dataset!r} to score the model on yet"
             raise SubmissionRefusedError("no_data", message)
-        if from_run is not None and tracked is None:
+        if not tracked:
             raise SubmissionRefusedError("not_found", f"tracked run {from_run!r} not found")
         return spec, latest
 
