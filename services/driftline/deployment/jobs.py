@@ -9,6 +9,7 @@ from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.prediction_log.compactor import compact_forever
 from driftline.deployment.prediction_log.sender import log_predictions_forever
 from driftline.deployment.rollout.canary import judge_canaries_forever
+from driftline.deployment.rollout.metrics import refresh_forever, rollout_gauges
 from driftline.deployment.scoring.stream import score_stream_forever
 from driftline.deployment.serving.routing_cache import listen_for_changes
 from driftline.deployment.shadow.mirror import mirror_forever
@@ -19,7 +20,7 @@ Job = Callable[[], Awaitable[None]]
 
 def background_jobs(runtime: ServiceRuntime) -> list[Job]:
     """Heap freeze, routing listener, log writer and batch sender, canary judge, shadow mirror,
-    and stream scoring when it is on (each task is named after its job)."""
+    rollout gauges, and stream scoring when it is on (each task is named after its job)."""
     deps: DeploymentDeps = runtime.deps
 
     async def follow_routing_changes() -> None:
@@ -50,6 +51,11 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
     async def score_request_stream() -> None:
         await score_stream_forever(runtime)  # counts its failures in runtime.metrics
 
+    gauges = rollout_gauges(runtime.metrics.registry)
+
+    async def show_rollouts() -> None:
+        await refresh_forever(runtime, gauges)
+
     jobs: list[Job] = [
         freeze_startup_heap,
         follow_routing_changes,
@@ -57,6 +63,7 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         send_prediction_batches,
         judge_canaries,
         score_shadow_copies,
+        show_rollouts,
     ]
     if deps.settings.log_sink == "kafka":
         jobs += [produce_prediction_log, compact_prediction_log]

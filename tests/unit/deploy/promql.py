@@ -83,7 +83,12 @@ def _declaration(node: ast.AST, path: Path) -> Declared | None:
     if not (isinstance(name, ast.Constant) and str(name.value).startswith("driftline_")):
         return None
     labels_node = node.args[2] if len(node.args) > 2 else _keyword(node, "labelnames")
-    labels = ast.literal_eval(labels_node) if labels_node is not None else ()
+    try:
+        labels = ast.literal_eval(labels_node) if labels_node is not None else ()
+    except ValueError as exc:  # names in a variable: ask for literal lists, as everywhere else
+        raise ValueError(
+            f"{path}:{node.lineno}: label names of {name.value} are not a literal"
+        ) from exc
     where = f"{path}:{node.lineno}"
     return Declared(node.func.id, str(name.value), frozenset(labels), where)
 
