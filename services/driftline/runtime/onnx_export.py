@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from driftline.runtime.onnx_boosters import convert_booster, is_booster
 from driftline.runtime.onnx_models import (
     MATRIX,
     META_CLASSES,
@@ -169,12 +170,15 @@ def _classes(estimator: Any) -> list[Any] | None:
 def convert(estimator: Any, signature: InputSignature, precision: Precision) -> bytes:
     """The ONNX bytes of ``estimator`` with Driftline's metadata; ``OnnxExportError`` naming
     the type when the converter cannot handle it."""
+    if is_booster(estimator):
+        return _with_metadata(_booster(estimator, signature, precision), estimator, signature)
     foreign = [p for p in _parts(estimator) if p not in (None, "passthrough")
                and not type(p).__module__.startswith("sklearn.")]  # fmt: skip
     if foreign:
         name = f"{type(foreign[0]).__module__}.{type(foreign[0]).__name__}"
-        raise OnnxExportError(f"{name} is not a scikit-learn estimator; only scikit-learn "
-                              "models and pipelines are exported to ONNX")  # fmt: skip
+        raise OnnxExportError(f"{name} is not a scikit-learn estimator; scikit-learn models "
+                              "and pipelines are exported to ONNX, LightGBM and XGBoost only as "
+                              "bare models (no preprocessing step in front)")  # fmt: skip
     skl2onnx = _skl2onnx()[0]
     classes = _classes(estimator)
     try:
@@ -190,6 +194,24 @@ def convert(estimator: Any, signature: InputSignature, precision: Precision) -> 
         message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
         raise OnnxExportError(f"{_described(estimator)} cannot be converted to ONNX: "
                               f"{type(exc).__name__}: {message}") from exc  # fmt: skip
+    return _with_metadata(model, estimator, signature)
+
+
+def _booster(estimator: Any, signature: InputSignature, precision: Precision) -> Any:
+    if precision == "double":
+        raise OnnxExportError(f"{type(estimator).__name__} takes 32-bit float inputs in ONNX")
+    _input_types(estimator, signature.columns, precision)  # strings are refused the same way
+    try:
+        return convert_booster(estimator, len(signature.columns), MATRIX)
+    except Exception as exc:  # onnxmltools raises many kinds; all mean "not exportable"
+        message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise OnnxExportError(f"{type(estimator).__name__} cannot be converted to ONNX: "
+                              f"{type(exc).__name__}: {message}") from exc  # fmt: skip
+
+
+def _with_metadata(model: Any, estimator: Any, signature: InputSignature) -> bytes:
+    """The model's bytes with Driftline's input layout and classes in its metadata."""
+    classes = _classes(estimator)
     props = {META_FEATURES: [c.name for c in signature.columns],
              META_LAYOUT: "columns" if _per_column(estimator) else MATRIX}  # fmt: skip
     if classes is not None:

@@ -17,12 +17,12 @@ from pydantic import BaseModel, Field
 
 from driftline.runtime.onnx_export import (
     DEFAULT_TOLERANCE,
-    TARGET_OPSET,
     OnnxCheck,
     OnnxExportError,
     Tolerance,
     export_onnx,
 )
+from driftline.runtime.onnx_models import checked_onnx
 from driftline_contracts.signature import InputSignature
 
 ONNX_FILE, RECORD_FILE = "model.onnx", "onnx.json"
@@ -48,9 +48,10 @@ def export_files(estimator: Any, rows: pd.DataFrame, signature: InputSignature |
     if not export.check.passed:
         raise OnnxExportError(f"the ONNX export of {type(estimator).__name__} differs from the "
                               f"model beyond the tolerance: {_summary(export.check)}")  # fmt: skip
+    opset = {o.domain or "ai.onnx": o.version for o in checked_onnx(export.data).opset_import}
     record = OnnxRecord(
         sha256=hashlib.sha256(export.data).hexdigest(), size_bytes=len(export.data),
-        opset=TARGET_OPSET, serving=serving, check=export.check,
+        opset=opset, serving=serving, check=export.check,
     )  # fmt: skip
     files = {ONNX_FILE: export.data, RECORD_FILE: record.model_dump_json(indent=2).encode()}
     return files, record
