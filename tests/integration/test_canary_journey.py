@@ -37,6 +37,7 @@ from sklearn.preprocessing import StandardScaler
 from sqlalchemy import select
 
 from driftline.deployment.app import definition
+from driftline.deployment.rollout.metrics import active_rollouts
 from driftline.deployment.settings import DeploymentSettings
 from driftline.deployment.tables import canaries
 from driftline.runtime.http import build_http_app
@@ -218,10 +219,14 @@ async def test_good_version_passes_each_step_and_a_worse_one_rolls_back(
 
     started = await _approve(local_stack, running.runtime, name, 2, models["also_good"])
     assert [s.traffic_percent for s in started.steps] == STEPS
+    # what driftline_canary_step / _traffic_percent on /metrics are refreshed from
+    (rollout,) = [r for r in await active_rollouts(running.runtime.engine) if r.model == name]
+    assert (rollout.version, rollout.step, rollout.traffic_percent) == (2, 1, STEPS[0])
     # Routing is served from the cache, kept true by NOTIFY on every step change below.
     assert running.runtime.deps.routing.live
     by_step, end = await _drive(running, name, started.canary_id, data)
     assert end.status == "promoted"
+    assert name not in {r.model for r in await active_rollouts(running.runtime.engine)}
     for index, percent in enumerate(STEPS[:-1]):
         _assert_split(by_step[index], percent)
     (advanced,) = await _events(

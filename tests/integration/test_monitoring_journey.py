@@ -17,6 +17,7 @@ from sklearn.datasets import load_breast_cancer
 from driftline.monitoring.adapters.references import PostgresReferences
 from driftline.monitoring.adapters.windows import PostgresWindows
 from driftline.monitoring.app import definition
+from driftline.monitoring.episode_metrics import open_episodes
 from driftline.monitoring.records import WindowRecord
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
@@ -258,6 +259,8 @@ async def test_time_windows_and_late_labels(
 
     await _until(judged)
     assert len(await read_all(local_stack.kafka_bootstrap, topics.DRIFT_DETECTED, by_model)) == 1
+    # what driftline_drift_episode_open_since_timestamp_seconds is refreshed from
+    assert TIMED.name in await open_episodes(monitoring.engine)
 
 
 async def _count(windows: Callable[[], Awaitable[list]], n: int) -> bool:
