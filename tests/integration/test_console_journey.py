@@ -229,14 +229,16 @@ def test_a_canary_shows_live_then_its_rollback_with_the_failing_metrics(
     )
     assert "25%" in step, step
     assert "rmse: 3.9 vs 4" in step, step
+    assert browser.evaluate("window.stayed") is True  # swapped in, no reload
     browser.evaluate("document.querySelector('#rollouts').scrollIntoView()")
     screenshot(browser, shots / "journey-canary.png")
     asyncio.run(story.emit(story.canary_rolled_back()))
+    # The poll that sees the canary ended has htmx reload the page (HX-Refresh): the champion,
+    # the statuses and the buttons above the section changed too. The test does not navigate.
     ended = browser.wait_until(
-        "(t => t.includes('rolled back at step 2') ? t : '')"
-        "(document.querySelector('#rollouts').innerText)"
+        "(e => !window.stayed && e && e.innerText.includes('rolled back at step 2') ?"
+        " e.innerText : '')(document.querySelector('#rollouts'))"
     )
-    assert browser.evaluate("window.stayed") is True  # no reload: the section swapped itself
     assert "v2 · rolled back" in ended, ended
     # The failing metric, marked as failed, and the reason.
     failed = browser.evaluate(
@@ -246,9 +248,10 @@ def test_a_canary_shows_live_then_its_rollback_with_the_failing_metrics(
     assert "rmse: 7.25 vs 4" in failed, failed
     assert "mae" not in failed  # passed: not marked failed
     assert "rolled back: rmse_higher canary rmse 7.25 vs 4.0" in ended, ended
-    assert browser.errors(mark) == []
-    browser.goto(f"{journey.console}/models/{MODEL}")  # the version row, after a reload
+    assert "Canary in progress" not in text(browser, "main")
     assert "rolled back" in text(browser, "tr#v2"), text(browser, "tr#v2")
+    assert "Re-promote v2" in text(browser, "tr#v2"), text(browser, "tr#v2")
+    assert browser.errors(mark) == []
     screenshot(browser, shots / "journey-rollback.png")
 
 

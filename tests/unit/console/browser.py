@@ -168,14 +168,18 @@ class Browser:
         return found["result"].get("value")
 
     def wait_until(self, expression: str) -> Any:
-        """Poll ``expression`` until it is truthy; its value."""
-        deadline = time.monotonic() + TIMEOUT_S
+        """Poll ``expression`` until it is truthy; its value. A failed evaluation is retried
+        (the page may be reloading itself) and reported if it never comes true."""
+        deadline, failed = time.monotonic() + TIMEOUT_S, None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except AssertionError as exc:  # no context while a page loads
+                value, failed = None, exc
             if value:
                 return value
             time.sleep(0.05)
-        raise AssertionError(f"never true: {expression}")
+        raise AssertionError(f"never true: {expression} (last failure: {failed})")
 
     def errors(self, after: int = 0) -> list[str]:
         """Uncaught exceptions, console.error calls and error log entries (CSP, 404s) received

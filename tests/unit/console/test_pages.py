@@ -180,3 +180,21 @@ def test_a_running_canary_is_polled_so_its_steps_appear_without_a_reload(
     ended = client.get("/models/churn-clf/rollouts").text
     assert "rolled back at step 3" in _text(ended)
     assert "hx-trigger" not in ended  # polling stops once the canary has ended
+
+
+def test_the_polled_rollouts_ask_for_a_reload_once_the_canary_has_ended(
+    make_client: Callable[..., TestClient],
+) -> None:
+    """The page above the section (champion, statuses, "Promote vN now") is stale once the
+    canary ends: the last poll tells htmx to reload it, a poll of a running one does not."""
+    from driftline_contracts.events import CanaryStarted
+
+    reader = InMemoryReadModel()
+    reader.feed(audited(example(CanaryStarted), id="s"))
+    client = make_client(reader)
+    assert "hx-refresh" not in client.get("/models/churn-clf/rollouts").headers
+    reader.feed(audited(example(CanaryRolledBack), id="b"))
+    ended = client.get("/models/churn-clf/rollouts")
+    assert ended.headers["hx-refresh"] == "true"
+    assert "rolled back at step 3" in _text(ended.text)
+    assert "Canary in progress" not in client.get("/models/churn-clf").text  # what it reloads

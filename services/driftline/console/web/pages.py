@@ -111,9 +111,14 @@ def pages_router(deps: ConsoleDeps) -> APIRouter:
 
     @router.get("/models/{name}/rollouts", response_class=HTMLResponse)
     async def model_rollouts(request: Request, name: ModelName) -> HTMLResponse:
-        """The rollouts section alone: the model page polls it while a canary runs."""
+        """The rollouts section alone: the model page polls it while a canary runs. Once the
+        canary has ended, htmx is told to reload the page (HX-Refresh): the champion, the
+        versions' statuses and the buttons above the section changed with it."""
         steps = rollouts(await read.rollout_steps(name))
-        return render(request, "_rollouts.html", name=name, rollouts=steps)
+        answer = render(request, "_rollouts.html", name=name, rollouts=steps)
+        if not steps or steps[0].outcome != "running":
+            answer.headers["HX-Refresh"] = "true"
+        return answer
 
     @router.get("/datasets", response_class=HTMLResponse)
     async def datasets(
