@@ -8,7 +8,6 @@ the candidate, and both are compared by ``comparison.paired_bootstrap``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,9 @@ import pandas as pd
 from driftline.runtime.model_loading import UnservableModelError, load_estimator
 from driftline.training import comparison
 from driftline.training.comparison import Outputs
+from driftline.training.run_io import ChampionInput as ChampionInput
 from driftline.training.servable import scoring_rows
 from driftline_contracts.modelspec import ModelSpec
-
-
-@dataclass(frozen=True)
-class ChampionInput:
-    """The champion the worker found: its verified artifact on disk, or why there is none."""
-
-    model: str
-    version: int | None = None
-    path: str | None = None
-    problem: str | None = None
-    """Why ``path`` is None although a champion exists (e.g. its artifact is gone)."""
 
 
 class ChampionUnusableError(Exception):

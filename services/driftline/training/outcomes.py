@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from driftline.training.core import Job, is_retryable
 from driftline.training.records import RunRecord
-from driftline.training.runner import RunOutput
+from driftline.training.run_io import RunOutput
 from driftline_contracts.events.training import ModelTrained, TrainingFailed, TrainingStarted
 from driftline_contracts.values import ArtifactRef, DatasetRef, Reason
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import importlib
 import multiprocessing
 import os
 import select
@@ -28,17 +29,26 @@ from typing import Any
 
 from driftline.runtime.logging import get_logger
 from driftline.runtime.trainer_policy import TrainerPolicy
-from driftline.training.champion_check import ChampionInput
 from driftline.training.clean_start import start_helpers
 from driftline.training.confinement import ProcessLimits, confine
-from driftline.training.runner import RunOutput, Sources, run_training
+from driftline.training.run_io import ChampionInput, RunOutput, Sources
 from driftline.training.sandbox import ChildSandbox, RunFolder, make_undumpable, run_folder
-from driftline.training.submissions import score_submission
 
 log = get_logger(__name__)
 
 
-PRELOAD = ["driftline.training.runner", "driftline.training.submissions"]
+RUN_TRAINING = "driftline.training.runner:run_training"
+SCORE_SUBMISSION = "driftline.training.submissions:score_submission"
+PRELOAD = [target.partition(":")[0] for target in (RUN_TRAINING, SCORE_SUBMISSION)]
+
+
+def run_in_process(target: str, *args: Any, **kwargs: Any) -> RunOutput:
+    """Call ``module:function`` in a training process, where the forkserver has imported it:
+    the service itself never imports the training code (pandas, scikit-learn, SciPy, skops),
+    seconds of its start-up."""
+    module, _, name = target.partition(":")
+    result: RunOutput = getattr(importlib.import_module(module), name)(*args, **kwargs)
+    return result
 
 
 def die_with_parent(service_pid: int) -> None:
@@ -147,7 +157,10 @@ class TrainingPool:
         """Train in a process; a timeout or a dead process becomes a typed failure."""
         with run_folder(self._limits.run_as) as folder:
             run = functools.partial(
-                run_training, policy=self._policy, champion=_staged(champion, folder)
+                run_in_process,
+                RUN_TRAINING,
+                policy=self._policy,
+                champion=_staged(champion, folder),
             )
             inputs = (folder.stage_sources(data_path), folder.stage(labelled_path))
             args = (inputs[0], data_format, spec, max_rows, inputs[1])
@@ -166,7 +179,8 @@ class TrainingPool:
         """Check and re-score a submitted model in a process, like a run: the submitted bytes
         are only ever loaded there, confined, with the safe loader."""
         with run_folder(self._limits.run_as) as folder:
-            run = functools.partial(score_submission, champion=_staged(champion, folder))
+            champion = _staged(champion, folder)
+            run = functools.partial(run_in_process, SCORE_SUBMISSION, champion=champion)
             args = (folder.stage_sources(data_path), data_format, spec, max_rows, model_bytes)
             return await self._confined(run, args, timeout_s, "scoring", folder)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +16,13 @@ import pandas as pd
 from driftline.runtime.trainer_policy import TrainerPolicy
 from driftline.training.champion_check import ChampionInput, compare_with_champion
 from driftline.training.formats import serialize_model
+from driftline.training.run_io import RunOutput as RunOutput
+from driftline.training.run_io import Sources as Sources
 from driftline.training.servable import check_servable, holdout_of, onnx_serving_files
 from driftline.training.signature import input_signature
 from driftline.training.trainer import TrainingError, allowed, train_model
 from driftline.training.windows import window_frame
 from driftline_contracts.modelspec import ModelSpec
-
-
-@dataclass(frozen=True)
-class RunOutput:
-    """What a training process hands back: artifacts and facts, or a typed failure."""
-
-    failure: tuple[str, str, str | None] | None = None
-    model_bytes: bytes = b""
-    documents: dict[str, bytes] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
-    train_rows: int = 0
-    holdout_rows: int = 0
-    duration_s: float = 0.0
-    champion_comparison: dict[str, Any] | None = None
-    signature: dict[str, Any] | None = None
-    window_rows: int = 0
-    """Rows of the dataset versions after deduplication and the row budget."""
-    labelled_rows: int = 0
-    """Labelled production rows appended to them."""
 
 
 def read_frame(path: Path, data_format: str, max_rows: int) -> pd.DataFrame:
@@ -72,10 +52,6 @@ def with_labelled_rows(frame: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFr
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, indent=2, sort_keys=True, allow_nan=False).encode()
-
-
-Sources = str | Sequence[tuple[str, str]]
-"""One data file, or (path, format) of each dataset version in the window, oldest first."""
 
 
 def read_window(sources: Sources, data_format: str, spec: ModelSpec, max_rows: int) -> pd.DataFrame:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from driftline.runtime.errors import is_transient
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.storage.errors import StorageError
-from driftline.training.champion_check import ChampionInput
 from driftline.training.core import Job
 from driftline.training.pool import TrainingPool
-from driftline.training.runner import RunOutput, Sources
+from driftline.training.run_io import ChampionInput, RunOutput, Sources
 from driftline.training.settings import TrainingSection
 
 UNAVAILABLE = "submission_unavailable"

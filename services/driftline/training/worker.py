@@ -36,7 +36,7 @@ from driftline.training.core import Job, JobStatus, lease_lost
 from driftline.training.lineage import lineage
 from driftline.training.openlineage import TrainingRun
 from driftline.training.pool import TrainingPool
-from driftline.training.runner import RunOutput
+from driftline.training.run_io import RunOutput
 from driftline.training.settings import TrainingSection
 from driftline.training.submission_runs import score_submitted
 from driftline.training.windows import versions_in_window

@@ -10,7 +10,7 @@ from driftline.runtime.native_models import MEDIA_TYPE as NATIVE_MEDIA_TYPE
 from driftline.runtime.native_models import is_native_archive
 from driftline.runtime.onnx_models import MEDIA_TYPE as ONNX_MEDIA_TYPE
 from driftline.runtime.storage import ArtifactStore
-from driftline.training.runner import RunOutput
+from driftline.training.run_io import RunOutput
 from driftline_contracts.values import ArtifactRef
 
 SKOPS_MEDIA_TYPE = "application/vnd.skops"

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from driftline.runtime.errors import is_transient
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.storage.errors import StorageError
-from driftline.training.champion_check import ChampionInput
+from driftline.training.run_io import ChampionInput
 from driftline_contracts.values import ArtifactRef
 
 CHAMPION_FILE = "champion.skops"
