@@ -28,7 +28,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from driftline.runtime.onnx_boosters import convert_booster, is_booster
+from driftline.runtime.onnx_boosters import (
+    BOOSTER_OPSET,
+    as_pipeline,
+    convert_booster,
+    holds_booster,
+    is_booster,
+    register_pipeline_converters,
+)
 from driftline.runtime.onnx_models import (
     MATRIX,
     META_CLASSES,
@@ -41,6 +48,8 @@ from driftline_contracts.signature import ColumnSignature, InputSignature
 
 TARGET_OPSET = {"": 18, "ai.onnx.ml": 3}
 """Opsets ONNX Runtime has run since 1.14, so an export also loads on older edge runtimes."""
+BOOSTER_PIPELINE_OPSET = {"": BOOSTER_OPSET, "ai.onnx.ml": 2}
+"""A pipeline ending in a booster: the opsets onnxmltools' converters emit."""
 Precision = Literal["double", "float"]
 
 
@@ -172,21 +181,29 @@ def convert(estimator: Any, signature: InputSignature, precision: Precision) -> 
     the type when the converter cannot handle it."""
     if is_booster(estimator):
         return _with_metadata(_booster(estimator, signature, precision), estimator, signature)
+    booster = holds_booster(estimator)
+    if booster and precision == "double":
+        raise OnnxExportError(f"{_described(estimator)} takes 32-bit float inputs in ONNX")
     foreign = [p for p in _parts(estimator) if p not in (None, "passthrough")
-               and not type(p).__module__.startswith("sklearn.")]  # fmt: skip
+               and not type(p).__module__.startswith("sklearn.")
+               and not (booster and is_booster(p))]  # fmt: skip
     if foreign:
         name = f"{type(foreign[0]).__module__}.{type(foreign[0]).__name__}"
+        if name.endswith("PreprocessedModel"):
+            raise OnnxExportError("a LightGBM archive with a preprocessing step in front of the "
+                                  "booster is not exported to ONNX (XGBoost ones are)")
         raise OnnxExportError(f"{name} is not a scikit-learn estimator; scikit-learn models "
-                              "and pipelines are exported to ONNX, LightGBM and XGBoost only as "
-                              "bare models (no preprocessing step in front)")  # fmt: skip
+                              "and pipelines, LightGBM and XGBoost models are exported to ONNX")
     skl2onnx = _skl2onnx()[0]
+    if booster:
+        register_pipeline_converters()
     classes = _classes(estimator)
     try:
         inputs = _input_types(estimator, signature.columns, precision)
         model = skl2onnx.convert_sklearn(
             _onnx_ready(estimator), initial_types=inputs,
             options={"zipmap": False} if classes is not None else None,
-            target_opset=TARGET_OPSET,
+            target_opset=BOOSTER_PIPELINE_OPSET if booster else TARGET_OPSET,
         )  # fmt: skip
     except OnnxExportError:
         raise
@@ -265,6 +282,7 @@ def export_onnx(estimator: Any, rows: pd.DataFrame, signature: InputSignature | 
                 tolerance: Tolerance = DEFAULT_TOLERANCE) -> OnnxExport:  # fmt: skip
     """``estimator`` as ONNX, compared with itself on ``rows``: doubles where supported, else
     floats. ``OnnxExportError`` when no precision converts and loads."""
+    estimator = as_pipeline(estimator)
     features = [str(name) for name in getattr(estimator, "feature_names_in_", rows.columns)]
     signature = signature or signature_of(rows, features)
     if [c.name for c in signature.columns] != features:

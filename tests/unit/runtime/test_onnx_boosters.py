@@ -10,6 +10,7 @@ from driftline.runtime.model_loading import load_estimator
 from driftline.runtime.onnx_export import OnnxExportError, export_onnx
 from driftline.runtime.onnx_models import load_onnx
 from driftline.training.formats import serialize_model
+from driftline.training.preprocessing import with_preprocessing
 
 pytest.importorskip("onnxmltools")
 lightgbm = pytest.importorskip("lightgbm")
@@ -55,13 +56,29 @@ def test_an_xgboost_classifier_matches() -> None:
     assert check.label_agreement == 1.0
 
 
-def test_a_booster_behind_a_preprocessing_step_is_refused_saying_so() -> None:
-    rows, labels = _cancer()
-    rows = rows.assign(size=pd.cut(rows["mean_radius"], [0, 12, 100], labels=["s", "l"])
-                       .astype(str))  # fmt: skip
-    model = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1)
-    from driftline.training.preprocessing import with_preprocessing
+def _with_size(rows: pd.DataFrame) -> pd.DataFrame:
+    size = pd.cut(rows["mean_radius"], [0, 12, 100], labels=["small", "large"]).astype(str)
+    return rows.assign(size=size)
 
+
+@pytest.mark.parametrize("library", ["lightgbm", "xgboost"])
+def test_the_trainers_pipeline_ending_in_a_booster_converts_in_one_graph(library: str) -> None:
+    rows, labels = _cancer()
+    rows = _with_size(rows)
+    booster = (lightgbm.LGBMClassifier(n_estimators=20, verbose=-1) if library == "lightgbm"
+               else xgboost.XGBClassifier(n_estimators=20, max_depth=3))  # fmt: skip
+    pipeline = with_preprocessing(booster, rows).fit(rows, labels)
+    export = export_onnx(pipeline, rows)
+    assert export.check.passed, export.check
+    assert any(kind == "tensor(string)" for _, kind in load_onnx(export.data).inputs)
+    if library == "xgboost":  # read back from its archive: preprocessing skops + UBJSON booster
+        assert export_onnx(_loaded(pipeline, rows), rows).check.passed
+
+
+def test_a_lightgbm_archive_with_preprocessing_is_refused_saying_so() -> None:
+    rows, labels = _cancer()
+    rows = _with_size(rows)
+    model = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1)
     pipeline = with_preprocessing(model, rows).fit(rows, labels)
-    with pytest.raises(OnnxExportError, match="only as bare models"):
+    with pytest.raises(OnnxExportError, match="LightGBM archive with a preprocessing step"):
         export_onnx(_loaded(pipeline, rows), rows)

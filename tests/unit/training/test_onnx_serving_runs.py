@@ -70,3 +70,13 @@ def test_a_submission_for_an_onnx_spec_is_exported_like_a_run(tmp_path: Path) ->
     served = load_onnx(submitted.documents["model.onnx"])
     assert list(served.predict(holdout)) == list(load_onnx(trained.documents["model.onnx"]).predict(
         holdout))  # fmt: skip
+
+
+def test_a_lightgbm_run_of_an_onnx_spec_exports_its_pipeline(tmp_path: Path) -> None:
+    pytest.importorskip("onnxmltools")
+    pytest.importorskip("lightgbm")
+    trainer = {"estimator": "lightgbm.LGBMClassifier", "params": {"n_estimators": 20}}
+    document = spec(serving=ONNX, trainer=trainer, target="label").model_dump(mode="json")
+    output = run_training(_csv(tmp_path), "csv", document, 10_000, policy=policy())
+    assert output.failure is None, output.failure
+    assert json.loads(output.documents["onnx.json"])["check"]["precision"] == "float"
