@@ -48,14 +48,14 @@ def in_process_onnx(model: Any, rows: list[dict[str, float]], sizes: tuple[int, 
     sklearn, onnx, summary = loaded_both(copy.deepcopy(model), frame)
     session = onnx.estimator
     found: dict[str, dict[str, float]] = {ONNX_FLOOR: {}, SKLEARN_STEP: {}, ONNX_STEP: {}}
-    timing = {"repeat": 2 if quick else 5, "min_time_s": 0.05 if quick else 0.3}
+    repeat, min_time_s = (2, 0.05) if quick else (5, 0.3)
     for size in sizes:
         matrix = np.array([[r[f] for f in features] for r in rows[:size]])
-        found[ONNX_FLOOR][f"{size}"] = measure(
-            lambda m=matrix: (session.predict(m), session.predict_proba(m)), **timing
-        )
-        found[SKLEARN_STEP][f"{size}"] = measure(
-            lambda m=matrix: predict_columns(sklearn, m), **timing
-        )
-        found[ONNX_STEP][f"{size}"] = measure(lambda m=matrix: predict_columns(onnx, m), **timing)
+        calls: dict[str, Any] = {
+            ONNX_FLOOR: lambda m=matrix: (session.predict(m), session.predict_proba(m)),
+            SKLEARN_STEP: lambda m=matrix: predict_columns(sklearn, m),
+            ONNX_STEP: lambda m=matrix: predict_columns(onnx, m),
+        }
+        for name, call in calls.items():
+            found[name][f"{size}"] = measure(call, repeat=repeat, min_time_s=min_time_s)
     return found, summary

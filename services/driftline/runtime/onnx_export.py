@@ -7,13 +7,7 @@ float matrix in feature order. Numbers go in as doubles where the converter and 
 support it (linear models, random-forest classifiers), else as 32-bit floats (tree
 regressors, imputers), which is what bounds the agreement below.
 
-The export counts only when the ONNX model gives the same answers as the original on the
-check rows, within ``Tolerance``: classification labels agree on at least 99.9% of rows and
-every class probability is within 1e-5; regression values within 1e-4 times the scale of the
-original's predictions (their standard deviation, at least 1). Labels that differ where the
-original gives both labels probabilities within 1e-5 of each other are ties that rounding
-decided (a 20-tree forest's 10-10 vote in 32-bit floats); they count as agreeing and are
-reported as ``ties``.
+What counts as the same answers: ``runtime.onnx_check``.
 """
 
 from __future__ import annotations
@@ -22,11 +16,10 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
 
 from driftline.runtime.onnx_boosters import (
     BOOSTER_OPSET,
@@ -36,12 +29,18 @@ from driftline.runtime.onnx_boosters import (
     is_booster,
     register_pipeline_converters,
 )
+from driftline.runtime.onnx_check import (
+    DEFAULT_TOLERANCE,
+    OnnxCheck,
+    Precision,
+    Tolerance,
+    compare,
+)
 from driftline.runtime.onnx_models import (
     MATRIX,
     META_CLASSES,
     META_FEATURES,
     META_LAYOUT,
-    OnnxModel,
     load_onnx,
 )
 from driftline_contracts.signature import ColumnSignature, InputSignature
@@ -50,43 +49,10 @@ TARGET_OPSET = {"": 18, "ai.onnx.ml": 3}
 """Opsets ONNX Runtime has run since 1.14, so an export also loads on older edge runtimes."""
 BOOSTER_PIPELINE_OPSET = {"": BOOSTER_OPSET, "ai.onnx.ml": 2}
 """A pipeline ending in a booster: the opsets onnxmltools' converters emit."""
-Precision = Literal["double", "float"]
 
 
 class OnnxExportError(Exception):
     """A model that cannot be exported to ONNX (the message names its type)."""
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How close the ONNX model's answers must be to the original's."""
-
-    label_agreement: float = 0.999
-    probability: float = 1e-5
-    regression: float = 1e-4
-
-
-DEFAULT_TOLERANCE = Tolerance()
-
-
-class OnnxCheck(BaseModel):
-    """The ONNX model's answers compared with the original's on the check rows."""
-
-    rows: int = Field(description="Rows scored by both.")
-    task: Literal["classification", "regression"] = Field(description="What the model does.")
-    precision: Precision = Field(description="Element type of the numeric inputs.")
-    label_agreement: float | None = Field(
-        None, description="Share of rows with equal labels or a tie (see ties)."
-    )
-    ties: int | None = Field(
-        None, description="Rows whose labels differ at a tie: the original gives both labels "
-        "probabilities within the probability tolerance of each other.",
-    )
-    max_probability_diff: float | None = Field(None, description="Largest |Δ| of a probability.")
-    max_abs_diff: float | None = Field(None, description="Regression: largest |Δ| of a value.")
-    allowed_abs_diff: float | None = Field(None, description="Regression: the bound on |Δ|.")
-    tolerance: dict[str, float] = Field(description="The tolerance the check applied.")
-    passed: bool = Field(description="Whether every measure is within the tolerance.")
 
 
 @dataclass(frozen=True)
@@ -238,44 +204,6 @@ def _with_metadata(model: Any, estimator: Any, signature: InputSignature) -> byt
         entry.key, entry.value = key, json.dumps(value)
     data: bytes = model.SerializeToString()
     return data
-
-
-def compare(estimator: Any, onnx_model: OnnxModel, rows: pd.DataFrame, precision: Precision,
-            tolerance: Tolerance = DEFAULT_TOLERANCE) -> OnnxCheck:  # fmt: skip
-    """Both models on ``rows`` (in the estimator's feature order), within ``tolerance``?"""
-    bounds = {"label_agreement": tolerance.label_agreement, "probability": tolerance.probability,
-              "regression": tolerance.regression}  # fmt: skip
-    common = {"rows": len(rows), "precision": precision, "tolerance": bounds}
-    expected, found = np.asarray(estimator.predict(rows)), onnx_model.predict(rows)
-    if hasattr(onnx_model, "predict_proba"):
-        original = np.asarray(estimator.predict_proba(rows), dtype=np.float64)
-        diff = np.abs(original - onnx_model.predict_proba(rows))
-        largest = float(diff.max()) if diff.size else 0.0
-        equal, ties = _labels_agree(expected, found, original, onnx_model, tolerance.probability)
-        agreement = float(np.mean(equal | ties)) if len(rows) else 1.0
-        passed = agreement >= tolerance.label_agreement and largest <= tolerance.probability
-        return OnnxCheck(task="classification", label_agreement=agreement, ties=int(ties.sum()),
-                         max_probability_diff=largest, passed=passed, **common)  # fmt: skip
-    values = np.asarray(expected, dtype=np.float64)
-    gap = np.abs(values - np.asarray(found, dtype=np.float64))
-    allowed = tolerance.regression * max(1.0, float(np.std(values)) if values.size else 1.0)
-    largest = float(gap.max()) if gap.size else 0.0
-    return OnnxCheck(task="regression", max_abs_diff=largest, allowed_abs_diff=allowed,
-                     passed=bool(largest <= allowed), **common)  # fmt: skip
-
-
-def _labels_agree(
-    expected: np.ndarray, found: np.ndarray, original: np.ndarray, onnx_model: OnnxModel,
-    within: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with equal labels, and rows whose labels differ only at a tie: the original gives
-    the ONNX label a probability within ``within`` of its top one (rounding decided it)."""
-    equal = np.asarray([str(a) == str(b) for a, b in zip(expected, found, strict=True)], bool)
-    column = {str(c): j for j, c in enumerate(getattr(onnx_model, "classes", ()))}
-    chosen = np.asarray([column.get(str(label), -1) for label in found])
-    given = np.where(chosen >= 0, original[np.arange(len(found)), np.maximum(chosen, 0)], -1.0)
-    ties = ~equal & (chosen >= 0) & (original.max(axis=1) - given <= within)
-    return equal, ties
 
 
 def export_onnx(estimator: Any, rows: pd.DataFrame, signature: InputSignature | None = None,

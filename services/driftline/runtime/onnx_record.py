@@ -15,13 +15,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from driftline.runtime.onnx_export import (
-    DEFAULT_TOLERANCE,
-    OnnxCheck,
-    OnnxExportError,
-    Tolerance,
-    export_onnx,
-)
+from driftline.runtime.onnx_check import DEFAULT_TOLERANCE, OnnxCheck, Tolerance
+from driftline.runtime.onnx_export import OnnxExportError, export_onnx
 from driftline.runtime.onnx_models import checked_onnx
 from driftline_contracts.signature import InputSignature
 

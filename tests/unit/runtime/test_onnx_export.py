@@ -19,7 +19,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from driftline.runtime.onnx_export import OnnxExportError, Tolerance, _labels_agree, export_onnx
+from driftline.runtime.onnx_check import Tolerance, labels_agree
+from driftline.runtime.onnx_export import OnnxExportError, export_onnx
 from driftline.runtime.onnx_models import OnnxClassifier, load_onnx
 from driftline.runtime.onnx_record import export_files
 
@@ -148,6 +149,6 @@ def test_a_label_that_differs_only_at_a_tie_counts_as_agreeing(cancer) -> None:
     onnx = load_onnx(export_onnx(model, rows).data)
     original = np.asarray([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]])
     expected, found = np.asarray([0, 0, 1]), np.asarray([1, 1, 1])
-    equal, ties = _labels_agree(expected, found, original, onnx, 1e-5)
+    equal, ties = labels_agree(expected, found, original, onnx, 1e-5)
     assert list(equal) == [False, False, True]
     assert list(ties) == [True, False, False]  # 0.9 vs 0.1 is a real disagreement
