@@ -8,12 +8,14 @@ import asyncio
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import httpx
 import pytest
 
 from driftline.audit.adapters.postgres import PostgresAuditLog
@@ -22,6 +24,7 @@ from driftline.audit.core import AuditEntry
 from driftline.audit.digests import next_digest
 from driftline.audit.settings import AuditSettings
 from driftline.audit.signer import write_digest
+from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack import LocalStack
 from driftline.stack.audit_roles import OWNER, provision_audit_schema
@@ -96,6 +99,17 @@ async def _published(runtime: ServiceRuntime) -> None:
     pytest.fail("the outbox did not publish the digests within 30 s")
 
 
+async def _chain_ok_over_http(runtime: ServiceRuntime) -> float | None:
+    """GET /v1/audit/verify as the console calls it, then what /metrics says about the chain
+    (the DriftlineAuditChainBroken alert's source)."""
+    app = build_http_app(runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/v1/audit/verify")).status_code == 200
+        metrics = (await c.get("/metrics")).text
+    found = re.search(r"^driftline_audit_chain_ok (\S+)$", metrics, re.MULTILINE)
+    return float(found.group(1)) if found else None
+
+
 def _verify_cli(stack: LocalStack) -> tuple[int, dict]:
     """``driftline audit verify --json`` as a user runs it next to the local stack."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
@@ -155,6 +169,7 @@ async def test_rewrites_and_truncation_are_named_by_verify(
     code, report = _verify_cli(own_stack)
     assert (code, report["ok"], report["digests"]) == (0, True, 2), report
     assert report["checked_against"] == ["PostgreSQL", "s3", "stream"]
+    assert await _chain_ok_over_http(audit) == 1.0
     head = report["head_seq"]
 
     su = await _superuser(own_stack)
@@ -168,6 +183,7 @@ async def test_rewrites_and_truncation_are_named_by_verify(
         removed = [f["detail"] for f in report["findings"] if f["kind"] == "digest-removed"]
         assert len(removed) == 2, report
         assert any("stream" in d for d in removed), report
+        assert await _chain_ok_over_http(audit) == 0.0
 
         # A rewritten approver, the chain rebuilt and re-signed with the (leaked) key.
         rows = [AuditEntry(**{n: r[n] for n in _FIELDS}) for r in
