@@ -186,7 +186,7 @@ class ServingSpec(Value):
         "sklearn",
         description="sklearn: the model as trained (skops or native booster); onnx: training "
         "also exports it to ONNX, checked on the holdout, and deployment serves that export "
-        "with ONNX Runtime (scikit-learn models only).",
+        "with ONNX Runtime (scikit-learn, LightGBM and XGBoost models).",
     )
 
 
