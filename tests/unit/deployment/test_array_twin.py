@@ -34,7 +34,8 @@ def test_a_pipeline_twin_predicts_the_same_from_arrays_without_warnings() -> Non
 
 
 def test_served_rows_are_the_same_through_the_array_path() -> None:
-    model = LogisticRegression(max_iter=5000).fit(FRAME, TARGET)
+    # Newton's method converges on these unscaled features in 0.03 s; lbfgs took 44 s.
+    model = LogisticRegression(solver="newton-cholesky").fit(FRAME, TARGET)
     loaded = LoadedModel(model, FEATURES, array_twin(model, FEATURES))
     by_array = predict_rows(loaded, FRAME.to_numpy()[:20])
     by_frame = predict_rows(loaded, FRAME.iloc[:20])
