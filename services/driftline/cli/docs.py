@@ -1,4 +1,4 @@
-"""`driftline docs asyncapi`: each service's AsyncAPI document, printed, written or checked."""
+"""`driftline docs asyncapi` (each service's AsyncAPI document) and `driftline docs client-api`."""
 
 from __future__ import annotations
 
@@ -58,3 +58,22 @@ def asyncapi_command(
         typer.echo("name a SERVICE to print, or pass --write DIR / --check DIR", err=True)
         raise typer.Exit(2)
     typer.echo(render(found[service]), nl=False)
+
+
+@app.command("client-api")
+def client_api_command(
+    write: Annotated[
+        Path | None, typer.Option(help="Write the Markdown here (e.g. docs/client-api.md).")
+    ] = None,
+) -> None:
+    """The Python client's API reference (Markdown), from its docstrings: printed or written."""
+    # Imported here: the reference reads the client and the tracking models, not needed otherwise.
+    from driftline.client.reference_markdown import render as render_client_api
+
+    text = render_client_api()
+    if write is None:
+        typer.echo(text, nl=False)
+        return
+    write.parent.mkdir(parents=True, exist_ok=True)
+    write.write_text(text)
+    typer.echo(f"wrote {write}")

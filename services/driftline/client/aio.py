@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class AsyncRun:
-    """A tracked run being logged (``async with``); FINISHED on a clean exit, else FAILED."""
+    """A tracked run being logged (``async with``): FINISHED, KILLED when cancelled, or FAILED."""
 
     def __init__(self, send: Callable[[Call], Awaitable[Any]], record: TrackedRun) -> None:
         self._send = send
@@ -50,8 +50,12 @@ class AsyncRun:
         """Record metric values at ``step``."""
         await self._send(calls.log(self.run_id, metrics=dict(metrics), step=step))
 
+    async def log_metric(self, key: str, value: float, step: int = 0) -> None:
+        """Record one metric value at ``step``."""
+        await self.log_metrics({key: value}, step=step)
+
     async def set_tags(self, tags: Mapping[str, str]) -> None:
-        """Set tags."""
+        """Set tags (a tag set again takes the new value)."""
         await self._send(calls.log(self.run_id, tags=dict(tags)))
 
     async def log_artifact(self, path: str | Path, name: str | None = None) -> ArtifactEntry:
@@ -164,7 +168,7 @@ class AsyncClient:
         return await self.send(calls.drift_report(model))
 
     async def runs(self, model: str | None = None, limit: int = 100) -> list[RunRecord]:
-        """The training service's own runs."""
+        """The training service's own runs, newest first."""
         found = await self.send(calls.training_runs(model, limit))
         return [RunRecord.model_validate(r) for r in found]
 

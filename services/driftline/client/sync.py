@@ -31,7 +31,11 @@ if TYPE_CHECKING:
 
 
 class Run:
-    """A tracked run being logged; ends FINISHED on a clean exit, FAILED on an exception."""
+    """A tracked run being logged: ends FINISHED on a clean exit, KILLED on Ctrl-C, else FAILED.
+
+    Use it as a context manager (``with client.start_run(...) as run:``); the exception still
+    propagates. ``record`` is the run's latest ``TrackedRun``.
+    """
 
     def __init__(self, send: Callable[[Call], Any], record: TrackedRun) -> None:
         self._send = send
@@ -43,7 +47,7 @@ class Run:
         return self.record.run_id
 
     def log_params(self, params: Mapping[str, ParamValue]) -> None:
-        """Record parameters (each once; the same value again is fine)."""
+        """Record parameters, each once (the same value again is fine, another is refused)."""
         self._send(calls.log(self.run_id, params=dict(params)))
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
@@ -55,11 +59,14 @@ class Run:
         self.log_metrics({key: value}, step=step)
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
-        """Set tags (replacing earlier values)."""
+        """Set tags (a tag set again takes the new value)."""
         self._send(calls.log(self.run_id, tags=dict(tags)))
 
     def log_artifact(self, path: str | Path, name: str | None = None) -> ArtifactEntry:
-        """Upload a file to the artifact store under the run (``name``: path inside the run)."""
+        """Upload a file to the artifact store under the run; its stored entry (with sha256).
+
+        ``name``: its path inside the run's artifacts (default: the file's name).
+        """
         return ArtifactEntry.model_validate(
             self._send(calls.log_artifact(self.run_id, Path(path), name))
         )
@@ -71,13 +78,16 @@ class Run:
         return Run(self._send, tracked(self._send(call)))
 
     def end(self, status: EndStatus = "FINISHED") -> TrackedRun:
-        """End the run; its final record."""
+        """End the run with ``status``; its final record."""
         self.record = tracked(self._send(calls.end_run(self.run_id, status)))
         return self.record
 
     def submit_model(self, estimator: Any, *, model: str) -> SubmissionStatus:
-        """Submit the fitted ``estimator`` (skops, or LightGBM / XGBoost's own format) as a
-        candidate of ``model``, from this run; ``submission_id`` follows its scoring."""
+        """Submit the fitted ``estimator`` as a candidate of ``model``, from this run.
+
+        Written without pickle: skops, or LightGBM / XGBoost's own format. Follow its scoring
+        with ``client.wait_for_submission(status.submission_id)``.
+        """
         content = submitting.model_file(estimator)
         return submitting.status(self._send(calls.submit_model(model, content, self.run_id)))
 
@@ -98,7 +108,8 @@ class Client:
     ``token``: else ``$DRIFTLINE_TOKEN``, else the local stack's token of the role a call
     needs. ``urls``: base URL per service (``training``, ``registry``, ``deployment``,
     ``monitoring``), else ``$DRIFTLINE_<SERVICE>_URL``, else the running local stack.
-    ``transport``: an ``httpx`` transport (tests pass ``httpx.MockTransport``).
+    ``transport``: an ``httpx`` transport (tests pass ``httpx.MockTransport``). Nothing
+    connects until the first call; ``with Client() as client:`` closes the connections.
     """
 
     def __init__(
@@ -110,7 +121,10 @@ class Client:
         self._http = httpx.Client(timeout=timeout, transport=transport)
 
     def send(self, call: Call) -> Any:
-        """Make one call; its decoded answer, or ``ClientError``."""
+        """Make one call; its decoded answer, or ``ClientError``.
+
+        ``call`` is a ``driftline.client.calls.Call``; the typed methods are built on it.
+        """
         try:
             response = self._http.request(**self._where.request(call))
         except httpx.HTTPError as exc:
@@ -131,12 +145,16 @@ class Client:
         self, experiment: str, *, name: str | None = None, dataset: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> Run:  # fmt: skip
-        """Start a tracked run (``with client.start_run(experiment="x") as run: ...``)."""
+        """Start a tracked run (``with client.start_run(experiment="x") as run: ...``).
+
+        The experiment is created when missing. ``dataset``: an accepted version as
+        ``name@version`` (``ValueError`` when malformed, 404 when unknown). ``tags``: to start with.
+        """
         call = calls.start_run(experiment, name=name, dataset=dataset, tags=dict(tags or {}))
         return Run(self.send, tracked(self.send(call)))
 
     def tracked_runs(self, experiment: str | None = None, limit: int = 100) -> list[TrackedRun]:
-        """Tracked runs, newest first."""
+        """Tracked runs, newest first (of one ``experiment``, or all)."""
         return [tracked(r) for r in self.send(calls.tracked_runs(experiment, limit))]
 
     def tracked_run(self, run_id: str) -> TrackedRun:
@@ -144,7 +162,7 @@ class Client:
         return tracked(self.send(calls.tracked_run(run_id)))
 
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
-        """A tracked metric's curve."""
+        """A tracked metric's curve: every point, by step."""
         return [MetricPoint.model_validate(p) for p in self.send(calls.metric_history(run_id, key))]
 
     def experiments(self) -> list[Experiment]:
@@ -152,7 +170,7 @@ class Client:
         return [Experiment.model_validate(e) for e in self.send(calls.experiments())]
 
     def runs(self, model: str | None = None, limit: int = 100) -> list[RunRecord]:
-        """The training service's own runs, newest first."""
+        """The training service's own runs, newest first (of one ``model``, or all)."""
         return [RunRecord.model_validate(r) for r in self.send(calls.training_runs(model, limit))]
 
     def run(self, run_id: str) -> RunRecord:
@@ -160,7 +178,7 @@ class Client:
         return RunRecord.model_validate(self.send(calls.training_run(run_id)))
 
     def compare(self, run_ids: list[str]) -> ComparedRuns:
-        """Runs of either kind side by side."""
+        """Runs of either kind (training or tracked) side by side, metrics and params by name."""
         return ComparedRuns.model_validate(self.send(calls.compare(run_ids)))
 
     def models(self) -> list[dict[str, Any]]:
@@ -178,11 +196,15 @@ class Client:
     def predict(
         self, model: str, rows: list[dict[str, Any]], routing_key: str | None = None
     ) -> Predictions:
-        """Score rows; each prediction carries the request id feedback refers to."""
+        """Score rows; each prediction carries the request id feedback refers to.
+
+        ``rows``: one dict of feature values per row. ``routing_key``: the same key keeps to
+        the same variant (champion or canary) during a canary.
+        """
         return Predictions.model_validate(self.send(calls.predict(model, rows, routing_key)))
 
     def send_feedback(self, model: str, labels: Mapping[str, Any]) -> FeedbackAccepted:
-        """True labels for earlier predictions, by request id."""
+        """Send true labels for earlier predictions: ``{request_id: label}``."""
         return FeedbackAccepted.model_validate(self.send(calls.feedback(model, dict(labels))))
 
     def drift_report(self, model: str) -> dict[str, Any]:
@@ -190,13 +212,20 @@ class Client:
         return self.send(calls.drift_report(model))
 
     def load_dataset(self, version: str) -> pd.DataFrame:
-        """``name@3`` as a DataFrame, from the canonical copy validation accepted."""
+        """``name@3`` as a pandas DataFrame, from the canonical copy validation accepted.
+
+        Needs a token even though it reads (401 without); ``ValueError`` when ``version`` is
+        not ``name@version``.
+        """
         return dataframe(self.send(calls.dataset(version)))
 
     def submit_model(
         self, estimator: Any, *, model: str, run_id: str | None = None
     ) -> SubmissionStatus:
-        """Submit a fitted estimator trained elsewhere as a candidate of ``model``."""
+        """Submit a fitted estimator trained elsewhere as a candidate of ``model``.
+
+        ``run_id``: the tracked run it came from, if any (``Run.submit_model`` fills it in).
+        """
         content = submitting.model_file(estimator)
         return submitting.status(self.send(calls.submit_model(model, content, run_id)))
 
@@ -212,5 +241,8 @@ class Client:
         return submitting.status(self.send(calls.submission(submission_id)))
 
     def wait_for_submission(self, submission_id: str, timeout_s: float = 300) -> SubmissionStatus:
-        """The submission once scored (succeeded) or refused (failed)."""
+        """The submission once scored (succeeded) or refused (failed).
+
+        Asks every second; ``SubmissionTimeoutError`` (a ``TimeoutError``) after ``timeout_s``.
+        """
         return submitting.wait(lambda: self.submission(submission_id), timeout_s)

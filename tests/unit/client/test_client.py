@@ -154,3 +154,13 @@ async def test_the_async_client_sends_the_same_requests(services: FakeServices) 
         "key": "auc", "value": 0.9, "step": 4, "timestamp": None,
     }  # fmt: skip
     assert services.bodies("/end") == [{"status": "FINISHED"}]
+
+
+async def test_the_async_run_logs_one_metric_like_the_sync_run(services: FakeServices) -> None:
+    client = AsyncClient(token="t0k", urls=URLS, transport=httpx.MockTransport(services))
+    async with client, await client.start_run("churn") as run:
+        await run.log_metric("loss", 0.25, step=3)
+    assert services.bodies("/log") == [{
+        "params": {}, "tags": {},
+        "metrics": [{"key": "loss", "value": 0.25, "step": 3, "timestamp": None}],
+    }]  # fmt: skip
