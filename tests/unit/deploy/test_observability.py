@@ -75,6 +75,14 @@ def test_the_scan_reads_names_and_labels_of_each_kind(tmp_path: Path) -> None:
         "route", "le",
     }  # fmt: skip
     assert found["driftline_level"].series() == {"driftline_level": frozenset()}
+    (tmp_path / "m.py").write_text(
+        "from prometheus_client import Gauge\n"
+        'names = ["model"]\n'
+        'g = Gauge("driftline_hidden", "Doc.", names)\n'
+    )
+    declared_metrics.cache_clear()
+    with pytest.raises(ValueError, match="driftline_hidden are not a literal"):
+        declared_metrics(tmp_path)
 
 
 def test_there_are_dashboards_and_rules_to_check() -> None:

@@ -15,7 +15,15 @@ import yaml
 
 from driftline.runtime.services import SERVICE_PORTS
 from tests.unit.deploy.promql import DASHBOARDS, ROOT, RULES
-from tests.unit.test_deploy_manifests import KUBE_VERSION, by_component, of_kind, render
+from tests.unit.test_deploy_manifests import (
+    KUBE_VERSION,
+    TEST_VALUES,
+    by_component,
+    helm,
+    merged,
+    of_kind,
+    render,
+)
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 ENABLED = {
@@ -171,3 +179,11 @@ def test_dashboards_ship_as_sidecar_config_maps(enabled) -> None:
         assert configmap["metadata"]["annotations"]["grafana_folder"] == "Driftline"
         ((name, text),) = configmap["data"].items()
         assert json.loads(text) == json.loads(files[name])
+
+
+def test_the_chart_lints_clean_with_every_monitoring_object_on() -> None:
+    result = helm(merged(TEST_VALUES, ENABLED))
+    assert result.returncode == 0, result.stderr
+    lint = json.loads(result.stdout)["lint"]
+    assert lint["errors"] == []
+    assert [m for m in lint["messages"] if m["severity"] >= 2] == []
