@@ -22,8 +22,18 @@ from driftline.stack.state import load_state
 from driftline_contracts import topics
 from driftline_contracts.codec import encode
 from driftline_contracts.envelope import new_envelope
-from tests.integration.kafka_helpers import environment, produce_raw, settings_from
+from driftline_contracts.events import ModelApproved
+from driftline_contracts.examples import example
+from driftline_contracts.values import ModelRef
+from tests.integration.kafka_helpers import (
+    environment,
+    header,
+    produce_raw,
+    read_topic,
+    settings_from,
+)
 from tests.integration.probe import arrival
+from tests.signing import publish_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -135,3 +145,29 @@ async def test_timeline_chain_and_tampering(
         assert (problem.kind, problem.seq) == ("deleted", next_seq)
     finally:
         await su.close()
+
+
+async def test_the_chain_records_whose_signature_it_verified(
+    audit: ServiceRuntime, local_stack
+) -> None:
+    """On the audit stream: an approval signed by the registry is chained with origin
+    'registry'; one nobody signed is dead-lettered unverified_origin, never chained; a
+    pipeline's unsigned DataArrived is chained with no origin."""
+    model = f"audit-origin-{uuid.uuid4().hex[:8]}"
+    approved = example(ModelApproved).model_copy(
+        update={"model": ModelRef(name=model, version=1)}
+    )
+    genuine = await publish_as(local_stack, "registry", approved, actor="user:bob",
+                               topic=topics.AUDIT)  # fmt: skip
+    forged = await publish_as(local_stack, None, approved, actor="user:mallory",
+                              source="driftline/registry", topic=topics.AUDIT)  # fmt: skip
+    dataset = arrival(model, 1)
+    await publish_as(local_stack, None, dataset, actor="pipeline:p", topic=topics.AUDIT)
+    (dead,) = await read_topic(local_stack.kafka_bootstrap, topics.dlq(topics.AUDIT),
+                               lambda r: header(r, "ce_id") == forged.id, timeout_s=60)  # fmt: skip
+    assert str(header(dead, "dlq-reason")).startswith("unverified_origin: ")
+    entries = {e.type: e for e in await _ours(audit, model, 2)}
+    chained = entries[approved.ce_type]
+    assert (chained.event_id, chained.actor, chained.origin) == (genuine.id, "user:bob", "registry")
+    assert entries[dataset.ce_type].origin is None
+    assert forged.id not in {e.event_id for e in entries.values()}

@@ -33,6 +33,9 @@ class AuditEntry:
     payload: bytes
     prev_hash: str
     hash: str
+    origin: str | None = None
+    """The service whose signature on the event the sink verified; None: not verified
+    (unsigned, as pipelines publish, or entries chained before signatures existed)."""
 
 
 @dataclass(frozen=True)
@@ -57,22 +60,23 @@ def entry_hash(
     correlation_id: str,
     causation_id: str | None,
     payload: bytes,
+    origin: str | None = None,
 ) -> str:
-    """SHA-256 over the previous hash, the canonical envelope and the payload bytes."""
-    envelope = json.dumps(
-        {
-            "id": event_id,
-            "type": type,
-            "subject": subject,
-            "source": source,
-            "actor": actor,
-            "time": time.isoformat(),
-            "correlationid": correlation_id,
-            "causationid": causation_id,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    """SHA-256 over the previous hash, the canonical envelope and the payload bytes; a
+    verified ``origin`` is part of the envelope (absent otherwise, as before it existed)."""
+    fields: dict[str, object] = {
+        "id": event_id,
+        "type": type,
+        "subject": subject,
+        "source": source,
+        "actor": actor,
+        "time": time.isoformat(),
+        "correlationid": correlation_id,
+        "causationid": causation_id,
+    }
+    if origin is not None:
+        fields["origin"] = origin
+    envelope = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256()
     for part in (prev_hash.encode(), envelope.encode(), payload):
         digest.update(len(part).to_bytes(8, "big"))
@@ -93,6 +97,7 @@ def recompute(entry: AuditEntry) -> str:
         correlation_id=entry.correlation_id,
         causation_id=entry.causation_id,
         payload=entry.payload,
+        origin=entry.origin,
     )
 
 

@@ -33,6 +33,7 @@ async def on_audited_event(event: Any, uow: EventUnit[bytes]) -> None:
         correlation_id=env.correlationid,
         causation_id=env.causationid,
         payload=payload,
+        origin=uow.verified_by,  # whose signature the consumer verified, if anyone's
     )
     await log.append(
         AuditEntry(

@@ -42,6 +42,7 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
         "causationid": entry.causation_id,
         "data": data,
         "hash": entry.hash,
+        "origin": entry.origin,  # whose signature the sink verified (null: none)
     }
 
 

@@ -261,6 +261,8 @@ class EventProcessor:
 
     async def _handle_batch_once(self, records: Sequence[RawRecord]) -> list[Outcome]:
         decoded = [self._decode_accepted(r) for r in records]
+        signers = [self._verified_signer(r, envelope) for r, (envelope, _) in zip(
+            records, decoded, strict=True)]  # fmt: skip
         deliveries = [
             Delivery(envelope, r.topic, r.partition, r.offset, payload_digest(r))
             for r, (envelope, _) in zip(records, decoded, strict=True)
@@ -268,14 +270,14 @@ class EventProcessor:
         done: list[tuple[Envelope, EventUnit[Any] | None, float]] = []  # None: a duplicate
         async with self._units.shared() as batch:
             fresh = await batch.claim_all(self.consumer, deliveries)
-            for record, (envelope, event) in zip(records, decoded, strict=True):
+            for record, (envelope, event), signer in zip(records, decoded, signers, strict=True):
                 if envelope.id not in fresh:
                     done.append((envelope, None, 0.0))
                     continue
                 fresh.discard(envelope.id)  # the same event twice in one poll
                 started = time.perf_counter()
                 uow = batch.unit(envelope)
-                uow.delivery = record
+                uow.delivery, uow.verified_by = record, signer
                 with (
                     self._span(record, envelope),
                     structlog.contextvars.bound_contextvars(**_log_context(envelope)),
@@ -302,9 +304,16 @@ class EventProcessor:
                 f"{envelope.type} on {record.topic} is not a "
                 f"{self.subscription.event_type.__name__}"
             )
-        if self._origin is not None:
+        if self._origin is not None and self._origin.signed_by.get(envelope.type):
             self._origin.verify(envelope.type, record.headers, record.value)
         return envelope, event
+
+    def _verified_signer(self, record: RawRecord, envelope: Envelope) -> str | None:
+        """Who signed the record, as far as this consumer can verify (handlers may record it:
+        the audit sink does)."""
+        if self._origin is None:
+            return None
+        return self._origin.verify(envelope.type, record.headers, record.value)
 
     async def _process(self, record: RawRecord) -> Outcome:
         try:
@@ -390,7 +399,7 @@ class EventProcessor:
 
     async def _handle_once(self, record: RawRecord, envelope: Envelope, event: Any) -> Outcome:
         async with self._units.consuming(envelope) as uow:
-            uow.delivery = record
+            uow.delivery, uow.verified_by = record, self._verified_signer(record, envelope)
             if not await uow.claim(
                 self.consumer,
                 envelope,

@@ -146,12 +146,13 @@ class OriginVerifier:
     keys: Mapping[str, Mapping[str, Ed25519PublicKey]]
     signed_by: Mapping[str, str] = field(default_factory=lambda: dict(SIGNED_BY))
 
-    def verify(self, event_type: str, headers: Headers, value: bytes) -> bool:
-        """True when the record carries a valid signature of the service that must sign
-        ``event_type``; False for a type nobody must sign; else UnverifiedOrigin."""
+    def verify(self, event_type: str, headers: Headers, value: bytes) -> str | None:
+        """The service whose key validly signed the record (None: unsigned, or a signature
+        no known key makes valid); UnverifiedOrigin when ``event_type`` needs the signature
+        of a service and the record does not carry a valid one."""
         signer = self.signed_by.get(event_type)
         if signer is None:
-            return False
+            return self._any_signer(headers, value)
         signature, kid = signature_headers(headers)
         if signature is None or kid is None:
             raise UnverifiedOrigin(event_type, f"no signature; only {signer} may emit it")
@@ -164,4 +165,18 @@ class OriginVerifier:
             raise UnverifiedOrigin(
                 event_type, f"the signature of {signer}'s key does not match this event"
             ) from None
-        return True
+        return signer
+
+    def _any_signer(self, headers: Headers, value: bytes) -> str | None:
+        """The service whose key validly signed a record of a type anyone may emit."""
+        signature, kid = signature_headers(headers)
+        if signature is None or kid is None:
+            return None
+        for service, keys in self.keys.items():
+            if kid in keys:
+                try:
+                    keys[kid].verify(_signature_bytes(signature), signed_content(headers, value))
+                except InvalidSignature:
+                    return None
+                return service
+        return None

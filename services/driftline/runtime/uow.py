@@ -129,6 +129,9 @@ class UnitOfWork(Generic[DepsT]):
         self._deps = deps
         self.emitted: list[Envelope] = []
         self.delivery: RawRecord | None = None  # the consumed record, when handling an event
+        self.verified_by: str | None = None
+        """The service whose signature on the consumed event was verified (None: unsigned,
+        not verifiable, or signing disabled); set by the consumer before the handler runs."""
         self._outbox_rows: list[dict[str, Any]] = []
 
     @property

@@ -74,7 +74,7 @@ def test_a_configured_service_signs_and_checks() -> None:
     assert origin.signer is not None
     assert origin.verifier is not None
     record = signed_record(example(ModelApproved), by="registry")
-    assert origin.verifier.verify(ModelApproved.ce_type, record.headers, record.value)
+    assert origin.verifier.verify(ModelApproved.ce_type, record.headers, record.value) == "registry"
 
 
 def test_a_malformed_key_is_refused_with_the_file(tmp_path: Path) -> None:

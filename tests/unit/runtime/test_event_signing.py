@@ -59,7 +59,7 @@ def _forgeries() -> dict[str, RawRecord]:
 FORGERIES = _forgeries()
 
 
-def _verify(record: RawRecord) -> bool:
+def _verify(record: RawRecord) -> str | None:
     ce_type = dict(record.headers)["ce_type"].decode()
     return verifier().verify(ce_type, record.headers, record.value)
 
@@ -76,7 +76,8 @@ def test_a_forged_spec_is_unverified(kind: str) -> None:
 
 
 def test_types_nobody_must_sign_pass_unsigned() -> None:
-    assert _verify(signed_record(example(DataArrived), by=None)) is False
+    assert _verify(signed_record(example(DataArrived), by=None)) is None
+    assert _verify(signed_record(example(DataArrived), by="ingest")) == "ingest"
 
 
 def test_the_table_names_registry_training_and_deployment() -> None:
@@ -196,3 +197,34 @@ async def test_without_a_signer_the_unit_of_work_emits_unsigned_events() -> None
     await uow.emit(example(DataArrived))
     (row,) = uow.take_outbox_rows()
     assert SIGNATURE_HEADER not in [name for name, _ in row["headers"]]
+
+
+async def test_handlers_learn_whose_signature_was_verified() -> None:
+    """The audit sink records it: the signing service, or None when nothing proves one."""
+    seen: list[str | None] = []
+
+    async def on_data_arrived(event: DataArrived, uow: Any) -> None:
+        seen.append(uow.verified_by)
+
+    processor, _, sender, _ = _processor(DataArrived, on_data_arrived)
+    arrived = example(DataArrived)
+    stranger = Ed25519PrivateKey.generate()
+    records = [
+        signed_record(arrived, by="ingest", offset=0),
+        signed_record(arrived, by=None, offset=1),  # a pipeline's: nobody must sign it
+        signed_record(arrived, by="ingest", key=stranger, offset=2),  # a key nobody knows
+        _replace_header(signed_record(arrived, by="ingest", offset=3), "ce_actor", b"user:x"),
+    ]
+    for record in records:
+        assert await processor.process(record) is Outcome.HANDLED
+    assert seen == ["ingest", None, None, None]
+    assert sender.sent == []
+    spec_seen: list[str | None] = []
+
+    async def on_model_spec_applied(event: ModelSpecApplied, uow: Any) -> None:
+        spec_seen.append(uow.verified_by)
+
+    processor, _, _, _ = _processor(ModelSpecApplied, on_model_spec_applied, batch_size=10)
+    spec = example(ModelSpecApplied)
+    await processor.process_batch([signed_record(spec, by="registry", offset=i) for i in (0, 1)])
+    assert spec_seen == ["registry", "registry"]

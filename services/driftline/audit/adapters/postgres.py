@@ -40,6 +40,7 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("recorded_at", DateTime(timezone=True), server_default=func.now()),
+    Column("origin", String(64)),
     Index("ix_audit_log_subject", "subject", "seq"),
     Index("ix_audit_log_correlation", "correlation_id"),
 )
