@@ -143,7 +143,14 @@ def journey(services: dict[str, ServiceProcess], local_stack_control: LocalStack
         await story.serve(summer(weather))
         await story.until("monitoring evaluated a window", lambda: story.get(
             "monitoring", f"/v1/models/{MODEL}/drift/windows"))  # fmt: skip
+        await story.until("the console projected the drift episode", drift_shown)
+        await story.http.aclose()  # its loop ends here; the checks only publish
         return dataset
+
+    async def drift_shown() -> bool:  # the journey's last audited event: the read model is in
+        page = await story.http.get(services["console"].url, params={"q": MODEL},
+                                    headers=story.auth("viewer"))  # fmt: skip
+        return "open · " in page.text
 
     started = time.monotonic()
     dataset = asyncio.run(run())
