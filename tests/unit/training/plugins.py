@@ -59,7 +59,8 @@ def partial_transform(train: pd.DataFrame, spec: dict[str, Any]) -> Pipeline:
     and deployment's safe loader refuses it (the run must fail as ``unservable_model``)."""
     features = [c for c in train.columns if c != spec["target"]]
     scale = FunctionTransformer(functools.partial(np.multiply, 2.0))
-    model = make_pipeline(scale, LogisticRegression(max_iter=500))
+    # Newton's method: lbfgs ran its 500 iterations on these unscaled features (~12 s).
+    model = make_pipeline(scale, LogisticRegression(solver="newton-cholesky"))
     return model.fit(train[features], train[spec["target"]])
 
 
