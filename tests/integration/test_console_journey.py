@@ -304,12 +304,6 @@ def test_two_runs_compare_side_by_side(browser: Browser, journey: Journey, shots
     screenshot(browser, shots / "journey-compare.png")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a manual approval (registry POST .../approve) is emitted with no causation id, so "
-    "the lineage of a manually approved version starts at the approval and never reaches its "
-    "run or data (audit's load_version_lineage finds no ModelTrained in the chain)",
-)
 def test_the_lineage_graph_reaches_the_datasets_sha256(
     browser: Browser, journey: Journey, shots: Path
 ) -> None:

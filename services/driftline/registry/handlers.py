@@ -23,6 +23,7 @@ async def on_model_trained(event: ModelTrained, uow: EventUnit[RegistryDeps]) ->
     outgoing = await register_run(
         event, uow.cause.actor, uow.cause.id,
         specs=PostgresSpecHistory(uow.session), versions=PostgresModelVersions(uow.session),
+        correlation_id=uow.cause.correlationid,
     )  # fmt: skip
     if not outgoing:
         log.info("run already registered", run_id=event.run_id)

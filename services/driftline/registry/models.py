@@ -55,6 +55,11 @@ class ModelVersion(Record):
     decided_by: str | None = Field(None, description="Who approved or rejected it.")
     comment: str | None = Field(None, description="Approver's note.")
     event_id: str = Field(description="Id of the ModelTrained event.")
+    correlation_id: str | None = Field(
+        None,
+        description="Correlation id of the ModelTrained event (None: registered before "
+        "the registry kept it).",
+    )
     created_at: datetime | None = Field(None, description="When it was registered.")
     decided_at: datetime | None = Field(None, description="When it was approved or rejected.")
 

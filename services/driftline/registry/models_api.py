@@ -160,14 +160,16 @@ def approval_router(runtime: ServiceRuntime) -> APIRouter:
                 versions = PostgresModelVersions(uow.session)
                 specs = PostgresSpecHistory(uow.session)
                 if override is not None:
-                    event = await override_rejection(name, version, actor=actor, role=role,
+                    decision = await override_rejection(name, version, actor=actor, role=role,
                         reason=override, versions=versions, specs=specs)  # fmt: skip
                 else:
-                    event = await decide_manually(
+                    decision = await decide_manually(
                         name, version, approve=approve, actor=actor, role=role, comment=comment,
                         versions=versions, specs=specs,
                     )  # fmt: skip
-                envelope = await uow.emit(event, actor=actor)
+                # caused by the version's ModelTrained, as an automatic decision is: the
+                # lineage of what follows reaches the run and its data
+                envelope = await uow.emit(decision.event, actor=actor, caused_by=decision.caused_by)
         except UnknownVersionError as exc:
             raise HTTPException(404, str(exc)) from exc
         except NotAnApproverError as exc:

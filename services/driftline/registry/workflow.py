@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from driftline.registry import events
@@ -18,6 +19,8 @@ from driftline.registry.core import (
 )
 from driftline.registry.models import ModelVersion, SpecRecord
 from driftline.registry.ports import ModelVersions, SpecHistory
+from driftline.runtime.uow import EventRef
+from driftline_contracts.events.registry import ModelApproved, ModelRejected
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import ChampionComparison, ModelTrained
 from driftline_contracts.modelspec import ModelSpec, spec_hash
@@ -32,6 +35,21 @@ class UnknownModelError(Exception):
 
 class UnknownVersionError(Exception):
     """The model has no such version."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A person's decision on a version: the event to emit and the stored event it follows."""
+
+    event: ModelApproved | ModelRejected
+    caused_by: EventRef
+    """The version's ModelTrained event, as an automatic decision is caused by it (its
+    correlation id is None for versions registered before the registry kept it)."""
+
+
+def decision(event: ModelApproved | ModelRejected, version: ModelVersion) -> Decision:
+    """``event`` caused by the version's ModelTrained event, continuing its lifecycle run."""
+    return Decision(event, EventRef(version.event_id, version.correlation_id))
 
 
 async def apply_spec(
@@ -60,12 +78,14 @@ async def current_champion(versions: ModelVersions, model: str) -> int | None:
     return next((a.version for a in await versions.aliases(model) if a.alias == "champion"), None)
 
 
-def _candidate(event: ModelTrained, actor: str, number: int, event_id: str) -> dict[str, Any]:
+def _candidate(
+    event: ModelTrained, actor: str, number: int, event_id: str, correlation_id: str | None
+) -> dict[str, Any]:
     return dict(
         model=event.model, version=number, run_id=event.run_id, dataset=event.dataset,
         artifact=event.artifact, spec_hash=event.spec_hash, code_version=event.code_version,
         seed=event.seed, metrics=event.metrics, params=event.params, trainer=actor,
-        trained_by=event.trainer, event_id=event_id,
+        trained_by=event.trainer, event_id=event_id, correlation_id=correlation_id,
     )  # fmt: skip
 
 
@@ -78,9 +98,11 @@ def compared_with(comparison: ChampionComparison | None) -> int | None:
 
 
 async def register_run(
-    event: ModelTrained, actor: str, event_id: str, *, specs: SpecHistory, versions: ModelVersions
-) -> list[Any]:
-    """Give a trained run the next version, apply the latest spec's gates; a known run: no-op."""
+    event: ModelTrained, actor: str, event_id: str, *, specs: SpecHistory,
+    versions: ModelVersions, correlation_id: str | None = None,
+) -> list[Any]:  # fmt: skip
+    """Give a trained run the next version, apply the latest spec's gates; a known run: no-op.
+    ``event_id`` and ``correlation_id`` are the ModelTrained envelope's, kept with the version."""
     known = await versions.run_context(event.model, event.run_id)
     if known.known_version is not None:
         return []
@@ -93,7 +115,8 @@ async def register_run(
     number = next_version(known.latest_version)
     status = initial_status(verdict, spec.approval)
     version = ModelVersion(
-        **_candidate(event, actor, number, event_id), approval=spec.approval, status=status,
+        **_candidate(event, actor, number, event_id, correlation_id), approval=spec.approval,
+        status=status,
         gates=verdict.results, reasons=verdict.reasons, notes=verdict.notes,
         compared_to=compared_with(comparison),
         decided_by=None if status == "pending" else events.REGISTRY_ACTOR,
@@ -106,8 +129,8 @@ async def register_run(
 async def decide_manually(
     model: str, number: int, *, approve: bool, actor: str, role: str | None,
     comment: str | None, versions: ModelVersions, specs: SpecHistory | None = None,
-) -> Any:  # fmt: skip
-    """A person approves or rejects a pending version; returns the event to emit."""
+) -> Decision:  # fmt: skip
+    """A person approves or rejects a pending version: the event to emit and its cause."""
     version = await versions.get(model, number)
     if version is None:
         raise UnknownVersionError(f"model {model!r} has no version {number}")
@@ -118,14 +141,14 @@ async def decide_manually(
     if not await versions.decide(model, number, status, by=actor, reasons=reasons, comment=comment):
         raise NotPendingError(f"{model} v{number} was decided meanwhile")
     if approve:  # the events name the champion the gates compared with, never the alias
-        return events.approved(version, actor, version.compared_to, comment)
-    return events.rejected(version, actor, reasons, version.compared_to)
+        return decision(events.approved(version, actor, version.compared_to, comment), version)
+    return decision(events.rejected(version, actor, reasons, version.compared_to), version)
 
 
 async def override_rejection(
     model: str, number: int, *, actor: str, role: str | None, reason: str,
     versions: ModelVersions, specs: SpecHistory,
-) -> Any:  # fmt: skip
+) -> Decision:  # fmt: skip
     """An approver approves a version its gates rejected, with a reason kept in the record
     and in ``ModelApproved.comment`` (the audit trail keeps the event and who sent it)."""
     version = await versions.get(model, number)
@@ -138,7 +161,7 @@ async def override_rejection(
     if not await versions.decide(model, number, "approved", by=actor, reasons=version.reasons,
                                  comment=comment, from_status="rejected"):  # fmt: skip
         raise NotOverridableError(f"{model} v{number} was decided meanwhile")
-    return events.approved(version, actor, version.compared_to, comment)
+    return decision(events.approved(version, actor, version.compared_to, comment), version)
 
 
 async def record_promotion(

@@ -69,6 +69,15 @@ class Correlated:
 
 
 @dataclass(frozen=True)
+class EventRef:
+    """A stored event that causes one emitted outside a consumer, e.g. a person's decision on
+    what it announced: its id, and its correlation id (None when it was not kept)."""
+
+    id: str
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Delivery:
     """One consumed record's inbox key: its event, and where Kafka delivered it."""
 
@@ -140,25 +149,35 @@ class UnitOfWork(Generic[DepsT]):
         return self._deps
 
     async def emit(
-        self, event: Any, *, actor: str | None = None, correlation_id: str | None = None
+        self,
+        event: Any,
+        *,
+        actor: str | None = None,
+        correlation_id: str | None = None,
+        caused_by: EventRef | None = None,
     ) -> Envelope:
         """Queue ``event`` in the outbox; it is published only if this transaction commits.
 
-        Its causation id is the event being handled; its correlation id is that event's unless
-        ``correlation_id`` names another lifecycle run; its trace context is the active span's
-        (else the cause's). The rows are written by ``flush``, all
-        in one statement, just before the commit.
+        Its causation id is the event being handled, else ``caused_by``'s id (a unit of work
+        with no consumed event, e.g. an HTTP request acting on a stored event); its correlation
+        id is ``correlation_id`` if given, else the cause's, else ``caused_by``'s, else a new
+        one; its trace context is the active span's (else the cause's). The rows are written
+        by ``flush``, all in one statement, just before the commit.
         """
+        if caused_by is not None and self.cause is not None:
+            raise ValueError("caused_by names a cause; this unit of work already has one")
         trace = outgoing_context(self.cause)
         envelope = new_envelope(
             event,
             source=self.source,
             actor=actor or self.actor,
             cause=self.cause,
-            correlation_id=correlation_id,
+            correlation_id=correlation_id or (caused_by.correlation_id if caused_by else None),
             traceparent=trace.traceparent if trace else None,
             tracestate=trace.tracestate if trace else None,
         )
+        if caused_by is not None:
+            envelope = envelope.model_copy(update={"causationid": caused_by.id})
         record = encode(event, envelope)
         headers = list(record.headers)
         if self.signer is not None:

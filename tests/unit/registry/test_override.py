@@ -30,10 +30,10 @@ async def gate_rejected() -> tuple[FakeSpecHistory, FakeModelVersions]:
 
 async def test_an_approver_overrides_a_gate_rejection_and_the_reason_is_kept() -> None:
     history, versions = await gate_rejected()
-    event = await override_rejection(
+    event = (await override_rejection(
         MODEL, 1, actor="user:carol", role="approver", reason="holdout is last year's data",
         versions=versions, specs=history,
-    )  # fmt: skip
+    )).event  # fmt: skip
     assert isinstance(event, ModelApproved)
     assert event.approver == "user:carol"
     assert event.comment == (

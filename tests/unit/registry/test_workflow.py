@@ -224,7 +224,7 @@ async def test_manual_approval_needs_the_role_and_a_different_person() -> None:
         await decide_manually(MODEL, 1, actor="user:carol", role=None, **common)
     with pytest.raises(SelfApprovalError):
         await decide_manually(MODEL, 1, actor="user:bob", role="approver", **common)
-    event = await decide_manually(MODEL, 1, actor="user:carol", role="approver", **common)
+    event = (await decide_manually(MODEL, 1, actor="user:carol", role="approver", **common)).event
     assert isinstance(event, ModelApproved)
     assert event.approver == "user:carol"
     assert versions.rows[(MODEL, 1)].status == "approved"
@@ -244,8 +244,10 @@ async def test_the_trainer_named_in_the_event_may_not_approve_either() -> None:
 
 async def test_manual_rejection_gives_the_reason() -> None:
     versions = await manual_candidate()
-    event = await decide_manually(MODEL, 1, approve=False, actor="user:carol", role="approver",
-                                  comment="leaks the label", versions=versions)  # fmt: skip
+    decided = await decide_manually(MODEL, 1, approve=False, actor="user:carol",
+                                    role="approver", comment="leaks the label",
+                                    versions=versions)  # fmt: skip
+    event = decided.event
     assert isinstance(event, ModelRejected)
     assert (event.rejected_by, event.reasons[0].code, event.reasons[0].message) == (
         "user:carol", "manual", "leaks the label")  # fmt: skip
@@ -286,8 +288,8 @@ async def test_after_a_rollback_the_events_follow_deployment_not_the_lagging_ali
         trained("run-5", 0.95, champion=(1, 0.9, 0.01, 0.09)), "user:bob", "e5",
         specs=history, versions=versions,
     )  # fmt: skip
-    manual = await decide_manually(MODEL, 5, approve=True, actor="user:carol", role="approver",
-                                   comment=None, versions=versions)  # fmt: skip
+    manual = (await decide_manually(MODEL, 5, approve=True, actor="user:carol", role="approver",
+                                    comment=None, versions=versions)).event  # fmt: skip
     assert isinstance(manual, ModelApproved)
     assert manual.champion == v1
 

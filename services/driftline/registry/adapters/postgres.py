@@ -55,6 +55,7 @@ model_versions = Table(
     Column("event_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
     Column("decided_at", DateTime(timezone=True)),
+    Column("correlation_id", String(128)),  # g0002: the ModelTrained event's (any event id)
     UniqueConstraint("model", "run_id", name="uq_model_versions_model_run"),
 )  # fmt: skip
 aliases = Table(
