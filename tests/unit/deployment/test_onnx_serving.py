@@ -19,6 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from driftline.deployment.errors import ModelLoadRefused
 from driftline.deployment.models.loading import fetch_model, load_model
 from driftline.deployment.models.predictor import predict_columns
+from driftline.deployment.serving.v2_metadata import model_metadata
 from driftline.runtime.onnx_record import export_files
 from driftline.runtime.storage import IntegrityError
 from driftline.runtime.storage.local import LocalArtifactStore
@@ -122,3 +123,15 @@ async def test_a_batch_runs_the_session_once_for_labels_and_probabilities(tmp_pa
     predicted = predict_columns(counted, frame.iloc[:10])
     assert runs == [10]
     assert predicted.predictions == list(model.predict(frame.iloc[:10]))
+
+
+async def test_v2_metadata_names_onnx_runtime_and_its_string_inputs(tmp_path, rows) -> None:
+    model, frame = _fitted(rows.copy(), categorical=True)
+    store = LocalArtifactStore(tmp_path)
+    loaded = await fetch_model(store, await _stored(store, model, frame))
+    meta = model_metadata("cancer", [1], loaded)
+    assert meta["platform"] == "onnxruntime_onnx"
+    kinds = {entry["name"]: entry["datatype"] for entry in meta["inputs"]}
+    assert kinds["size"] == "BYTES"
+    assert kinds["mean radius"] == "FP64"
+    assert [o["name"] for o in meta["outputs"]] == ["predict", "predict_proba"]

@@ -9,7 +9,7 @@ import numpy as np
 
 from driftline.deployment.models.loading import LoadedModel
 
-PLATFORM = "scikit-learn"
+PLATFORM, ONNX_PLATFORM = "scikit-learn", "onnxruntime_onnx"
 CATEGORICAL_ENCODERS = ("OneHotEncoder", "OrdinalEncoder", "TargetEncoder")
 
 
@@ -57,13 +57,24 @@ def output_tensors(model: LoadedModel) -> list[dict[str, Any]]:
     return outputs
 
 
+def _text_inputs(model: LoadedModel) -> set[str]:
+    """Features the model takes as strings: its encoders' columns, or an ONNX graph's string
+    inputs."""
+    if model.runtime != "onnx":
+        return categorical_columns(model.estimator)
+    kinds = [kind for _, kind in model.estimator.inputs]
+    if model.estimator.matrix:
+        return set()
+    return {f for f, kind in zip(model.features, kinds, strict=True) if kind == "tensor(string)"}
+
+
 def model_metadata(name: str, versions: Sequence[int], model: LoadedModel) -> dict[str, Any]:
     """The V2 metadata response for ``model`` (one of ``versions``)."""
-    categorical = categorical_columns(model.estimator)
+    categorical = _text_inputs(model)
     return {
         "name": name,
         "versions": [str(v) for v in versions],
-        "platform": PLATFORM,
+        "platform": ONNX_PLATFORM if model.runtime == "onnx" else PLATFORM,
         "inputs": [
             {
                 "name": feature,
