@@ -71,15 +71,22 @@ class UnsentRows:
         being written; a batch that would grow past ``rows`` or is ``flush_interval_s`` old
         closes first (so no row joins a batch old enough for another replica's recovery
         pass, even while this process's batch job is held up)."""
-        batches = []
-        for version in versions:
+        if versions and versions.count(versions[0]) == len(versions):  # one version: in runs
+            return self._assign_run(model, versions[0], len(versions), now)
+        return [b for version in versions for b in self._assign_run(model, version, 1, now)]
+
+    def _assign_run(self, model: str, version: int, rows: int, now: datetime) -> list[PendingBatch]:
+        """``rows`` rows of one version, filling the open batch up to ``rows`` per batch."""
+        batches: list[PendingBatch] = []
+        while len(batches) < rows:
             batch = self._open.get((model, version))
             if batch is None or batch.assigned >= self._rows or now - batch.opened_at >= self._age:
                 if batch is not None:
                     self._close(batch)
                 batch = self._open[(model, version)] = PendingBatch(model, version, now)
-            batch.assigned += 1
-            batches.append(batch)
+            taken = min(rows - len(batches), self._rows - batch.assigned)
+            batch.assigned += taken
+            batches += [batch] * taken
         return batches
 
     def writing(self, batches: Sequence[PendingBatch], delta: int) -> None:
@@ -94,6 +101,14 @@ class UnsentRows:
         batch.request_ids.append(request_id)
         batch.lines.append(line)
         batch.served_at.append(at)
+
+    def committed_rows(
+        self, batch: PendingBatch, request_ids: Sequence[str], lines: Sequence[bytes], at: datetime
+    ) -> None:
+        """Committed rows of one request, all of ``batch``."""
+        batch.request_ids += request_ids
+        batch.lines += lines
+        batch.served_at += [at] * len(lines)
 
     def ready(self, now: datetime) -> list[PendingBatch]:
         """Close the open batches that are due; take the closed ones no write is still filling

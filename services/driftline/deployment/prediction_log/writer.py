@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -105,11 +107,9 @@ class PredictionLogWriter:
         served = [s for s, _ in batch]
         now = datetime.now(UTC)
         plans = [self._plan(s, now) for s in served]
-        used = [b for plan in plans for b in plan if b is not None]
-        registrations = list(
-            {b.batch_id: b.registration() for b in used if not b.registered}.values()
-        )
-        ids = [[b.batch_id if b is not None else None for b in plan] for plan in plans]
+        used = [b for b in set(chain.from_iterable(plans)) if b is not None]  # each batch once
+        registrations = [b.registration() for b in used if not b.registered]
+        ids = [_batch_ids(plan) for plan in plans]
         features = [features_json(s) for s in served]
         self.unsent.writing(used, +1)
         try:
@@ -126,17 +126,31 @@ class PredictionLogWriter:
             b.registered = True
         if _inserted(status) == sum(len(s) for s in served):
             for s, f, plan in zip(served, features, plans, strict=True):
-                for i, line in served_lines(s, f):  # successful rows: each has its batch
-                    if (pending := plan[i]) is not None:
-                        self.unsent.committed(pending, s.request_ids[i], line, s.created_at)
+                self._committed(s, served_lines(s, f), plan)
         else:  # a request id logged before: memory would not match the batch, recovery sends it
             for b in used:
                 b.whole = False
         self.unsent.writing(used, -1)
 
+    def _committed(
+        self, served: ServedRows, lines: list[tuple[int, bytes]], plan: list[PendingBatch | None]
+    ) -> None:
+        """Keep a request's committed lines in their batches (usually one batch: at once)."""
+        first = plan[0] if plan else None
+        if first is not None and len(lines) == plan.count(first) == len(plan):
+            row_lines = list(map(itemgetter(1), lines))
+            self.unsent.committed_rows(first, served.request_ids, row_lines, served.created_at)
+            return
+        for i, line in lines:  # successful rows: each has its batch
+            if (pending := plan[i]) is not None:
+                self.unsent.committed(pending, served.request_ids[i], line, served.created_at)
+
     def _plan(self, served: ServedRows, now: datetime) -> list[PendingBatch | None]:
         """The batch of each row (None for failed rows: logged, never sent)."""
-        ok = [i for i, error in enumerate(served.predicted.errors) if error is None]
+        errors = served.predicted.errors
+        if errors.count(None) == len(errors):  # every row answered: the batches in one call
+            return list(self.unsent.assign(served.model, served.versions, now))
+        ok = [i for i, error in enumerate(errors) if error is None]
         batches = self.unsent.assign(served.model, [served.versions[i] for i in ok], now)
         plan: list[PendingBatch | None] = [None] * len(served)
         for i, b in zip(ok, batches, strict=True):
@@ -151,6 +165,13 @@ class PredictionLogWriter:
                     done.set_exception(exc)
                 else:
                     done.set_exception(WriterStoppedError("prediction log writer stopped"))
+
+
+def _batch_ids(plan: list[PendingBatch | None]) -> list[str | None]:
+    """Each row's batch id (None for a failed row)."""
+    if None not in plan:
+        return list(map(attrgetter("batch_id"), plan))
+    return [b.batch_id if b is not None else None for b in plan]
 
 
 def _inserted(status: str | None) -> int:

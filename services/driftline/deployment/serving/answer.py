@@ -16,8 +16,9 @@ from driftline.deployment.prediction_log.kafka_sink import log_served
 from driftline.deployment.records import Deployment, Served
 from driftline.deployment.rollout.core import live_percent
 from driftline.deployment.rollout.postgres import PostgresRolloutRepository
-from driftline.deployment.serving.features import float_matrix, frame_of, row_problems
+from driftline.deployment.serving.features import row_problems
 from driftline.deployment.serving.routing import Variant, choose_variant
+from driftline.deployment.serving.row_batch import RowBatch, check_batch
 from driftline.deployment.serving.served_rows import ServedRows, new_request_ids
 from driftline.deployment.serving.signature_check import Checked, check_rows
 from driftline.deployment.shadow.mirror import Mirrored
@@ -84,19 +85,18 @@ def _check_signatures(
     return checked
 
 
-def _predict(model: LoadedModel, rows: Sequence[Row]) -> tuple[Predicted, float, float]:
+def _predict(model: LoadedModel, rows: Sequence[Row] | RowBatch) -> tuple[Predicted, float, float]:
     """Outcomes, wall-clock latency (ms, what the judge compares) and CPU time (ms)."""
     started, cpu = time.perf_counter(), time.thread_time()
-    matrix = float_matrix(rows, model.features) if model.array_estimator is not None else None
-    predicted = predict_columns(
-        model, matrix if matrix is not None else frame_of(rows, model.features)
-    )
+    batch = rows if isinstance(rows, RowBatch) else RowBatch.of(rows, model.features)
+    matrix = batch.matrix() if model.array_estimator is not None else None
+    predicted = predict_columns(model, matrix if matrix is not None else batch.frame())
     cpu_ms = (time.thread_time() - cpu) * 1000.0
     return predicted, (time.perf_counter() - started) * 1000.0, cpu_ms
 
 
 async def _run_predict(
-    deps: DeploymentDeps, served: Served, model: LoadedModel, rows: Sequence[Row]
+    deps: DeploymentDeps, served: Served, model: LoadedModel, rows: Sequence[Row] | RowBatch
 ) -> tuple[Predicted, float]:
     """Predict on the event loop when this model needed under ``INLINE_PREDICT_MS`` of CPU for
     as many rows last time (a thread hop costs more than a small linear model), else in a
@@ -115,7 +115,7 @@ async def _run_predict(
 async def _predict_variants(
     deps: DeploymentDeps,
     deployment: Deployment,
-    instances: Sequence[Row],
+    instances: Sequence[Row] | RowBatch,
     variants: list[Variant],
     models: dict[Variant, LoadedModel],
 ) -> tuple[Predicted, list[float]]:
@@ -126,6 +126,7 @@ async def _predict_variants(
             deps, _served(deployment, variant), models[variant], instances
         )
         return predicted, [latency] * len(instances)
+    rows = instances.rows if isinstance(instances, RowBatch) else instances
     order: list[int] = []
     parts: list[Predicted] = []
     latencies: list[float] = []
@@ -133,7 +134,7 @@ async def _predict_variants(
         indices = [i for i, v in enumerate(variants) if v == variant]
         if indices:
             predicted, latency = await _run_predict(
-                deps, _served(deployment, variant), model, [instances[i] for i in indices]
+                deps, _served(deployment, variant), model, [rows[i] for i in indices]
             )
             order += indices
             parts.append(predicted)
@@ -149,6 +150,24 @@ async def _predict_variants(
         ),
         [latencies[j] for j in back],
     )
+
+
+def _checked(
+    instances: Sequence[Row], variants: list[Variant], models: dict[Variant, LoadedModel]
+) -> tuple[Checked, Sequence[Row] | RowBatch]:
+    """Rows checked for names and against the signature, and what to predict on: when one
+    version serves every row (the usual request), a ``RowBatch`` whose values the checks and
+    the predict share, else the checked rows."""
+    if len(set(variants)) == 1:
+        model = models[variants[0]]
+        batch = RowBatch.of(instances, model.features)
+        checked = check_batch(batch, model.signature)
+        if checked.flagged:  # a value may be served differently (a number as text): take again
+            batch = RowBatch.of(checked.rows, model.features)
+        return checked, batch
+    _check_features(instances, variants, models)
+    checked = _check_signatures(instances, variants, models)
+    return checked, checked.rows
 
 
 async def serve(
@@ -170,10 +189,9 @@ async def serve(
         raise UnknownModelError(name)
     variants = _variants(deployment, len(instances), routing_key)
     models = await _models(deployment, deps)
-    _check_features(instances, variants, models)
-    checked = _check_signatures(instances, variants, models)
+    checked, batch = _checked(instances, variants, models)
     instances = checked.rows
-    predicted, latencies = await _predict_variants(deps, deployment, instances, variants, models)
+    predicted, latencies = await _predict_variants(deps, deployment, batch, variants, models)
     ids = list(request_ids) if request_ids is not None else new_request_ids(len(instances))
     versions = {v: _served(deployment, v).model.version for v in models}
     served = ServedRows(

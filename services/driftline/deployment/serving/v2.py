@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -15,6 +17,7 @@ from driftline.deployment.serving.answer import warm
 from driftline.deployment.serving.http import predict
 from driftline.deployment.serving.queries import PostgresServingQueries
 from driftline.deployment.serving.schemas import PredictionOut
+from driftline.deployment.serving.served_rows import ServedRows
 from driftline.deployment.serving.v2_metadata import model_metadata
 from driftline.runtime.service import ServiceRuntime
 
@@ -41,7 +44,21 @@ class InferRequest(BaseModel):
 
 
 def _flat(data: list[Any]) -> list[Any]:
+    if list not in set(map(type, data)):  # the usual tensor: already flat
+        return data
     return [v for item in data for v in (_flat(item) if isinstance(item, list) else [item])]
+
+
+def _column(values: list[Any], name: str) -> list[Any]:
+    """A tensor's values checked as a whole when they are plainly fine: numbers or booleans
+    with a finite sum (``sum`` refuses anything else), or short strings; else one by one."""
+    try:
+        if math.isfinite(sum(values)):
+            return values
+    except (TypeError, OverflowError):
+        if set(map(type, values)) == {str} and max(map(len, values)) <= 256:
+            return values
+    return [_scalar(v, name) for v in values]
 
 
 def _scalar(value: Any, name: str) -> Any:
@@ -60,8 +77,9 @@ def instances_from_inputs(inputs: list[Tensor]) -> list[dict[str, Any]]:
         values = _flat(tensor.data)
         if tensor.shape[0] != rows or len(values) != rows:
             raise ValueError(f"input {tensor.name!r} must hold one value per row ({rows} rows)")
-        columns[tensor.name] = [_scalar(v, tensor.name) for v in values]
-    return [{name: values[i] for name, values in columns.items()} for i in range(rows)]
+        columns[tensor.name] = _column(values, tensor.name)
+    names = list(columns)  # rows zipped from the columns in C loops, no step per row
+    return list(map(dict, map(zip, repeat(names), zip(*columns.values(), strict=True))))
 
 
 def _datatype(values: list[Any]) -> str:
@@ -99,44 +117,67 @@ def v2_problems(detail: Any, inputs: list[Tensor]) -> Any:
 
 
 def infer_response(name: str, request_id: str | None, answers: list[PredictionOut]) -> dict:
+    """The V2 response of answers given one per row."""
+    return _infer_body(
+        name, request_id, [a.request_id for a in answers], [a.prediction for a in answers],
+        [a.probabilities for a in answers], [a.model_version for a in answers],
+        [a.variant for a in answers], [a.error for a in answers], [a.warnings for a in answers],
+    )  # fmt: skip
+
+
+def served_response(name: str, request_id: str | None, served: ServedRows) -> dict:
+    """The V2 response of served rows, built from their columns (no object per row)."""
+    p = served.predicted
+    return _infer_body(
+        name, request_id, served.request_ids, p.predictions, p.probabilities, served.versions,
+        list(served.variants), p.errors, served.flags or [None] * len(served),
+    )  # fmt: skip
+
+
+def _probabilities(probabilities: list[dict[str, float] | None], classes: list[str]) -> list[float]:
+    """Class probabilities row after row, in ``classes`` order (absent ones 0.0)."""
+    rows: list[Any] = probabilities  # every row a dict of the same classes, usually
+    try:
+        if len(classes) > 1:
+            return list(chain.from_iterable(map(itemgetter(*classes), rows)))
+        return list(map(itemgetter(classes[0]), rows))
+    except (KeyError, TypeError):
+        return [(q or {}).get(c, 0.0) for q in probabilities for c in classes]
+
+
+def _infer_body(
+    name: str, request_id: str | None, request_ids: list[str], predictions: list[Any],
+    probabilities: list[dict[str, float] | None], versions: list[int], variants: list[str],
+    errors: list[str | None], warnings: list[Any],
+) -> dict:  # fmt: skip
     """The V2 response: ``predict`` (and ``predict_proba``) tensors, ids and variants."""
-    predictions = [a.prediction for a in answers]
+    rows = len(request_ids)
     outputs: list[dict[str, Any]] = [
-        {
-            "name": "predict",
-            "shape": [len(answers)],
-            "datatype": _datatype(predictions),
-            "data": predictions,
-        }
-    ]
-    if answers and all(a.probabilities for a in answers):
-        classes = list(answers[0].probabilities or {})
+        {"name": "predict", "shape": [rows], "datatype": _datatype(predictions),
+         "data": predictions},
+    ]  # fmt: skip
+    if rows and all(probabilities):
+        classes = list(probabilities[0] or {})
         outputs.append(
             {
                 "name": "predict_proba",
-                "shape": [len(answers), len(classes)],
+                "shape": [rows, len(classes)],
                 "datatype": "FP64",
-                "data": [(a.probabilities or {}).get(c, 0.0) for a in answers for c in classes],
+                "data": _probabilities(probabilities, classes),
                 "parameters": {"classes": classes},
             }
         )
+    flagged = {"warnings": [w or [] for w in warnings]} if any(warnings) else {}
     return {
         "model_name": name,
-        "model_version": str(answers[0].model_version),
-        "id": request_id or answers[0].request_id,
+        "model_version": str(versions[0]),
+        "id": request_id or request_ids[0],
         "outputs": outputs,
         "parameters": {
-            "request_ids": [a.request_id for a in answers],
-            "variants": [a.variant for a in answers],
-            "model_versions": [a.model_version for a in answers],
-            "errors": [a.error for a in answers],
-            **(
-                {"warnings": [a.warnings or [] for a in answers]}
-                if any(a.warnings for a in answers)
-                else {}
-            ),
+            "request_ids": request_ids, "variants": variants, "model_versions": versions,
+            "errors": errors, **flagged,
         },
-    }
+    }  # fmt: skip
 
 
 def v2_router(runtime: ServiceRuntime) -> APIRouter:
@@ -210,6 +251,6 @@ def v2_router(runtime: ServiceRuntime) -> APIRouter:
         except HTTPException as exc:
             detail = v2_problems(exc.detail, body.inputs)
             return JSONResponse({"error": detail}, status_code=exc.status_code)
-        return JSONResponse(infer_response(name, body.id, served.outputs()))
+        return JSONResponse(served_response(name, body.id, served))
 
     return router
