@@ -11,6 +11,7 @@ from driftline_contracts.envelope import Envelope
 from driftline_contracts.events import (
     DataArrived,
     DataValidated,
+    Event,
     ModelApproved,
     ModelPromoted,
     ModelRegistered,
@@ -43,7 +44,8 @@ async def approved_by_a_person(trained_id: str) -> Envelope:
 async def test_a_manually_approved_promoted_version_traces_back_to_the_datasets_sha256() -> None:
     log = Log()
     cause = None
-    for hours, cls in enumerate([DataArrived, DataValidated, TrainingStarted, ModelTrained]):
+    chain: list[type[Event]] = [DataArrived, DataValidated, TrainingStarted, ModelTrained]
+    for hours, cls in enumerate(chain):
         cause = log.add(cls, hours, run=RUN, cause=cause)
     assert cause is not None
     log.add(ModelRegistered, 4, run=RUN, cause=cause, model=ref(MODEL, 1))
