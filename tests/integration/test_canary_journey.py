@@ -272,6 +272,14 @@ async def test_good_version_passes_each_step_and_a_worse_one_rolls_back(
         "manual",
         "v2 misroutes refunds",
     )
+    # The roll back is caused by v1's approval, as v1's first (direct) promotion was: the
+    # lineage of a person's promotion reaches the run and the data.
+    records = await read_all(local_stack.kafka_bootstrap, topics.MODEL_PROMOTED,
+                             lambda r: header(r, "ce_subject") == name)  # fmt: skip
+    sent = {env.id: (env, event) for env, event in (decode(r.headers, r.value) for r in records)}
+    (approval_of_v1,) = {env.causationid for env, event in sent.values() if event.via == "direct"}
+    assert approval_of_v1 is not None
+    assert sent[back.json()["event_id"]][0].causationid == approval_of_v1
 
 
 async def test_restart_mid_canary_resumes_the_same_step(

@@ -164,7 +164,7 @@ async def test_an_approver_promotes_the_running_canary_at_once(
     """Manual promotion needs a user with the approver role; the event names them."""
     rows, _, v1, v2 = data
     await _deploy(local_stack, deployment, MANUAL, 1, v1)
-    _, started = await _deploy(local_stack, deployment, MANUAL, 2, v2)
+    approval, started = await _deploy(local_stack, deployment, MANUAL, 2, v2)
     assert started.canary_id
     url = f"/v1/models/{MANUAL}/promote"
     forged = {"X-Driftline-Actor": "user:dave", "X-Driftline-Role": "approver"}
@@ -187,6 +187,8 @@ async def test_an_approver_promotes_the_running_canary_at_once(
     envelope, event = decode(record.headers, record.value)
     assert (event.via, event.promoted_by, envelope.actor) == ("manual", "user:carol", "user:carol")
     assert event.canary_id == started.canary_id
+    # caused by v2's approval, in its lifecycle run: the promotion's lineage reaches the data
+    assert (envelope.causationid, envelope.correlationid) == (approval, approval)
     answer = await client.post(f"/v1/models/{MANUAL}/predict", json={"instances": rows[:5]})
     assert {(p["variant"], p["model_version"]) for p in answer.json()["predictions"]} == {
         ("champion", 2)

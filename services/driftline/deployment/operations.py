@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,11 +22,14 @@ from driftline.deployment.errors import (
     UnknownModelError,
     UnknownVersionError,
 )
+from driftline.deployment.rollout.approval_refs import approval_of
+from driftline.deployment.rollout.ports import Emit
 from driftline.deployment.rollout.postgres import PostgresRolloutRepository
 from driftline.deployment.rollout.promotion import promote_challenger, promote_version
 from driftline.deployment.shadow.report import ShadowReport, shadow_report
 from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.storage import StoreUnavailable, UriNotAllowed
+from driftline.runtime.uow import UnitOfWork
 from driftline_contracts.events.deployment import BatchScoringRequested
 from driftline_contracts.values import Identifier, ModelRef, Name, Sha256, ShortText, Uri
 
@@ -90,6 +93,16 @@ def _promoter_or_refusal(actor: str | None, role: str | None) -> str:
         raise HTTPException(422, str(exc)) from exc
 
 
+def caused_by_approval(uow: UnitOfWork[Any]) -> Emit:
+    """``uow.emit`` for a person's promotion: caused by the promoted version's approval, so
+    the promotion's lineage reaches the run and the data (see ``approval_refs``)."""
+
+    async def emit(event: Any) -> object:
+        return await uow.emit(event, caused_by=await approval_of(uow.session, event.model))
+
+    return emit
+
+
 def operations_router(runtime: ServiceRuntime) -> APIRouter:
     """Routes for operators and pipelines next to the serving API."""
     router = APIRouter(prefix="/v1/models/{name}", tags=["rollout and batch"])
@@ -127,7 +140,7 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             async with runtime.units(actor=user) as uow:
                 event = await promote_challenger(
                     name, user, body.version if body else None,
-                    rollouts=PostgresRolloutRepository(uow.session), emit=uow.emit,
+                    rollouts=PostgresRolloutRepository(uow.session), emit=caused_by_approval(uow),
                 )  # fmt: skip
                 event_id = uow.emitted[-1].id
         except UnknownModelError as exc:
@@ -169,7 +182,7 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             async with runtime.units(actor=user) as uow:
                 event = await promote_version(
                     model, user, body.reason,
-                    rollouts=PostgresRolloutRepository(uow.session), emit=uow.emit,
+                    rollouts=PostgresRolloutRepository(uow.session), emit=caused_by_approval(uow),
                 )  # fmt: skip
                 event_id = uow.emitted[-1].id
         except (UnknownModelError, UnknownVersionError) as exc:

@@ -158,11 +158,12 @@ class UnitOfWork(Generic[DepsT]):
     ) -> Envelope:
         """Queue ``event`` in the outbox; it is published only if this transaction commits.
 
-        Its causation id is the event being handled, else ``caused_by``'s id (a unit of work
-        with no consumed event, e.g. an HTTP request acting on a stored event); its correlation
-        id is ``correlation_id`` if given, else the cause's, else ``caused_by``'s, else a new
-        one; its trace context is the active span's (else the cause's). The rows are written
-        by ``flush``, all in one statement, just before the commit.
+        Its causation id is the event being handled, else ``caused_by``'s id (only for a unit of
+        work with no consumed event, e.g. an HTTP request acting on a stored event: naming one
+        beside a consumed event is a ValueError); its correlation id is ``correlation_id`` if
+        given, else the cause's, else ``caused_by``'s, else a new one; its trace context is the
+        active span's (else the cause's). The rows are written by ``flush``, all in one
+        statement, just before the commit.
         """
         if caused_by is not None and self.cause is not None:
             raise ValueError("caused_by names a cause; this unit of work already has one")
