@@ -35,10 +35,10 @@ def _services_on_free_ports() -> Iterator[None]:
     """Service processes the tests spawn take free ports, not 8101 to 8107: the two xdist
     workers (and anything else on this machine) may run services at the same time. Stacks the
     tests start run PostgreSQL without fsync (a killed server loses nothing; only a crashed
-    machine would), which took most of each stack's start-up on a busy disk."""
+    machine would), unless DRIFTLINE_STACK_NO_FSYNC=0 is exported."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DRIFTLINE_SERVICE_PORTS", "free")
-        patch.setenv("DRIFTLINE_STACK_NO_FSYNC", "1")
+        patch.setenv("DRIFTLINE_STACK_NO_FSYNC", os.environ.get("DRIFTLINE_STACK_NO_FSYNC", "1"))
         yield
 
 
