@@ -16,24 +16,7 @@ from driftline.deployment.models.loading import fetch_model, load_model
 from driftline.runtime.storage import IntegrityError
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline_contracts.values import ArtifactRef
-
-
-class Payload:
-    """Unpickling this creates the marker file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (open, (self.path, "w"))
-
-
-class Custom:
-    """A type outside scikit-learn, NumPy and SciPy."""
-
-    def predict(self, rows: object) -> list[int]:
-        """Always zero."""
-        return [0]
+from tests.hostile_models import Custom, Payload
 
 
 def _model() -> LogisticRegression:

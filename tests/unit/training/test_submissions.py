@@ -13,25 +13,8 @@ from sklearn.preprocessing import FunctionTransformer
 from driftline.training.runner import run_training
 from driftline.training.submissions import REFUSED, score_submission
 from driftline.training.trainer import checked_target, split
+from tests.hostile_models import Custom, Payload
 from tests.unit.training.builders import cancer, policy, spec
-
-
-class Payload:
-    """Unpickling this creates the marker file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (open, (self.path, "w"))
-
-
-class Custom:
-    """A type outside scikit-learn, NumPy and SciPy."""
-
-    def predict(self, rows: object) -> list[int]:
-        """Always zero."""
-        return [0]
 
 
 def _csv(tmp_path: Path) -> str:
