@@ -167,10 +167,9 @@ async def driftline_rounds(
             event = example(DataValidated).model_copy(
                 update={"dataset": ref, "models": [spec.model], "baseline_version": None}
             )
+            record = driftline_side.raw_record(event, number, home=stack.info.home)  # validation's
             started = time.perf_counter()
-            assert await validated.process(driftline_side.raw_record(event, number)) is (
-                Outcome.HANDLED
-            )
+            assert await validated.process(record) is Outcome.HANDLED
             assert await worker.run_once(), "the DataValidated event queued no job"
             published = await driftline_side.publish_outbox(runtime)
             series["total"].append(time.perf_counter() - started)

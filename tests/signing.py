@@ -1,8 +1,10 @@
 """Event-signing keys for tests: fresh key pairs, signed records, and the stack's own keys.
 
-A test that stands in for the registry, training or deployment (publishing the events only
-they may emit) signs them with that service's key, as the real service would: on the stack
-with ``publish_as``, in process with ``signed_record``.
+A test that stands in for a service in ``driftline_contracts.origin.SIGNED_BY`` (publishing the
+events only it may emit: registry, training, deployment, validation, monitoring) signs them with
+that service's key, as the real service would: on the stack with ``publish_as`` /
+``publish_signed``, in process with ``signed_record``, a stand-in runtime with
+``standing_in_for``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
 
 from driftline.runtime.deadletter import RawRecord
 from driftline.runtime.event_signing import (
@@ -22,7 +25,7 @@ from driftline.runtime.event_signing import (
     load_private_key,
 )
 from driftline.runtime.services import SERVICE_NAMES
-from driftline.runtime.settings import EventSigningSettings
+from driftline.runtime.settings import EventSigningSettings, RuntimeSettings
 from driftline.stack import StackInfo
 from driftline.stack.event_keys import private_key_path
 from driftline_contracts.codec import encode
@@ -84,6 +87,17 @@ def stack_signer(stack: StackInfo, service: str) -> EventSigner | None:
         return None
     path: Path = private_key_path(stack.home, service)
     return EventSigner(service, load_private_key(path.read_text())) if path.exists() else None
+
+
+def standing_in_for(stack: StackInfo, service: str, settings: RuntimeSettings) -> RuntimeSettings:
+    """``settings`` of a test runtime that emits ``service``'s events (a stand-in for it): it
+    signs with ``service``'s key from the stack, so consumers believe what it emits."""
+    signer = stack_signer(stack, service)
+    if signer is None:
+        return settings
+    key = SecretStr(encode_private_key(signer.key))
+    signing = settings.signing.model_copy(update={"key": key, "key_file": None})
+    return settings.model_copy(update={"signing": signing})
 
 
 async def publish_as(

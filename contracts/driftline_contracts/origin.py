@@ -18,6 +18,10 @@ from typing import Final
 from driftline_contracts.envelope import HEADER_PREFIX
 from driftline_contracts.events import (
     CanaryRolledBack,
+    DataRejected,
+    DataValidated,
+    DriftDetected,
+    DriftResolved,
     ModelApproved,
     ModelPromoted,
     ModelRejected,
@@ -42,10 +46,17 @@ SIGNED_BY: Final[Mapping[str, str]] = {
     ModelTrained.ce_type: "training",
     ModelPromoted.ce_type: "deployment",
     CanaryRolledBack.ce_type: "deployment",
+    DataValidated.ce_type: "validation",
+    DataRejected.ce_type: "validation",
+    DriftDetected.ce_type: "monitoring",
+    DriftResolved.ce_type: "monitoring",
 }
 """Event types that change what the platform trains, serves or trusts, by the one service whose
-signature a consumer requires. Other types are signed when their producer has a key, and acted
-on either way (pipelines publish DataArrived and BatchScoringRequested themselves)."""
+signature a consumer requires: a DataValidated names the data training trains on and monitoring
+takes as reference, a DataRejected sets an upload's verdict, a DriftDetected starts a retrain and
+a DriftResolved closes the episode the recovery figures count. Other types are signed when their
+producer has a key, and acted on either way (pipelines publish DataArrived, which validation
+then checks, and BatchScoringRequested themselves)."""
 
 
 def _header_values(headers: Iterable[tuple[str, bytes | None]]) -> dict[str, bytes | None]:

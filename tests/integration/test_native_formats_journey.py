@@ -31,7 +31,6 @@ from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import ModelTrained
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
-from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef, ModelRef
 from tests.integration.deployment_steps import approve
 from tests.integration.kafka_helpers import environment, header, read_topic
@@ -103,11 +102,10 @@ async def test_an_xgboost_spec_trains_and_serves(
 ) -> None:
     _training, deployment = services  # training runs in the background
     ref = await asyncio.to_thread(_put_dataset, local_stack)
-    send = {"bootstrap_servers": local_stack.kafka_bootstrap, "actor": "user:test"}
     await publish_signed(local_stack, _spec(), source="cli/test", actor="user:test")
     await asyncio.sleep(3)  # the training service stores the spec first
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
-    sent = await publish(validated, source="cli/test", **send)
+    sent = await publish_signed(local_stack, validated, source="cli/test", actor="user:test")
     trained = await _caused(local_stack, topics.MODEL_TRAINED, sent.id)
     assert isinstance(trained, ModelTrained)
     assert trained.artifact.media_type == MEDIA_TYPE
@@ -144,8 +142,7 @@ async def test_an_onnx_spec_trains_exports_and_serves_with_onnx_runtime(
     await publish_signed(local_stack, applied, source="cli/test", actor="user:test")
     await asyncio.sleep(3)
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [ONNX_MODEL]})
-    send = {"bootstrap_servers": local_stack.kafka_bootstrap, "actor": "user:test"}
-    await publish(validated, source="cli/test", **send)
+    await publish_signed(local_stack, validated, source="cli/test", actor="user:test")
     # the spec alone queues a run when the dataset already has a version (the test above)
     (record,) = await read_topic(local_stack.kafka_bootstrap, topics.MODEL_TRAINED,
                                  lambda r: r.key == ONNX_MODEL.encode(), timeout_s=90)  # fmt: skip

@@ -45,11 +45,11 @@ from driftline_contracts import topics
 from driftline_contracts.codec import decode
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.examples import example
-from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
 from tests.integration.deployment_steps import predict_with_feedback, until
 from tests.integration.kafka_helpers import environment, header, read_all, settings_from
 from tests.integration.lightgbm_notebook import cancer, notebook
+from tests.signing import publish_signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -192,8 +192,7 @@ async def _first_version(platform: Platform, stack: StackInfo) -> None:
     await until(lambda: _stored(platform), timeout_s=60)
     ref = await asyncio.to_thread(_put_dataset, stack)
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
-    await publish(validated, source="cli/test", bootstrap_servers=stack.kafka_bootstrap,
-                  actor="service:validation")  # fmt: skip
+    await publish_signed(stack, validated, source="cli/test", actor="service:validation")
 
     async def outcome() -> Any:
         for topic in (topics.MODEL_PROMOTED, topics.TRAINING_FAILED):

@@ -52,7 +52,6 @@ from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import ModelTrained, TrainingStarted
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
-from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
 from tests.integration.kafka_helpers import header, read_all, read_topic
 from tests.own_stack import stack_of_its_own
@@ -410,9 +409,7 @@ async def test_drift_retrains_with_labelled_production_data(
     drift = example(DriftDetected).model_copy(
         update={"model": ModelRef(name=DRIFT_MODEL, version=1)}
     )
-    send = functools.partial(
-        publish, bootstrap_servers=local_stack.kafka_bootstrap, source="cli/test", actor="user:t"
-    )
+    send = functools.partial(publish_signed, local_stack, source="cli/test", actor="user:t")
     await send(drift)  # nothing new yet: skipped
     (skipped,) = await _events(local_stack, topics.RETRAIN_SKIPPED, DRIFT_MODEL)
     assert skipped.reason.code == "no_new_data"

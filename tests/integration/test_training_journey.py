@@ -111,10 +111,12 @@ async def _send(stack: StackInfo, event: Event) -> Envelope:
     return await publish_signed(stack, event, source="cli/test", actor="user:test")
 
 
-def _spec_event(model: str, target: str, trees: int = 50, **changes: Any) -> ModelSpecApplied:
+def _spec_event(
+    model: str, target: str, trees: int = 50, *, dataset: str = DATASET, **changes: Any
+) -> ModelSpecApplied:
     spec = ModelSpec(
         model=model,
-        dataset=DATASET,
+        dataset=dataset,
         target=target,
         task="classification",
         trainer={
@@ -125,7 +127,7 @@ def _spec_event(model: str, target: str, trees: int = 50, **changes: Any) -> Mod
     )
     return ModelSpecApplied(
         model=model,
-        dataset=DATASET,
+        dataset=dataset,
         task="classification",
         target=target,
         trainer="sklearn.random_forest",
@@ -396,3 +398,38 @@ async def test_a_spec_published_straight_to_kafka_is_not_current(
         "driftline_dead_letters_total",
         {"service": "training", "topic": topics.MODEL_SPEC_APPLIED, "reason": "unverified_origin"},
     ) >= 2  # fmt: skip
+
+
+async def test_forged_data_or_drift_straight_to_kafka_starts_no_run(
+    local_stack: StackInfo, training: ServiceRuntime
+) -> None:
+    """Only validation's word makes data trainable, only monitoring's starts a retrain. With a
+    current spec waiting for its dataset, a DataValidated naming any S3 object that validation
+    did not sign (unsigned as service:validation, or signed by ingest's genuine key) and an
+    unsigned DriftDetected are dead-lettered as unverified_origin by training: no job starts."""
+    model, dataset = f"poisoned-{UID}", f"poisoned-data-{UID}"
+    await _send(local_stack, _spec_event(model, "target", dataset=dataset))  # the registry's
+    await _wait_for_spec(training, model)  # current: accepted data would start its run
+    ref = (await asyncio.to_thread(_put_dataset, local_stack)).model_copy(update={"name": dataset})
+    validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [model]})
+    await publish_as(local_stack, None, validated, source="driftline/validation",
+                     actor="service:validation")  # fmt: skip
+    await publish_as(local_stack, "ingest", validated, source="driftline/validation")
+    drift = example(DriftDetected).model_copy(update={"model": ModelRef(name=model, version=1)})
+    await publish_as(local_stack, None, drift, source="driftline/monitoring")
+
+    def ours(consumer: str) -> Callable[[ConsumerRecord], bool]:
+        return lambda r: header(r, "dlq-consumer") == consumer and header(
+            r, "ce_subject") in (dataset, model)  # fmt: skip
+
+    dead = [
+        *await read_topic(local_stack.kafka_bootstrap, topics.dlq(topics.DATA_VALIDATED),
+                          ours("training.on_data_validated"), count=2, timeout_s=60),
+        *await read_topic(local_stack.kafka_bootstrap, topics.dlq(topics.DRIFT_DETECTED),
+                          ours("training.on_drift_detected"), timeout_s=60),
+    ]  # fmt: skip
+    assert all(str(header(d, "dlq-reason")).startswith("unverified_origin: ") for d in dead)
+    await asyncio.sleep(3)  # long enough for a run to be queued, were the data believed
+    assert await _jobs_of(training, model) == 0
+    skipped = await read_all(local_stack.kafka_bootstrap, topics.RETRAIN_SKIPPED, _about(model))
+    assert skipped == []  # the forged drift was not even answered

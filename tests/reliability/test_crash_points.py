@@ -43,6 +43,7 @@ from driftline_contracts.events.data import DataArrived, DataValidated
 from tests.integration.kafka_helpers import produce_raw, settings_from
 from tests.integration.probe import PROFILE, arrival, effects
 from tests.reliability.figures import Figures
+from tests.signing import standing_in_for
 
 EVENTS = 60
 CRASHES_PER_POINT = 50  # x 4 points = 200 injected crashes
@@ -120,7 +121,9 @@ async def crash_service(local_stack) -> AsyncIterator[ServiceRuntime]:
         ],
         migrations=MIGRATIONS,
     )
-    settings = settings_from(local_stack.env()).model_copy(
+    # It stands in for validation (its DataValidated is only believed signed by validation).
+    settings = standing_in_for(local_stack, "validation", settings_from(local_stack.env()))
+    settings = settings.model_copy(
         update={
             "retry": RetrySettings(max_attempts=3, initial_backoff_s=0.01, max_backoff_s=0.1),
             # One row per batch: every row passes both outbox crash points on its own.

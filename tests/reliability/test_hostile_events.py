@@ -176,7 +176,10 @@ def test_every_consumer_of_signed_events_is_fuzzed_with_forgeries() -> None:
     assert {"training.on_model_spec_applied", "validation.on_model_spec_applied",
             "deployment.on_model_spec_applied", "deployment.on_model_approved",
             "registry.on_model_trained", "monitoring.on_model_promoted",
-            "audit.on_audited_event"} <= names  # fmt: skip
+            "audit.on_audited_event", "console.on_audited_event",
+            "training.on_data_validated", "training.on_drift_detected",
+            "monitoring.on_data_validated", "ingest.on_data_validated",
+            "ingest.on_data_rejected"} <= names  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CHECKING, ids=_ids)

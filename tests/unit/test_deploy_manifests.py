@@ -29,6 +29,7 @@ from driftline.cli.main import app
 from driftline.runtime.app import load_definition
 from driftline.runtime.services import SERVICE_NAMES, SERVICE_PORTS
 from driftline.runtime.settings import RuntimeSettings
+from driftline_contracts.origin import SIGNED_BY
 from driftline_contracts.topics import all_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,14 +273,14 @@ def test_each_service_gets_its_own_signing_key_and_every_public_key(
         event_origin(settings.signing, name, consumed).require()  # it would start
 
 
-def test_missing_signing_keys_fail_the_render_by_name() -> None:
+@pytest.mark.parametrize("signer", sorted(set(SIGNED_BY.values())))
+def test_missing_signing_keys_fail_the_render_by_name(signer: str) -> None:
     keys = TEST_VALUES["secrets"]["signing"]["keys"]
-    no_registry = {k: v for k, v in keys.items() if k != "registry"}
     values = merged(TEST_VALUES, {})
-    values["secrets"]["signing"]["keys"] = no_registry
+    values["secrets"]["signing"]["keys"] = {k: v for k, v in keys.items() if k != signer}
     result = helm(values)
     assert result.returncode != 0
-    assert "secrets.signing.keys.registry" in result.stderr
+    assert f"secrets.signing.keys.{signer}" in result.stderr
 
 
 def test_the_audit_sink_can_write_as_its_append_only_role(monkeypatch: pytest.MonkeyPatch) -> None:

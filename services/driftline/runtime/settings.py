@@ -217,7 +217,7 @@ class EventSigningSettings(BaseModel):
         description="This service's Ed25519 private key (base64 of the 32-byte seed, or PKCS#8 "
         "PEM); '{service}' in the path is replaced by the service's name. `driftline stack up` "
         "makes one per service in `<home>/event-keys/` (mode 600). Required for registry, "
-        "training and deployment.",
+        "training, deployment, validation and monitoring.",
     )
     key: SecretStr | None = Field(None, description="The same key inline (prefer the file).")
     public_keys_file: str | None = Field(

@@ -19,7 +19,16 @@ from driftline.runtime.event_signing import EventSigner, UnverifiedOrigin, key_i
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.settings import RetrySettings
 from driftline.runtime.uow import UnitOfWork
-from driftline_contracts.events import DataArrived, ModelApproved, ModelPromoted, ModelSpecApplied
+from driftline_contracts.events import (
+    DataArrived,
+    DataRejected,
+    DataValidated,
+    DriftDetected,
+    DriftResolved,
+    ModelApproved,
+    ModelPromoted,
+    ModelSpecApplied,
+)
 from driftline_contracts.examples import example
 from driftline_contracts.origin import KEY_ID_HEADER, SIGNATURE_HEADER, SIGNED_BY
 from tests.signing import KEYS, signed_record, verifier
@@ -80,11 +89,16 @@ def test_types_nobody_must_sign_pass_unsigned() -> None:
     assert _verify(signed_record(example(DataArrived), by="ingest")) == "ingest"
 
 
-def test_the_table_names_registry_training_and_deployment() -> None:
+def test_the_table_names_the_one_service_whose_word_each_decision_is() -> None:
     assert SIGNED_BY[ModelSpecApplied.ce_type] == "registry"
     assert SIGNED_BY[ModelApproved.ce_type] == "registry"
     assert SIGNED_BY[ModelPromoted.ce_type] == "deployment"
-    assert set(SIGNED_BY.values()) == {"registry", "training", "deployment"}
+    assert SIGNED_BY[DataValidated.ce_type] == SIGNED_BY[DataRejected.ce_type] == "validation"
+    assert SIGNED_BY[DriftDetected.ce_type] == SIGNED_BY[DriftResolved.ce_type] == "monitoring"
+    assert DataArrived.ce_type not in SIGNED_BY  # pipelines publish it; validation checks it
+    assert set(SIGNED_BY.values()) == {
+        "registry", "training", "deployment", "validation", "monitoring"
+    }  # fmt: skip
 
 
 def _processor(event_type: type, handler: Any, batch_size: int = 1) -> tuple[
