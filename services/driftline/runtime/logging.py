@@ -14,8 +14,9 @@ import structlog
 from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-_OWN_HANDLERS = ("faststream",)
-"""Loggers a library gives its own text handler (and stops from propagating) at import."""
+_OWN_HANDLERS = ("faststream", "uvicorn", "uvicorn.access")
+"""Loggers a library gives its own text handler (and stops from propagating): faststream at
+import, uvicorn whenever a ``uvicorn.Config`` is built with its default ``log_config``."""
 
 
 def _stderr_logger(*_: object) -> structlog.PrintLogger:

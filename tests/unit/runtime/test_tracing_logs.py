@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+import uvicorn
 
 from driftline.runtime.broker import build_broker
 from driftline.runtime.logging import configure_logging, get_logger
@@ -109,3 +110,17 @@ def test_the_brokers_own_lines_are_json_on_stderr_not_text_on_stdout(capsys) -> 
         ("Received", "debug"),  # per message: hidden at the default INFO
         ("consumer failed", "error"),
     ]
+
+
+@pytest.mark.usefixtures("json_logs")
+def test_uvicorn_configured_with_its_own_text_handlers_is_routed_through_json_again(
+    capsys,
+) -> None:
+    """An embedded ``uvicorn.Config`` (default ``log_config``) gives uvicorn a text handler and
+    stops it propagating; the next ``configure_logging`` brings its records back as JSON."""
+    uvicorn.Config(app=None, log_level="warning")  # what a test server or a plain `uvicorn` does
+    configure_logging("INFO", "json", service="probe")
+    logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
+    (line,) = _lines(capsys.readouterr().err)
+    assert line["logger"] == "uvicorn.error"
+    assert line["event"] == "Invalid HTTP request received."
