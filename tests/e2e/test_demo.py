@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -193,6 +194,9 @@ def test_demo_story_is_in_the_audit_stream(tmp_path: Path, demo_home: Path) -> N
     assert result.returncode == 0, output[-3000:]
     assert "demo passed" in output
     assert "matches the bytes in S3" in output
+    assert re.search(r"console: http://127\.0\.0\.1:\d+ ", output.split("demo passed")[-1]), (
+        "with --keep-running the demo ends by printing the console's URL"
+    )
 
     events = _audit_stream(demo_home)
     timeline = [(e[0], e[1], e[2]) for e in events if e[0] not in QUIET]

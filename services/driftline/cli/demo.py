@@ -1,6 +1,6 @@
 """``driftline demo``: the main job — the whole Driftline loop on the local stack.
 
-Stack up → seven services as separate processes → spec applied → real data validated (and a
+Stack up → eight services as separate processes → spec applied → real data validated (and a
 corrupted variant rejected) → trained → gated → promoted → production traffic → drift on a
 real sub-population → RetrainSkipped → new labelled data → retrain → canary → promotion → a
 bad candidate rolled back → lineage and KPIs → audit chain verified. Exit 0 only if every step
@@ -163,7 +163,7 @@ def _run_steps(info: StackInfo, urls: dict[str, str], done: Done, timeline: bool
 
 
 def _external_service_urls() -> dict[str, str] | None:
-    """Every service's URL from ``DRIFTLINE_<SERVICE>_URL``, or None unless all seven are set."""
+    """Every service's URL from ``DRIFTLINE_<SERVICE>_URL``, or None unless all of them are set."""
     import os
 
     from driftline.cli.service_url import url_env
@@ -186,8 +186,11 @@ def _answers_ready(url: str) -> bool:
     return readiness(url)[0] == 200
 
 
-def _journey(home: Path, keep_running: bool, timeline: bool) -> list[tuple[str, float]]:
-    """Infrastructure, services, then the story; everything the demo started is stopped after.
+def _journey(
+    home: Path, keep_running: bool, timeline: bool
+) -> tuple[list[tuple[str, float]], str | None]:
+    """Infrastructure, services, then the story; everything the demo started is stopped after
+    (unless ``keep_running``). Returns the steps' timings and the console's URL.
 
     With ``DRIFTLINE_*`` connection settings in the environment (Docker Compose, a cluster) the
     demo uses that Kafka, PostgreSQL and S3 instead of starting the local stack; when every
@@ -221,7 +224,7 @@ def _journey(home: Path, keep_running: bool, timeline: bool) -> list[tuple[str, 
     processes = []
     try:
         if external_urls is not None:
-            with console.status("waiting for the seven services to be ready…"):
+            with console.status(f"waiting for the {len(SERVICE_NAMES)} services to be ready…"):
                 _wait_for_urls(external_urls)
             urls = external_urls
         else:
@@ -229,7 +232,7 @@ def _journey(home: Path, keep_running: bool, timeline: bool) -> list[tuple[str, 
             processes = start_services(
                 stack, info, SERVICE_NAMES, extra_env={"DRIFTLINE_AUDIT__DIGEST_INTERVAL_S": "2"}
             )
-            with console.status("waiting for seven services to be ready…"):
+            with console.status(f"waiting for {len(SERVICE_NAMES)} services to be ready…"):
                 wait_until_ready(processes, on_ready=lambda p: console.log(f"{p.name} ready"))
             urls = {p.name: p.url for p in processes}
         done("all services ready (/readyz 200)")
@@ -246,7 +249,7 @@ def _journey(home: Path, keep_running: bool, timeline: bool) -> list[tuple[str, 
                 stop_services(stack, processes)
                 if external is None:
                     stack.down()
-    return timings
+    return timings, urls.get("console")
 
 
 def _summary(urls: dict[str, str], home: Path) -> None:
@@ -257,6 +260,7 @@ def _summary(urls: dict[str, str], home: Path) -> None:
         table.add_row(name, url)
     console.print(table)
     console.print(f"state and logs: {home}; `DRIFTLINE_HOME={home} driftline stack status`")
+
 
 
 def demo_command(
@@ -273,10 +277,16 @@ def demo_command(
     """Run the end-to-end demo on the local stack; exit 0 only if every step happened."""
     from driftline.runtime.settings import driftline_home
     from driftline.stack.errors import StackError
+    from driftline.stack.tokens import tokens_path
 
     try:
-        timings = _journey((home or driftline_home()).resolve(), keep_running, timeline)
+        state = (home or driftline_home()).resolve()
+        timings, console_url = _journey(state, keep_running, timeline)
     except (StepFailedError, StackError) as exc:
         console.print(f"[bold red]demo failed:[/] {exc}")
         raise typer.Exit(1) from exc
     console.print(f"[bold green]demo passed[/] in {timings[-1][1]:.1f}s")
+    if console_url and keep_running:
+        console.print(f"console: {console_url}  (sign in with a token from {tokens_path(state)})")
+    elif console_url:
+        console.print("to look around in the console afterwards: driftline demo --keep-running")
