@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import io
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from minio import Minio
-from sklearn.datasets import load_breast_cancer
 
 from driftline.deployment.app import definition as deployment_definition
 from driftline.deployment.settings import DeploymentSettings
@@ -31,9 +27,10 @@ from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import ModelTrained
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
-from driftline_contracts.values import DatasetRef, ModelRef
+from driftline_contracts.values import ModelRef
 from tests.integration.deployment_steps import approve
 from tests.integration.kafka_helpers import environment, header, read_topic
+from tests.integration.s3_datasets import cancer_frame, put_frame
 from tests.signing import publish_signed
 from tests.tokens import stack_headers
 
@@ -63,21 +60,6 @@ async def services(local_stack: StackInfo) -> AsyncIterator[tuple[ServiceRuntime
     await training.stop()
 
 
-def _frame() -> Any:
-    frame = load_breast_cancer(as_frame=True).frame
-    frame.columns = [c.replace(" ", "_") for c in frame.columns]
-    return frame
-
-
-def _put_dataset(stack: StackInfo) -> DatasetRef:
-    data = _frame().to_csv(index=False).encode()
-    key = f"datasets/{DATASET}/v1.csv"
-    minio = Minio(stack.s3_endpoint, access_key=stack.s3_access_key,
-                  secret_key=stack.s3_secret_key, secure=False, region="us-east-1")  # fmt: skip
-    minio.put_object(stack.bucket, key, io.BytesIO(data), len(data), "text/csv")
-    return DatasetRef(name=DATASET, version=1, uri=f"s3://{stack.bucket}/{key}",
-                      sha256=hashlib.sha256(data).hexdigest(), format="csv",
-                      rows=569, size_bytes=len(data))  # fmt: skip
 
 
 def _spec() -> ModelSpecApplied:
@@ -101,7 +83,7 @@ async def test_an_xgboost_spec_trains_and_serves(
     local_stack: StackInfo, services: tuple[ServiceRuntime, ServiceRuntime]
 ) -> None:
     _training, deployment = services  # training runs in the background
-    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    ref = await asyncio.to_thread(put_frame, local_stack, DATASET, cancer_frame())
     await publish_signed(local_stack, _spec(), source="cli/test", actor="user:test")
     await asyncio.sleep(3)  # the training service stores the spec first
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
@@ -113,7 +95,7 @@ async def test_an_xgboost_spec_trains_and_serves(
 
     approved = await approve(local_stack, MODEL, 1, trained.artifact)
     await _caused(local_stack, topics.MODEL_PROMOTED, approved)
-    rows = _frame().drop(columns="target").head(5).to_dict(orient="records")
+    rows = cancer_frame().drop(columns="target").head(5).to_dict(orient="records")
     transport = httpx.ASGITransport(app=build_http_app(deployment))
     headers = stack_headers(local_stack, "publisher")
     async with httpx.AsyncClient(transport=transport, base_url="http://d", headers=headers) as http:
@@ -131,7 +113,7 @@ async def test_an_onnx_spec_trains_exports_and_serves_with_onnx_runtime(
 ) -> None:
     """serving: {runtime: onnx}: the run stores a checked export; deployment serves it."""
     _training, deployment = services
-    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    ref = await asyncio.to_thread(put_frame, local_stack, DATASET, cancer_frame())
     spec = ModelSpec(model=ONNX_MODEL, dataset=DATASET, target="target", task="classification",
                      trainer={"estimator": "sklearn.ensemble.RandomForestClassifier",
                               "params": {"n_estimators": 20}},
@@ -159,7 +141,7 @@ async def test_an_onnx_spec_trains_exports_and_serves_with_onnx_runtime(
     await _caused(local_stack, topics.MODEL_PROMOTED, approved)
     loaded = await deployment.deps.cache.get(ModelRef(name=ONNX_MODEL, version=1), trained.artifact)
     assert loaded.runtime == "onnx"
-    frame = _frame().drop(columns="target").head(20)
+    frame = cancer_frame().drop(columns="target").head(20)
     transport = httpx.ASGITransport(app=build_http_app(deployment))
     headers = stack_headers(local_stack, "publisher")
     async with httpx.AsyncClient(transport=transport, base_url="http://d", headers=headers) as http:

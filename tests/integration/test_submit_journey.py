@@ -10,8 +10,6 @@ first version); v2 is the notebook's model, which must pass a canary against it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import io
 import json
 import pickle
 import uuid
@@ -24,7 +22,6 @@ import httpx
 import pytest
 import skops.io as sio
 import uvicorn
-from minio import Minio
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -45,10 +42,10 @@ from driftline_contracts import topics
 from driftline_contracts.codec import decode
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.examples import example
-from driftline_contracts.values import DatasetRef
 from tests.integration.deployment_steps import predict_with_feedback, until
 from tests.integration.kafka_helpers import environment, header, read_all, settings_from
 from tests.integration.lightgbm_notebook import cancer, notebook
+from tests.integration.s3_datasets import put_frame
 from tests.signing import publish_signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -135,16 +132,6 @@ async def platform(local_stack: StackInfo) -> AsyncIterator[Platform]:
     await serving
 
 
-def _put_dataset(stack: StackInfo) -> DatasetRef:
-    data = cancer().to_csv(index=False).encode()
-    key = f"datasets/{DATASET}/v1.csv"
-    minio = Minio(stack.s3_endpoint, access_key=stack.s3_access_key,
-                  secret_key=stack.s3_secret_key, secure=False, region="us-east-1")  # fmt: skip
-    minio.put_object(stack.bucket, key, io.BytesIO(data), len(data), "text/csv")
-    return DatasetRef(name=DATASET, version=1, uri=f"s3://{stack.bucket}/{key}",
-                      sha256=hashlib.sha256(data).hexdigest(), format="csv",
-                      rows=569, size_bytes=len(data))  # fmt: skip
-
 
 def _spec() -> dict[str, Any]:
     return {
@@ -190,7 +177,7 @@ async def _first_version(platform: Platform, stack: StackInfo) -> None:
     applied = await platform.registry.post("/v1/specs", json=_spec())
     assert applied.status_code == 201, applied.text
     await until(lambda: _stored(platform), timeout_s=60)
-    ref = await asyncio.to_thread(_put_dataset, stack)
+    ref = await asyncio.to_thread(put_frame, stack, DATASET, cancer())
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
     await publish_signed(stack, validated, source="cli/test", actor="service:validation")
 

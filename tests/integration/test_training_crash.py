@@ -9,8 +9,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import hashlib
-import io
 import json
 import os
 import signal
@@ -25,7 +23,6 @@ import httpx
 import psutil
 import pytest
 from aiokafka import ConsumerRecord
-from minio import Minio
 from sklearn.datasets import load_breast_cancer
 from typer.testing import CliRunner
 
@@ -54,6 +51,7 @@ from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
 from tests.integration.kafka_helpers import header, read_all, read_topic
+from tests.integration.s3_datasets import cancer_frame, put_csv, put_frame
 from tests.own_stack import stack_of_its_own
 from tests.signing import publish_signed
 from tests.unit.training.plugins import PLUGIN_PATH
@@ -168,35 +166,6 @@ def services(local_stack_control: LocalStack) -> Iterator[_Services]:
         running.stop()
 
 
-def _minio(stack: StackInfo) -> Minio:
-    return Minio(
-        stack.s3_endpoint,
-        access_key=stack.s3_access_key,
-        secret_key=stack.s3_secret_key,
-        secure=False,
-        region="us-east-1",
-    )
-
-
-def _put_dataset(stack: StackInfo, name: str, data: bytes) -> DatasetRef:
-    key = f"datasets/{name}/v1.csv"
-    _minio(stack).put_object(stack.bucket, key, io.BytesIO(data), len(data), "text/csv")
-    return DatasetRef(
-        name=name,
-        version=1,
-        uri=f"s3://{stack.bucket}/{key}",
-        sha256=hashlib.sha256(data).hexdigest(),
-        format="csv",
-        size_bytes=len(data),
-    )
-
-
-def _cancer_csv() -> bytes:
-    frame = load_breast_cancer(as_frame=True).frame
-    frame.columns = [c.replace(" ", "_") for c in frame.columns]
-    return frame.to_csv(index=False).encode()
-
-
 def _spec_event(model: str, dataset: str, trainer: dict) -> ModelSpecApplied:
     spec = ModelSpec(
         model=model, dataset=dataset, target="target", task="classification", trainer=trainer
@@ -214,7 +183,7 @@ def _spec_event(model: str, dataset: str, trainer: dict) -> ModelSpecApplied:
 
 async def _train(stack: StackInfo, model: str, trainer: dict) -> DatasetRef:
     """Publish the model's spec and an accepted dataset version for it."""
-    ref = await asyncio.to_thread(_put_dataset, stack, f"data-{model}", _cancer_csv())
+    ref = await asyncio.to_thread(put_frame, stack, f"data-{model}", cancer_frame())
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [model]})
     for event in (_spec_event(model, ref.name, trainer), validated):
         await publish_signed(stack, event, source="cli/test", actor="user:t")
@@ -345,9 +314,9 @@ async def test_reproduce_gives_identical_metrics_and_refuses_changed_data(
 
     code, output = await asyncio.to_thread(_reproduce, services, f"{REPRO_MODEL}@2")
     assert code == 2, output
-    changed = bytearray(_cancer_csv())
+    changed = bytearray(cancer_frame().to_csv(index=False).encode())
     changed[-2] = ord("0") if changed[-2] != ord("0") else ord("1")  # one byte of the last row
-    await asyncio.to_thread(_put_dataset, local_stack, ref.name, bytes(changed))
+    await asyncio.to_thread(put_csv, local_stack, ref.name, bytes(changed))
     code, output = await asyncio.to_thread(_reproduce, services, f"{REPRO_MODEL}@1")
     assert code == 2, output
     assert "dataset_changed" in output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +15,6 @@ import httpx
 import pytest
 from aiokafka import ConsumerRecord
 from fastapi import FastAPI
-from minio import Minio
 from sklearn.datasets import load_breast_cancer
 from sqlalchemy import delete, func, select, update
 
@@ -47,6 +45,7 @@ from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.values import DatasetRef, ModelRef
 from tests.integration.kafka_helpers import environment, header, produce_raw, read_all, read_topic
+from tests.integration.s3_datasets import cancer_frame, put_frame, stack_minio
 from tests.signing import publish_as, publish_signed, stack_signer
 
 pytestmark = pytest.mark.integration
@@ -69,36 +68,9 @@ async def training(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
     await runtime.stop()
 
 
-def _minio(stack: StackInfo) -> Minio:
-    return Minio(
-        stack.s3_endpoint,
-        access_key=stack.s3_access_key,
-        secret_key=stack.s3_secret_key,
-        secure=False,
-        region="us-east-1",
-    )
-
-
-def _put_dataset(stack: StackInfo) -> DatasetRef:
-    frame = load_breast_cancer(as_frame=True).frame
-    frame.columns = [c.replace(" ", "_") for c in frame.columns]
-    data = frame.to_csv(index=False).encode()
-    key = f"datasets/{DATASET}/v1.csv"
-    _minio(stack).put_object(stack.bucket, key, io.BytesIO(data), len(data), "text/csv")
-    return DatasetRef(
-        name=DATASET,
-        version=1,
-        uri=f"s3://{stack.bucket}/{key}",
-        sha256=hashlib.sha256(data).hexdigest(),
-        format="csv",
-        rows=len(frame),
-        size_bytes=len(data),
-    )
-
-
 def _object_sha256(stack: StackInfo, uri: str) -> str:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
-    response = _minio(stack).get_object(bucket, key)
+    response = stack_minio(stack).get_object(bucket, key)
     try:
         return hashlib.sha256(response.read()).hexdigest()
     finally:
@@ -221,7 +193,7 @@ async def test_claims_are_fenced_and_expired_leases_reclaimed(
 
 async def test_training_journey(local_stack: StackInfo, training: ServiceRuntime) -> None:
     """Spec + accepted data → TrainingStarted, ModelTrained with a verified artifact; no repeats."""
-    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    ref = await asyncio.to_thread(put_frame, local_stack, DATASET, cancer_frame())
     await _send(local_stack, _spec_event(MODEL, "target"))
     await _wait_for_spec(training, MODEL)
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
@@ -387,7 +359,7 @@ async def test_a_spec_published_straight_to_kafka_is_not_current(
     dead = await read_topic(local_stack.kafka_bootstrap, topics.dlq(topics.MODEL_SPEC_APPLIED),
                             ours, count=2, timeout_s=60)  # fmt: skip
     assert all(str(header(d, "dlq-reason")).startswith("unverified_origin: ") for d in dead)
-    ref = await asyncio.to_thread(_put_dataset, local_stack)
+    ref = await asyncio.to_thread(put_frame, local_stack, DATASET, cancer_frame())
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [forged_model]})
     await _send(local_stack, validated)
     await asyncio.sleep(3)  # long enough for the data to be handled, were the spec current
@@ -410,7 +382,8 @@ async def test_forged_data_or_drift_straight_to_kafka_starts_no_run(
     model, dataset = f"poisoned-{UID}", f"poisoned-data-{UID}"
     await _send(local_stack, _spec_event(model, "target", dataset=dataset))  # the registry's
     await _wait_for_spec(training, model)  # current: accepted data would start its run
-    ref = (await asyncio.to_thread(_put_dataset, local_stack)).model_copy(update={"name": dataset})
+    stored = await asyncio.to_thread(put_frame, local_stack, DATASET, cancer_frame())
+    ref = stored.model_copy(update={"name": dataset})
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [model]})
     await publish_as(local_stack, None, validated, source="driftline/validation",
                      actor="service:validation")  # fmt: skip
