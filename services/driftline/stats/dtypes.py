@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-Dtype = Literal["integer", "float", "boolean", "string", "datetime"]
-"""Logical type of a column, independent of how pandas happens to store it."""
+from driftline.stats.spec import Dtype as Dtype  # declared with the spec: no pandas to read it
 
 _INFERRED: dict[str, Dtype] = {
     "boolean": "boolean",

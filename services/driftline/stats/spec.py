@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, model_validator
 
-from driftline.stats.dtypes import Dtype
 from driftline_contracts.values import Value
+
+Dtype = Literal["integer", "float", "boolean", "string", "datetime"]
+"""Logical type of a column, independent of how pandas happens to store it."""
 
 Severity = Literal["reject", "warn"]
 """How a failed check counts: ``reject`` blocks the version, ``warn`` is carried as a warning."""

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.validation.deps import ValidationDeps
 from driftline.validation.handlers import subscriptions
 from driftline.validation.settings import ValidationSettings, validation_section
-from driftline.validation.workflow import ValidationDeps
 
 
 def dependencies(runtime: ServiceRuntime) -> ValidationDeps:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import EventUnit
 from driftline.validation.adapters.postgres import PostgresValidationRepository
 from driftline.validation.lineage import ValidationRun
 from driftline.validation.specs import spec_record
-from driftline.validation.workflow import Outcome, ValidationDeps, validate_arrival
 from driftline_contracts.events.data import DataArrived, DataValidated
 from driftline_contracts.events.spec import ModelSpecApplied
+
+if TYPE_CHECKING:
+    from driftline.validation.deps import ValidationDeps
+    from driftline.validation.workflow import Outcome
 
 log = get_logger(__name__)
 
@@ -25,6 +30,8 @@ async def on_model_spec_applied(event: ModelSpecApplied, uow: EventUnit[Validati
 
 async def on_data_arrived(event: DataArrived, uow: EventUnit[ValidationDeps]) -> Outcome | None:
     """Validate an arrival: DataValidated or DataRejected, nothing for bytes already judged."""
+    from driftline.validation.workflow import validate_arrival  # pandas, scipy: on first use
+
     repo = PostgresValidationRepository(uow.session)
     run = ValidationRun(uow.deps.lineage, event.dataset, uow.cause.id)
     await run.started()

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from driftline.stats.expectations import Expectations
+from driftline.stats.spec import Expectations
 from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.modelspec import Task
 

@@ -9,13 +9,11 @@ from typing import Protocol
 
 import pandas as pd
 
-from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.storage import ArtifactStore
 from driftline.stats.expectations import Expectations
 from driftline.stats.profile import DatasetProfile, profile_frame
 from driftline.validation.adapters.artifacts import OutcomeArtifacts, load_profile, store_artifacts
 from driftline.validation.adapters.canonical import store_canonical
-from driftline.validation.adapters.limits import Limits
 from driftline.validation.adapters.loader import load_dataset
 from driftline.validation.core import (
     LoadOutcome,
@@ -24,9 +22,9 @@ from driftline.validation.core import (
     reject_unloaded,
     specs_fingerprint,
 )
+from driftline.validation.deps import ValidationDeps as ValidationDeps  # its home before
 from driftline.validation.outcomes import rejected_event, validated_event
 from driftline.validation.records import AcceptedVersion, Rejection
-from driftline.validation.settings import ValidationSection
 from driftline.validation.specs import SpecRecord
 from driftline_contracts.events.data import CanonicalCopy, DataRejected, DataValidated
 from driftline_contracts.values import DatasetRef
@@ -45,21 +43,6 @@ class ValidationRepository(Protocol):
     async def add_accepted(self, version: AcceptedVersion) -> None: ...
     async def rejected(self, dataset: str, sha256: str, fingerprint: str) -> bool: ...
     async def add_rejection(self, rejection: Rejection) -> None: ...
-
-
-@dataclass(frozen=True)
-class ValidationDeps:
-    """What the handlers need beyond the unit of work: the store and the limits."""
-
-    store: ArtifactStore
-    settings: ValidationSection
-    workdir: Path | None = None
-    lineage: LineageEmitter | None = None
-
-    @property
-    def limits(self) -> Limits:
-        """Loader limits from the settings."""
-        return Limits.from_section(self.settings)
 
 
 @dataclass(frozen=True)

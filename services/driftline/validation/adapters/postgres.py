@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from driftline.stats.expectations import Expectations
+from driftline.stats.spec import Expectations
 from driftline.validation.records import AcceptedVersion, Rejection
 from driftline.validation.specs import SpecRecord
 from driftline_contracts.values import ArtifactRef
