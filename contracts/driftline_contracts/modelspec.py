@@ -179,6 +179,28 @@ class DriftPolicy(Value):
     )
 
 
+class MicroBatching(Value):
+    """Concurrent requests for one version predicted together (``docs/deployment.md``)."""
+
+    enabled: bool = Field(
+        False,
+        description="Queue concurrent requests' rows and predict them in one call; a request "
+        "alone is never held back.",
+    )
+    max_batch_rows: int = Field(
+        64, ge=1, le=10_000, description="A batch is predicted once it holds this many rows."
+    )
+    max_wait_ms: FiniteFloat = Field(
+        2.0,
+        ge=0,
+        le=100,
+        description="Longest a request waits for others (milliseconds) before its batch runs.",
+    )
+
+
+DEFAULT_MICRO_BATCHING = MicroBatching()
+
+
 class ServingSpec(Value):
     """How deployment runs the model's versions."""
 
@@ -187,6 +209,11 @@ class ServingSpec(Value):
         description="sklearn: the model as trained (skops or native booster); onnx: training "
         "also exports it to ONNX, checked on the holdout, and deployment serves that export "
         "with ONNX Runtime (scikit-learn, LightGBM and XGBoost models).",
+    )
+    micro_batching: MicroBatching = Field(
+        default_factory=MicroBatching,
+        description="Adaptive micro-batching of concurrent requests (off by default); a "
+        "serving option only: changing it does not retrain.",
     )
 
 
@@ -302,5 +329,7 @@ def spec_hash(spec: ModelSpec) -> str:
         del document["window"]
     if spec.serving == DEFAULT_SERVING:
         del document["serving"]
+    elif spec.serving.micro_batching == DEFAULT_MICRO_BATCHING:
+        del document["serving"]["micro_batching"]  # an onnx spec keeps its earlier hash
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -21,7 +21,8 @@ TRAINING_FIELDS = (
 )  # fmt: skip
 """What the run reads: the data and its training window, the columns, the trainer and its
 params, the split (seed, holdout, time column) and the metrics it reports (and compares with
-the champion); and the serving runtime (an ``onnx`` run also exports and checks the model)."""
+the champion); and the serving runtime (an ``onnx`` run also exports and checks the model),
+but no other serving option (micro-batching changes only how deployment calls the model)."""
 
 
 def training_hash(spec: dict[str, Any]) -> str:
@@ -30,8 +31,12 @@ def training_hash(spec: dict[str, Any]) -> str:
     fields = {name: spec.get(name) for name in TRAINING_FIELDS}
     if fields["window"] in (None, DEFAULT_WINDOW.model_dump(mode="json")):
         del fields["window"]
-    if fields["serving"] in (None, DEFAULT_SERVING.model_dump(mode="json")):
+    # Only the runtime changes what a run produces; micro-batching is deployment's alone.
+    runtime = (fields["serving"] or {}).get("runtime", DEFAULT_SERVING.runtime)
+    if runtime == DEFAULT_SERVING.runtime:
         del fields["serving"]
+    else:
+        fields["serving"] = {"runtime": runtime}
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -87,5 +87,5 @@ def test_a_spec_stored_before_windows_existed_has_the_same_training_hash() -> No
 def test_a_spec_stored_before_serving_runtimes_existed_has_the_same_training_hash() -> None:
     now = record().spec
     before = {k: v for k, v in now.items() if k != "serving"}
-    assert now["serving"] == {"runtime": "sklearn"}
+    assert now["serving"]["runtime"] == "sklearn"
     assert training_hash(before) == training_hash(now)

@@ -1,0 +1,193 @@
+"""Micro-batching: concurrent requests predicted together answer exactly as they would alone;
+a lone request is not held back; batches stay within their bounds; one bad request fails
+alone; the spec option is off by default and does not retrain."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from driftline.deployment.models.array_twin import array_twin
+from driftline.deployment.models.loading import LoadedModel
+from driftline.deployment.models.predictor import Predicted, predict_columns
+from driftline.deployment.serving.micro_batcher import MicroBatcher, Outcome
+from driftline.deployment.serving.row_batch import RowBatch
+from driftline.training.retrain_policy import training_hash
+from driftline_contracts.modelspec import ModelSpec, spec_hash
+
+FEATURES = ("a", "b", "c")
+
+
+def fitted() -> LoadedModel:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    frame = pd.DataFrame(x, columns=list(FEATURES))
+    estimator = LogisticRegression().fit(frame, np.where(x[:, 0] + x[:, 1] > 0, "yes", "no"))
+    return LoadedModel(estimator, FEATURES, array_twin(estimator, FEATURES))
+
+
+def requests(count: int, rows: int = 1, seed: int = 1) -> list[RowBatch]:
+    rng = np.random.default_rng(seed)
+    return [
+        RowBatch.of(
+            [dict(zip(FEATURES, r, strict=True)) for r in rng.normal(size=(rows, 3)).tolist()],
+            FEATURES,
+        )
+        for _ in range(count)
+    ]
+
+
+class Recorded:
+    """``predict_columns`` on the float matrix, as the serving path runs it; records calls."""
+
+    def __init__(self, model: LoadedModel, fail_on: float | None = None) -> None:
+        self.model = model
+        self.fail_on = fail_on
+        self.calls: list[int] = []
+
+    async def __call__(self, batch: RowBatch) -> Outcome:
+        self.calls.append(len(batch))
+        await asyncio.sleep(0.001)  # a predict in a thread: other requests run meanwhile
+        if self.fail_on is not None and any(v[0] == self.fail_on for v in batch.values):
+            raise RuntimeError("bad request")
+        matrix = batch.matrix()
+        assert matrix is not None
+        return predict_columns(self.model, matrix), 0.1
+
+
+async def concurrently(batcher: MicroBatcher, batches: list[RowBatch]) -> list[Any]:
+    """Every request announced, then each submitted after a few loop turns of its own."""
+
+    async def one(index: int, batch: RowBatch) -> Predicted:
+        with batcher.arrival() as arrival:
+            for _ in range(index % 3):
+                await asyncio.sleep(0)
+            return (await batcher.submit(batch, arrival))[0]
+
+    return await asyncio.gather(*(one(i, b) for i, b in enumerate(batches)), return_exceptions=True)
+
+
+async def test_concurrent_requests_get_exactly_their_answers_alone() -> None:
+    model = fitted()
+    run = Recorded(model)
+    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=50)
+    batches = requests(40, rows=2)
+    together = await concurrently(batcher, batches)
+    alone = [predict_columns(model, b.matrix()) for b in batches]  # type: ignore[arg-type]
+    assert together == alone  # labels, probabilities and scores, bit for bit
+    assert len(run.calls) < len(batches)
+    assert max(run.calls) > 2
+
+
+async def test_a_lone_request_is_predicted_at_once() -> None:
+    run = Recorded(fitted())
+    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=1000)
+    with batcher.arrival() as arrival:
+        await batcher.submit(requests(1, rows=3)[0], arrival)
+    await batcher.submit(requests(1)[0])  # without an arrival too
+    assert list(batcher.waits_ms) == [0.0, 0.0]
+    assert run.calls == [3, 1]
+
+
+async def test_a_request_waits_at_most_max_wait_for_one_that_never_comes() -> None:
+    run = Recorded(fitted())
+    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=20)
+    stuck = batcher.arrival()  # announced, never submitted
+    outcome = await asyncio.wait_for(batcher.submit(requests(1)[0], batcher.arrival()), 1.0)
+    assert len(outcome[0]) == 1
+    assert 15 <= batcher.waits_ms[0] < 500
+    stuck.close()
+
+
+async def test_batches_hold_at_most_max_batch_rows() -> None:
+    run = Recorded(fitted())
+    batcher = MicroBatcher(run, max_batch_rows=8, max_wait_ms=50)
+    results = await concurrently(batcher, requests(10, rows=3))
+    assert all(len(r) == 3 for r in results)
+    assert sum(run.calls) == 30
+    assert max(run.calls) <= 8
+    assert list(batcher.batch_rows) == run.calls
+
+
+async def test_a_request_larger_than_max_batch_rows_runs_alone() -> None:
+    run = Recorded(fitted())
+    batcher = MicroBatcher(run, max_batch_rows=4, max_wait_ms=50)
+    results = await concurrently(batcher, [*requests(3), requests(1, rows=10)[0]])
+    assert [len(r) for r in results] == [1, 1, 1, 10]
+    assert 10 in run.calls
+    assert all(c <= 4 for c in run.calls if c != 10)
+
+
+async def test_one_failing_request_does_not_fail_the_others() -> None:
+    run = Recorded(fitted(), fail_on=99.0)
+    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=50)
+    batches = requests(6)
+    batches[2] = RowBatch.of([{"a": 99.0, "b": 0.0, "c": 0.0}], FEATURES)
+    results = await concurrently(batcher, batches)
+    assert isinstance(results[2], RuntimeError)
+    assert all(isinstance(r, Predicted) and len(r) == 1 for i, r in enumerate(results) if i != 2)
+    assert max(run.calls) > 1  # the batch was tried, then each request alone
+
+
+async def test_a_request_that_gives_up_before_submitting_releases_the_others() -> None:
+    run = Recorded(fitted())
+    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=10_000)
+    leaving = batcher.arrival()
+    waiting = asyncio.ensure_future(batcher.submit(requests(1)[0], batcher.arrival()))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # held for the announced request
+    leaving.close()  # e.g. its rows failed the feature check
+    assert len((await asyncio.wait_for(waiting, 1.0))[0]) == 1
+
+
+SPEC: dict[str, Any] = {
+    "model": "churn",
+    "dataset": "customers",
+    "target": "churned",
+    "task": "classification",
+    "trainer": {"estimator": "sklearn.linear_model.LogisticRegression"},
+}
+
+
+def test_micro_batching_is_off_by_default() -> None:
+    assert ModelSpec.model_validate(SPEC).serving.micro_batching.enabled is False
+
+
+@pytest.mark.parametrize("runtime", ["sklearn", "onnx"])
+def test_micro_batching_changes_neither_the_training_hash_nor_an_old_spec_hash(
+    runtime: str,
+) -> None:
+    before = ModelSpec.model_validate({**SPEC, "serving": {"runtime": runtime}})
+    on = {"runtime": runtime, "micro_batching": {"enabled": True, "max_wait_ms": 1}}
+    after = ModelSpec.model_validate({**SPEC, "serving": on})
+    assert training_hash(before.model_dump(mode="json")) == training_hash(
+        after.model_dump(mode="json")
+    )
+    old_document = {**before.model_dump(mode="json"), "serving": {"runtime": runtime}}
+    assert training_hash(old_document) == training_hash(before.model_dump(mode="json"))
+    assert spec_hash(before) != spec_hash(after)  # the spec itself did change
+
+
+def test_an_onnx_spec_keeps_the_spec_hash_it_had_before_micro_batching() -> None:
+    import hashlib
+    import json
+
+    spec = ModelSpec.model_validate({**SPEC, "serving": {"runtime": "onnx"}})
+    document = spec.model_dump(mode="json")
+    document["serving"] = {"runtime": "onnx"}
+    del document["window"]
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    assert spec_hash(spec) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "bad", [{"max_batch_rows": 0}, {"max_wait_ms": -1}, {"max_wait_ms": 1e9}, {"wait": 1}]
+)
+def test_unbounded_or_unknown_batching_options_are_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="micro_batching"):
+        ModelSpec.model_validate({**SPEC, "serving": {"micro_batching": bad}})
