@@ -8,11 +8,8 @@ from pydantic import ValidationError
 
 from driftline.monitoring.adapters.references import PostgresReferences
 from driftline.monitoring.adapters.windows import PostgresWindows
-from driftline.monitoring.episodes import replace_model
-from driftline.monitoring.late_labels import receive_labels
 from driftline.monitoring.records import MonitoredModel, TrainedOn
 from driftline.monitoring.reference import MonitoringDeps
-from driftline.monitoring.workflow import log_predictions
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import Correlated, EventUnit
@@ -75,6 +72,8 @@ async def on_model_promoted(
     event: ModelPromoted, uow: EventUnit[MonitoringDeps]
 ) -> list[Event | Correlated]:
     """Switch the champion; an open episode of the replaced version ends as model_replaced."""
+    from driftline.monitoring.episodes import replace_model  # pandas, scipy: on first use
+
     if not await PostgresReferences(uow.session).set_champion(
         event.model.name, event.model.version
     ):
@@ -93,6 +92,8 @@ async def on_predictions_logged(
     event: PredictionsLogged, uow: EventUnit[MonitoringDeps]
 ) -> list[Event | Correlated]:
     """Buffer a batch; DriftDetected or DriftResolved when a full window changes the episode."""
+    from driftline.monitoring.workflow import log_predictions  # pandas, scipy: on first use
+
     refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
     return as_episode(await log_predictions(event, refs, windows, uow.deps))
 
@@ -101,6 +102,8 @@ async def on_ground_truth_received(
     event: GroundTruthReceived, uow: EventUnit[MonitoringDeps]
 ) -> list[Event | Correlated]:
     """Keep true labels; re-judge the performance of windows already evaluated without them."""
+    from driftline.monitoring.late_labels import receive_labels  # pandas, scipy: on first use
+
     refs, windows = PostgresReferences(uow.session), PostgresWindows(uow.session)
     return as_episode(await receive_labels(event, refs, windows, uow.deps))
 

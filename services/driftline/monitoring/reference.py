@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry, Counter
 
-from driftline.monitoring.adapters.artifacts import load_profile
-from driftline.monitoring.evaluation import Reference
 from driftline.monitoring.records import MonitoredModel, TrainedOn
 from driftline.monitoring.row_flags import flagged_rows_counter, window_rows_counter
 from driftline.monitoring.settings import MonitoringSection
 from driftline.runtime.storage import ArtifactStore
-from driftline.stats.profile import DatasetProfile
 from driftline_contracts.values import ArtifactRef, DatasetRef
+
+if TYPE_CHECKING:
+    from driftline.monitoring.evaluation import Reference
+    from driftline.stats.profile import DatasetProfile
 
 
 class ReferenceStore(Protocol):
@@ -51,6 +52,8 @@ class MonitoringDeps:
 
     async def profile(self, ref: ArtifactRef) -> DatasetProfile:
         """A profile by reference; the few most recent stay in memory (they never change)."""
+        from driftline.monitoring.adapters.artifacts import load_profile  # pandas: on first use
+
         if ref.sha256 not in self.profiles:
             self.profiles[ref.sha256] = await load_profile(self.store, ref)
             while len(self.profiles) > 16:
@@ -74,6 +77,8 @@ async def resolve_reference(
     ModelPromoted carries no profile, so monitoring follows ModelRegistered (version ->
     dataset sha256 and holdout metrics) and DataValidated (dataset sha256 -> profile).
     """
+    from driftline.monitoring.evaluation import Reference  # pandas, scipy: on first use
+
     trained = await refs.trained_on(model.model, version)
     found = None
     if trained is not None:

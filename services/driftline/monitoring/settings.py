@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
-from driftline.monitoring.evaluation import Tolerances
 from driftline.runtime.settings import RuntimeSettings, ServiceSection
+
+if TYPE_CHECKING:
+    from driftline.monitoring.evaluation import Tolerances
 
 MIB = 1024 * 1024
 
@@ -42,6 +46,8 @@ class MonitoringSection(ServiceSection):
     @property
     def tolerances(self) -> Tolerances:
         """The evaluation tolerances."""
+        from driftline.monitoring.evaluation import Tolerances  # pandas, scipy: on first use
+
         return Tolerances(
             quality=self.quality_tolerance,
             performance=self.performance_tolerance,
