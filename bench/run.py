@@ -4,7 +4,8 @@
 Before any suite starts, every chosen suite's prerequisites are checked (``bench.prereqs``;
 ``--check`` only checks). Each suite's section is written as soon as that suite finishes,
 between its ``<!-- suite:NAME -->`` markers; the rest of the page (hand-written notes, other
-suites) is kept byte for byte. ``--quick`` is a short smoke run.
+suites) is kept byte for byte. A suite that fails keeps its old section and the run goes on
+(exit 1). ``--quick`` is a short smoke run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 import os
 import platform
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -81,17 +83,28 @@ def run(
     output: Path,
     suites: Mapping[str, Suite] = SUITES,
     say: Callable[[str], object] = print,
-) -> None:
-    """Run each named suite in turn, writing its section of ``output`` as soon as it is done."""
-    order = list(suites)
+) -> list[str]:
+    """Run each named suite in turn, writing its section of ``output`` as soon as it is done.
+
+    A suite that raises leaves its section as it was and the next suite still runs; the
+    names of the suites that failed are returned.
+    """
+    order, failed = list(suites), []
     for name in names:
         say(f"bench: running {name}…")
-        store_section(output, name, section(name, suites[name], quick), order, INTRO)
+        try:
+            lines = section(name, suites[name], quick)
+        except Exception:
+            say(f"bench: {name} failed, its section left as it was:\n{traceback.format_exc()}")
+            failed.append(name)
+            continue
+        store_section(output, name, lines, order, INTRO)
         say(f"bench: {name} written to {output}")
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: 0 when done, 2 when a prerequisite is missing."""
+    """Command-line entry point: 0 when done, 1 when a suite failed, 2 when one cannot start."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     parser.add_argument("--output", type=Path, default=DOC, help="Markdown file to write")
@@ -114,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print(f"bench: prerequisites of {', '.join(names)} met", file=sys.stderr)
         return 0
-    run(args.quick, names, args.output, say=lambda line: print(line, file=sys.stderr))
-    return 0
+    failed = run(args.quick, names, args.output, say=lambda line: print(line, file=sys.stderr))
+    if failed:
+        print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

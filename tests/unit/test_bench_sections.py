@@ -67,12 +67,12 @@ def test_the_page_is_written_by_one_rename_and_leaves_no_scratch_file(tmp_path: 
     assert [p.name for p in tmp_path.iterdir()] == ["benchmarks.md"]
 
 
-def _fake_suites(page: Path, seen: list[str]) -> dict[str, run.Suite]:
+def _fake_suites(page: Path, seen: list[str], failing: str = "") -> dict[str, run.Suite]:
     def suite(name: str) -> run.Suite:
         def report(quick: bool) -> list[str]:
             seen.append(page.read_text() if page.exists() else "")
-            if name == "drift":
-                raise RuntimeError("drift blew up")
+            if name == failing:
+                raise RuntimeError(f"{name} blew up")
             return [f"{name} figures"]
 
         return report
@@ -84,17 +84,21 @@ def test_each_section_is_on_disk_before_the_next_suite_starts(tmp_path: Path) ->
     page = tmp_path / "benchmarks.md"
     page.write_bytes(PAGE.encode())
     seen: list[str] = []
-    with pytest.raises(RuntimeError, match="drift blew up"):
-        run.run(False, ORDER, page, suites=_fake_suites(page, seen), say=lambda _: None)
+    told: list[str] = []
+    failed = run.run(
+        False, ORDER, page, suites=_fake_suites(page, seen, "predict"), say=told.append
+    )
+    assert failed == ["predict"]
     assert "codec figures" not in seen[0]
     assert "codec figures" in seen[1]
-    assert "predict figures" not in seen[1]
-    assert "predict figures" in seen[2]
+    assert "codec figures" in seen[2]
     final = page.read_text()
-    assert "codec figures" in final
-    assert "predict figures" in final
+    assert "drift figures" in final
+    assert "| old | 1 |" in final  # the failed suite keeps its section
+    assert "predict figures" not in final
     assert "### Hand-written: Kafka log" in final
-    assert final.endswith("no final newline")
+    assert final.endswith("<!-- /suite:drift -->\n")
+    assert any("predict failed" in line and "predict blew up" in line for line in told)
 
 
 def test_a_new_page_gets_the_header_and_the_section(tmp_path: Path) -> None:
@@ -165,3 +169,18 @@ def test_the_committed_page_has_one_well_formed_section_per_suite() -> None:
     found = doc_sections.sections(run.DOC.read_bytes().decode(), list(run.SUITES))
     assert list(found) == list(run.SUITES)
     assert "Must be re-measured" in found["drift"]
+
+
+def test_main_exits_1_naming_the_suite_that_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "benchmarks.md"
+    page.write_bytes(PAGE.encode())
+
+    def codec(quick: bool) -> list[str]:
+        raise RuntimeError("codec blew up")
+
+    monkeypatch.setitem(run.SUITES, "codec", codec)
+    assert run.main(["--suite", "codec", "--output", str(page)]) == 1
+    assert page.read_bytes() == PAGE.encode()
+    assert "bench: failed: codec" in capsys.readouterr().err
