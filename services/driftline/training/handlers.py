@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from driftline.runtime.consumer import Subscription
 from driftline.runtime.logging import get_logger
-from driftline.runtime.prediction_batches import prediction_rows
 from driftline.runtime.uow import EventUnit
 from driftline.training import core
 from driftline.training.adapters.champions import Champion, PostgresChampions
@@ -102,6 +101,8 @@ def _with_labels(uow: EventUnit[TrainingDeps]) -> bool:
 
 async def on_predictions_logged(event: PredictionsLogged, uow: EventUnit[TrainingDeps]) -> None:
     """Keep the served requests' features of a model training knows, to join with labels."""
+    from driftline.runtime.prediction_batches import prediction_rows  # pandas: on first use
+
     deps = uow.deps
     repo = PostgresTrainingRepository(uow.session)
     if await repo.spec(event.model.name) is None:

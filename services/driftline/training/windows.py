@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from driftline_contracts.modelspec import TrainingWindow
 from driftline_contracts.values import DatasetRef
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ def _within_days(
 def window_frame(frames: Sequence[pd.DataFrame], window: TrainingWindow) -> pd.DataFrame:
     """The versions' rows (oldest first) concatenated, deduplicated and capped per ``window``;
     a column missing from some versions is left empty there (imputed like any gap)."""
+    import pandas as pd  # the service's start-up (it imports AcceptedVersion) needs none
+
     frames = [f for f in frames if not f.empty] or list(frames[-1:])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if window.dedupe and len(frame):

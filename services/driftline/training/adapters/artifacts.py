@@ -5,10 +5,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from driftline.runtime.model_loading import UnservableModelError, load_estimator
-from driftline.runtime.native_models import MEDIA_TYPE as NATIVE_MEDIA_TYPE
-from driftline.runtime.native_models import is_native_archive
-from driftline.runtime.onnx_models import MEDIA_TYPE as ONNX_MEDIA_TYPE
 from driftline.runtime.storage import ArtifactStore
 from driftline.training.run_io import RunOutput
 from driftline_contracts.values import ArtifactRef
@@ -29,6 +25,10 @@ async def store_run_artifacts(
     store: ArtifactStore, model: str, run_id: str, output: RunOutput
 ) -> dict[str, ArtifactRef]:
     """Put the model and its JSON documents; their references by file name."""
+    from driftline.runtime.native_models import MEDIA_TYPE as NATIVE_MEDIA_TYPE  # numpy, pandas:
+    from driftline.runtime.native_models import is_native_archive  # on first use, not start-up
+    from driftline.runtime.onnx_models import MEDIA_TYPE as ONNX_MEDIA_TYPE
+
     refs: dict[str, ArtifactRef] = {}
     model_type = NATIVE_MEDIA_TYPE if is_native_archive(output.model_bytes) else SKOPS_MEDIA_TYPE
     files = [("model.skops", output.model_bytes, model_type)]  # the name predates native archives
@@ -52,6 +52,8 @@ def loads_verified(data: bytes, sha256: str) -> Any:
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise UntrustedModelError(f"artifact sha256 {actual} does not match the recorded {sha256}")
+    from driftline.runtime.model_loading import UnservableModelError, load_estimator
+
     try:
         return load_estimator(data)[0]
     except UnservableModelError as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from driftline.runtime.logging import get_logger
@@ -75,4 +74,6 @@ async def canonical_copy(store: ArtifactStore, dataset: DatasetRef) -> Canonical
 
 
 def _parquet_to_csv(source: Path, dest: Path) -> None:
+    import pyarrow.parquet as pq  # on first use: the service's start-up needs none
+
     pq.read_table(source).to_pandas().to_csv(dest, index=False)

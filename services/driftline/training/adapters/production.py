@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from driftline.runtime.storage import ArtifactStore
 from driftline.training.adapters.artifacts import model_key
 from driftline.training.core import Job
@@ -26,6 +24,8 @@ def served(rows: list[PredictionRow]) -> list[dict[str, Any]]:
 
 def labelled_csv(rows: list[tuple[dict[str, Any], Any]], target: str) -> bytes:
     """Labelled rows as CSV: the features as received, the label under the spec's target."""
+    import pandas as pd  # on first use: the service's start-up needs none
+
     frame = pd.DataFrame([{**features, target: label} for features, label in rows])
     return frame.to_csv(index=False).encode()
 
