@@ -18,19 +18,25 @@ from driftline_contracts.events.deployment import (
 )
 from driftline_contracts.events.registry import ModelApproved
 from driftline_contracts.events.spec import ModelSpecApplied
-from driftline_contracts.modelspec import CanaryPolicy
+from driftline_contracts.modelspec import CanaryPolicy, MicroBatching
 
 log = get_logger(__name__)
 
 
 async def on_model_spec_applied(event: ModelSpecApplied, uow: EventUnit[DeploymentDeps]) -> None:
-    """Keep the model's canary policy (the default one when the spec sets none)."""
+    """Keep the model's canary policy (the default one when the spec sets none) and its
+    micro-batching option (off unless the spec turns it on)."""
+    serving = event.spec.get("serving")
     try:
         policy = CanaryPolicy.model_validate(event.spec.get("canary") or {})
+        batching = MicroBatching.model_validate(
+            (serving.get("micro_batching") if isinstance(serving, dict) else None) or {}
+        )
     except ValidationError as exc:
-        log.warning("canary policy ignored, previous one kept", model=event.model, error=str(exc))
+        log.warning("serving policy ignored, previous one kept", model=event.model, error=str(exc))
         return
-    await PostgresRolloutRepository(uow.session).save_policy(event.model, policy)
+    repository = PostgresRolloutRepository(uow.session)
+    await repository.save_policy(event.model, policy, batching if batching.enabled else None)
 
 
 async def on_model_approved(event: ModelApproved, uow: EventUnit[DeploymentDeps]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from driftline_contracts.modelspec import MicroBatching
 from driftline_contracts.values import ArtifactRef, CanaryStep, ModelRef
 
 
@@ -45,3 +46,5 @@ class Deployment:
     name: str
     champion: Served | None
     canary: Canary | None = None
+    micro_batching: MicroBatching | None = None
+    """The spec's micro-batching option when it is on (``serving.micro_batcher``)."""

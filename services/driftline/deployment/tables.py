@@ -1,4 +1,4 @@
-"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0005)."""
+"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0007)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ canary_policies = Table(
     metadata,
     Column("model", String(128), primary_key=True),
     Column("policy", JSONB, nullable=False),
+    Column("micro_batching", JSONB),  # the spec's serving.micro_batching; NULL: off (d0007)
     Column("updated_at", DateTime(timezone=True)),
 )
 model_versions = Table(

@@ -5,6 +5,7 @@ alone; the spec option is off by default and does not retrain."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,15 +13,26 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.models.array_twin import array_twin
+from driftline.deployment.models.cache import ModelCache
 from driftline.deployment.models.loading import LoadedModel
 from driftline.deployment.models.predictor import Predicted, predict_columns
+from driftline.deployment.records import Deployment, Served
+from driftline.deployment.serving.answer import serve
 from driftline.deployment.serving.micro_batcher import MicroBatcher, Outcome
 from driftline.deployment.serving.row_batch import RowBatch
+from driftline.deployment.settings import DeploymentSection
+from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.retrain_policy import training_hash
-from driftline_contracts.modelspec import ModelSpec, spec_hash
+from driftline_contracts.modelspec import MicroBatching, ModelSpec, spec_hash
+from driftline_contracts.values import ArtifactRef, ModelRef
 
 FEATURES = ("a", "b", "c")
+REF = ModelRef(name="m", version=1)
+ARTIFACT = ArtifactRef(
+    uri="file:///m.skops", sha256="0" * 64, media_type="application/octet-stream", size_bytes=1
+)
 
 
 def fitted() -> LoadedModel:
@@ -61,15 +73,27 @@ class Recorded:
 
 
 async def concurrently(batcher: MicroBatcher, batches: list[RowBatch]) -> list[Any]:
-    """Every request announced, then each submitted after a few loop turns of its own."""
+    """Every request submitted a few loop turns after the one before it."""
 
     async def one(index: int, batch: RowBatch) -> Predicted:
-        with batcher.arrival() as arrival:
-            for _ in range(index % 3):
-                await asyncio.sleep(0)
-            return (await batcher.submit(batch, arrival))[0]
+        for _ in range(index % 3):
+            await asyncio.sleep(0)
+        return (await batcher.submit(batch))[0]
 
     return await asyncio.gather(*(one(i, b) for i, b in enumerate(batches)), return_exceptions=True)
+
+
+def assert_same_answers(together: list[Predicted], alone: list[Predicted]) -> None:
+    """Labels identical; probabilities within the documented tolerance (relative 1e-12:
+    BLAS may sum in another order for another number of rows, a last-bit difference)."""
+    for mine, own in zip(together, alone, strict=True):
+        assert mine.predictions == own.predictions
+        assert mine.errors == own.errors
+        for p, q in zip(mine.probabilities, own.probabilities, strict=True):
+            assert p is not None
+            assert q is not None
+            assert p.keys() == q.keys()
+            assert [p[k] for k in p] == pytest.approx([q[k] for k in p], rel=1e-12, abs=1e-300)
 
 
 async def test_concurrent_requests_get_exactly_their_answers_alone() -> None:
@@ -79,7 +103,7 @@ async def test_concurrent_requests_get_exactly_their_answers_alone() -> None:
     batches = requests(40, rows=2)
     together = await concurrently(batcher, batches)
     alone = [predict_columns(model, b.matrix()) for b in batches]  # type: ignore[arg-type]
-    assert together == alone  # labels, probabilities and scores, bit for bit
+    assert_same_answers(together, alone)
     assert len(run.calls) < len(batches)
     assert max(run.calls) > 2
 
@@ -87,21 +111,39 @@ async def test_concurrent_requests_get_exactly_their_answers_alone() -> None:
 async def test_a_lone_request_is_predicted_at_once() -> None:
     run = Recorded(fitted())
     batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=1000)
-    with batcher.arrival() as arrival:
-        await batcher.submit(requests(1, rows=3)[0], arrival)
-    await batcher.submit(requests(1)[0])  # without an arrival too
-    assert list(batcher.waits_ms) == [0.0, 0.0]
+    await batcher.submit(requests(1, rows=3)[0])
+    await batcher.submit(requests(1)[0])
     assert run.calls == [3, 1]
+    assert batcher.flushes == {"idle": 2}  # on the next loop turn, not after max_wait
+    assert all(wait < 100 for wait in batcher.waits_ms)
 
 
-async def test_a_request_waits_at_most_max_wait_for_one_that_never_comes() -> None:
+async def test_requests_that_arrive_together_share_one_predict() -> None:
     run = Recorded(fitted())
-    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=20)
-    stuck = batcher.arrival()  # announced, never submitted
-    outcome = await asyncio.wait_for(batcher.submit(requests(1)[0], batcher.arrival()), 1.0)
-    assert len(outcome[0]) == 1
-    assert 15 <= batcher.waits_ms[0] < 500
-    stuck.close()
+    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=1000)
+    results = await asyncio.gather(*(batcher.submit(b) for b in requests(5, rows=2)))
+    assert [len(p) for p, _ in results] == [2] * 5
+    assert run.calls == [10]
+
+
+async def test_requests_behind_a_slow_batch_wait_at_most_max_wait() -> None:
+    model = fitted()
+    calls: list[int] = []
+
+    async def slow_first(batch: RowBatch) -> Outcome:
+        calls.append(len(batch))
+        await asyncio.sleep(0.5 if len(calls) == 1 else 0)
+        return predict_columns(model, batch.matrix()), 0.0  # type: ignore[arg-type]
+
+    batcher = MicroBatcher(slow_first, max_batch_rows=64, max_wait_ms=20)
+    first = asyncio.ensure_future(batcher.submit(requests(1)[0]))
+    await asyncio.sleep(0.01)  # the first batch is predicting now
+    second = await asyncio.wait_for(batcher.submit(requests(1, seed=2)[0]), 0.4)
+    assert len(second[0]) == 1
+    assert not first.done()  # answered beside the slow batch, not after it
+    assert batcher.flushes["deadline"] == 1
+    assert 15 <= batcher.waits_ms[1] < 400
+    await first
 
 
 async def test_batches_hold_at_most_max_batch_rows() -> None:
@@ -132,17 +174,6 @@ async def test_one_failing_request_does_not_fail_the_others() -> None:
     assert isinstance(results[2], RuntimeError)
     assert all(isinstance(r, Predicted) and len(r) == 1 for i, r in enumerate(results) if i != 2)
     assert max(run.calls) > 1  # the batch was tried, then each request alone
-
-
-async def test_a_request_that_gives_up_before_submitting_releases_the_others() -> None:
-    run = Recorded(fitted())
-    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=10_000)
-    leaving = batcher.arrival()
-    waiting = asyncio.ensure_future(batcher.submit(requests(1)[0], batcher.arrival()))
-    await asyncio.sleep(0.01)
-    assert not waiting.done()  # held for the announced request
-    leaving.close()  # e.g. its rows failed the feature check
-    assert len((await asyncio.wait_for(waiting, 1.0))[0]) == 1
 
 
 SPEC: dict[str, Any] = {
@@ -191,3 +222,44 @@ def test_an_onnx_spec_keeps_the_spec_hash_it_had_before_micro_batching() -> None
 def test_unbounded_or_unknown_batching_options_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="micro_batching"):
         ModelSpec.model_validate({**SPEC, "serving": {"micro_batching": bad}})
+
+
+class Routing:
+    """The routing cache's answer without PostgreSQL: one champion, batching as given."""
+
+    def __init__(self, batching: MicroBatching | None) -> None:
+        self.batching = batching
+
+    async def get(self, name: str, load: Any) -> Deployment:
+        return Deployment(name, Served(REF, ARTIFACT), micro_batching=self.batching)
+
+
+def serving_deps(tmp_path: Path, batching: MicroBatching | None) -> DeploymentDeps:
+    store = LocalArtifactStore(tmp_path)
+    cache = ModelCache(store)
+    cache.put(REF, fitted())
+    settings = DeploymentSection(log_predictions=False)
+    return DeploymentDeps(store, cache, settings, routing=Routing(batching))  # type: ignore[arg-type]
+
+
+def bodies(count: int) -> list[list[dict[str, Any]]]:
+    """Requests of one to three rows."""
+    return [
+        [dict(row) for row in requests(1, rows=1 + i % 3, seed=i)[0].rows] for i in range(count)
+    ]
+
+
+async def served_answers(deps: DeploymentDeps, rows: list[list[dict[str, Any]]]) -> list[Any]:
+    served = await asyncio.gather(*(serve(None, deps, "m", r, None) for r in rows))  # type: ignore[arg-type]
+    return [s.predicted for s in served]
+
+
+async def test_serving_with_micro_batching_answers_as_without(tmp_path: Path) -> None:
+    rows = bodies(24)
+    on = serving_deps(tmp_path, MicroBatching(enabled=True, max_batch_rows=16, max_wait_ms=5))
+    off = serving_deps(tmp_path, None)
+    assert_same_answers(await served_answers(on, rows), await served_answers(off, rows))
+    (batcher,) = on.batchers.values()
+    assert max(batcher.batch_rows) > 1  # requests served together
+    assert max(batcher.batch_rows) <= 16
+    assert off.batchers == {}  # off: every request predicted on its own, as before

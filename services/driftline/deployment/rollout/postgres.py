@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from driftline.deployment.tables import (
     champions,
     model_versions,
 )
-from driftline_contracts.modelspec import CanaryPolicy
+from driftline_contracts.modelspec import CanaryPolicy, MicroBatching
 from driftline_contracts.values import ArtifactRef, CanaryStep, ModelRef
 
 # Changing these changes who serves what: replicas drop their routing caches on commit.
@@ -30,15 +31,26 @@ class PostgresRolloutRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def save_policy(self, model: str, policy: CanaryPolicy) -> None:
-        """Insert or replace the canary policy of ``model``."""
-        statement = insert(canary_policies).values(model=model, policy=policy.model_dump())
+    async def save_policy(
+        self, model: str, policy: CanaryPolicy, micro_batching: MicroBatching | None = None
+    ) -> None:
+        """Insert or replace the canary policy (and micro-batching option) of ``model``;
+        replicas reload who serves it, since the batching option is read with it."""
+        batching = micro_batching.model_dump() if micro_batching is not None else None
+        statement = insert(canary_policies).values(
+            model=model, policy=policy.model_dump(), micro_batching=batching
+        )
         await self._session.execute(
             statement.on_conflict_do_update(
                 index_elements=[canary_policies.c.model],
-                set_={"policy": statement.excluded.policy, "updated_at": func.now()},
+                set_={
+                    "policy": statement.excluded.policy,
+                    "micro_batching": statement.excluded.micro_batching,
+                    "updated_at": func.now(),
+                },
             )
         )
+        await notify_routing_changed(self._session, model)
 
     async def policy(self, model: str) -> CanaryPolicy:
         """The model's canary policy, or the default one when no spec arrived."""
@@ -139,7 +151,13 @@ class PostgresRolloutRepository:
                 select(canaries).where(canaries.c.model == name, canaries.c.status == "active")
             )
         ).first()
-        return await self._assemble(name, champion, canary_row)
+        deployment = await self._assemble(name, champion, canary_row)
+        batching = await self._session.scalar(
+            select(canary_policies.c.micro_batching).where(canary_policies.c.model == name)
+        )
+        if batching is None:
+            return deployment
+        return replace(deployment, micro_batching=MicroBatching.model_validate(batching))
 
     async def active_canary_ids(self) -> list[str]:
         """Ids of every active rollout."""

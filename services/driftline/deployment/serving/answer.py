@@ -17,6 +17,7 @@ from driftline.deployment.records import Deployment, Served
 from driftline.deployment.rollout.core import live_percent
 from driftline.deployment.rollout.postgres import PostgresRolloutRepository
 from driftline.deployment.serving.features import row_problems
+from driftline.deployment.serving.micro_batcher import MicroBatcher
 from driftline.deployment.serving.routing import Variant, choose_variant
 from driftline.deployment.serving.row_batch import RowBatch, check_batch
 from driftline.deployment.serving.served_rows import ServedRows, new_request_ids
@@ -112,6 +113,25 @@ async def _run_predict(
     return predicted, latency
 
 
+async def _run_batched(
+    deps: DeploymentDeps, deployment: Deployment, served: Served, batch: RowBatch
+) -> tuple[Predicted, float]:
+    """``_run_predict`` through the version's micro-batcher (the spec turned it on)."""
+    option = deployment.micro_batching
+    assert option is not None
+    key = (served.model.name, served.model.version, option.max_batch_rows, option.max_wait_ms)
+    batcher = deps.batchers.get(key)
+    if batcher is None:
+
+        async def run(rows: RowBatch) -> tuple[Predicted, float]:
+            model = await deps.cache.get(served.model, served.artifact)  # a dict hit
+            return await _run_predict(deps, served, model, rows)
+
+        batcher = MicroBatcher(run, option.max_batch_rows, option.max_wait_ms)
+        deps.batchers[key] = batcher
+    return await batcher.submit(batch)
+
+
 async def _predict_variants(
     deps: DeploymentDeps,
     deployment: Deployment,
@@ -122,9 +142,11 @@ async def _predict_variants(
     """Every row's outcome and latency in request order, each variant predicting its rows."""
     if len(set(variants)) == 1:  # one variant serves the whole request: no reordering
         variant = variants[0]
-        predicted, latency = await _run_predict(
-            deps, _served(deployment, variant), models[variant], instances
-        )
+        served = _served(deployment, variant)
+        if deployment.micro_batching is not None and isinstance(instances, RowBatch):
+            predicted, latency = await _run_batched(deps, deployment, served, instances)
+        else:
+            predicted, latency = await _run_predict(deps, served, models[variant], instances)
         return predicted, [latency] * len(instances)
     rows = instances.rows if isinstance(instances, RowBatch) else instances
     order: list[int] = []

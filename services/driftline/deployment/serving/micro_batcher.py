@@ -1,11 +1,11 @@
 """Adaptive micro-batching: concurrent requests for one model version predicted in one call.
 
-A request announces itself (``arrival``) when it starts being served, then ``submit``s its
-checked rows. Rows queue while other announced requests are still on their way or a batch
-of this version is predicting; the queue is predicted as ONE call when it holds
-``max_batch_rows`` rows, when nothing else is on its way, or when its oldest request has
-waited ``max_wait_ms``, whichever comes first. A request that finds the version idle and
-nobody else arriving is predicted at once: micro-batching never holds back a lone request.
+A submitted request joins the version's queue. When no batch of the version is predicting,
+the queue is predicted on the event loop's next turn: requests that were already ready to
+run (received together) join it first, so a lone request waits one loop turn, never a timer.
+While a batch is predicting (in a thread), requests queue and are predicted as soon as it
+ends. A queue is predicted at once when it holds ``max_batch_rows`` rows, and no request
+waits more than ``max_wait_ms`` (then its batch runs even beside the one still predicting).
 Each request gets its own slice of the outcomes; if the batch call raises, each request is
 predicted alone, so one bad request cannot fail the others.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -55,27 +55,6 @@ class _Waiting:
     answer: asyncio.Future[Outcome] = field(repr=False)
 
 
-class Arrival:
-    """A request on its way to ``submit``: batches wait for it (at most ``max_wait_ms``)."""
-
-    def __init__(self, batcher: MicroBatcher) -> None:
-        self._batcher = batcher
-        self.open = True
-
-    def close(self) -> None:
-        """No longer on its way (submitted, or failed before it could be)."""
-        if self.open:
-            self.open = False
-            self._batcher._arriving -= 1
-            self._batcher._decide()
-
-    def __enter__(self) -> Arrival:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-
 class MicroBatcher:
     """Queues one model version's concurrent requests and predicts them together."""
 
@@ -91,72 +70,66 @@ class MicroBatcher:
         self.max_wait_s = max_wait_ms / 1000.0
         self._clock = clock
         self._queue: deque[_Waiting] = deque()
-        self._arriving = 0
+        self._queued_rows = 0
         self._running = 0
+        self._soon: asyncio.Handle | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.waits_ms: deque[float] = deque(maxlen=1024)
         """How long each recent request waited in the queue before its batch ran."""
         self.batch_rows: deque[int] = deque(maxlen=1024)
         """Rows of each recent predict call."""
+        self.flushes: Counter[str] = Counter()
+        """Why batches ran: idle (next loop turn), full, deadline (``max_wait_ms``)."""
 
-    def arrival(self) -> Arrival:
-        """Announce a request; close it (``with``) when it submitted or gave up."""
-        self._arriving += 1
-        return Arrival(self)
-
-    async def submit(self, batch: RowBatch, arrival: Arrival | None = None) -> Outcome:
+    async def submit(self, batch: RowBatch) -> Outcome:
         """This request's outcomes, predicted alone or together with concurrent requests."""
-        if arrival is not None and arrival.open:
-            arrival.open = False
-            self._arriving -= 1
-        if not self._queue and self._idle():  # alone: predict now, in this task
-            self.waits_ms.append(0.0)
-            self.batch_rows.append(len(batch))
-            self._running += 1
-            try:
-                return await self._run(batch)
-            finally:
-                self._running -= 1
-                self._decide()
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue.append(_Waiting(batch, self._clock(), answer))
+        self._queued_rows += len(batch)
         self._decide()
         return await answer
 
-    def _idle(self) -> bool:
-        return self._arriving == 0 and self._running == 0
-
-    def _queued_rows(self) -> int:
-        return sum(len(w.batch) for w in self._queue)
-
     def _decide(self) -> None:
-        """Flush what is due; else make sure the oldest request's deadline is set."""
-        while self._queue and (self._idle() or self._queued_rows() >= self.max_batch_rows):
-            self._flush()
-        if self._queue and self._timer is None:
+        """Run what is due; else make sure the queue runs on time."""
+        while self._queue and self._queued_rows >= self.max_batch_rows:
+            self._flush("full")
+        if not self._queue:
+            return
+        loop = asyncio.get_running_loop()
+        if self._running == 0 and self._soon is None:
+            self._soon = loop.call_soon(self._idle)
+        elif self._running and self._timer is None:
             due = self._queue[0].since + self.max_wait_s - self._clock()
-            self._timer = asyncio.get_running_loop().call_later(max(due, 0.0), self._deadline)
+            self._timer = loop.call_later(max(due, 0.0), self._deadline)
+
+    def _idle(self) -> None:
+        self._soon = None
+        if self._queue and self._running == 0:
+            self._flush("idle")
+        self._decide()
 
     def _deadline(self) -> None:
         self._timer = None
-        if self._queue:
-            self._flush()
+        if self._queue and self._clock() - self._queue[0].since >= self.max_wait_s * 0.999:
+            self._flush("deadline")
         self._decide()
 
-    def _flush(self) -> None:
+    def _flush(self, reason: str) -> None:
         """Take requests from the front, up to ``max_batch_rows`` rows, and predict them."""
-        taken, rows = [self._queue.popleft()], 0
+        taken = [self._queue.popleft()]
         rows = len(taken[0].batch)
         while self._queue and rows + len(self._queue[0].batch) <= self.max_batch_rows:
             rows += len(self._queue[0].batch)
             taken.append(self._queue.popleft())
+        self._queued_rows -= rows
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         now = self._clock()
         self.waits_ms.extend((now - w.since) * 1000.0 for w in taken)
         self.batch_rows.append(rows)
+        self.flushes[reason] += 1
         self._running += 1
         task = asyncio.get_running_loop().create_task(self._predict(taken))
         self._tasks.add(task)
