@@ -16,11 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from typer.testing import CliRunner
 
 from bench.mlflow_peer import MLFLOW
-from driftline.cli import training as training_cli
-from driftline.cli.main import app as cli
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
@@ -28,6 +25,7 @@ from driftline.stack.procs import free_port
 from driftline.stack.tokens import role_tokens
 from driftline.training.app import definition
 from driftline.training.settings import TrainingSettings
+from tests.integration.cli_process import run_cli
 from tests.integration.client_notebook import accept_dataset, notebook
 from tests.integration.kafka_helpers import environment
 
@@ -101,12 +99,9 @@ async def _notebook(url: str, token: str) -> tuple[dict, float]:
 
 
 def _cli(url: str, *args: str) -> str:
-    # The CLI's console measured its width when first imported (COLUMNS set for one invoke
-    # comes too late): give it a wide terminal so names are not folded across lines.
-    training_cli.console.width = 220
-    result = CliRunner().invoke(cli, [*args, "--url", url], env={"COLUMNS": "220"})
-    assert result.exit_code == 0, result.output
-    return result.stdout  # stderr may hold log lines of the services running in this process
+    result = run_cli(*args, "--url", url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 async def test_unmodified_mlflow_client_logs_and_runs_commands_show_it(

@@ -23,9 +23,7 @@ import pytest
 import skops.io as sio
 import uvicorn
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from driftline.cli.main import app as cli
 from driftline.deployment.app import definition as deployment_definition
 from driftline.deployment.settings import DeploymentSettings
 from driftline.deployment.tables import canary_policies
@@ -42,6 +40,7 @@ from driftline_contracts import topics
 from driftline_contracts.codec import decode
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.examples import example
+from tests.integration.cli_process import run_cli
 from tests.integration.deployment_steps import predict_with_feedback, until
 from tests.integration.kafka_helpers import environment, header, read_all, settings_from
 from tests.integration.lightgbm_notebook import cancer, notebook
@@ -130,7 +129,6 @@ async def platform(local_stack: StackInfo) -> AsyncIterator[Platform]:
     await registry.stop()
     server.should_exit = True
     await serving
-
 
 
 def _spec() -> dict[str, Any]:
@@ -266,8 +264,8 @@ async def test_a_notebooks_lightgbm_model_is_gated_canaried_and_promoted(
 def _cli(url: str, token: str, path: Path) -> tuple[int, dict[str, Any]]:
     args = ["models", "submit", str(path), "--model", MODEL, "--json", "--url", url,
             "--token", token, "--timeout", "120"]  # fmt: skip
-    result = CliRunner().invoke(cli, args)
-    return result.exit_code, json.loads(result.stdout[result.stdout.index("{"):])
+    result = run_cli(*args)
+    return result.returncode, json.loads(result.stdout)
 
 
 async def test_a_pickle_or_an_untrusted_type_is_refused_with_the_reason_and_nothing_runs(
@@ -279,8 +277,11 @@ async def test_a_pickle_or_an_untrusted_type_is_refused_with_the_reason_and_noth
     custom.write_bytes(sio.dumps(Custom()))
     url, tokens = platform.training_url, platform.tokens
     async with httpx.AsyncClient(base_url=url) as http:
-        viewer = await http.post(f"/v1/submissions/{MODEL}", content=evil.read_bytes(),
-                                 headers={"Authorization": f"Bearer {tokens['viewer']}"})
+        viewer = await http.post(
+            f"/v1/submissions/{MODEL}",
+            content=evil.read_bytes(),
+            headers={"Authorization": f"Bearer {tokens['viewer']}"},
+        )
         anonymous = await http.post(f"/v1/submissions/{MODEL}", content=evil.read_bytes())
     assert (viewer.status_code, anonymous.status_code) == (403, 401)
     publisher = {"Authorization": f"Bearer {tokens['publisher']}"}

@@ -24,9 +24,7 @@ import psutil
 import pytest
 from aiokafka import ConsumerRecord
 from sklearn.datasets import load_breast_cancer
-from typer.testing import CliRunner
 
-from driftline.cli.main import app
 from driftline.stack import LocalStack, StackInfo
 from driftline.stack.procs import free_port, is_alive
 from driftline.stack.services import (
@@ -50,6 +48,7 @@ from driftline_contracts.events.training import ModelTrained, TrainingStarted
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
+from tests.integration.cli_process import run_cli
 from tests.integration.kafka_helpers import header, read_all, read_topic
 from tests.integration.s3_datasets import cancer_frame, put_csv, put_frame
 from tests.own_stack import stack_of_its_own
@@ -288,8 +287,8 @@ def _reproduce(services: _Services, target: str) -> tuple[int, str]:
     tokens = services.stack.info().auth_tokens_file
     assert tokens is not None
     args += ["--token", role_tokens(tokens)["publisher"]]  # this stack's, not ./.driftline's
-    result = CliRunner().invoke(app, args)
-    return result.exit_code, result.stdout
+    result = run_cli(*args)
+    return result.returncode, result.stdout
 
 
 async def test_reproduce_gives_identical_metrics_and_refuses_changed_data(

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from driftline.ingest.formats import UnreadableDataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 QUOTE, COMMA, NEWLINE = ord('"'), ord(","), ord("\n")
 
@@ -52,6 +54,8 @@ class CsvCellMeter:
 
     def feed(self, data: bytes) -> None:
         """Measure the next piece of the file."""
+        import numpy as np  # with the first upload, not at the service's start-up
+
         if not data:
             return
         values = np.frombuffer(data, dtype=np.uint8)
@@ -65,6 +69,8 @@ class CsvCellMeter:
         self.offset += len(data)
 
     def _widest(self, ends: np.ndarray, last: int, kind: str) -> int:
+        import numpy as np
+
         if not len(ends):
             return last
         bounds = np.concatenate(([last], ends + self.offset))
