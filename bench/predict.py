@@ -12,7 +12,9 @@ rows. Measured side by side, rounds interleaved so every server sees the same ma
 - Driftline: ``driftline serve deployment`` processes on the local stack (PostgreSQL, Kafka,
   S3), the model approved through Kafka as in production, routing on; one process with the
   prediction log on (the default), one with the log's commits not waiting for the WAL flush
-  (``LOG_SYNCHRONOUS_COMMIT=false``) and one with ``LOG_PREDICTIONS=false``.
+  (``LOG_SYNCHRONOUS_COMMIT=false``), one with ``LOG_PREDICTIONS=false``, one with the Kafka
+  log, and one (log on) serving a second model whose spec turns micro-batching on
+  (``bench/predict_batching.py``).
 
 Server CPU per request is the serving process's (with its children); for Driftline the
 PostgreSQL server's CPU per request is reported beside it (the log's writes), since it
@@ -44,6 +46,8 @@ from sklearn.linear_model import LogisticRegression
 
 from bench import predict_mlserver, predict_onnx
 from bench.driftline_side import publish_signed, publisher_headers, settings_for
+from bench.predict_batching import AIM as BATCHING_AIM
+from bench.predict_batching import BATCHED_MODEL, DRIFTLINE_BATCHED, apply_batching, batching_aim
 from bench.predict_load import Load, run_load
 from bench.tables import measure
 from driftline.runtime.storage import build_artifact_store
@@ -123,25 +127,25 @@ def _wait_http(url: str, body: bytes, timeout_s: float = 60) -> None:
         time.sleep(0.3)
 
 
-async def _approve(info: StackInfo, blob: bytes) -> None:
+async def _approve(info: StackInfo, blob: bytes, model: str = MODEL) -> None:
     store = build_artifact_store(settings_for(info).storage)
     await store.ensure_bucket()
-    stored = await store.put_bytes(f"models/{MODEL}/v1.skops", blob)
+    stored = await store.put_bytes(f"models/{model}/v1.skops", blob)
     artifact = ArtifactRef(
         uri=stored.uri, sha256=stored.sha256, media_type="application/vnd.skops",
         size_bytes=stored.size_bytes,
     )  # fmt: skip
     event = example(ModelApproved).model_copy(
-        update={"model": ModelRef(name=MODEL, version=1), "artifact": artifact}
+        update={"model": ModelRef(name=model, version=1), "artifact": artifact}
     )
     await publish_signed(info, event, actor="user:b")  # deployment acts on the registry's word
 
 
-def _wait_ready(url: str, timeout_s: float = 90) -> None:
+def _wait_ready(url: str, model: str = MODEL, timeout_s: float = 90) -> None:
     deadline = time.monotonic() + timeout_s
-    while httpx.get(f"{url}/v2/models/{MODEL}/ready", timeout=5).status_code != 200:
+    while httpx.get(f"{url}/v2/models/{model}/ready", timeout=5).status_code != 200:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{MODEL} not ready on {url}")
+            raise RuntimeError(f"{model} not ready on {url}")
         time.sleep(0.5)
 
 
@@ -149,8 +153,9 @@ def _wait_ready(url: str, timeout_s: float = 90) -> None:
 def driftline(
     folder: Path, model: Any
 ) -> Iterator[tuple[dict[str, str], tuple[psutil.Process, list[psutil.Process]], dict[str, str]]]:
-    """Four deployment processes on a fresh local stack (log on, log without waiting for the
-    WAL flush, log off, the Kafka log): their predict URLs and the stack's PostgreSQL server."""
+    """Five deployment processes on a fresh local stack (log on, log without waiting for the
+    WAL flush, log off, the Kafka log; log on for the micro-batched model): their predict URLs
+    and the stack's PostgreSQL server."""
     stack = LocalStack(folder / "stack")
     info = stack.up()
     processes = []
@@ -166,18 +171,23 @@ def driftline(
             "DRIFTLINE_DEPLOYMENT__LOG_COMPACT_INTERVAL_S": "5",
         }  # fmt: skip
         processes += start_services(stack, info, ["deployment#4"], extra_env=kafka)
+        processes += start_services(stack, info, ["deployment#5"], extra_env=env)
         wait_until_ready(processes)
+        asyncio.run(apply_batching(info))  # before approval: the option is kept when it serves
         asyncio.run(_approve(info, sio.dumps(model)))
+        asyncio.run(_approve(info, sio.dumps(model), BATCHED_MODEL))
         urls = [p.url for p in processes]
-        for url in urls:
+        for url in urls[:4]:
             _wait_ready(url)
+        _wait_ready(urls[4], BATCHED_MODEL)
         predict = f"/v1/models/{MODEL}/predict"
         pids = load_state(stack.home).pids
         database = psutil.Process(pids["postgres"].pid)
         broker = [psutil.Process(pids[n].pid) for n in ("broker", "broker-log") if n in pids]
         labels = (DRIFTLINE, DRIFTLINE_ASYNC, DRIFTLINE_NOLOG, DRIFTLINE_KAFKA)
         auth = publisher_headers(info)  # the services run with auth on, as in production
-        served = {label: url + predict for label, url in zip(labels, urls, strict=True)}
+        served = {label: url + predict for label, url in zip(labels, urls[:4], strict=True)}
+        served[DRIFTLINE_BATCHED] = f"{urls[4]}/v1/models/{BATCHED_MODEL}/predict"
         yield served, (database, broker), auth
     finally:
         stop_services(stack, processes)
@@ -334,12 +344,18 @@ def verdicts(found: dict[str, dict[int, list[Load]]]) -> list[str]:
         f"{median_rate(found, n, 100) / floor:.0%}"
         for n in (DRIFTLINE, DRIFTLINE_ASYNC, DRIFTLINE_KAFKA)
     )
+    batched, met = batching_aim(found[DRIFTLINE_BATCHED][1], found[MLSERVER["batching"]][1])
     return [
         *lines,
         "",
         "| 100-row requests | default log | unflushed | Kafka log |",
         "|---|---:|---:|---:|",
         f"| share of the Starlette floor | {hundred} |",
+        "",
+        "| aim with micro-batching on (1-row requests) | Driftline vs MLServer adaptive "
+        "batching | met |",
+        "|---|---:|---|",
+        f"| {BATCHING_AIM} | {batched} | {'yes' if met else '**no**'} |",
         "",
     ]
 
@@ -376,7 +392,7 @@ def report(quick: bool) -> list[str]:
                 targets[label] = (url, body["instances"])
 
             def settle(name: str) -> None:  # the log batcher sends what the run logged
-                logged = (DRIFTLINE, DRIFTLINE_ASYNC, DRIFTLINE_KAFKA)
+                logged = (DRIFTLINE, DRIFTLINE_ASYNC, DRIFTLINE_KAFKA, DRIFTLINE_BATCHED)
                 time.sleep(7.0 if name in logged else 0.2)
 
             found = measure_servers(targets, rounds, seconds, settle, database, auth, broker)
@@ -400,7 +416,11 @@ def report(quick: bool) -> list[str]:
         "prediction log: each request's rows one record on `driftline.prediction-log` "
         "acknowledged by the broker (acks=all) before answering, no PostgreSQL row, compacted "
         "into Parquet objects every 5 s (the compactor runs in the same process and its CPU "
-        "is counted). Server "
+        "is counted); `micro-batching on` = the default log, serving a second model (the same "
+        "fitted one) whose spec sets `serving: {micro_batching: {enabled: true}}` (defaults "
+        "`max_batch_rows: 64`, `max_wait_ms: 2`), applied as a `ModelSpecApplied` before its "
+        "approval, so concurrent requests are predicted in one call as MLServer's adaptive "
+        "batching does. Server "
         "CPU counts the settling after each run (7 s with the log, so each run's batches are "
         "sent and counted); PostgreSQL CPU is the stack's database server over the same span. "
         "The aims compare Driftline with the log on against MLServer's best configuration on "
