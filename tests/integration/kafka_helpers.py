@@ -112,3 +112,56 @@ async def read_all(
     finally:
         await consumer.stop()
     return found
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
+    """The next offset of every partition of ``topic``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(
+            await _partitions(consumer, topic)
+        )
+        return ends
+    finally:
+        await consumer.stop()
+
+
+async def until_published(
+    bootstrap: str, topic: str, before: dict[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """Wait until ``topic`` holds a record beyond ``before``; its end offsets then."""
+    while True:
+        ends = await end_offsets(bootstrap, topic)
+        if ends != before:
+            return ends
+        await asyncio.sleep(0.2)
+
+
+async def committed_offsets(
+    bootstrap: str, group: str, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """What consumer group ``group`` has committed on ``partitions`` (-1: nothing yet); read
+    without joining the group (manual assignment), so its members are not rebalanced."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        return {tp: await consumer.committed(tp) or -1 for tp in partitions}
+    finally:
+        await consumer.stop()
+
+
+async def until_consumed(
+    bootstrap: str, groups: list[str], ends: dict[TopicPartition, int]
+) -> None:
+    """Wait until every group has committed each partition up to ``ends`` (so its handler
+    has finished with every record before them: services commit after the effect)."""
+    for group in groups:
+        while True:
+            committed = await committed_offsets(bootstrap, group, list(ends))
+            if all(committed.get(tp, -1) >= end for tp, end in ends.items() if end):
+                break
+            await asyncio.sleep(0.5)

@@ -29,7 +29,13 @@ from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.values import ModelRef
 from tests.integration.deployment_steps import approve
-from tests.integration.kafka_helpers import environment, header, read_topic
+from tests.integration.kafka_helpers import (
+    end_offsets,
+    environment,
+    header,
+    read_topic,
+    until_consumed,
+)
 from tests.integration.s3_datasets import cancer_frame, put_frame
 from tests.signing import publish_signed
 from tests.tokens import stack_headers
@@ -40,6 +46,7 @@ pytestmark = pytest.mark.integration
 UID = uuid.uuid4().hex[:10]
 DATASET = f"cancer-native-{UID}"
 MODEL = f"cancer-xgb-{UID}"
+SPEC_GROUP = "driftline.training.on_model_spec_applied"
 
 
 async def _runtime(stack: StackInfo, definition: Any, settings_class: type) -> ServiceRuntime:
@@ -60,8 +67,6 @@ async def services(local_stack: StackInfo) -> AsyncIterator[tuple[ServiceRuntime
     await training.stop()
 
 
-
-
 def _spec() -> ModelSpecApplied:
     spec = ModelSpec(model=MODEL, dataset=DATASET, target="target", task="classification",
                      trainer={"estimator": "xgboost.XGBClassifier",
@@ -79,13 +84,20 @@ async def _caused(stack: StackInfo, topic: str, event_id: str) -> Any:
     return decode(record.headers, record.value)[1]
 
 
+async def _spec_handled(stack: StackInfo) -> None:
+    """Wait until training has handled every spec published so far."""
+    ends = await end_offsets(stack.kafka_bootstrap, topics.MODEL_SPEC_APPLIED)
+    async with asyncio.timeout(60):
+        await until_consumed(stack.kafka_bootstrap, [SPEC_GROUP], ends)
+
+
 async def test_an_xgboost_spec_trains_and_serves(
     local_stack: StackInfo, services: tuple[ServiceRuntime, ServiceRuntime]
 ) -> None:
     _training, deployment = services  # training runs in the background
     ref = await asyncio.to_thread(put_frame, local_stack, DATASET, cancer_frame())
     await publish_signed(local_stack, _spec(), source="cli/test", actor="user:test")
-    await asyncio.sleep(3)  # the training service stores the spec first
+    await _spec_handled(local_stack)  # so the data's run is caused by the data, not the spec
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [MODEL]})
     sent = await publish_signed(local_stack, validated, source="cli/test", actor="user:test")
     trained = await _caused(local_stack, topics.MODEL_TRAINED, sent.id)
@@ -122,7 +134,7 @@ async def test_an_onnx_spec_trains_exports_and_serves_with_onnx_runtime(
                                target="target", trainer="sklearn", spec_hash=spec_hash(spec),
                                spec=spec.model_dump(mode="json"))  # fmt: skip
     await publish_signed(local_stack, applied, source="cli/test", actor="user:test")
-    await asyncio.sleep(3)
+    await _spec_handled(local_stack)
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [ONNX_MODEL]})
     await publish_signed(local_stack, validated, source="cli/test", actor="user:test")
     # the spec alone queues a run when the dataset already has a version (the test above)
@@ -132,7 +144,8 @@ async def test_an_onnx_spec_trains_exports_and_serves_with_onnx_runtime(
     assert isinstance(trained, ModelTrained)
     store = deployment.store
     record = OnnxRecord.model_validate_json(
-        await store.get_bytes(trained.artifact.uri.removesuffix("model.skops") + "onnx.json"))
+        await store.get_bytes(trained.artifact.uri.removesuffix("model.skops") + "onnx.json")
+    )
     assert record.serving
     assert record.check.passed
     assert record.check.rows == trained.holdout_rows

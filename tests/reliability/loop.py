@@ -30,10 +30,16 @@ from driftline.stack.services import (
     stop_services,
     wait_until_ready,
 )
+from driftline_contracts import topics
 from driftline_contracts.events.data import DataArrived
 from driftline_contracts.publish import publish
 from driftline_contracts.values import DatasetRef
-from tests.integration.kafka_helpers import settings_from
+from tests.integration.kafka_helpers import (
+    end_offsets,
+    settings_from,
+    until_consumed,
+    until_published,
+)
 from tests.tokens import stack_headers
 
 
@@ -135,6 +141,23 @@ def classifier_spec(dataset: str, trainer: dict[str, Any] | None = None) -> dict
         "trainer": trainer or LOGISTIC_REGRESSION,
         "split": {"holdout": 0.25, "seed": 1},
     }
+
+
+async def apply_spec(fleet: Fleet, spec: dict[str, Any], timeout_s: float = 120) -> None:
+    """POST ``spec`` to the registry and return once training and validation have handled it.
+
+    A fixed pause is not enough: the scenarios kill services right after, and a consumer group
+    still rebalancing (or waiting out a killed member's session) leaves the spec unread while
+    the first data is validated, and data a model had no spec for is never trained.
+    """
+    bootstrap = fleet.info.kafka_bootstrap
+    before = await end_offsets(bootstrap, topics.MODEL_SPEC_APPLIED)
+    post(f"{fleet.url('registry')}/v1/specs", spec, fleet.publisher)
+    readers = {key.split("#")[0] for key in fleet.running} & {"training", "validation"}
+    groups = [f"driftline.{name}.on_model_spec_applied" for name in sorted(readers)]
+    async with asyncio.timeout(timeout_s):
+        ends = await until_published(bootstrap, topics.MODEL_SPEC_APPLIED, before)
+        await until_consumed(bootstrap, groups, ends)
 
 
 async def store_datasets(fleet: Fleet, dataset: str, indices: Iterable[int]) -> list[DatasetRef]:

@@ -30,9 +30,9 @@ from tests.reliability.figures import Figures
 from tests.reliability.loop import (
     Fleet,
     announce,
+    apply_spec,
     classifier_spec,
     get,
-    post,
     publish_arrivals,
     running_fleet,
     store_datasets,
@@ -112,8 +112,7 @@ async def _model_for(
     fleet.wait_ready()  # an earlier scenario may have restarted something
     dataset = f"disrupt-{scenario}-{time.time_ns() % 16**6:06x}"
     spec = classifier_spec(dataset, trainer)
-    post(f"{fleet.url('registry')}/v1/specs", spec, fleet.publisher)
-    await asyncio.sleep(3)  # let validation and training see the spec before the first data
+    await apply_spec(fleet, spec)
     return dataset, spec["model"]
 
 

@@ -24,8 +24,8 @@ from tests.reliability.account import account
 from tests.reliability.figures import Figures
 from tests.reliability.loop import (
     Fleet,
+    apply_spec,
     classifier_spec,
-    post,
     publish_arrivals,
     running_fleet,
     wait_for_versions,
@@ -77,8 +77,7 @@ async def test_kill_each_service_in_turn_loses_and_duplicates_nothing(
     rng = random.Random(SEED)
     dataset = f"chaos-{rng.randrange(16**6):06x}"
     model = f"{dataset}-clf"
-    post(f"{fleet.url('registry')}/v1/specs", classifier_spec(dataset), fleet.publisher)
-    await asyncio.sleep(3)  # let training see the spec before the first data
+    await apply_spec(fleet, classifier_spec(dataset))
     began = time.monotonic()
     digests, killed = await asyncio.gather(
         publish_arrivals(fleet, dataset, range(ARRIVALS)), _kill_each_in_turn(fleet, rng)
