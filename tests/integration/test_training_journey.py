@@ -44,7 +44,15 @@ from driftline_contracts.events.training import (
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
 from driftline_contracts.values import DatasetRef, ModelRef
-from tests.integration.kafka_helpers import environment, header, produce_raw, read_all, read_topic
+from tests.integration.kafka_helpers import (
+    end_offsets,
+    environment,
+    header,
+    produce_raw,
+    read_all,
+    read_topic,
+    until_consumed,
+)
 from tests.integration.s3_datasets import cancer_frame, put_frame, stack_minio
 from tests.signing import publish_as, publish_signed, stack_signer
 
@@ -138,6 +146,13 @@ async def _jobs_of(runtime: ServiceRuntime, model: str) -> int:
     return int(count or 0)
 
 
+async def _handled(stack: StackInfo, topic: str, consumer: str) -> None:
+    """Wait until training's ``consumer`` has handled everything on ``topic`` so far."""
+    ends = await end_offsets(stack.kafka_bootstrap, topic)
+    async with asyncio.timeout(60):
+        await until_consumed(stack.kafka_bootstrap, [f"driftline.{consumer}"], ends)
+
+
 async def test_enqueue_keeps_working_past_the_prepared_statements_generic_plan(
     training: ServiceRuntime,
 ) -> None:
@@ -221,7 +236,7 @@ async def test_training_journey(local_stack: StackInfo, training: ServiceRuntime
     assert len(model.predict(features)) == 5
 
     again = await _send(local_stack, validated)
-    await asyncio.sleep(3)
+    await _handled(local_stack, topics.DATA_VALIDATED, "training.on_data_validated")
     assert await _jobs_of(training, MODEL) == 1
     produced = await read_all(local_stack.kafka_bootstrap, topics.MODEL_TRAINED, _about(MODEL))
     assert len(produced) == 1
@@ -362,7 +377,7 @@ async def test_a_spec_published_straight_to_kafka_is_not_current(
     ref = await asyncio.to_thread(put_frame, local_stack, DATASET, cancer_frame())
     validated = example(DataValidated).model_copy(update={"dataset": ref, "models": [forged_model]})
     await _send(local_stack, validated)
-    await asyncio.sleep(3)  # long enough for the data to be handled, were the spec current
+    await _handled(local_stack, topics.DATA_VALIDATED, "training.on_data_validated")
     async with training.units() as uow:
         assert await PostgresTrainingRepository(uow.session).spec(forged_model) is None
     assert await _jobs_of(training, forged_model) == 0
@@ -402,7 +417,8 @@ async def test_forged_data_or_drift_straight_to_kafka_starts_no_run(
                           ours("training.on_drift_detected"), timeout_s=60),
     ]  # fmt: skip
     assert all(str(header(d, "dlq-reason")).startswith("unverified_origin: ") for d in dead)
-    await asyncio.sleep(3)  # long enough for a run to be queued, were the data believed
+    await _handled(local_stack, topics.DATA_VALIDATED, "training.on_data_validated")
+    await _handled(local_stack, topics.DRIFT_DETECTED, "training.on_drift_detected")
     assert await _jobs_of(training, model) == 0
     skipped = await read_all(local_stack.kafka_bootstrap, topics.RETRAIN_SKIPPED, _about(model))
     assert skipped == []  # the forged drift was not even answered
