@@ -33,6 +33,6 @@ class DeploymentDeps:
     row_flags: RowFlagCounter = field(default_factory=RowFlagCounter)
     """Counts served values training never saw, on ``/metrics``."""
     served: ServedCounter = field(default_factory=ServedCounter)
+    """Answered requests and rows per model, on ``/metrics`` (what the HPA scales on)."""
     batchers: dict[tuple[str, int, int, float], MicroBatcher] = field(default_factory=dict)
     """Micro-batchers by model, version and bounds, for models whose spec turns it on."""
-    """Answered requests and rows per model, on ``/metrics`` (what the HPA scales on)."""

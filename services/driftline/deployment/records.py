@@ -47,4 +47,4 @@ class Deployment:
     champion: Served | None
     canary: Canary | None = None
     micro_batching: MicroBatching | None = None
-    """The spec's micro-batching option when it is on (``serving.micro_batcher``)."""
+    """The spec's micro-batching option when it is on (``serving.micro_batching``)."""
