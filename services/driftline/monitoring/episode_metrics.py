@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from driftline.monitoring.adapters.tables import drift_episodes
 from driftline.runtime.background import BackgroundJob
 from driftline.runtime.retry import RetryPolicy
+from driftline.runtime.rows import typed_rows
 from driftline.runtime.service import ServiceRuntime
 
 REFRESH_S = 30.0
@@ -50,7 +51,7 @@ async def open_episodes(engine: AsyncEngine) -> dict[str, datetime]:
         drift_episodes.c.resolved_at.is_(None)
     )
     async with engine.connect() as conn:
-        rows = (await conn.execute(query)).tuples().all()
+        rows = list(typed_rows(await conn.execute(query)))
     return {str(model): detected for model, detected in rows}
 
 

@@ -3,6 +3,7 @@ and no twin where names matter (column selection by name) or for non-scikit-lear
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -13,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from driftline.deployment.models.array_twin import array_twin
+from driftline.deployment.models.array_twin import _same, array_twin
 from driftline.deployment.models.loading import LoadedModel
 from driftline.deployment.models.predictor import predict_rows
 
@@ -53,3 +54,30 @@ def test_no_twin_when_columns_are_selected_by_name() -> None:
 def test_no_twin_for_a_model_trained_on_arrays() -> None:
     model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
     assert array_twin(model, ("x0",)) is None
+
+
+class _WarnsElsewhere:
+    """An estimator whose predict waits for another thread that warns meanwhile, as the event
+    loop's thread may while a model loads in a worker thread."""
+
+    def __init__(self) -> None:
+        self.raised: list[BaseException] = []
+
+    def predict(self, rows: object) -> np.ndarray:
+        def elsewhere() -> None:
+            try:
+                warnings.warn("a deprecation on the event loop", DeprecationWarning, stacklevel=1)
+            except BaseException as error:
+                self.raised.append(error)
+
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join()
+        return np.zeros(1)
+
+
+def test_checking_a_twin_never_turns_another_threads_warning_into_an_error() -> None:
+    original = _WarnsElsewhere()
+    same = _same(original, _WarnsElsewhere(), ["a", "b"])
+    assert original.raised == []
+    assert same is False  # a warning, whoever's, is doubt: serve frames

@@ -42,13 +42,15 @@ def _eligible(estimator: Any) -> bool:
 def _same(original: Any, twin: Any, features: Sequence[str]) -> bool:
     probe = np.ones((1, len(features)))
     frame = pd.DataFrame(probe, columns=pd.Index(list(features), dtype=object))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        if not np.array_equal(original.predict(frame), twin.predict(probe)):
-            return False
-        if hasattr(original, "predict_proba"):
-            return bool(np.allclose(original.predict_proba(frame), twin.predict_proba(probe)))
-    return True
+    # Warnings are recorded, never turned into errors: the filters are process-wide, and models
+    # load in a worker thread while the event loop serves, so an "error" filter here made an
+    # unrelated warning raised on the loop (a deprecation in a routing query) a 500.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        same = np.array_equal(original.predict(frame), twin.predict(probe))
+        if same and hasattr(original, "predict_proba"):
+            same = bool(np.allclose(original.predict_proba(frame), twin.predict_proba(probe)))
+    return same and not caught  # any warning (even another thread's) is doubt: serve frames
 
 
 def array_twin(estimator: Any, features: Sequence[str]) -> Any | None:

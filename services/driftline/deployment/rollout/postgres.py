@@ -18,6 +18,7 @@ from driftline.deployment.tables import (
     champions,
     model_versions,
 )
+from driftline.runtime.rows import typed_rows
 from driftline_contracts.modelspec import CanaryPolicy, MicroBatching
 from driftline_contracts.values import ArtifactRef, CanaryStep, ModelRef
 
@@ -217,7 +218,7 @@ class PostgresRolloutRepository:
         )
         served = {
             v: Served(ModelRef(name=name, version=v), ArtifactRef.model_validate(a))
-            for v, a in rows.tuples()
+            for v, a in typed_rows(rows)
         }
         return Deployment(
             name=name,

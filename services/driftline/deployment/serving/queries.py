@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from driftline.deployment.records import Served
 from driftline.deployment.tables import canaries, model_versions
+from driftline.runtime.rows import typed_rows
 from driftline_contracts.values import ArtifactRef, CanaryStep, ModelRef
 
 
@@ -48,7 +49,7 @@ class PostgresServingQueries:
         )
         return {
             v: Served(ModelRef(name=name, version=v), ArtifactRef.model_validate(a))
-            for v, a in rows.tuples()
+            for v, a in typed_rows(rows)
         }
 
     async def latest_shadow(self, name: str) -> ShadowRollout | None:

@@ -9,6 +9,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from driftline.runtime.rows import typed_rows
 from driftline.runtime.storage import StoredObject
 from driftline.training.adapters.tables import dataset_versions
 from driftline.training.tracking.core import InvalidValueError
@@ -120,7 +121,7 @@ class PostgresTrackingRepository:
         query = select(params.c.key, params.c.value).where(
             params.c.run_id == run_id, params.c.key.in_(list(values))
         )
-        changed = [k for k, v in (await self._session.execute(query)).tuples() if values[k] != v]
+        changed = [k for k, v in typed_rows(await self._session.execute(query)) if values[k] != v]
         if changed:
             raise InvalidValueError(
                 f"params already logged with another value (a param is logged once): "

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from driftline.runtime.rows import typed_rows
 from driftline.training.tracking.models import ArtifactEntry, MetricSummary, TrackedRun
 from driftline.training.tracking.tables import artifacts, metrics, params, tags
 
@@ -45,7 +46,7 @@ async def with_details(session: AsyncSession, rows: list[Row]) -> list[TrackedRu
                                                    "tags": defaultdict(dict)}  # fmt: skip
     for name, table in (("params", params), ("tags", tags)):
         query = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
-        for run_id, key, value in (await session.execute(query)).tuples():
+        for run_id, key, value in typed_rows(await session.execute(query)):
             pairs[name][run_id][key] = value
     curves: dict[str, dict[str, MetricSummary]] = defaultdict(dict)
     for row in await session.execute(curves_in_brief(ids)):
