@@ -13,8 +13,10 @@ from typing import Any
 from driftline_contracts import topics
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.events.training import ModelTrained
-from tests.integration.kafka_helpers import header, read_all
+from tests.integration.kafka_helpers import end_offsets, header, read_all, until_consumed
 from tests.reliability.loop import Fleet, get
+
+CATALOGUED_WITHIN_S = 120
 
 
 def _events(records: list[Any], ce_type: str, dataset: str) -> list[tuple[str, Any]]:
@@ -110,6 +112,11 @@ class LoopAccount:
 async def account(fleet: Fleet, dataset: str, digests: list[str], model: str) -> LoopAccount:
     """Read the loop's outcome for ``dataset``: events on the topics, versions, catalog."""
     bootstrap = fleet.info.kafka_bootstrap
+    # Ingest catalogues arrivals on its own consumer group, which may still be in its retry
+    # back-off (up to ~10 s after an outage) when the registry already has every version.
+    arrivals = await end_offsets(bootstrap, topics.DATA_ARRIVED)
+    async with asyncio.timeout(CATALOGUED_WITHIN_S):
+        await until_consumed(bootstrap, ["driftline.ingest.on_data_arrived"], arrivals)
     validated = await read_all(bootstrap, topics.DATA_VALIDATED, lambda _: True)
     trained = await read_all(bootstrap, topics.MODEL_TRAINED, lambda _: True)
     return LoopAccount(
