@@ -15,19 +15,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from bench.mlflow_peer import MLFLOW
-from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
-from driftline.stack.procs import free_port
 from driftline.stack.tokens import role_tokens
 from driftline.training.app import definition
 from driftline.training.settings import TrainingSettings
 from tests.integration.cli_process import run_cli
 from tests.integration.client_notebook import accept_dataset, notebook
 from tests.integration.kafka_helpers import environment
+from tests.integration.served_runtime import served
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -61,21 +59,9 @@ async def training(local_stack: StackInfo) -> AsyncIterator[tuple[str, ServiceRu
     """The training service's HTTP app served by uvicorn in this event loop, and its runtime."""
     with environment(local_stack.env()):
         settings = TrainingSettings()
-    port = free_port()
     runtime = ServiceRuntime(definition(), settings)
-    app = build_http_app(runtime)
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve())
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            ready = await client.get(f"{url}/readyz") if server.started else None
-            if ready is not None and ready.status_code == 200:
-                break
-            await asyncio.sleep(0.2)
-    yield url, runtime
-    server.should_exit = True
-    await serving
+    async with served(runtime) as url:
+        yield url, runtime
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 import skops.io as sio
-import uvicorn
 from sqlalchemy import select
 
 from driftline.deployment.app import definition as deployment_definition
@@ -31,7 +30,6 @@ from driftline.registry.app import definition as registry_definition
 from driftline.runtime.http import build_http_app
 from driftline.runtime.service import ServiceRuntime
 from driftline.stack.info import StackInfo
-from driftline.stack.procs import free_port
 from driftline.stack.tokens import role_tokens
 from driftline.training.adapters.postgres import PostgresTrainingRepository
 from driftline.training.app import definition as training_definition
@@ -40,11 +38,13 @@ from driftline_contracts import topics
 from driftline_contracts.codec import decode
 from driftline_contracts.events.data import DataValidated
 from driftline_contracts.examples import example
+from tests.hostile_models import Custom, Payload
 from tests.integration.cli_process import run_cli
 from tests.integration.deployment_steps import predict_with_feedback, until
 from tests.integration.kafka_helpers import environment, header, read_all, settings_from
 from tests.integration.lightgbm_notebook import cancer, notebook
 from tests.integration.s3_datasets import put_frame
+from tests.integration.served_runtime import served
 from tests.signing import publish_signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -60,24 +60,6 @@ FAST = {
 }
 
 
-class Payload:
-    """Unpickling this creates the marker file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (open, (self.path, "w"))
-
-
-class Custom:
-    """A type outside scikit-learn, NumPy and SciPy."""
-
-    def predict(self, rows: object) -> list[int]:
-        """Always zero."""
-        return [0]
-
-
 @dataclass
 class Platform:
     """The three services of the journey, and how to reach them."""
@@ -90,21 +72,6 @@ class Platform:
     tokens: dict[str, str]
 
 
-async def _serve(runtime: ServiceRuntime) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(build_http_app(runtime), port=port,
-                                           log_level="warning", lifespan="on"))  # fmt: skip
-    serving = asyncio.create_task(server.serve())
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            ready = await client.get(f"{url}/readyz") if server.started else None
-            if ready is not None and ready.status_code == 200:
-                break
-            await asyncio.sleep(0.2)
-    return url, server, serving
-
-
 @pytest.fixture(scope="module")
 async def platform(local_stack: StackInfo) -> AsyncIterator[Platform]:
     """Training over HTTP; registry and deployment in-process; the stack's role tokens."""
@@ -113,22 +80,20 @@ async def platform(local_stack: StackInfo) -> AsyncIterator[Platform]:
         training = ServiceRuntime(training_definition(), TrainingSettings())
         deployment = ServiceRuntime(deployment_definition(), DeploymentSettings())
     registry = ServiceRuntime(registry_definition(), settings_from(env))
-    url, server, serving = await _serve(training)
-    await registry.start()
-    await deployment.start()
-    assert local_stack.auth_tokens_file is not None
-    tokens = role_tokens(local_stack.auth_tokens_file)
-    publisher = {"Authorization": f"Bearer {tokens['publisher']}"}
-    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=build_http_app(r)),
-                                 base_url="http://svc", headers=publisher)
-               for r in (registry, deployment)]  # fmt: skip
-    yield Platform(url, training, clients[0], clients[1], deployment, tokens)
-    for client in clients:
-        await client.aclose()
-    await deployment.stop()
-    await registry.stop()
-    server.should_exit = True
-    await serving
+    async with served(training) as url:
+        await registry.start()
+        await deployment.start()
+        assert local_stack.auth_tokens_file is not None
+        tokens = role_tokens(local_stack.auth_tokens_file)
+        publisher = {"Authorization": f"Bearer {tokens['publisher']}"}
+        clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=build_http_app(r)),
+                                     base_url="http://svc", headers=publisher)
+                   for r in (registry, deployment)]  # fmt: skip
+        yield Platform(url, training, clients[0], clients[1], deployment, tokens)
+        for client in clients:
+            await client.aclose()
+        await deployment.stop()
+        await registry.stop()
 
 
 def _spec() -> dict[str, Any]:
