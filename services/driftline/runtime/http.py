@@ -87,9 +87,7 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
 
     for router in runtime.definition.routers(runtime):
         app.include_router(router)
-    app.add_exception_handler(DBAPIError, _invalid_input)
-    app.add_exception_handler(RequestValidationError, _printable_validation_error)
-    app.add_exception_handler(HTTPException, _printable_http_error)
+    add_error_handlers(app)
     _document_plain_422(app)
     tracer = runtime.tracer.server_span_tracer()
     if tracer is not None:
@@ -106,6 +104,13 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
     if tracer is not None:  # outermost, so a span covers auth too; absent when tracing is off
         app.add_middleware(TracedRequests, tracer=tracer, service=runtime.name)
     return app
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Errors as 4xx bodies that can always be written (a NaN echoed back, a database refusal)."""
+    app.add_exception_handler(DBAPIError, _invalid_input)
+    app.add_exception_handler(RequestValidationError, _printable_validation_error)
+    app.add_exception_handler(HTTPException, _printable_http_error)
 
 
 class TracedRequests:

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from driftline.cli.registry import RegistryClient, RegistryError
 from driftline.registry.specs_api import specs_router
+from driftline.runtime.http import add_error_handlers
 from driftline.runtime.settings import TrainerSettings
 
 PLUGINS = Path(__file__).parents[1] / "training" / "trainer_plugins"
@@ -41,6 +42,7 @@ def _client(**settings: Any) -> tuple[TestClient, _Runtime]:
     runtime = _Runtime(settings=SimpleNamespace(trainers=TrainerSettings(**settings)))
     app = FastAPI()
     app.include_router(specs_router(runtime))  # type: ignore[arg-type]
+    add_error_handlers(app)  # as every service's app has them
     return TestClient(app), runtime
 
 
