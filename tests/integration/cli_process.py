@@ -16,6 +16,6 @@ def run_cli(*args: str, timeout_s: float = 300.0) -> subprocess.CompletedProcess
     """The finished command: exit code, its stdout alone, and its stderr."""
     env = {**os.environ, "COLUMNS": "220"}  # wide, so names are not folded across lines
     return subprocess.run(
-        [sys.executable, "-m", "driftline.cli", *args],
+        [sys.executable, "-m", "driftline", *args],
         capture_output=True, text=True, env=env, timeout=timeout_s, check=False,
     )  # fmt: skip
