@@ -9,6 +9,8 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import hashlib
+import io
 import json
 import os
 import signal
@@ -20,11 +22,13 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pandas as pd
 import psutil
 import pytest
 from aiokafka import ConsumerRecord
 from sklearn.datasets import load_breast_cancer
 
+from driftline.deployment.prediction_log.columnar import VersionRows, parquet_bytes, version_table
 from driftline.stack import LocalStack, StackInfo
 from driftline.stack.procs import free_port, is_alive
 from driftline.stack.services import (
@@ -47,10 +51,10 @@ from driftline_contracts.events.spec import ModelSpecApplied
 from driftline_contracts.events.training import ModelTrained, TrainingStarted
 from driftline_contracts.examples import example
 from driftline_contracts.modelspec import ModelSpec, spec_hash
-from driftline_contracts.values import DatasetRef, ModelRef, TimeWindow
+from driftline_contracts.values import ArtifactRef, DatasetRef, ModelRef, TimeWindow
 from tests.integration.cli_process import run_cli
 from tests.integration.kafka_helpers import header, read_all, read_topic
-from tests.integration.s3_datasets import cancer_frame, put_csv, put_frame
+from tests.integration.s3_datasets import cancer_frame, put_csv, put_frame, stack_minio
 from tests.own_stack import stack_of_its_own
 from tests.signing import publish_signed
 from tests.unit.training.plugins import PLUGIN_PATH
@@ -326,33 +330,59 @@ async def test_reproduce_gives_identical_metrics_and_refuses_changed_data(
     assert len(produced) == 1  # reproducing trains no new model
 
 
-def _served(count: int) -> tuple[PredictionsLogged, GroundTruthReceived]:
-    """``count`` champion predictions of DRIFT_MODEL and the true labels of all of them."""
+def _served(stack: StackInfo, count: int) -> list[PredictionsLogged | GroundTruthReceived]:
+    """``count`` champion predictions of DRIFT_MODEL, the first half inline as the PostgreSQL
+    log sends them, the second half in a Parquet object of the Kafka prediction log (written
+    by deployment's compaction code), and the true labels of all of them."""
     frame = load_breast_cancer(as_frame=True).frame.sample(count, random_state=3)
     frame.columns = [c.replace(" ", "_") for c in frame.columns]
     now = datetime.now(UTC)
+    features = frame.drop(columns="target").astype(float).to_dict(orient="records")
+    ids = [f"req-{UID}-{i}" for i in range(count)]
+    targets = [int(t) for t in frame["target"]]
+    half = count // 2
     rows = [
-        PredictionRow(
-            request_id=f"req-{UID}-{i}",
-            time=now,
-            variant="champion",
-            features={k: float(v) for k, v in row.items() if k != "target"},
-            prediction=int(row["target"]),
-            latency_ms=1.0,
-        )
-        for i, row in enumerate(frame.to_dict(orient="records"))
-    ]
-    logged = PredictionsLogged(
-        model=ModelRef(name=DRIFT_MODEL, version=1),
-        batch_id=f"batch-{UID}",
-        window=TimeWindow(start=now - timedelta(minutes=1), end=now),
-        count=count,
-        rows=rows,
-    )
-    labels = {r.request_id: int(t) for r, t in zip(rows, frame["target"], strict=True)}
+        PredictionRow(request_id=rid, time=now, variant="champion", features=f, prediction=t,
+                      latency_ms=1.0)
+        for rid, f, t in zip(ids[:half], features[:half], targets[:half], strict=True)
+    ]  # fmt: skip
+    window = TimeWindow(start=now - timedelta(minutes=1), end=now)
+    inline = PredictionsLogged(model=ModelRef(name=DRIFT_MODEL, version=1),
+                               batch_id=f"batch-{UID}", window=window, count=half, rows=rows)
+    logged = VersionRows(
+        model=DRIFT_MODEL, version=1, request_id=ids[half:], time=[now] * (count - half),
+        variant=["champion"] * (count - half), prediction=targets[half:],
+        score=[0.9] * (count - half), latency_ms=[1.0] * (count - half),
+        features=features[half:], flags=[None] * (count - half),
+    )  # fmt: skip
+    data = parquet_bytes(version_table(logged))
+    key = f"prediction-log/model={DRIFT_MODEL}/version=1/p0-0-{count - half - 1}.parquet"
+    stack_minio(stack).put_object(stack.bucket, key, io.BytesIO(data), len(data))
+    source = ArtifactRef(uri=f"s3://{stack.bucket}/{key}", sha256=hashlib.sha256(data).hexdigest(),
+                         media_type="application/vnd.apache.parquet", size_bytes=len(data))
+    by_reference = PredictionsLogged(
+        model=ModelRef(name=DRIFT_MODEL, version=1), batch_id=f"log-{UID}", window=window,
+        count=count - half, batch=source, log_offsets=f"0:0-{count - half - 1}",
+    )  # fmt: skip
+    labels = dict(zip(ids, targets, strict=True))
     # Labels of requests never served: kept, never joined; 36,000 bind parameters, so chunked.
     labels |= {f"unserved-{UID}-{i}": 1 for i in range(9000)}
-    return logged, GroundTruthReceived(model=DRIFT_MODEL, labels=labels, received_at=now)
+    truth = GroundTruthReceived(model=DRIFT_MODEL, labels=labels, received_at=now)
+    return [inline, by_reference, truth]
+
+
+async def _kept_features(stack: StackInfo) -> list[bool]:
+    """Per kept prediction of DRIFT_MODEL: whether training holds its features itself."""
+    connection = await asyncpg.connect(stack.asyncpg_dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT features IS NOT NULL AS copied FROM driftline_training.production_predictions"
+            " WHERE model = $1 ORDER BY request_id",
+            DRIFT_MODEL,
+        )
+    finally:
+        await connection.close()
+    return [row["copied"] for row in rows]
 
 
 async def _labelled_count(stack: StackInfo) -> int:
@@ -384,11 +414,12 @@ async def test_drift_retrains_with_labelled_production_data(
 
     # Labels trail the drift: the skipped drift stays pending and is answered as soon as
     # labelled production rows exist — no second DriftDetected needed.
-    for event in _served(40):
+    for event in _served(local_stack, 40):
         await send(event)
     _, started = await _events(local_stack, topics.TRAINING_STARTED, DRIFT_MODEL, count=2)
     assert started.trigger == "drift_detected"
     assert await _labelled_count(local_stack) == 40
+    assert sorted(await _kept_features(local_stack)) == [False] * 20 + [True] * 20
     assert started.dataset.sha256 == ref.sha256  # same accepted version, new labels
     _, second = await _events(local_stack, topics.MODEL_TRAINED, DRIFT_MODEL, count=2)
     assert second.run_id == started.run_id != first.run_id
@@ -396,7 +427,17 @@ async def test_drift_retrains_with_labelled_production_data(
     async with httpx.AsyncClient(base_url=services.training_url, timeout=10) as client:
         run = (await client.get(f"/v1/runs/{second.run_id}")).json()
     assert run["lineage"]["labelled_rows"] == 40
-    assert run["artifacts"]["labelled_rows.csv"]["sha256"]
+    csv = run["artifacts"]["labelled_rows.csv"]
+    added = pd.read_csv(io.BytesIO(stack_minio(local_stack).get_object(
+        local_stack.bucket, csv["uri"].split("/", 3)[3]).read()))  # fmt: skip
+    served = load_breast_cancer(as_frame=True).frame.sample(40, random_state=3)
+    served.columns = [c.replace(" ", "_") for c in served.columns]
+    assert len(added) == 40  # the features read back from the log object are the served ones
+    pd.testing.assert_frame_equal(
+        added.sort_values(list(added.columns)).reset_index(drop=True),
+        served[added.columns].sort_values(list(added.columns)).reset_index(drop=True),
+        check_dtype=False,
+    )
 
     await send(drift.model_copy(update={"drift_id": f"drift-{UID}-3"}))
     _, again = await _events(local_stack, topics.RETRAIN_SKIPPED, DRIFT_MODEL, count=2)

@@ -90,6 +90,16 @@ class Labelled:
 
 
 @dataclass(frozen=True)
+class LabelledRow:
+    """A labelled production row: its features, or the prediction log object holding them."""
+
+    request_id: str
+    label: Any
+    features: dict[str, Any] | None = None
+    source: ArtifactRef | None = None
+
+
+@dataclass(frozen=True)
 class LastRun:
     """What the model's latest successful run trained on."""
 

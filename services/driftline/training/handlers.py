@@ -11,7 +11,7 @@ from driftline.training import core
 from driftline.training.adapters.champions import Champion, PostgresChampions
 from driftline.training.adapters.pending import PendingDrifts
 from driftline.training.adapters.postgres import PostgresTrainingRepository
-from driftline.training.adapters.production import served
+from driftline.training.adapters.production import served_of
 from driftline.training.deps import TrainingDeps
 from driftline.training.retrain_policy import trains
 from driftline_contracts.events.data import DataValidated
@@ -101,14 +101,12 @@ def _with_labels(uow: EventUnit[TrainingDeps]) -> bool:
 
 async def on_predictions_logged(event: PredictionsLogged, uow: EventUnit[TrainingDeps]) -> None:
     """Keep the served requests' features of a model training knows, to join with labels."""
-    from driftline.runtime.prediction_batches import prediction_rows  # pandas: on first use
-
     deps = uow.deps
     repo = PostgresTrainingRepository(uow.session)
     if await repo.spec(event.model.name) is None:
         return
-    rows = await prediction_rows(event, deps.store, deps.settings.max_batch_bytes)
-    await repo.save_predictions(event.model.name, served(rows))
+    rows, source = await served_of(event, deps.store, deps.settings.max_batch_bytes)
+    await repo.save_predictions(event.model.name, rows, source)
     retention = timedelta(days=deps.settings.production_retention_days)
     await repo.forget_production_rows(datetime.now(UTC) - retention)
     await answer_pending_drift(event.model.name, uow)

@@ -31,7 +31,12 @@ from driftline.training.adapters.artifacts import store_run_artifacts
 from driftline.training.adapters.champions import PostgresChampions, fetch_champion
 from driftline.training.adapters.datasets import fetch_window
 from driftline.training.adapters.postgres import PostgresTrainingRepository
-from driftline.training.adapters.production import LABELLED_ROWS, labelled_csv, store_labelled
+from driftline.training.adapters.production import (
+    LABELLED_ROWS,
+    labelled_csv,
+    store_labelled,
+    with_features,
+)
 from driftline.training.core import Job, JobStatus, lease_lost
 from driftline.training.lineage import lineage
 from driftline.training.openlineage import TrainingRun
@@ -184,9 +189,10 @@ class TrainingWorker:
         if job.labelled_until <= 0 or self.settings.max_labelled_rows <= 0:
             return None
         async with self.units() as uow:
-            rows = await self.repository(uow.session).labelled_rows(
+            kept = await self.repository(uow.session).labelled_rows(
                 job.model, job.labelled_until, self.settings.max_labelled_rows
             )
+        rows = await with_features(kept, self.store, self.settings.max_batch_bytes)
         target = str(job.spec["target"])
         return (len(rows), labelled_csv(rows, target)) if rows else None
 

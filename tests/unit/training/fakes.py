@@ -9,7 +9,7 @@ from typing import Any
 
 from driftline.training.adapters.champions import Champion
 from driftline.training.champion_check import ChampionInput
-from driftline.training.core import Job, JobStatus, NewJob
+from driftline.training.core import Job, JobStatus, LabelledRow, NewJob
 from driftline.training.records import RunRecord
 from driftline.training.runner import RunOutput, run_training
 from driftline.training.submissions import score_submission
@@ -61,7 +61,7 @@ class FakeJobs:
     expired: bool = False
     """Whether running jobs' leases count as expired (a crashed worker)."""
     claimed_by: dict[int, str] = field(default_factory=dict)
-    labelled: list[tuple[int, dict[str, Any], Any]] = field(default_factory=list)
+    labelled: list[tuple[int, LabelledRow]] = field(default_factory=list)
     """Labelled production rows: (label sequence number, features, label)."""
     versions: list[AcceptedVersion] = field(default_factory=list)
     """Accepted dataset versions, as training recorded them."""
@@ -118,9 +118,9 @@ class FakeJobs:
     async def add_run(self, job: Job, record: RunRecord) -> None:
         self.runs.append(record)
 
-    async def labelled_rows(self, model: str, until: int, limit: int) -> list[tuple[dict, Any]]:
-        kept = sorted(r for r in self.labelled if r[0] <= until)[-limit:]
-        return [(features, label) for _, features, label in kept]
+    async def labelled_rows(self, model: str, until: int, limit: int) -> list[LabelledRow]:
+        kept = sorted((r for r in self.labelled if r[0] <= until), key=lambda r: r[0])[-limit:]
+        return [row for _, row in kept]
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from driftline.runtime.storage.local import LocalArtifactStore
-from driftline.training.core import job_for, spec_record
+from driftline.training.core import LabelledRow, job_for, spec_record
 from driftline.training.runner import RunOutput
 from driftline.training.settings import TrainingSection, worker_identity
 from driftline.training.windows import AcceptedVersion
@@ -169,13 +169,12 @@ def test_worker_identity_is_stable_across_restarts_of_a_replica() -> None:
     assert anywhere.startswith("h:pid")
 
 
-def _production_rows(count: int) -> list[tuple[int, dict, int]]:
+def _production_rows(count: int) -> list[tuple[int, LabelledRow]]:
     """Labelled production rows shaped like cancer rows (features as served, true label)."""
     frame = cancer().sample(count, random_state=1)
     features = frame.drop(columns="target").to_dict(orient="records")
-    return [
-        (i + 1, f, int(t)) for i, (f, t) in enumerate(zip(features, frame["target"], strict=True))
-    ]
+    pairs = zip(features, frame["target"], strict=True)
+    return [(i + 1, LabelledRow(f"req-{i}", int(t), f)) for i, (f, t) in enumerate(pairs)]
 
 
 async def test_a_drift_retrain_adds_the_labelled_production_rows(

@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from driftline.training.adapters.tables import production_labels, production_predictions
-from driftline.training.core import Labelled
+from driftline.training.core import Labelled, LabelledRow
+from driftline_contracts.values import ArtifactRef
 
 CHUNK = 1000
 """Rows per INSERT: PostgreSQL takes at most 32,767 bind parameters in one statement."""
@@ -25,9 +26,13 @@ class PostgresProductionRows:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def save_predictions(self, model: str, rows: list[dict[str, Any]]) -> None:
-        """Keep served predictions' features (``request_id``, ``time``, ``features``), once."""
-        for chunk in _chunks([{"model": model, **r} for r in rows]):
+    async def save_predictions(
+        self, model: str, rows: list[dict[str, Any]], source: ArtifactRef | None = None
+    ) -> None:
+        """Keep served predictions (``request_id``, ``time``, ``features``) once; with
+        ``source``, the prediction log object holding them, by reference (features NULL)."""
+        kept = {"source": source.model_dump(mode="json")} if source is not None else {}
+        for chunk in _chunks([{"model": model, "features": None, **r, **kept} for r in rows]):
             statement = insert(production_predictions).values(chunk)
             await self._session.execute(statement.on_conflict_do_nothing())
 
@@ -61,14 +66,16 @@ class PostgresProductionRows:
         ).first()
         return Labelled(rows=int(row[0]), until=int(row[1] or 0)) if row else Labelled()
 
-    async def labelled_rows(self, model: str, until: int, limit: int) -> list[tuple[dict, Any]]:
-        """(features, label) of the newest ``limit`` labelled predictions up to ``until``,
-        oldest first (a fixed order, so the same cut-off gives the same frame)."""
+    async def labelled_rows(self, model: str, until: int, limit: int) -> list[LabelledRow]:
+        """The newest ``limit`` labelled predictions up to ``until``, oldest first (a fixed
+        order, so the same cut-off gives the same frame); features None when kept by reference."""
         joined, of_model = self._labelled(model)
         newest = (
             select(
                 production_labels.c.seq,
+                production_labels.c.request_id,
                 production_predictions.c.features,
+                production_predictions.c.source,
                 production_labels.c.label,
             )
             .select_from(joined)
@@ -78,7 +85,7 @@ class PostgresProductionRows:
             .subquery()
         )
         rows = await self._session.execute(select(newest).order_by(newest.c.seq))
-        return [(row.features, row.label) for row in rows]
+        return [_labelled_row(row) for row in rows]
 
     async def forget_production_rows(self, before: Any) -> None:
         """Drop predictions served and labels received before ``before`` (retention)."""
@@ -88,3 +95,8 @@ class PostgresProductionRows:
         await self._session.execute(
             delete(production_labels).where(production_labels.c.received_at < before)
         )
+
+
+def _labelled_row(row: Any) -> LabelledRow:
+    source = ArtifactRef.model_validate(row.source) if row.source is not None else None
+    return LabelledRow(row.request_id, row.label, row.features, source)

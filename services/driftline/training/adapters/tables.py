@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -111,7 +112,12 @@ production_predictions = Table(
     Column("model", String(128), primary_key=True),
     Column("request_id", String(128), primary_key=True),
     Column("time", DateTime(timezone=True), nullable=False),
-    Column("features", JSONB, nullable=False),
+    Column("features", JSONB(none_as_null=True)),
+    Column("source", JSONB(none_as_null=True)),
+    CheckConstraint(
+        "features IS NOT NULL OR source IS NOT NULL",
+        name="ck_production_predictions_features_or_source",
+    ),
     Index("ix_production_predictions_time", "time"),
 )
 production_labels = Table(
