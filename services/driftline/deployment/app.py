@@ -14,6 +14,8 @@ from driftline.deployment.models.cache import ModelCache
 from driftline.deployment.operations import operations_router
 from driftline.deployment.prediction_log.unsent import UnsentRows
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
+from driftline.deployment.serving.batch_metrics import batch_metrics
+from driftline.deployment.serving.batchers import Batchers
 from driftline.deployment.serving.fast_path import PredictFastPath
 from driftline.deployment.serving.http import predict_endpoint, v1_router
 from driftline.deployment.serving.v2 import v2_router
@@ -39,6 +41,7 @@ def dependencies(runtime: ServiceRuntime) -> DeploymentDeps:
         settings=section,
         mirror=mirror,
         log_writer=PredictionLogWriter(unsent),
+        batchers=Batchers(batch_metrics(runtime.metrics.registry)),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from driftline.deployment.models.cache import ModelCache
 from driftline.deployment.prediction_log.kafka_sink import KafkaLogSink
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
-from driftline.deployment.serving.micro_batcher import MicroBatcher
+from driftline.deployment.serving.batchers import Batchers
 from driftline.deployment.serving.routing_cache import RoutingCache
 from driftline.deployment.serving.served_counter import ServedCounter
 from driftline.deployment.serving.signature_check import RowFlagCounter
@@ -34,5 +34,5 @@ class DeploymentDeps:
     """Counts served values training never saw, on ``/metrics``."""
     served: ServedCounter = field(default_factory=ServedCounter)
     """Answered requests and rows per model, on ``/metrics`` (what the HPA scales on)."""
-    batchers: dict[tuple[str, int, int, float], MicroBatcher] = field(default_factory=dict)
-    """Micro-batchers by model, version and bounds, for models whose spec turns it on."""
+    batchers: Batchers = field(default_factory=Batchers)
+    """Micro-batchers of the routed versions of models whose spec turns it on."""

@@ -8,68 +8,28 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
+from prometheus_client import CollectorRegistry
 
 from driftline.deployment.deps import DeploymentDeps
-from driftline.deployment.models.array_twin import array_twin
-from driftline.deployment.models.cache import ModelCache
-from driftline.deployment.models.loading import LoadedModel
 from driftline.deployment.models.predictor import Predicted, predict_columns
-from driftline.deployment.records import Deployment, Served
 from driftline.deployment.serving.answer import serve
 from driftline.deployment.serving.micro_batcher import MicroBatcher, Outcome
 from driftline.deployment.serving.row_batch import RowBatch
-from driftline.deployment.settings import DeploymentSection
-from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.retrain_policy import training_hash
 from driftline_contracts.modelspec import MicroBatching, ModelSpec, spec_hash
-from driftline_contracts.values import ArtifactRef, ModelRef
-
-FEATURES = ("a", "b", "c")
-REF = ModelRef(name="m", version=1)
-ARTIFACT = ArtifactRef(
-    uri="file:///m.skops", sha256="0" * 64, media_type="application/octet-stream", size_bytes=1
+from tests.unit.deployment.batching import (
+    FEATURES,
+    Recorded,
+    Seen,
+    bodies,
+    fitted,
+    requests,
+    serving_deps,
 )
 
-
-def fitted() -> LoadedModel:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(200, 3))
-    frame = pd.DataFrame(x, columns=list(FEATURES))
-    estimator = LogisticRegression().fit(frame, np.where(x[:, 0] + x[:, 1] > 0, "yes", "no"))
-    return LoadedModel(estimator, FEATURES, array_twin(estimator, FEATURES))
-
-
-def requests(count: int, rows: int = 1, seed: int = 1) -> list[RowBatch]:
-    rng = np.random.default_rng(seed)
-    return [
-        RowBatch.of(
-            [dict(zip(FEATURES, r, strict=True)) for r in rng.normal(size=(rows, 3)).tolist()],
-            FEATURES,
-        )
-        for _ in range(count)
-    ]
-
-
-class Recorded:
-    """``predict_columns`` on the float matrix, as the serving path runs it; records calls."""
-
-    def __init__(self, model: LoadedModel, fail_on: float | None = None) -> None:
-        self.model = model
-        self.fail_on = fail_on
-        self.calls: list[int] = []
-
-    async def __call__(self, batch: RowBatch) -> Outcome:
-        self.calls.append(len(batch))
-        await asyncio.sleep(0.001)  # a predict in a thread: other requests run meanwhile
-        if self.fail_on is not None and any(v[0] == self.fail_on for v in batch.values):
-            raise RuntimeError("bad request")
-        matrix = batch.matrix()
-        assert matrix is not None
-        return predict_columns(self.model, matrix), 0.1
+ROWS = "driftline_deployment_micro_batch_rows"
+VERSION_1 = {"model": "m", "version": "1"}
 
 
 async def concurrently(batcher: MicroBatcher, batches: list[RowBatch]) -> list[Any]:
@@ -110,12 +70,13 @@ async def test_concurrent_requests_get_exactly_their_answers_alone() -> None:
 
 async def test_a_lone_request_is_predicted_at_once() -> None:
     run = Recorded(fitted())
-    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=1000)
+    seen = Seen()
+    batcher = MicroBatcher(run, max_batch_rows=64, max_wait_ms=1000, observer=seen)
     await batcher.submit(requests(1, rows=3)[0])
     await batcher.submit(requests(1)[0])
     assert run.calls == [3, 1]
-    assert batcher.flushes == {"idle": 2}  # on the next loop turn, not after max_wait
-    assert all(wait < 100 for wait in batcher.waits_ms)
+    assert seen.reasons == {"idle": 2}  # on the next loop turn, not after max_wait
+    assert all(wait < 100 for wait in seen.waits_ms)
 
 
 async def test_requests_that_arrive_together_share_one_predict() -> None:
@@ -135,25 +96,27 @@ async def test_requests_behind_a_slow_batch_wait_at_most_max_wait() -> None:
         await asyncio.sleep(0.5 if len(calls) == 1 else 0)
         return predict_columns(model, batch.matrix()), 0.0  # type: ignore[arg-type]
 
-    batcher = MicroBatcher(slow_first, max_batch_rows=64, max_wait_ms=20)
+    seen = Seen()
+    batcher = MicroBatcher(slow_first, max_batch_rows=64, max_wait_ms=20, observer=seen)
     first = asyncio.ensure_future(batcher.submit(requests(1)[0]))
     await asyncio.sleep(0.01)  # the first batch is predicting now
     second = await asyncio.wait_for(batcher.submit(requests(1, seed=2)[0]), 0.4)
     assert len(second[0]) == 1
     assert not first.done()  # answered beside the slow batch, not after it
-    assert batcher.flushes["deadline"] == 1
-    assert 15 <= batcher.waits_ms[1] < 400
+    assert seen.reasons["max_wait"] == 1
+    assert 15 <= seen.waits_ms[1] < 400
     await first
 
 
 async def test_batches_hold_at_most_max_batch_rows() -> None:
     run = Recorded(fitted())
-    batcher = MicroBatcher(run, max_batch_rows=8, max_wait_ms=50)
+    seen = Seen()
+    batcher = MicroBatcher(run, max_batch_rows=8, max_wait_ms=50, observer=seen)
     results = await concurrently(batcher, requests(10, rows=3))
     assert all(len(r) == 3 for r in results)
     assert sum(run.calls) == 30
     assert max(run.calls) <= 8
-    assert list(batcher.batch_rows) == run.calls
+    assert seen.rows == run.calls
 
 
 async def test_a_request_larger_than_max_batch_rows_runs_alone() -> None:
@@ -224,31 +187,6 @@ def test_unbounded_or_unknown_batching_options_are_refused(bad: dict[str, Any]) 
         ModelSpec.model_validate({**SPEC, "serving": {"micro_batching": bad}})
 
 
-class Routing:
-    """The routing cache's answer without PostgreSQL: one champion, batching as given."""
-
-    def __init__(self, batching: MicroBatching | None) -> None:
-        self.batching = batching
-
-    async def get(self, name: str, load: Any) -> Deployment:
-        return Deployment(name, Served(REF, ARTIFACT), micro_batching=self.batching)
-
-
-def serving_deps(tmp_path: Path, batching: MicroBatching | None) -> DeploymentDeps:
-    store = LocalArtifactStore(tmp_path)
-    cache = ModelCache(store)
-    cache.put(REF, fitted())
-    settings = DeploymentSection(log_predictions=False)
-    return DeploymentDeps(store, cache, settings, routing=Routing(batching))  # type: ignore[arg-type]
-
-
-def bodies(count: int) -> list[list[dict[str, Any]]]:
-    """Requests of one to three rows."""
-    return [
-        [dict(row) for row in requests(1, rows=1 + i % 3, seed=i)[0].rows] for i in range(count)
-    ]
-
-
 async def served_answers(deps: DeploymentDeps, rows: list[list[dict[str, Any]]]) -> list[Any]:
     served = await asyncio.gather(*(serve(None, deps, "m", r, None) for r in rows))  # type: ignore[arg-type]
     return [s.predicted for s in served]
@@ -256,10 +194,14 @@ async def served_answers(deps: DeploymentDeps, rows: list[list[dict[str, Any]]])
 
 async def test_serving_with_micro_batching_answers_as_without(tmp_path: Path) -> None:
     rows = bodies(24)
-    on = serving_deps(tmp_path, MicroBatching(enabled=True, max_batch_rows=16, max_wait_ms=5))
+    registry = CollectorRegistry()
+    option = MicroBatching(enabled=True, max_batch_rows=16, max_wait_ms=5)
+    on = serving_deps(tmp_path, option, registry)
     off = serving_deps(tmp_path, None)
     assert_same_answers(await served_answers(on, rows), await served_answers(off, rows))
-    (batcher,) = on.batchers.values()
-    assert max(batcher.batch_rows) > 1  # requests served together
-    assert max(batcher.batch_rows) <= 16
-    assert off.batchers == {}  # off: every request predicted on its own, as before
+    calls = registry.get_sample_value(f"{ROWS}_count", VERSION_1) or 0
+    assert registry.get_sample_value(f"{ROWS}_sum", VERSION_1) == sum(map(len, rows))
+    assert 1 <= calls < len(rows)  # requests served together
+    assert registry.get_sample_value(f"{ROWS}_bucket", {**VERSION_1, "le": "16.0"}) == calls
+    assert len(on.batchers) == 1
+    assert len(off.batchers) == 0  # off: every request predicted on its own, as before

@@ -17,7 +17,7 @@ from driftline.deployment.records import Deployment, Served
 from driftline.deployment.rollout.core import live_percent
 from driftline.deployment.rollout.postgres import PostgresRolloutRepository
 from driftline.deployment.serving.features import row_problems
-from driftline.deployment.serving.micro_batcher import MicroBatcher
+from driftline.deployment.serving.micro_batcher import Run
 from driftline.deployment.serving.routing import Variant, choose_variant
 from driftline.deployment.serving.row_batch import RowBatch, check_batch
 from driftline.deployment.serving.served_rows import ServedRows, new_request_ids
@@ -117,18 +117,15 @@ async def _run_batched(
     deps: DeploymentDeps, deployment: Deployment, served: Served, batch: RowBatch
 ) -> tuple[Predicted, float]:
     """``_run_predict`` through the version's micro-batcher (the spec turned it on)."""
-    option = deployment.micro_batching
-    assert option is not None
-    key = (served.model.name, served.model.version, option.max_batch_rows, option.max_wait_ms)
-    batcher = deps.batchers.get(key)
-    if batcher is None:
 
+    def make_run() -> Run:
         async def run(rows: RowBatch) -> tuple[Predicted, float]:
             model = await deps.cache.get(served.model, served.artifact)  # a dict hit
             return await _run_predict(deps, served, model, rows)
 
-        batcher = MicroBatcher(run, option.max_batch_rows, option.max_wait_ms)
-        deps.batchers[key] = batcher
+        return run
+
+    batcher = deps.batchers.for_version(deployment, served.model.version, make_run)
     return await batcher.submit(batch)
 
 
@@ -207,6 +204,7 @@ async def serve(
     the answered rows are then offered to the mirror.
     """
     deployment = await _deployment(units, deps, name)
+    deps.batchers.retire_unrouted(deployment)
     if deployment.champion is None:
         raise UnknownModelError(name)
     variants = _variants(deployment, len(instances), routing_key)

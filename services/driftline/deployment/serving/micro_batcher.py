@@ -7,23 +7,30 @@ While a batch is predicting (in a thread), requests queue and are predicted as s
 ends. A queue is predicted at once when it holds ``max_batch_rows`` rows, and no request
 waits more than ``max_wait_ms`` (then its batch runs even beside the one still predicting).
 Each request gets its own slice of the outcomes; if the batch call raises, each request is
-predicted alone, so one bad request cannot fail the others.
+predicted alone, so one bad request cannot fail the others. Every predict call is reported
+once to a ``BatchObserver`` (why it ran, its rows, its requests' waits); ``close`` stops a
+retired batcher taking requests while the ones it holds still get their answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from driftline.deployment.models.predictor import Predicted
+from driftline.deployment.serving.batch_metrics import BatchObserver, FlushReason, Unobserved
 from driftline.deployment.serving.row_batch import RowBatch
 
 Outcome = tuple[Predicted, float]
 """Outcomes of the rows and the predict's wall-clock latency (ms)."""
 Run = Callable[[RowBatch], Awaitable[Outcome]]
+
+
+class BatcherClosedError(RuntimeError):
+    """A request was submitted to a batcher retired by ``close``."""
 
 
 def joined(batches: list[RowBatch]) -> RowBatch:
@@ -64,8 +71,10 @@ class MicroBatcher:
         max_batch_rows: int = 64,
         max_wait_ms: float = 2.0,
         clock: Callable[[], float] = time.perf_counter,
+        observer: BatchObserver | None = None,
     ) -> None:
         self._run = run
+        self._observer: BatchObserver = observer or Unobserved()
         self.max_batch_rows = max_batch_rows
         self.max_wait_s = max_wait_ms / 1000.0
         self._clock = clock
@@ -75,47 +84,61 @@ class MicroBatcher:
         self._soon: asyncio.Handle | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.waits_ms: deque[float] = deque(maxlen=1024)
-        """How long each recent request waited in the queue before its batch ran."""
-        self.batch_rows: deque[int] = deque(maxlen=1024)
-        """Rows of each recent predict call."""
-        self.flushes: Counter[str] = Counter()
-        """Why batches ran: idle (next loop turn), full, deadline (``max_wait_ms``)."""
+        self._closed = False
+        self._settled: asyncio.Future[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether requests are queued or a batch is predicting."""
+        return bool(self._queue) or self._running > 0
+
+    def close(self) -> None:
+        """Take no more requests; the queued and predicting ones still get their answers."""
+        self._closed = True
+
+    async def drained(self) -> None:
+        """Return once nothing is queued or predicting."""
+        while self.busy:
+            if self._settled is None:
+                self._settled = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._settled)
 
     async def submit(self, batch: RowBatch) -> Outcome:
         """This request's outcomes, predicted alone or together with concurrent requests."""
+        if self._closed:
+            raise BatcherClosedError("this version's batcher was retired")
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue.append(_Waiting(batch, self._clock(), answer))
         self._queued_rows += len(batch)
         self._decide()
         return await answer
 
-    def _decide(self) -> None:
-        """Run what is due; else make sure the queue runs on time."""
+    def _decide(self, ready: FlushReason = "idle") -> None:
+        """Run what is due; else make sure the queue runs on time (``ready``: why it can)."""
         while self._queue and self._queued_rows >= self.max_batch_rows:
-            self._flush("full")
+            self._flush("max_rows")
         if not self._queue:
             return
         loop = asyncio.get_running_loop()
         if self._running == 0 and self._soon is None:
-            self._soon = loop.call_soon(self._idle)
+            self._soon = loop.call_soon(self._ready, ready)
         elif self._running and self._timer is None:
             due = self._queue[0].since + self.max_wait_s - self._clock()
             self._timer = loop.call_later(max(due, 0.0), self._deadline)
 
-    def _idle(self) -> None:
+    def _ready(self, reason: FlushReason) -> None:
         self._soon = None
         if self._queue and self._running == 0:
-            self._flush("idle")
+            self._flush(reason)
         self._decide()
 
     def _deadline(self) -> None:
         self._timer = None
         if self._queue and self._clock() - self._queue[0].since >= self.max_wait_s * 0.999:
-            self._flush("deadline")
+            self._flush("max_wait")
         self._decide()
 
-    def _flush(self, reason: str) -> None:
+    def _flush(self, reason: FlushReason) -> None:
         """Take requests from the front, up to ``max_batch_rows`` rows, and predict them."""
         taken = [self._queue.popleft()]
         rows = len(taken[0].batch)
@@ -127,9 +150,7 @@ class MicroBatcher:
             self._timer.cancel()
             self._timer = None
         now = self._clock()
-        self.waits_ms.extend((now - w.since) * 1000.0 for w in taken)
-        self.batch_rows.append(rows)
-        self.flushes[reason] += 1
+        self._observer.batch_started(reason, rows, len(taken), [now - w.since for w in taken])
         self._running += 1
         task = asyncio.get_running_loop().create_task(self._predict(taken))
         self._tasks.add(task)
@@ -158,9 +179,14 @@ class MicroBatcher:
                 raise
         finally:
             self._running -= 1
-            self._decide()
+            self._decide("batch_ended")
+            if self._settled is not None and not self.busy:
+                if not self._settled.done():
+                    self._settled.set_result(None)
+                self._settled = None
 
     async def _alone(self, waiting: _Waiting) -> None:
+        self._observer.batch_started("retried_alone", len(waiting.batch), 1, ())
         try:
             outcome = await self._run(waiting.batch)
         except Exception as exc:  # this request alone fails
