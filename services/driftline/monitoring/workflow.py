@@ -13,12 +13,12 @@ from driftline.monitoring.adapters.artifacts import StoredReport, store_report
 from driftline.monitoring.episodes import EpisodeStore, Evaluated, apply_window
 from driftline.monitoring.evaluation import WindowData, WindowResult, evaluate_window
 from driftline.monitoring.html import report_html
-from driftline.monitoring.log_rows import with_features
 from driftline.monitoring.records import BufferedRow, MonitoredModel, WindowRecord
 from driftline.monitoring.reference import MonitoringDeps, ReferenceStore, Resolved
 from driftline.monitoring.reference import resolve_reference as find_reference
 from driftline.monitoring.reports import build_report, distributions
 from driftline.monitoring.row_flags import RowFlags, count_flags
+from driftline.monitoring.window_frame import window_features
 from driftline.monitoring.windowing import CountCut, Cut, count_cut, duration_of, time_cut
 from driftline.runtime.logging import get_logger
 from driftline.runtime.prediction_batches import prediction_rows
@@ -116,9 +116,9 @@ async def evaluate_next(
     else:
         rows = await windows.take_until(model.model, cut.end)
         span = TimeWindow(start=cut.start, end=cut.end)
-    rows = await with_features(rows, deps.store, deps.settings.max_batch_bytes)
+    features = await window_features(rows, deps.store, deps.settings.max_batch_bytes)
     labels = await windows.labels(model.model, [row.request_id for row in rows])
-    data, flags = window_data(rows, labels), count_flags(rows)
+    data, flags = window_data(rows, labels, features), count_flags(rows)
     tolerances = deps.settings.tolerances
     result = await asyncio.to_thread(
         evaluate_window, resolved.reference, data, model.policy, tolerances
@@ -172,9 +172,11 @@ def count_window(deps: MonitoringDeps, ref: ModelRef, flags: RowFlags) -> None:
         )
 
 
-def window_data(rows: Sequence[BufferedRow], labels: dict[str, Scalar]) -> WindowData:
-    """Features as a frame, predictions in order, and (prediction, label) where labelled."""
-    features = pd.DataFrame.from_records([row.features for row in rows])
+def window_data(
+    rows: Sequence[BufferedRow], labels: dict[str, Scalar], features: pd.DataFrame
+) -> WindowData:
+    """The window's features (``window_features``), predictions in order, and (prediction,
+    label) where labelled."""
     labelled = [
         (row.prediction, labels[row.request_id])
         for row in rows
