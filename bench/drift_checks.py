@@ -5,6 +5,7 @@
 - Driftline's KS statistics equal ``ks_2samp`` of the profile's sample against the window,
   and its p-values equal Benjamini-Hochberg over those and ``chi2_contingency`` p-values;
 - Driftline's two-sample chi-square statistics and PSI equal the floor's (same counts).
+- Driftline on the window read from the prediction log equals Driftline on the frame.
 
 Each check reports its largest absolute difference; all must be within ``TOLERANCE``.
 """
@@ -71,6 +72,26 @@ def run_checks(
         Check("Driftline PSI = floor PSI (same 20 bins)", len(NUMERIC),
               _largest([(_psi(profile, current, n), columns[n]["psi"]) for n in NUMERIC])),
     ]  # fmt: skip
+
+
+def log_check(driftline: dict, log: dict) -> Check:
+    """The window read from the prediction log gives the frame's very statistics and verdicts
+    (a different feature set or verdict counts as an infinite difference)."""
+    ours, theirs = ({f["feature"]: f for f in side["features"]} for side in (driftline, log))
+    name = "Driftline from the prediction log = on the frame (statistics, p-values, verdicts)"
+    if ours.keys() != theirs.keys() or any(
+        ours[n]["drifted"] != theirs[n]["drifted"] for n in ours
+    ):
+        return Check(name, len(ours), float("inf"))
+    pairs = [_numbers(ours[n][k], theirs[n][k]) for n in ours for k in ("statistic", "p_value")]
+    return Check(name, len(pairs), _largest(pairs))
+
+
+def _numbers(a: float | None, b: float | None) -> tuple[float, float]:
+    """A pair to compare: two Nones agree, a None against a number is infinitely apart."""
+    if a is None or b is None:
+        return (0.0, 0.0) if a is b else (0.0, float("inf"))
+    return a, b
 
 
 def _sampled_tests(profile: DatasetProfile, current: pd.DataFrame) -> dict:

@@ -1,13 +1,14 @@
 """One side of the drift benchmark in a fresh process: read the Parquet frames, time, measure.
 
-``python -m bench.drift_worker {driftline,floor} FOLDER REPEATS`` prints JSON: seconds per
+``python -m bench.drift_worker {driftline,log,floor} FOLDER REPEATS`` prints JSON: seconds per
 repeat, peak extra memory and the statistics. Peak extra memory is the growth of the
 process's peak RSS over its RSS once the frames are loaded (``/proc/self/clear_refs``
 resets the peak), plus the ``tracemalloc`` peak of a separate run.
 
 Driftline runs the monitoring path: ``profile_frame`` on the reference (what validation
 stores and monitoring holds), then ``evaluate_window`` on the current frame with the default
-policy. Both are timed; "evaluate" alone is what monitoring pays per window.
+policy. Both are timed; "evaluate" alone is what monitoring pays per window. ``log`` times the same
+evaluation with the window read from the prediction log's objects (``bench.drift_log``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import drift_floor
+from bench import drift_floor, drift_log
 from bench.drift_frames import CATEGORICAL, NUMERIC
 from driftline.monitoring.evaluation import Reference, Tolerances, WindowData, evaluate_window
 from driftline.stats.profile import DatasetProfile, profile_frame
@@ -109,6 +110,26 @@ def driftline(reference: pd.DataFrame, current: pd.DataFrame, repeats: int) -> d
     }  # fmt: skip
 
 
+def from_log(reference: pd.DataFrame, root: Path, repeats: int) -> dict:
+    """The window read from the log's objects, then evaluated with the profile held."""
+    rows = drift_log.buffered(drift_log.read_manifest(root))  # what PostgreSQL's take returns
+    held = profile_frame(reference, sha256="0" * 64)
+
+    def window() -> dict:
+        return drift_log.evaluate_from_log(root, rows, held)
+
+    rss_mib, traced_mib = peak_extra(window)
+    runs = [window() for _ in range(repeats)]
+    result = runs[-1]["result"]
+    return {
+        "window_s": [r["total_s"] for r in runs], "read_s": [r["read_s"] for r in runs],
+        "objects": len({r.source.uri for r in rows if r.source is not None}),
+        "rss_mib": rss_mib, "traced_mib": traced_mib,
+        "features": [f.model_dump(mode="json") for f in result.features],
+        "drifted": result.drifted, "share": result.drift_share,
+    }  # fmt: skip
+
+
 def floor(reference: pd.DataFrame, current: pd.DataFrame, repeats: int) -> dict:
     """The tuned numpy/scipy pass."""
 
@@ -124,6 +145,9 @@ def main(argv: list[str]) -> None:
     """Entry point: side, folder, repeats."""
     side, folder, repeats = argv[0], Path(argv[1]), int(argv[2])
     reference = pd.read_parquet(folder / "reference.parquet")
+    if side == "log":  # its window comes from the log's objects, not from current.parquet
+        print(json.dumps(from_log(reference, folder / "log", repeats)))
+        return
     current = pd.read_parquet(folder / "current.parquet")
     run = {"driftline": driftline, "floor": floor}[side]
     print(json.dumps(run(reference, current, repeats)))

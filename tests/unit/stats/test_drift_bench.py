@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from bench import drift_floor
-from bench.drift_checks import Check
+from bench.drift_checks import Check, log_check
 from bench.drift_evidently import flagged
 from bench.drift_frames import CATEGORICAL, NUMERIC, SHIFTED
 from bench.drift_report import Measured, report_lines
@@ -51,7 +51,9 @@ def test_evidently_flags_p_values_below_and_distances_at_or_above_the_threshold(
     assert flagged(columns) == {"a", "c", "e"}
 
 
-def _measured(driftline_s: float, evidently_s: float, evidently_mib: float) -> Measured:
+def _measured(
+    driftline_s: float, evidently_s: float, evidently_mib: float, log_s: float = 1.0
+) -> Measured:
     features = [{"feature": n, "drifted": n in SHIFTED} for n in NUMERIC + CATEGORICAL]
     columns = {n: {"statistic": 0.1, "p_value": 0.5, "psi": 0.0} for n in NUMERIC + CATEGORICAL}
     evidently = {
@@ -68,6 +70,8 @@ def _measured(driftline_s: float, evidently_s: float, evidently_mib: float) -> M
         evidently=evidently,
         evidently_ks=evidently,
         checks=[Check("x", 1, 0.0)],
+        log={"features": features, "window_s": [log_s], "objects": 50, "rss_mib": 15.0,
+             "traced_mib": 14.0},
     )  # fmt: skip
 
 
@@ -78,6 +82,7 @@ def test_the_aims_are_judged_on_the_measured_figures() -> None:
     assert "- at least 50x faster than Evidently's default: 83x / 83x — aim met." in met
     assert "- within 1.5x of the floor: 1.20x / 1.20x — aim met." in met
     assert any(line.endswith("| 5/5 / 0 |") and "Driftline" in line for line in met)
+    assert any("within 1.5x of the floor (issue 16): 1.00x — aim met." in line for line in met)
 
     missed = report_lines(
         [_measured(2.0, 50.0, 100.0)], {"goodness_of_fit": 0.3, "two_sample": 0.05}
@@ -85,3 +90,29 @@ def test_the_aims_are_judged_on_the_measured_figures() -> None:
     assert "- at least 50x faster than Evidently's default: 25x / 25x — aim NOT met." in missed
     assert "- within 1.5x of the floor: 2.00x / 2.00x — aim NOT met." in missed
     assert any("under 1/5 of Evidently's default" in line and "NOT met" in line for line in missed)
+
+
+def test_the_log_aim_is_judged_against_the_floor_and_the_load_is_stated() -> None:
+    rates = {"goodness_of_fit": 0.3, "two_sample": 0.05}
+    load = ((3.5, 2.0, 1.0), (4.25, 3.0, 2.0))
+    slow = report_lines([_measured(1.0, 100.0, 1000.0, log_s=1.6)], rates, load)
+    aim = "from the prediction log within 1.5x of the floor (issue 16): 1.60x — aim NOT met."
+    assert any(aim in line for line in slow)
+    assert any("prediction log (50 Parquet objects)" in line and "| 1.60 |" in line
+               for line in slow)  # fmt: skip
+    assert any("at the start: 3.50 / 2.00 / 1.00; at the end: 4.25 / 3.00 / 2.00" in line
+               for line in slow)  # fmt: skip
+    edge = report_lines([_measured(1.0, 100.0, 1000.0, log_s=1.5)], rates)
+    assert any("(issue 16): 1.50x — aim met." in line for line in edge)
+
+
+def test_the_log_side_must_give_the_frames_statistics_and_verdicts() -> None:
+    features = [{"feature": "x00", "statistic": 0.2, "p_value": 0.01, "drifted": True},
+                {"feature": "c0", "statistic": 3.0, "p_value": None, "drifted": False}]  # fmt: skip
+    same = log_check({"features": features}, {"features": [dict(f) for f in features]})
+    assert same.difference == 0.0
+    moved = [dict(features[0], p_value=0.02), features[1]]
+    assert not log_check({"features": features}, {"features": moved}).ok
+    flipped = [dict(features[0], drifted=False), features[1]]
+    assert not log_check({"features": features}, {"features": flipped}).ok
+    assert not log_check({"features": features}, {"features": features[:1]}).ok
