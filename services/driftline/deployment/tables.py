@@ -1,4 +1,4 @@
-"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0007)."""
+"""Deployment's tables in its PostgreSQL schema (migrations d0001-d0008)."""
 
 from __future__ import annotations
 
@@ -126,5 +126,6 @@ prediction_log_offsets = Table(
     metadata,
     Column("partition", Integer, primary_key=True),
     Column("next_offset", BigInteger, nullable=False),
+    Column("pending_last", BigInteger),  # the range begun from next_offset; NULL: none (d0008)
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -57,6 +57,30 @@ def test_a_partition_is_due_at_enough_rows_or_when_its_oldest_record_waited() ->
     assert not buffer.due(1000.0, max_rows=10, max_age_s=5)
 
 
+def test_a_range_begun_before_a_crash_is_cut_exactly_where_it_was_begun() -> None:
+    buffer = PartitionBuffer(0)
+    buffer.clear(start=10, until=13)  # a compactor died after beginning 10..13
+    for offset in (10, 11, 12):
+        buffer.add(offset, b"x", rows=1000, now=100.0)
+    # more rows than max_rows, older than max_age: still not due before 13 is read
+    assert not buffer.due(1000.0, max_rows=10, max_age_s=5)
+    buffer.add(13, b"y", rows=1, now=101.0)
+    buffer.add(14, b"z", rows=1, now=101.0)  # read in the same poll, past the range
+    assert buffer.due(101.0, max_rows=10**6, max_age_s=10**6)
+    assert buffer.cut() == ([10, 11, 12, 13], [b"x", b"x", b"x", b"y"], 13)
+    buffer.clear(start=14)
+    assert buffer.until is None
+    buffer.add(14, b"z", rows=1, now=200.0)
+    assert buffer.cut() == ([14], [b"z"], 14)
+
+
+def test_a_begun_range_whose_records_expired_is_due_with_nothing_to_compact() -> None:
+    buffer = PartitionBuffer(0, start=10, until=13)
+    buffer.add(20, b"x", rows=1, now=0.0)  # retention dropped 10..13: reading starts later
+    assert buffer.due(0.0, max_rows=10, max_age_s=5)
+    assert buffer.cut() == ([], [], 13)
+
+
 class FakeWriter(PredictionLogWriter):
     def __init__(self) -> None:
         super().__init__()

@@ -3,10 +3,14 @@
 Deterministic in the range: the same offsets give the same object keys and the same batch ids,
 so compacting a range again (after a crash between writing the objects and recording the
 progress) overwrites the objects and is refused by the progress check, never announced twice.
+A range is recorded as begun before its objects are written, so the range compacted again is
+the same one, not a longer one read after the restart (whose objects would lie beside the
+first attempt's, holding the same rows twice).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +36,9 @@ class PartitionBuffer:
     values: list[bytes] = field(default_factory=list)
     start: int | None = None
     """The partition's compacted position when reading began (None: never compacted)."""
+    until: int | None = None
+    """The last offset of a range begun before (by a compactor that died or lost the partition):
+    the next range ends exactly there, so it is compacted into the same objects."""
     rows: int = 0
     since: float | None = None
     """Monotonic time the oldest buffered record was read."""
@@ -48,12 +55,22 @@ class PartitionBuffer:
         """Whether the buffer should be compacted: enough rows, or the oldest waited enough."""
         if not self.offsets or self.since is None:
             return False
+        if self.until is not None:  # a begun range: exactly it, once it is all read
+            return self.offsets[-1] >= self.until
         return self.rows >= max_rows or now - self.since >= max_age_s
 
-    def clear(self, start: int | None) -> None:
+    def cut(self) -> tuple[list[int], list[bytes], int]:
+        """The next range's offsets, values and last offset: up to ``until`` when a range was
+        begun, else everything buffered."""
+        if self.until is None:
+            return self.offsets, self.values, self.offsets[-1]
+        n = bisect_right(self.offsets, self.until)
+        return self.offsets[:n], self.values[:n], self.until
+
+    def clear(self, start: int | None, until: int | None = None) -> None:
         """Forget the buffered records; reading (re)starts at ``start``."""
         self.offsets, self.values, self.rows, self.since = [], [], 0, None
-        self.start = start
+        self.start, self.until = start, until
 
 
 def batch_id(partition: int, first: int, last: int, version: int) -> str:

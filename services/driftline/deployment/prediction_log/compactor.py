@@ -2,10 +2,11 @@
 
 Partitions are shared among deployment replicas by a consumer group; on assignment each is
 read from the progress recorded in PostgreSQL (``offsets``), not from Kafka's committed
-offsets. A range's objects are written first, then one transaction emits its events through
-the outbox and advances the progress, refused when the progress moved (another replica, or an
-earlier attempt): a crash anywhere repeats the range, overwriting the same objects, and
-announces it once. Acknowledged rows wait in Kafka (its retention is the bound) until then.
+offsets. A range is first recorded as begun (its last offset), then its objects are written,
+then one transaction emits its events through the outbox and advances the progress, refused
+when the progress moved (another replica, or an earlier attempt): a crash anywhere repeats
+exactly the begun range, overwriting the same objects, and announces it once. Acknowledged rows
+wait in Kafka (its retention is the bound) until then.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.settings import KafkaSettings
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.uow import UnitOfWorkFactory
+from driftline_contracts.events.monitoring import PredictionsLogged
 from driftline_contracts.topics import PREDICTION_LOG
 
 log = get_logger(__name__)
@@ -43,13 +45,24 @@ class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ship
             self._buffers.pop(tp.partition, None)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        async with self._units() as uow:
-            stored = await PostgresLogOffsets(uow.session).next_offsets()
         for tp in assigned:
-            self._buffers[tp.partition] = PartitionBuffer(
-                tp.partition, start=stored.get(tp.partition)
-            )
-            await seek(self._consumer, tp, stored.get(tp.partition))
+            self._buffers[tp.partition] = PartitionBuffer(tp.partition)
+        await resume(self._consumer, self._units, [self._buffers[tp.partition] for tp in assigned])
+
+
+async def resume(
+    consumer: AIOKafkaConsumer, units: UnitOfWorkFactory, buffers: list[PartitionBuffer]
+) -> None:
+    """Read each buffer's partition again from its recorded progress, up to a begun range."""
+    async with units() as uow:
+        stored = await PostgresLogOffsets(uow.session).positions()
+    for buffer in buffers:
+        position = stored.get(buffer.partition)
+        if position is None:
+            buffer.clear(None)
+        else:
+            buffer.clear(position.next_offset, position.pending_last)
+        await seek(consumer, TopicPartition(PREDICTION_LOG, buffer.partition), buffer.start)
 
 
 async def seek(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int | None) -> None:
@@ -96,25 +109,27 @@ async def flush(
     consumer: AIOKafkaConsumer, units: UnitOfWorkFactory, store: ArtifactStore,
     buffer: PartitionBuffer,
 ) -> bool:  # fmt: skip
-    """Compact the buffered range and announce it, once; False when another did."""
-    partition, first, last = buffer.partition, buffer.offsets[0], buffer.offsets[-1]
-    events, skipped = await compact(store, partition, buffer.offsets, buffer.values)
-    start = buffer.start if buffer.start is not None else first
+    """Compact the next range and announce it, once; False when another did."""
+    partition, (offsets, values, last) = buffer.partition, buffer.cut()
+    start = buffer.start if buffer.start is not None else offsets[0]
     async with units() as uow:
-        progress = PostgresLogOffsets(uow.session)
-        advanced = await progress.advance(partition, start, last + 1)
-        if advanced:
-            for event in events:
-                await uow.emit(event)
-        stored = (await progress.next_offsets()).get(partition)
-    if skipped:
-        log.warning("prediction log records skipped", partition=partition, skipped=skipped)
-    buffer.clear(stored)
-    if not advanced:  # someone else compacted: read on from where they stopped
-        await seek(consumer, TopicPartition(PREDICTION_LOG, partition), stored)
-    else:
-        log.info("prediction log compacted", partition=partition, first=first, last=last,
+        begun = await PostgresLogOffsets(uow.session).begin(partition, start, last)
+    advanced, events = False, list[PredictionsLogged]()
+    if begun:
+        events, skipped = await compact(store, partition, offsets, values) if offsets else ([], 0)
+        async with units() as uow:
+            advanced = await PostgresLogOffsets(uow.session).advance(partition, start, last)
+            if advanced:
+                for event in events:
+                    await uow.emit(event)
+        if skipped:
+            log.warning("prediction log records skipped", partition=partition, skipped=skipped)
+    if advanced and len(offsets) == len(buffer.offsets):
+        log.info("prediction log compacted", partition=partition, first=start, last=last,
                  objects=len(events))  # fmt: skip
+        buffer.clear(last + 1)
+    else:  # someone else compacted or began a range, or records past the range were read
+        await resume(consumer, units, [buffer])
     return advanced
 
 
