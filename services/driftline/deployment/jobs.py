@@ -37,7 +37,11 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         )
 
     async def produce_prediction_log() -> None:
-        await deps.log_sink.run(runtime.settings.kafka, f"driftline-{runtime.name}-log")
+        await deps.log_sink.run(
+            runtime.settings.kafka,
+            f"driftline-{runtime.name}-log",
+            batch_bytes=deps.settings.log_produce_batch_bytes,
+        )
 
     async def compact_prediction_log() -> None:
         await compact_forever(runtime.units, runtime.store, runtime.settings.kafka, deps.settings)

@@ -40,6 +40,14 @@ class DeploymentSection(ServiceSection):
         "driftline.prediction-log, acks=all, compacted into Parquet objects; canary, shadow and "
         "streaming requests still go to PostgreSQL, which their judge and redelivery read).",
     )
+    log_produce_batch_bytes: int = Field(
+        1_000_000,
+        ge=16_384,
+        le=16_000_000,
+        description="Kafka sink: the producer groups the records of concurrent requests into "
+        "batches of up to this many bytes, one produce request (the group commit); keep it under "
+        "the topic's max.message.bytes (Kafka's default is 1,048,588).",
+    )
     log_compact_rows: int = Field(
         20_000, ge=1, description="Kafka sink: rows after which a Parquet object is written."
     )

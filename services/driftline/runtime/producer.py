@@ -13,12 +13,24 @@ from driftline.runtime.settings import KafkaSettings
 Headers = Sequence[tuple[str, bytes]]
 
 
+def batching(batch_bytes: int | None) -> dict[str, int]:
+    """Producer options for batches of up to ``batch_bytes`` (aiokafka's 16 KiB default when
+    None): concurrent sends of one partition share a batch, hence one produce request, only
+    while they fit in it, so records larger than the batch each cost a broker round trip."""
+    if batch_bytes is None:
+        return {}
+    return {"max_batch_size": batch_bytes, "max_request_size": max(batch_bytes, 1_048_576)}
+
+
 class KafkaPublisher:
     """Publishes pre-encoded records; waits for every broker acknowledgement."""
 
-    def __init__(self, kafka: KafkaSettings, client_id: str) -> None:
+    def __init__(
+        self, kafka: KafkaSettings, client_id: str, *, batch_bytes: int | None = None
+    ) -> None:
         self._kafka = kafka
         self._client_id = client_id
+        self._batch_bytes = batch_bytes
         self._producer: AIOKafkaProducer | None = None
 
     @property
@@ -33,6 +45,7 @@ class KafkaPublisher:
             acks="all",
             enable_idempotence=self._kafka.idempotent_producer,
             request_timeout_ms=15_000,
+            **batching(self._batch_bytes),
             **aiokafka_kwargs(self._kafka),
         )
         try:

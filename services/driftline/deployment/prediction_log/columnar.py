@@ -101,6 +101,12 @@ def group_records(values: Iterable[bytes | None]) -> tuple[list[VersionRows], in
         except (LogRecordError, TypeError, ValueError):
             skipped += 1
             continue
+        if len(set(versions)) == 1:  # one version answered the whole request: whole columns
+            group = groups[(doc["model"], versions[0])]
+            for name in (*_COLUMNS, "flags"):
+                group[name].extend(doc[name])
+            group["time"].extend([served_at] * len(versions))
+            continue
         for i, version in enumerate(versions):
             group = groups[(doc["model"], version)]
             for name in _COLUMNS:
