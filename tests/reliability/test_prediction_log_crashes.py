@@ -10,6 +10,7 @@ Each crash ends the compactor; a fresh one resumes from the recorded progress.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections import Counter
@@ -31,6 +32,7 @@ from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.tables import prediction_log_offsets
 from driftline.runtime.migrations import migrate
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.runtime.storage import StoredObject
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.runtime.tables import outbox
 from driftline.stack import StackInfo
@@ -230,3 +232,42 @@ def answered_logged(served: ServedRows) -> list[str]:
     """The request ids of the rows the model answered (the ones the log keeps)."""
     errors = served.predicted.errors
     return [rid for rid, error in zip(served.request_ids, errors, strict=True) if error is None]
+
+
+class StallsOnce:
+    """An object store whose first write returns only when released: a replica that stalls
+    in the middle of a range (and loses its partition meanwhile)."""
+
+    def __init__(self, store: LocalArtifactStore) -> None:
+        self._store, self.stalled, self.release = store, asyncio.Event(), asyncio.Event()
+
+    async def put_bytes(self, key: str, data: bytes, *, content_type: str) -> StoredObject:
+        stored = await self._store.put_bytes(key, data, content_type=content_type)
+        if not self.stalled.is_set():
+            self.stalled.set()
+            await self.release.wait()
+        return stored
+
+
+async def test_a_replica_taking_over_a_begun_range_compacts_the_same_range(
+    compactor_runtime: ServiceRuntime, tmp_path: Path
+) -> None:
+    rng = random.Random(5)
+    log, base = MemoryLog(partitions=1), LocalArtifactStore(tmp_path)
+    stalling, traffic = StallsOnce(base), Traffic(log, rng)
+    store = CrashingStore(stalling, FaultPlan({}))  # type: ignore[arg-type]
+    for _ in range(20):
+        traffic.request()
+    units = compactor_runtime.units
+    first = asyncio.create_task(Life(log, units, store, FaultPlan({}), rng).run(lambda: False))
+    await stalling.stalled.wait()  # one object of its range written, the rest not
+    for _ in range(20):  # requests go on arriving
+        traffic.request()
+    await Life(log, units, store, FaultPlan({}), random.Random(6)).run(lambda: False)
+    stalling.release.set()  # the first replica wakes up, writes the rest, and is refused
+    await asyncio.wait_for(first, timeout=10)
+    found = await account(log, units, store, base, tmp_path)
+    assert found.announced == found.in_bucket == found.acked
+    assert found.objects == found.events
+    assert found.rewritten_keys > 0  # both replicas wrote the begun range's objects...
+    assert found.keys_with_two_contents == 0  # ...with the same bytes
