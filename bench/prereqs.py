@@ -122,6 +122,7 @@ REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
         module("skl2onnx", "skl2onnx (the project's onnx extra)"),
     ),
     "drift": (module("scipy", "scipy"), venv_builder(), EVIDENTLY_VENV),
+    "workers": (WRK, stack_binaries(), module("sklearn", "scikit-learn")),
 }
 
 

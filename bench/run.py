@@ -19,7 +19,16 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from bench import codec, drift, predict, prereqs, registry_ops, training_overhead, validation
+from bench import (
+    codec,
+    drift,
+    predict,
+    predict_workers,
+    prereqs,
+    registry_ops,
+    training_overhead,
+    validation,
+)
 from bench.doc_sections import store_section
 from bench.tables import measure, timing_table
 
@@ -61,6 +70,7 @@ SUITES: dict[str, Suite] = {
     "training": training_overhead.report,
     "predict": predict.report,
     "drift": drift.report,
+    "workers": predict_workers.report,
 }
 
 
