@@ -3,9 +3,13 @@ model version, the same on every retry of the range; when a partition is due; wh
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import NodeNotReadyError
 
 from driftline.deployment.prediction_log.columnar import encode_record
 from driftline.deployment.prediction_log.compaction import PartitionBuffer, compact
@@ -121,3 +125,61 @@ async def test_rows_go_to_kafka_only_when_nothing_reads_them_per_row(
     writer, sink = FakeWriter(), FakeSink(ready)
     await log_served(None, writer, sink, rows, streamed=streamed)  # type: ignore[arg-type]
     assert (sink.sent, writer.written) == (([rows], []) if to_kafka else ([], [rows]))
+
+
+class AwayPublisher:
+    """A connected producer whose broker is gone (aiokafka times the send out) or back."""
+
+    def __init__(self, away: bool) -> None:
+        self.away, self.sent, self.stopped = away, 0, False
+
+    async def send(self, *_: object, **__: object) -> None:
+        if self.away:  # what aiokafka raised in scenario 12 with the broker killed
+            raise NodeNotReadyError("Attempt to send a request to node which is not ready")
+        self.sent += 1
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_a_send_that_finds_the_broker_away_fails_and_later_rows_go_to_postgres() -> None:
+    sink, writer = KafkaLogSink(), FakeWriter()
+    sink._publisher = AwayPublisher(away=True)  # type: ignore[assignment]  # what run() connects
+    first, second = served(2), served(3, start=2)
+    with pytest.raises(NodeNotReadyError):  # unknown outcome: that request gets no answer
+        await log_served(None, writer, sink, first, streamed=False)  # type: ignore[arg-type]
+    assert not sink.ready
+    await log_served(None, writer, sink, second, streamed=False)  # type: ignore[arg-type]
+    assert writer.written == [second]  # PostgreSQL only for what was not sent to Kafka
+
+
+async def test_the_sink_reconnects_after_losing_the_broker() -> None:
+    sink = KafkaLogSink()
+    publishers = [AwayPublisher(away=True), AwayPublisher(away=False)]
+    connects = iter(publishers)
+
+    async def connect() -> AwayPublisher:
+        return next(connects)
+
+    task = asyncio.create_task(sink.keep_connected(connect))  # type: ignore[arg-type]
+    try:
+        await _until(lambda: sink.ready)
+        with pytest.raises(NodeNotReadyError):
+            await sink.append(served(1))
+        await _until(lambda: publishers[0].stopped and sink.ready)
+        await sink.append(served(1))  # the broker is back: Kafka again
+        assert publishers[1].sent == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert publishers[1].stopped
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    """Let the sink's task run until ``check`` holds."""
+    for _ in range(1000):
+        if check():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the sink never got there")
