@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from driftline.runtime.errors import TransientError
+
 
 class ModelLoadRefused(Exception):  # noqa: N818 - reads as what happened
     """An artifact is not a skops file of trusted types; it is never deserialized."""
@@ -52,3 +54,9 @@ class UnknownVersionError(LookupError):
 
 class NoShadowError(LookupError):
     """The model never ran a shadow step."""
+
+
+class PredictionNotLoggedError(TransientError):
+    """The prediction log (PostgreSQL or Kafka) is unavailable, so the request's answer is
+    withheld: an answer is only given once its rows are durable. Safe to retry (a retry gets
+    new request ids; the rows of this attempt are in the log at most once)."""

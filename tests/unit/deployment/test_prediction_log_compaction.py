@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from aiokafka.errors import NodeNotReadyError
 
+from driftline.deployment.errors import PredictionNotLoggedError
 from driftline.deployment.prediction_log.columnar import encode_record
 from driftline.deployment.prediction_log.compaction import PartitionBuffer, compact
 from driftline.deployment.prediction_log.kafka_sink import KafkaLogSink, log_served
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
 from driftline.deployment.serving.served_rows import ServedRows
+from driftline.runtime.errors import is_transient
 from driftline.runtime.prediction_batches import prediction_rows
 from driftline.runtime.storage.local import LocalArtifactStore
 from tests.unit.deployment.test_prediction_log_columnar import served
@@ -146,8 +148,10 @@ async def test_a_send_that_finds_the_broker_away_fails_and_later_rows_go_to_post
     sink, writer = KafkaLogSink(), FakeWriter()
     sink._publisher = AwayPublisher(away=True)  # type: ignore[assignment]  # what run() connects
     first, second = served(2), served(3, start=2)
-    with pytest.raises(NodeNotReadyError):  # unknown outcome: that request gets no answer
+    with pytest.raises(PredictionNotLoggedError) as refused:  # unknown outcome: no answer
         await log_served(None, writer, sink, first, streamed=False)  # type: ignore[arg-type]
+    assert isinstance(refused.value.__cause__, NodeNotReadyError)
+    assert is_transient(refused.value)  # a streaming request is retried, not dead-lettered
     assert not sink.ready
     await log_served(None, writer, sink, second, streamed=False)  # type: ignore[arg-type]
     assert writer.written == [second]  # PostgreSQL only for what was not sent to Kafka
@@ -183,3 +187,21 @@ async def _until(check: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.001)
     raise AssertionError("the sink never got there")
+
+
+class DownWriter(FakeWriter):
+    async def append(self, units: object, served: ServedRows) -> None:
+        raise ConnectionRefusedError("PostgreSQL is away")
+
+
+class BrokenWriter(FakeWriter):
+    async def append(self, units: object, served: ServedRows) -> None:
+        raise ValueError("a bug, not an outage")
+
+
+async def test_postgresql_away_is_a_typed_transient_refusal_and_a_bug_stays_itself() -> None:
+    sink = FakeSink(ready=False)
+    with pytest.raises(PredictionNotLoggedError, match="prediction log unavailable"):
+        await log_served(None, DownWriter(), sink, served(1), streamed=False)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="a bug"):
+        await log_served(None, BrokenWriter(), sink, served(1), streamed=False)  # type: ignore[arg-type]

@@ -25,9 +25,11 @@ from aiokafka.errors import (
 )
 from tenacity import RetryCallState
 
+from driftline.deployment.errors import PredictionNotLoggedError
 from driftline.deployment.prediction_log.columnar import encode_record
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
 from driftline.deployment.serving.served_rows import ServedRows
+from driftline.runtime.errors import is_transient
 from driftline.runtime.logging import get_logger
 from driftline.runtime.producer import KafkaPublisher
 from driftline.runtime.retry import RetryPolicy, failure_of, is_failure
@@ -115,8 +117,16 @@ async def log_served(
     *,
     streamed: bool,
 ) -> None:
-    """Make ``served`` durable before its answer: Kafka when it can, else PostgreSQL."""
-    if sink.ready and served.canary_id is None and not streamed:
-        await sink.append(served)
-    else:
-        await writer.append(units, served)
+    """Make ``served`` durable before its answer: Kafka when it can, else PostgreSQL.
+
+    Raises ``PredictionNotLoggedError`` when the log's store is unavailable (a transient
+    error, so a streaming request is retried; an HTTP request is answered 503)."""
+    try:
+        if sink.ready and served.canary_id is None and not streamed:
+            await sink.append(served)
+        else:
+            await writer.append(units, served)
+    except Exception as exc:
+        if is_transient(exc):
+            raise PredictionNotLoggedError(f"prediction log unavailable: {exc!r}"[:300]) from exc
+        raise

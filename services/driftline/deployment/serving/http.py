@@ -11,7 +11,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from driftline.deployment.deps import DeploymentDeps
-from driftline.deployment.errors import FeatureError, UnknownModelError, UnknownRequestIdsError
+from driftline.deployment.errors import (
+    FeatureError,
+    PredictionNotLoggedError,
+    UnknownModelError,
+    UnknownRequestIdsError,
+)
 from driftline.deployment.models.loading import UNLOADABLE
 from driftline.deployment.prediction_log.feedback import receive_labels
 from driftline.deployment.serving.answer import serve
@@ -31,7 +36,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "A row misses or adds a feature, or a value has a type the version was "
         "not trained on; `detail` names each one."
     },
-    503: {"description": "The serving version's artifact cannot be loaded."},
+    503: {
+        "description": "The serving version's artifact cannot be loaded, or the prediction log "
+        "is unavailable (then with Retry-After): no answer is given unlogged."
+    },
 }
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,6 +101,9 @@ async def predict(
         raise HTTPException(422, exc.problems) from exc
     except UNLOADABLE as exc:
         raise HTTPException(503, f"model {name!r} cannot be loaded: {exc}") from exc
+    except PredictionNotLoggedError as exc:
+        detail = "the prediction log is unavailable, so no answer is given; retry shortly"
+        raise HTTPException(503, detail, headers={"Retry-After": "1"}) from exc
     if served.flags:
         deps.row_flags.count(runtime.metrics.registry, name, served.flags)
     deps.served.count(runtime.metrics.registry, name, len(served))
