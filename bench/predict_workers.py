@@ -49,6 +49,7 @@ from bench.tables import measure
 SIZES = (1, 100)
 CONNECTIONS, MORE_CONNECTIONS = 16, 32
 ROWS, FEATURES, TREES = 20_000, 30, 200
+SETTLE_LOG_S = 6.0
 
 
 def fitted() -> tuple[Any, list[dict[str, float]]]:
@@ -162,7 +163,7 @@ def run_all(
             targets |= cases_of(label, {n: deployed[label, n] for n in (1, 2)})
 
         def settle(case: Case) -> float:
-            return 7.0 if case.server == servers.DRIFTLINE_LOG else 0.5
+            return SETTLE_LOG_S if case.server == servers.DRIFTLINE_LOG else 0.5
 
         idle = idle_background(
             {
@@ -179,7 +180,7 @@ def run_all(
 def report(quick: bool) -> list[str]:
     """Markdown of the suite: method, one table per batch size, ratios, the verdict."""
     model, rows = fitted()
-    rounds, seconds = (1, 2.0) if quick else (3, 8.0)
+    rounds, seconds = (1, 2.0) if quick else (3, 6.0)
     predict_s = in_process(model, rows, quick)
     found, idle = run_all(model, rows, rounds, seconds)
     cores = os.cpu_count() or 1
@@ -202,7 +203,8 @@ def report(quick: bool) -> list[str]:
         f"One worker is driven with {CONNECTIONS} connections, two workers with {CONNECTIONS} "
         f"and {MORE_CONNECTIONS}; the ratio takes the two-worker case's best. Server CPU is "
         "the serving process tree (master and all workers) over the run and its settling "
-        "(7 s with the log on, so the run's log batches are counted); PostgreSQL, broker "
+        f"({SETTLE_LOG_S:.0f} s with the log on: its batches of the run, flushed every 5 s, "
+        "are sent and counted); PostgreSQL, broker "
         "(tansu and its S3 store) and wrk CPU over the same span; machine busy = share of all "
         "cores not idle during the run (every process on the machine, including other work); "
         "CPU-bound ceiling = cores / (server + PostgreSQL + broker + wrk CPU per request).",
@@ -217,6 +219,6 @@ def report(quick: bool) -> list[str]:
     ]
     for size in SIZES:
         lines += load_table(found, size, cores)
-    lines += ratio_table(found, SIZES, CONNECTIONS)
+    lines += ratio_table(found, SIZES, CONNECTIONS, cores)
     judged = (servers.DRIFTLINE_LOG, servers.DRIFTLINE_NOLOG)
     return [*lines, *verdict_table(found, judged, servers.FLOOR, (100, 1))]

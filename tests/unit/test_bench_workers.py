@@ -71,8 +71,16 @@ def test_the_ratio_table_marks_each_server_and_size() -> None:
     rows = [ln for ln in lines if ln.startswith("| floor") or ln.startswith("| Driftline")]
     assert len(rows) == 4
     assert rows[1] == (
-        "| Driftline (log on) | 1 | 100 | 170 | 1.70x | 170 (16 conn.) | 1.70x | yes |"
+        "| Driftline (log on) | 1 | 100 | 170 | 1.70x | 170 (16 conn.) | 1.70x | yes | 6.67x |"
     )
+
+
+def test_the_ceiling_is_the_cores_over_every_partys_cpu_per_request() -> None:
+    data = found((100, 180, 150), (100, 170, 120))
+    data[Case(LOG, 2, 16)] = samples(170, cpu_s=0.009)  # 10 ms per request in all
+    (_, log) = ratios(data, 1, cores=2)
+    assert log.ceiling == pytest.approx(200)
+    assert log.ceiling / log.one == pytest.approx(2.0)
 
 
 def test_the_load_table_shows_medians_and_the_cpu_bound_ceiling() -> None:
