@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from starlette.middleware import Middleware
 
-from driftline.deployment.deps import DeploymentDeps
+from driftline.deployment.deps import DeploymentDeps, predict_executor
 from driftline.deployment.handlers import subscriptions
 from driftline.deployment.jobs import background_jobs
 from driftline.deployment.models.cache import ModelCache
@@ -42,6 +42,7 @@ def dependencies(runtime: ServiceRuntime) -> DeploymentDeps:
         mirror=mirror,
         log_writer=PredictionLogWriter(unsent),
         batchers=Batchers(batch_metrics(runtime.metrics.registry)),
+        predict_pool=predict_executor(section.predict_threads),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from driftline.deployment.models.cache import ModelCache
@@ -14,6 +15,11 @@ from driftline.deployment.serving.signature_check import RowFlagCounter
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.shadow.mirror import ShadowMirror
 from driftline.runtime.storage import ArtifactStore
+
+
+def predict_executor(threads: int) -> Executor:
+    """The threads that run slow predicts (created on first use, not here)."""
+    return ThreadPoolExecutor(threads, thread_name_prefix="driftline-predict")
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,8 @@ class DeploymentDeps:
     log_sink: KafkaLogSink = field(default_factory=KafkaLogSink)
     """The Kafka prediction log (``LOG_SINK=kafka``): ready once its producer is connected."""
     predict_ms: dict[tuple[str, int, int], float] = field(default_factory=dict)
+    predict_pool: Executor = field(default_factory=lambda: predict_executor(1))
+    """Runs the predicts too slow for the event loop (``PREDICT_THREADS`` threads)."""
     row_flags: RowFlagCounter = field(default_factory=RowFlagCounter)
     """Counts served values training never saw, on ``/metrics``."""
     served: ServedCounter = field(default_factory=ServedCounter)

@@ -100,15 +100,19 @@ async def _run_predict(
     deps: DeploymentDeps, served: Served, model: LoadedModel, rows: Sequence[Row] | RowBatch
 ) -> tuple[Predicted, float]:
     """Predict on the event loop when this model needed under ``INLINE_PREDICT_MS`` of CPU for
-    as many rows last time (a thread hop costs more than a small linear model), else in a
-    thread. CPU time, not wall time: waiting for the GIL under load must not push a cheap
-    model into threads, where it would wait even more."""
+    as many rows last time (a thread hop costs more than a small linear model), else on the
+    process's predict threads (``PREDICT_THREADS``, one by default: concurrent predicts queue
+    there instead of contending for the GIL). CPU time, not wall time: waiting for the GIL
+    under load must not push a cheap model into threads, where it would wait even more."""
     key = (served.model.name, served.model.version, len(rows).bit_length())
     last = deps.predict_ms.get(key)
     if last is not None and last < deps.settings.inline_predict_ms:
         predicted, latency, cpu_ms = _predict(model, rows)
     else:
-        predicted, latency, cpu_ms = await asyncio.to_thread(_predict, model, rows)
+        loop = asyncio.get_running_loop()
+        predicted, latency, cpu_ms = await loop.run_in_executor(
+            deps.predict_pool, _predict, model, rows
+        )
     deps.predict_ms[key] = cpu_ms
     return predicted, latency
 
