@@ -31,30 +31,7 @@ from driftline.runtime.tables import outbox
 from driftline.runtime.uow import UnitOfWorkFactory
 from driftline_contracts.events.monitoring import PredictionsLogged
 from driftline_contracts.topics import PREDICTION_LOG
-
-
-class InjectedCrash(BaseException):
-    """A simulated process death: nothing in the compactor may catch it."""
-
-
-@dataclass
-class FaultPlan:
-    """Crash at a named point with probability ``p`` while that point's budget lasts."""
-
-    budgets: dict[str, int]
-    p: float = 0.5
-    rng: random.Random = field(default_factory=lambda: random.Random(12))
-    crashes: Counter[str] = field(default_factory=Counter)
-
-    def __call__(self, name: str) -> None:
-        if self.budgets.get(name, 0) > self.crashes[name] and self.rng.random() < self.p:
-            self.crashes[name] += 1
-            raise InjectedCrash(name)
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether every point crashed its full budget."""
-        return all(self.crashes[name] == n for name, n in self.budgets.items())
+from tests.reliability.crashes import FaultPlan
 
 
 @dataclass(frozen=True)

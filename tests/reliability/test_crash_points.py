@@ -15,10 +15,8 @@ Stage C: a downstream consumer applies the DataValidated events, duplicates incl
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,36 +40,13 @@ from driftline_contracts.envelope import new_envelope
 from driftline_contracts.events.data import DataArrived, DataValidated
 from tests.integration.kafka_helpers import produce_raw, settings_from
 from tests.integration.probe import PROFILE, arrival, effects
+from tests.reliability.crashes import FaultPlan, InjectedCrash
 from tests.reliability.figures import Figures
 from tests.signing import standing_in_for
 
 EVENTS = 60
 CRASHES_PER_POINT = 50  # x 4 points = 200 injected crashes
 MIGRATIONS = Path(__file__).parents[1] / "integration" / "probe_migrations"
-
-
-class InjectedCrash(BaseException):
-    """A simulated process death: nothing in the runtime may catch it."""
-
-
-@dataclass
-class FaultPlan:
-    """Crash at a named point with probability ``p`` while that point's budget lasts."""
-
-    budgets: dict[str, int]
-    p: float = 0.5
-    rng: random.Random = field(default_factory=lambda: random.Random(6))
-    crashes: Counter[str] = field(default_factory=Counter)
-
-    def __call__(self, name: str) -> None:
-        if self.budgets.get(name, 0) > self.crashes[name] and self.rng.random() < self.p:
-            self.crashes[name] += 1
-            raise InjectedCrash(name)
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether every point crashed its full budget."""
-        return all(self.crashes[name] == n for name, n in self.budgets.items())
 
 
 @dataclass

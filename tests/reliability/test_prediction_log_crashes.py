@@ -37,15 +37,9 @@ from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.runtime.tables import outbox
 from driftline.stack import StackInfo
 from tests.integration.kafka_helpers import settings_from
+from tests.reliability.crashes import FaultPlan, InjectedCrash
 from tests.reliability.figures import Figures
-from tests.reliability.prediction_log_harness import (
-    CrashingStore,
-    FaultPlan,
-    InjectedCrash,
-    Life,
-    MemoryLog,
-    account,
-)
+from tests.reliability.prediction_log_harness import CrashingStore, Life, MemoryLog, account
 from tests.unit.deployment.test_batch_requests import REF, FixedRouting, odd_rows, weather_model
 from tests.unit.deployment.test_prediction_log_columnar import served
 
