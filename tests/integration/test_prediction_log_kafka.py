@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -27,6 +28,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 from driftline.runtime.prediction_batches import prediction_rows
+from driftline.runtime.prediction_log_reader import read_predictions
 from driftline.runtime.storage import build_artifact_store
 from driftline.stack import LocalStack, StackInfo
 from driftline.stack.services import (
@@ -149,6 +151,11 @@ async def _journey(stack: LocalStack) -> None:
         logged = await until(compacted, timeout_s=90)
         twice = [rid for rid, n in Counter(logged).items() if n > 1]
         assert twice == []
+        # The day read back in one call, listing the bucket (S3 here): every row once.
+        now = datetime.now(UTC)
+        day = await read_predictions(store, MODEL, now - timedelta(hours=1), now)
+        assert Counter(day["request_id"]) == Counter(logged)
+        assert {f"features.{k}" for k in rows[0]} <= set(day.columns)
         labels = {rid: 1 for rid in served[:5]}
         sent = await http.post(f"{process.url}/v1/models/{MODEL}/feedback", json={"labels": labels})
         assert sent.status_code == 200, sent.text

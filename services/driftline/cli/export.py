@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,17 +18,9 @@ VERSION_REF = re.compile(r"(?P<name>[a-z0-9][a-z0-9._-]{0,127})@(?P<version>[1-9
 
 def _store() -> Any:
     """The object store the stack's services use (the local stack's, when one runs here)."""
-    from driftline.runtime.settings import RuntimeSettings, driftline_home
-    from driftline.runtime.storage import build_artifact_store
-    from driftline.stack import LocalStack
-    from driftline.stack.state import STATE_FILE
+    from driftline.client.store import stack_store
 
-    home = driftline_home()
-    configured = {"DRIFTLINE_STORAGE__BACKEND", "DRIFTLINE_STORAGE__ENDPOINT"} & set(os.environ)
-    if not configured and (home / STATE_FILE).exists():
-        for name, value in LocalStack(home).info().env().items():
-            os.environ.setdefault(name, value)
-    return build_artifact_store(RuntimeSettings().storage)
+    return stack_store()
 
 
 def _fail(message: str) -> None:

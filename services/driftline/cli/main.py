@@ -11,6 +11,7 @@ from driftline.cli import (
     export,
     ingest,
     monitoring,
+    predictions,
     publish,
     registry,
     serve,
@@ -42,6 +43,7 @@ registry.models_app.command("export")(export.export_command)
 app.add_typer(registry.models_app, name="models")
 app.add_typer(training.runs_app, name="runs")
 app.command("reproduce")(training.reproduce_command)
+app.command("predictions")(predictions.predictions_command)
 
 
 def run() -> None:

@@ -23,7 +23,7 @@ from driftline.runtime.storage.streams import (
     file_chunks,
     verified,
 )
-from driftline.runtime.storage.uris import UriPolicy
+from driftline.runtime.storage.uris import UriPolicy, check_key
 
 T = TypeVar("T")
 
@@ -77,6 +77,17 @@ class LocalArtifactStore:
         src = self._path(uri)
         await _io(uri, lambda: atomic_write(dest, file_chunks(src), uri=uri, sha256=sha256))
         return dest
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Keys of the files under ``prefix``, relative to the store's prefix."""
+        base = self.root / self.policy.prefix
+        folder = base / check_key(prefix.rstrip("/"))
+
+        def listed() -> list[str]:
+            files = (p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+            return sorted(p.relative_to(base).as_posix() for p in files)
+
+        return await _io(self.uri_for(prefix.rstrip("/")), listed)
 
     async def exists(self, uri: str) -> bool:
         """Whether a file lives at ``uri``."""

@@ -58,6 +58,10 @@ class ArtifactStore(Protocol):
         """The canonical URI that ``key`` is stored at."""
         ...
 
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys (relative to the configured prefix) of every object under ``prefix``."""
+        ...
+
     async def ping(self) -> None:
         """Return when the store answers; raise ``StoreUnavailable`` when it does not."""
         ...

@@ -25,7 +25,7 @@ from driftline.runtime.storage.streams import (
     sha256_hex,
     verified,
 )
-from driftline.runtime.storage.uris import UriPolicy
+from driftline.runtime.storage.uris import UriPolicy, check_key
 
 T = TypeVar("T")
 SHA256_META = "sha256"  # stored as x-amz-meta-sha256
@@ -151,6 +151,16 @@ class S3ArtifactStore:
 
         await self._call(uri, fetch)
         return dest
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Keys under ``prefix`` in the configured bucket, relative to the store's prefix."""
+        full, bucket = self.policy.prefix + check_key(prefix.rstrip("/")) + "/", self.policy.bucket
+
+        def listed() -> list[str]:
+            found = self._client.list_objects(bucket, prefix=full, recursive=True)
+            return sorted(o.object_name[len(self.policy.prefix) :] for o in found)
+
+        return await self._call(f"s3://{bucket}/{full}", listed)
 
     async def exists(self, uri: str) -> bool:
         """Whether the object exists (HEAD)."""
