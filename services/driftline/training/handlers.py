@@ -127,13 +127,18 @@ async def answer_pending_drift(model: str, uow: EventUnit[TrainingDeps]) -> None
     train on; the job keeps the drift as its cause, so the chain stays one correlated run."""
     if not _with_labels(uow):
         return
-    pending = PendingDrifts(uow.session)
-    cause = await pending.get(model)
     repo = PostgresTrainingRepository(uow.session)
     spec = await repo.spec(model)
-    if cause is None or spec is None:
+    if spec is None:
         return
+    # The lock first, as on_drift_detected takes it before it reads the labelled rows: a drift
+    # handled at the same time either sees this transaction's rows or has committed its
+    # pending drift before the read below (reading it first lost that wake-up, and the retrain).
     await repo.lock_dataset(spec.dataset)
+    pending = PendingDrifts(uow.session)
+    cause = await pending.get(model)
+    if cause is None:
+        return
     latest, last = await repo.latest_version(spec.dataset), await repo.last_run(spec.model)
     decision = core.retrain(spec, latest, last, await repo.labelled(spec.model), cause)
     if isinstance(decision, RetrainSkipped):
