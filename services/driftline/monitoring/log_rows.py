@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from driftline.monitoring.records import BufferedRow
-from driftline.runtime.log_objects import MissingLoggedRowsError, read_features
+from driftline.runtime.log_objects import MissingLoggedRowsError, by_object, read_features
 from driftline.runtime.storage import ArtifactStore
-from driftline_contracts.values import ArtifactRef
 
 __all__ = ["MissingLoggedRowsError", "with_features"]
 
@@ -19,10 +18,7 @@ async def with_features(
     rows: Sequence[BufferedRow], store: ArtifactStore, max_bytes: int
 ) -> list[BufferedRow]:
     """``rows`` with every missing feature map read from its object (one read per object)."""
-    wanted: dict[str, tuple[ArtifactRef, set[str]]] = {}
-    for row in rows:
-        if row.features is None and row.source is not None:
-            wanted.setdefault(row.source.uri, (row.source, set()))[1].add(row.request_id)
+    wanted = by_object((r.source, r.request_id) for r in rows if r.features is None)
     found = await read_features(wanted, store, max_bytes)
     return [_filled(r, found) for r in rows]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -26,6 +26,10 @@ class MissingLoggedRowsError(Exception):
     """A prediction log object does not hold rows a consumer says it holds."""
 
 
+class LogObjectError(ValueError):
+    """Bytes that are not a prediction log object (not Parquet, or lacking its columns)."""
+
+
 class LoggedRow(NamedTuple):
     """What a consumer keeps of a logged row while its features stay in the object."""
 
@@ -37,7 +41,10 @@ class LoggedRow(NamedTuple):
 def logged_rows(data: bytes) -> list[LoggedRow]:
     """Every row of one log object without its features (the ``features`` column is not read)."""
     columns = ["request_id", "time", "variant"]
-    table = pq.read_table(io.BytesIO(data), columns=columns)
+    try:
+        table = pq.read_table(io.BytesIO(data), columns=columns)
+    except (pa.ArrowException, KeyError) as exc:
+        raise LogObjectError(f"not a prediction log object: {exc}"[:300]) from exc
     values = [table[name].to_pylist() for name in columns]
     return [LoggedRow(*row) for row in zip(*values, strict=True)]
 
@@ -53,6 +60,17 @@ def features_of(data: bytes, request_ids: Collection[str]) -> dict[str, dict[str
     if pa.types.is_string(found.schema.field("features").type):  # JSON text per row
         values = [json.loads(v) for v in values]
     return dict(zip(ids, values, strict=True))
+
+
+def by_object(
+    rows: Iterable[tuple[ArtifactRef | None, str]],
+) -> dict[str, tuple[ArtifactRef, set[str]]]:
+    """``(source, request_id)`` pairs grouped as ``read_features`` takes them (None: skipped)."""
+    wanted: dict[str, tuple[ArtifactRef, set[str]]] = {}
+    for source, request_id in rows:
+        if source is not None:
+            wanted.setdefault(source.uri, (source, set()))[1].add(request_id)
+    return wanted
 
 
 async def read_features(

@@ -48,12 +48,9 @@ async def with_features(
 ) -> list[tuple[dict[str, Any], Any]]:
     """(features, label) of each row; features kept by reference are read from their log
     objects, one read per object (an object lacking a row fails the run, never a gap)."""
-    from driftline.runtime.log_objects import read_features  # pyarrow: on first use
+    from driftline.runtime.log_objects import by_object, read_features  # pyarrow: on first use
 
-    wanted: dict[str, tuple[ArtifactRef, set[str]]] = {}
-    for row in rows:
-        if row.features is None and row.source is not None:
-            wanted.setdefault(row.source.uri, (row.source, set()))[1].add(row.request_id)
+    wanted = by_object((r.source, r.request_id) for r in rows if r.features is None)
     found = await read_features(wanted, store, max_bytes) if wanted else {}
     return [(_features(row, found), row.label) for row in rows]
 
