@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from driftline.runtime.storage import ArtifactStore
+from driftline_contracts.values import SLUG_PATTERN
 
 PREFIX = "prediction-log"
 COLUMNS = ("request_id", "time", "version", "variant", "prediction", "score", "latency_ms")
@@ -67,6 +69,8 @@ async def read_predictions(
 ) -> pd.DataFrame:
     """Every logged row of ``model`` (of ``version``, else all) served in ``[start, end)``,
     oldest first: the log's columns, then one ``features.<name>`` column per feature."""
+    if not re.fullmatch(SLUG_PATTERN, model):
+        raise ValueError(f"{model!r} is not a model name (a slug: {SLUG_PATTERN})")
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware (UTC)")
     if end <= start:

@@ -67,3 +67,29 @@ def test_the_command_refuses_what_it_cannot_do(objects: Path, tmp_path: Path) ->
     assert ".parquet" in bad.output
     traversal = runner.invoke(app, ["predictions", "../../etc", "--day", "2026-03-01"])
     assert traversal.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["churn", "--day", "2026-13-45"],  # not a date
+        ["churn", "--day", "../../etc/passwd"],  # a path where a day belongs
+        ["churn", "--since", "2026-03-02T00:00:00", "--until", "2026-03-01T00:00:00"],
+        ["churn", "--day", "2026-03-01", "--version", "0"],
+        ["churn", "--day", "2026-03-01", "--version", "nan"],
+        ["a/../../b", "--day", "2026-03-01"],
+        ["", "--day", "2026-03-01"],
+    ],
+    ids=["bad-date", "path-as-day", "until-before-since", "version-0", "version-nan",
+         "dotdot-model", "empty-model"],
+)
+def test_hostile_arguments_get_a_usage_error_never_a_traceback(objects: Path, args) -> None:
+    result = CliRunner().invoke(app, ["predictions", *args])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_name_that_is_not_a_model_name_is_refused_naming_the_rule(objects: Path) -> None:
+    result = CliRunner().invoke(app, ["predictions", "churn/version=1", "--day", "2026-03-01"])
+    assert result.exit_code == 2, result.output
+    assert "is not a model name" in result.output

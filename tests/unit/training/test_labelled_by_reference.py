@@ -7,8 +7,12 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pyarrow as pa
+import pytest
 
 from driftline.deployment.prediction_log.columnar import VersionRows, parquet_bytes, version_table
+from driftline.runtime.log_objects import LogObjectError
+from driftline.runtime.prediction_batches import BatchTooLargeError
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.training.adapters.production import served_of, with_features
 from driftline.training.core import LabelledRow, job_for, spec_record
@@ -123,3 +127,39 @@ async def test_a_log_object_missing_a_labelled_row_fails_the_run_naming_it(tmp_p
     assert not units.events(ModelTrained)
     (failed,) = units.events(TrainingFailed)
     assert "lacks 1 rows, e.g. req-never-logged" in failed.reason.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"not parquet at all", b"PAR1" + b"\x00" * 64, b""],
+    ids=["text", "truncated-parquet", "empty"],
+)
+async def test_a_log_object_that_is_not_one_is_a_clear_error_not_a_silent_skip(
+    tmp_path, data: bytes
+) -> None:
+    store = LocalArtifactStore(tmp_path)
+    stored = await store.put_bytes("prediction-log/model=cancer-clf/bad.parquet", data)
+    source = ArtifactRef(uri=stored.uri, sha256=stored.sha256,
+                         media_type="application/vnd.apache.parquet",
+                         size_bytes=max(stored.size_bytes, 1))  # fmt: skip
+    with pytest.raises(LogObjectError, match="not a prediction log object"):
+        await served_of(_logged(source, 1), store, 10**8)
+
+
+async def test_a_parquet_object_without_the_log_columns_is_refused(tmp_path) -> None:
+    store = LocalArtifactStore(tmp_path)
+    other = parquet_bytes(pa.table({"request_id": ["r1"], "x": [1.0]}))
+    stored = await store.put_bytes("prediction-log/model=cancer-clf/other.parquet", other)
+    source = ArtifactRef(uri=stored.uri, sha256=stored.sha256,
+                         media_type="application/vnd.apache.parquet",
+                         size_bytes=stored.size_bytes)  # fmt: skip
+    with pytest.raises(LogObjectError):
+        await served_of(_logged(source, 1), store, 10**8)
+
+
+async def test_a_log_object_over_the_size_limit_is_not_read(tmp_path) -> None:
+    store = LocalArtifactStore(tmp_path)
+    _, rows = _served(5)
+    source = await _log_object(store, rows)
+    with pytest.raises(BatchTooLargeError):
+        await served_of(_logged(source, 10), store, source.size_bytes - 1)
