@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -213,16 +213,22 @@ async def _logged_and_labelled(stack: StackInfo, request_ids: set[str]) -> None:
         events = [decode(r.headers, r.value)[1] for r in records]
         return {row.request_id for e in events for row in e.rows or ()}
 
-    sent: set[str] = set()
+    async def labelled() -> set[str]:
+        truth = await read_all(stack.kafka_bootstrap, topics.GROUND_TRUTH_RECEIVED, ours)
+        return {rid for r in truth for rid in decode(r.headers, r.value)[1].labels}
 
-    async def all_logged() -> bool:
-        sent.update(await logged())
-        return request_ids <= sent
+    # Both events leave through relays that publish in the background, each at its own pace:
+    # every label event being on the topic once every PredictionsLogged is, is not a guarantee,
+    # so each is awaited in turn (CI stop 22 read the labels once, while 40 were still on
+    # their way).
+    seen: dict[str, set[str]] = {"logged": set(), "labelled": set()}
 
-    await until(all_logged, timeout_s=30)
-    truth = await read_all(stack.kafka_bootstrap, topics.GROUND_TRUTH_RECEIVED, ours)
-    labelled = {rid for r in truth for rid in decode(r.headers, r.value)[1].labels}
-    assert request_ids <= labelled
+    async def all_on(kind: str, read: Callable[[], Awaitable[set[str]]]) -> bool:
+        seen[kind].update(await read())
+        return request_ids <= seen[kind]
+
+    await until(lambda: all_on("logged", logged), timeout_s=30)
+    await until(lambda: all_on("labelled", labelled), timeout_s=30)
 
 
 async def test_a_batch_left_by_a_dead_process_is_sent_once(

@@ -306,14 +306,14 @@ async def test_backlog_batch_commits_together_and_a_bad_record_goes_alone(
     assert [(v["version"], v["run_id"]) for v in versions] == [
         (i + 1, f"run-{i}") for i in range(25)
     ]
+    # The outbox relay publishes in the background: wait for all 25, then read the topic to
+    # its end, where a duplicate would show.
+    await read_topic(registry.bootstrap, topics.MODEL_REGISTERED, of(model), count=25)
     registered = await read_all(registry.bootstrap, topics.MODEL_REGISTERED, of(model))
     assert sorted(json.loads(r.value)["model"]["version"] for r in registered) == list(range(1, 26))
-    dead = await read_all(
-        registry.bootstrap,
-        topics.dlq(topics.MODEL_TRAINED),
-        lambda r: header(r, "ce_subject") == orphan,
-    )
-    assert len(dead) == 1
+    dead_letter = (topics.dlq(topics.MODEL_TRAINED), lambda r: header(r, "ce_subject") == orphan)
+    await read_topic(registry.bootstrap, *dead_letter)
+    assert len(await read_all(registry.bootstrap, *dead_letter)) == 1
 
 
 async def test_burst_of_trained_runs_over_kafka_registers_each_once_in_order(
