@@ -28,7 +28,12 @@ import pytest
 from aiokafka import ConsumerRecord
 from sklearn.datasets import load_breast_cancer
 
-from driftline.deployment.prediction_log.columnar import VersionRows, parquet_bytes, version_table
+from driftline.deployment.prediction_log.columnar import (
+    VersionRows,
+    feature_columns,
+    parquet_bytes,
+    version_table,
+)
 from driftline.stack import LocalStack, StackInfo
 from driftline.stack.procs import free_port, is_alive
 from driftline.stack.services import (
@@ -347,19 +352,28 @@ def _served(stack: StackInfo, count: int) -> list[PredictionsLogged | GroundTrut
         for rid, f, t in zip(ids[:half], features[:half], targets[:half], strict=True)
     ]  # fmt: skip
     window = TimeWindow(start=now - timedelta(minutes=1), end=now)
-    inline = PredictionsLogged(model=ModelRef(name=DRIFT_MODEL, version=1),
-                               batch_id=f"batch-{UID}", window=window, count=half, rows=rows)
+    inline = PredictionsLogged(
+        model=ModelRef(name=DRIFT_MODEL, version=1),
+        batch_id=f"batch-{UID}",
+        window=window,
+        count=half,
+        rows=rows,
+    )
     logged = VersionRows(
         model=DRIFT_MODEL, version=1, request_id=ids[half:], time=[now] * (count - half),
         variant=["champion"] * (count - half), prediction=targets[half:],
         score=[0.9] * (count - half), latency_ms=[1.0] * (count - half),
-        features=features[half:], flags=[None] * (count - half),
+        features=feature_columns(features[half:]), flags=[None] * (count - half),
     )  # fmt: skip
     data = parquet_bytes(version_table(logged))
     key = f"prediction-log/model={DRIFT_MODEL}/version=1/p0-0-{count - half - 1}.parquet"
     stack_minio(stack).put_object(stack.bucket, key, io.BytesIO(data), len(data))
-    source = ArtifactRef(uri=f"s3://{stack.bucket}/{key}", sha256=hashlib.sha256(data).hexdigest(),
-                         media_type="application/vnd.apache.parquet", size_bytes=len(data))
+    source = ArtifactRef(
+        uri=f"s3://{stack.bucket}/{key}",
+        sha256=hashlib.sha256(data).hexdigest(),
+        media_type="application/vnd.apache.parquet",
+        size_bytes=len(data),
+    )
     by_reference = PredictionsLogged(
         model=ModelRef(name=DRIFT_MODEL, version=1), batch_id=f"log-{UID}", window=window,
         count=count - half, batch=source, log_offsets=f"0:0-{count - half - 1}",

@@ -10,6 +10,7 @@ import pytest
 
 from driftline.deployment.prediction_log.columnar import (
     VersionRows,
+    feature_columns,
     object_key,
     parquet_bytes,
     version_table,
@@ -26,7 +27,7 @@ def _rows(model: str, version: int, first: datetime, count: int, tag: str) -> Ve
         model=model, version=version, request_id=[f"{tag}-{i}" for i in range(count)],
         time=times, variant=["champion"] * count, prediction=[i % 2 for i in range(count)],
         score=[0.5 + i / 100 for i in range(count)], latency_ms=[1.0] * count,
-        features=[{"age": 30 + i, "plan": "gold"} for i in range(count)],
+        features=feature_columns([{"age": 30 + i, "plan": "gold"} for i in range(count)]),
         flags=[None] * count,
     )  # fmt: skip
 

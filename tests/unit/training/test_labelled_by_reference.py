@@ -10,7 +10,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from driftline.deployment.prediction_log.columnar import VersionRows, parquet_bytes, version_table
+from driftline.deployment.prediction_log.columnar import (
+    VersionRows,
+    feature_columns,
+    parquet_bytes,
+    version_table,
+)
 from driftline.runtime.log_objects import LogObjectError
 from driftline.runtime.prediction_batches import BatchTooLargeError
 from driftline.runtime.storage.local import LocalArtifactStore
@@ -40,7 +45,7 @@ def _served(count: int, seed: int = 1) -> tuple[pd.DataFrame, VersionRows]:
         prediction=[int(t) for t in frame["target"]] * 2,
         score=[0.9] * (2 * count),
         latency_ms=[1.0] * (2 * count),
-        features=features * 2,
+        features=feature_columns(features * 2),
         flags=[None] * (2 * count),
     )
     return frame.assign(request_id=ids), rows
