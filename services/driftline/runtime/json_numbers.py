@@ -11,24 +11,71 @@ import json
 import math
 from typing import Any
 
+import numpy as np
+
 # Only a body with one of these is parsed here: a NaN/Infinity literal, a three-digit
 # exponent or 309 digits in a row (the only ways to write a number a float cannot hold).
-# Found with bytes.translate and substring searches, a few hundred ns for a predict body (a
-# regular expression took ~20 µs).
+# Found with bytes.translate and substring searches for a short body, a few hundred ns. A
+# long one is scanned with NumPy: those searches ran at under 2 GB/s, about 200 µs for a
+# 100-row predict body (80 KB), a quarter of a bare predict endpoint's CPU per request; the
+# same answer from whole-array comparisons takes about 50 µs. (A regular expression took
+# ~20 µs on a small body, 1.5 ms on that one.) Digits are JSON's, ASCII only (``isdigit``
+# also took the Latin-1 superscripts, bytes found inside UTF-8 text).
 _SHAPES = bytes(
-    ord("0") if chr(c).isdigit() else ord("e") if c in b"eE" else ord("+") if c in b"+-"
+    ord("0") if c in b"0123456789" else ord("e") if c in b"eE" else ord("+") if c in b"+-"
     else ord(" ")
     for c in range(256)
 )  # fmt: skip
 _BIG_SHAPES = (b"e000", b"e+000", b"0" * 309)
+_LONG_BODY = 4096
+"""From this many bytes a body is scanned with NumPy."""
+_LONGEST_DIGITS = 308
+"""Digits in a row that a float can still hold without an exponent (1.8e308 has 309)."""
 
 
 def suspect(body: bytes) -> bool:
     """Whether ``body`` may hold a non-finite number (cheap; false positives are parsed)."""
+    return _suspect_long(body) if len(body) >= _LONG_BODY else _suspect_short(body)
+
+
+def _suspect_short(body: bytes) -> bool:
+    """``suspect`` by substring searches."""
     if b"NaN" in body or b"Infinity" in body:
         return True
     shapes = body.translate(_SHAPES)
     return any(shape in shapes for shape in _BIG_SHAPES)
+
+
+def _suspect_long(body: bytes) -> bool:
+    """``suspect`` by whole-array comparisons: exactly the same answer."""
+    chars = np.frombuffer(body, dtype=np.uint8)
+    if ((chars == ord("N")) | (chars == ord("I"))).any() and (
+        b"NaN" in body or b"Infinity" in body
+    ):
+        return True
+    digit = (chars >= ord("0")) & (chars <= ord("9"))
+    exponent = ((chars == ord("e")) | (chars == ord("E")))[:-3]
+    three = digit[1:-2] & digit[2:-1] & digit[3:]  # three digits from the next byte on
+    if (exponent & three).any():
+        return True
+    sign = (chars == ord("+")) | (chars == ord("-"))
+    if (exponent[:-1] & sign[1:-3] & three[1:]).any():
+        return True
+    return _digit_block(digit) and _BIG_SHAPES[2] in body.translate(_SHAPES)
+
+
+_BLOCK = (_LONGEST_DIGITS + 2) // 2
+"""Any run of 309 digits covers a whole aligned block of this many (309 >= 2 * 155 - 1)."""
+
+
+def _digit_block(digit: np.ndarray) -> bool:
+    """Whether some aligned block of ``_BLOCK`` bytes is all digits: rare in real bodies, and
+    needed for a run of 309 (then the exact search decides)."""
+    padded = np.zeros(-(-len(digit) // _BLOCK) * _BLOCK, dtype=bool)
+    padded[: len(digit)] = digit
+    return bool(padded.reshape(-1, _BLOCK).all(axis=1).any())
+
+
 _SPELLING = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
