@@ -247,6 +247,8 @@ async def _broker_away(stack: LocalStack) -> None:
         # The requests that found the broker away were refused after the producer's timeout;
         # the ones after them were answered at once, logged in PostgreSQL.
         assert [c for c, _, _ in waiting] == [503] * len(waiting)  # typed, with Retry-After
+        # ... after LOG_PRODUCE_TIMEOUT_S (5 s), not the other producers' 15 s
+        assert max(s for _, s, _ in waiting) < 12
         assert [c for c, _, _ in after] == [200] * len(after)
         assert {rid for _, _, ids in after for rid in ids} <= set(postgres)
     finally:

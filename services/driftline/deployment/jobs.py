@@ -41,6 +41,7 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
             runtime.settings.kafka,
             f"driftline-{runtime.name}-log",
             batch_bytes=deps.settings.log_produce_batch_bytes,
+            timeout_s=deps.settings.log_produce_timeout_s,
         )
 
     async def compact_prediction_log() -> None:

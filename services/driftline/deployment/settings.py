@@ -57,6 +57,14 @@ class DeploymentSection(ServiceSection):
         "batches of up to this many bytes, one produce request (the group commit); keep it under "
         "the topic's max.message.bytes (Kafka's default is 1,048,588).",
     )
+    log_produce_timeout_s: float = Field(
+        5.0,
+        ge=0.5,
+        le=60.0,
+        description="Kafka sink: how long a request waits for the broker's acknowledgement of "
+        "its rows before it is answered 503 and the requests after it are logged in PostgreSQL "
+        "until the producer reconnects (the other producers keep 15 s).",
+    )
     log_compact_rows: int = Field(
         20_000, ge=1, description="Kafka sink: rows after which a Parquet object is written."
     )

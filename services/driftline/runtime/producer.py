@@ -26,11 +26,13 @@ class KafkaPublisher:
     """Publishes pre-encoded records; waits for every broker acknowledgement."""
 
     def __init__(
-        self, kafka: KafkaSettings, client_id: str, *, batch_bytes: int | None = None
-    ) -> None:
+        self, kafka: KafkaSettings, client_id: str, *, batch_bytes: int | None = None,
+        request_timeout_s: float = 15.0,
+    ) -> None:  # fmt: skip
         self._kafka = kafka
         self._client_id = client_id
         self._batch_bytes = batch_bytes
+        self._request_timeout_ms = round(request_timeout_s * 1000)
         self._producer: AIOKafkaProducer | None = None
 
     @property
@@ -44,7 +46,7 @@ class KafkaPublisher:
             client_id=self._client_id,
             acks="all",
             enable_idempotence=self._kafka.idempotent_producer,
-            request_timeout_ms=15_000,
+            request_timeout_ms=self._request_timeout_ms,
             **batching(self._batch_bytes),
             **aiokafka_kwargs(self._kafka),
         )

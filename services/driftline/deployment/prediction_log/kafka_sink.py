@@ -42,8 +42,8 @@ BROKER_AWAY = (
     KafkaTimeoutError, KafkaConnectionError, NodeNotReadyError, RequestTimedOutError,
     ConnectionError,
 )  # fmt: skip
-"""What a send raises when the broker does not answer within the producer's 15 s request
-timeout (``NodeNotReadyError`` when its connection is gone)."""
+"""What a send raises when the broker does not answer within the producer's request timeout
+(``LOG_PRODUCE_TIMEOUT_S``; ``NodeNotReadyError`` when its connection is gone)."""
 CONNECT = RetryPolicy("kafka", initial_s=0.5, max_s=2.0)
 """How the log's producer waits for the broker (it keeps trying; PostgreSQL logs meanwhile)."""
 
@@ -79,12 +79,17 @@ class KafkaLogSink:
                 self._lost.set()
             raise
 
-    async def run(self, kafka: KafkaSettings, client_id: str, *, batch_bytes: int) -> None:
+    async def run(
+        self, kafka: KafkaSettings, client_id: str, *, batch_bytes: int, timeout_s: float
+    ) -> None:
         """Keep the producer connected until cancelled (retrying while the broker is away);
-        the records of concurrent requests share batches of up to ``batch_bytes``."""
+        the records of concurrent requests share batches of up to ``batch_bytes``, and a send
+        not acknowledged within ``timeout_s`` fails (the broker counts as away)."""
 
         async def connect() -> KafkaPublisher:
-            publisher = KafkaPublisher(kafka, client_id, batch_bytes=batch_bytes)
+            publisher = KafkaPublisher(
+                kafka, client_id, batch_bytes=batch_bytes, request_timeout_s=timeout_s
+            )
             await publisher.start()
             return publisher
 
