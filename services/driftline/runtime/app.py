@@ -9,6 +9,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from driftline.runtime.gc_freeze import freeze_long_lived_objects
 from driftline.runtime.http import build_http_app
 from driftline.runtime.logging import configure_logging
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
@@ -30,6 +31,7 @@ def build_service_app(service: str, settings: RuntimeSettings | None = None) -> 
     definition = load_definition(service)
     settings = settings or definition.settings_cls.load()
     runtime = ServiceRuntime(definition, settings)
+    runtime.process_jobs.append(freeze_long_lived_objects)  # a process of its own
     app = build_http_app(runtime)  # refuses first without authentication settings
     runtime.origin.require()  # then without signing keys, before any port is bound
     return app

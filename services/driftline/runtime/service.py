@@ -142,6 +142,9 @@ class ServiceRuntime:
                 metrics=self.metrics,
             )  # fmt: skip
         self.started = asyncio.Event()
+        self.process_jobs: list[Callable[[], Awaitable[None]]] = []
+        """Background jobs for a service process of its own (``driftline serve``), not for a
+        runtime a test starts in its process: they touch process-wide state."""
         self.startup_error: str | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
@@ -201,7 +204,7 @@ class ServiceRuntime:
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
         self._background = [
             asyncio.create_task(_awaited(job), name=f"{self.name}-{job.__name__}")
-            for job in self.definition.background(self)
+            for job in [*self.definition.background(self), *self.process_jobs]
         ]
         self.started.set()
         if self.origin.disabled:
