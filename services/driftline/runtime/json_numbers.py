@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 # Only a body with one of these is parsed here: a NaN/Infinity literal, a three-digit
 # exponent or 309 digits in a row (the only ways to write a number a float cannot hold).
@@ -28,14 +30,17 @@ _SHAPES = bytes(
 )  # fmt: skip
 _BIG_SHAPES = (b"e000", b"e+000", b"0" * 309)
 _LONG_BODY = 4096
-"""From this many bytes a body is scanned with NumPy."""
+"""From this many bytes a body is scanned with NumPy, in a process that has imported it (the
+services that never compute import no numeric library, and keep the substring scan)."""
 _LONGEST_DIGITS = 308
 """Digits in a row that a float can still hold without an exponent (1.8e308 has 309)."""
 
 
 def suspect(body: bytes) -> bool:
     """Whether ``body`` may hold a non-finite number (cheap; false positives are parsed)."""
-    return _suspect_long(body) if len(body) >= _LONG_BODY else _suspect_short(body)
+    if len(body) >= _LONG_BODY and "numpy" in sys.modules:
+        return _suspect_long(body)
+    return _suspect_short(body)
 
 
 def _suspect_short(body: bytes) -> bool:
@@ -48,6 +53,8 @@ def _suspect_short(body: bytes) -> bool:
 
 def _suspect_long(body: bytes) -> bool:
     """``suspect`` by whole-array comparisons: exactly the same answer."""
+    import numpy as np  # already imported: see ``_LONG_BODY``
+
     chars = np.frombuffer(body, dtype=np.uint8)
     if ((chars == ord("N")) | (chars == ord("I"))).any() and (
         b"NaN" in body or b"Infinity" in body
@@ -71,6 +78,8 @@ _BLOCK = (_LONGEST_DIGITS + 2) // 2
 def _digit_block(digit: np.ndarray) -> bool:
     """Whether some aligned block of ``_BLOCK`` bytes is all digits: rare in real bodies, and
     needed for a run of 309 (then the exact search decides)."""
+    import numpy as np
+
     padded = np.zeros(-(-len(digit) // _BLOCK) * _BLOCK, dtype=bool)
     padded[: len(digit)] = digit
     return bool(padded.reshape(-1, _BLOCK).all(axis=1).any())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,3 +61,16 @@ def test_digit_runs_at_the_edges_of_the_body() -> None:
     assert not json_numbers._suspect_long(b" " * 4096 + b"1" * 308)
     assert json_numbers._suspect_long(b" " * 4096 + b"e-123")
     assert not json_numbers._suspect_long(b" " * 4096 + b"e-12")
+
+
+def test_a_process_without_numpy_keeps_the_substring_scan(monkeypatch) -> None:
+    """Services that never compute import no numeric library: a long body does not make them."""
+    body = _body(100)
+
+    def refused(_: bytes) -> bool:
+        raise AssertionError("numpy scan in a process without numpy")
+
+    monkeypatch.setattr(json_numbers, "_suspect_long", refused)
+    monkeypatch.delitem(sys.modules, "numpy")
+    assert not suspect(body)
+    assert suspect(body.replace(b"17.99", b"NaN", 1))
