@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Awaitable, Callable
 
 from driftline.deployment.deps import DeploymentDeps
@@ -62,7 +61,6 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         await refresh_forever(runtime, gauges)
 
     jobs: list[Job] = [
-        freeze_startup_heap,
         follow_routing_changes,
         write_prediction_log,
         send_prediction_batches,
@@ -73,12 +71,3 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
     if deps.settings.log_sink == "kafka":
         jobs += [produce_prediction_log, compact_prediction_log]
     return [*jobs, score_request_stream] if deps.settings.stream_scoring else jobs
-
-
-async def freeze_startup_heap() -> None:
-    """Move everything alive once the service has started (modules, the app, clients) out of
-    the garbage collector's sight: a full collection then walks what requests allocate, not the
-    whole scikit-learn/pandas/pydantic heap, which took ~200 ms per collection under load (the
-    answer path's p99)."""
-    gc.collect()
-    gc.freeze()

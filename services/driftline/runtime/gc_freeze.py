@@ -7,8 +7,9 @@ every container object the process holds: the modules, classes and functions of 
 waited, so it set the p99. ``gc.freeze`` moves what exists now out of the collector's reach;
 objects made later are collected as before. Imports are what make long-lived objects here,
 and several are lazy (the first model load imports scikit-learn, pandas, pyarrow), so the
-process freezes again whenever more modules are loaded. Only objects alive at a freeze are
-kept out: they would live as long as the process anyway.
+process freezes again whenever more modules are loaded. (Deployment used to freeze once, at
+start; once its numeric imports became lazy, that left them in every full pass.) Only objects
+alive at a freeze are kept out: they would live as long as the process anyway.
 """
 
 from __future__ import annotations
