@@ -28,12 +28,13 @@ _SHAPES = bytes(
     else ord(" ")
     for c in range(256)
 )  # fmt: skip
-_BIG_SHAPES = (b"e000", b"e+000", b"0" * 309)
+_LONGEST_DIGITS = 308
+"""Digits in a row that a float can still hold without an exponent (1.8e308 has 309)."""
+_TOO_MANY_DIGITS = b"0" * (_LONGEST_DIGITS + 1)
+_BIG_SHAPES = (b"e000", b"e+000", _TOO_MANY_DIGITS)
 _LONG_BODY = 4096
 """From this many bytes a body is scanned with NumPy, in a process that has imported it (the
 services that never compute import no numeric library, and keep the substring scan)."""
-_LONGEST_DIGITS = 308
-"""Digits in a row that a float can still hold without an exponent (1.8e308 has 309)."""
 
 
 def suspect(body: bytes) -> bool:
@@ -68,7 +69,7 @@ def _suspect_long(body: bytes) -> bool:
     sign = (chars == ord("+")) | (chars == ord("-"))
     if (exponent[:-1] & sign[1:-3] & three[1:]).any():
         return True
-    return _digit_block(digit) and _BIG_SHAPES[2] in body.translate(_SHAPES)
+    return _digit_block(digit) and _TOO_MANY_DIGITS in body.translate(_SHAPES)
 
 
 _BLOCK = (_LONGEST_DIGITS + 2) // 2

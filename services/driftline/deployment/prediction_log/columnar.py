@@ -115,7 +115,9 @@ class VersionRows:
         return len(self.request_id)
 
 
-_ROW_COLUMNS = ("request_id", "variant", "prediction", "score", "latency_ms", "flags")
+_SAME_LENGTH = ("request_id", "variant", "prediction", "score", "latency_ms")
+"""A record's columns of one value per row that ``_decode`` checks by length alone."""
+_ROW_COLUMNS = (*_SAME_LENGTH, "flags")
 """A record's columns of one value per row, besides ``version`` and ``features``."""
 
 
@@ -123,7 +125,7 @@ def group_records(values: Iterable[bytes | None]) -> tuple[list[VersionRows], in
     """Records (in offset order) regrouped by model version, rows in log order; and how many
     records were skipped as not ``encode_record``'s (tombstones, foreign or damaged values)."""
     groups: dict[tuple[str, int], dict[str, Any]] = defaultdict(
-        lambda: {name: [] for name in (*_ROW_COLUMNS, "time", "features")} | {"features": {}}
+        lambda: {name: [] for name in (*_ROW_COLUMNS, "time")} | {"features": {}}
     )
     skipped = 0
     for value in values:
@@ -172,7 +174,7 @@ def _decode(value: bytes | None) -> dict[str, Any]:
         doc: dict[str, Any] = orjson.loads(value)
         rows = len(doc["request_id"])
         if not isinstance(doc["model"], str) or any(
-            len(doc[name]) != rows for name in (*_ROW_COLUMNS[:-1], "version")
+            len(doc[name]) != rows for name in (*_SAME_LENGTH, "version")
         ):
             raise LogRecordError("columns of different lengths")
         doc["flags"] = _flags(doc.get("flags"), rows)
