@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI
@@ -29,7 +29,17 @@ from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.tracing import name_request_span, parent_of
 
+if TYPE_CHECKING:  # FastAPI 0.165+ (the pinned one); older versions take the argument as extra
+    from fastapi.telemetry import TelemetryConfig
+
 log = structlog.get_logger(__name__)
+
+
+FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's own OpenTelemetry spans, metrics and logs, off: the runtime makes the server spans
+(``TracedRequests``, on its own provider) and the request metrics. Left on, FastAPI would add a
+second span per request as soon as a process-wide provider is set (auto-instrumentation, say),
+and asks the global providers whether one is, about 2.4 µs on every request."""
 
 
 def build_http_app(runtime: ServiceRuntime) -> FastAPI:
@@ -47,7 +57,10 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         await runtime.stop()
 
     app = FastAPI(
-        title=f"Driftline {runtime.name}", version=driftline.__version__, lifespan=lifespan
+        title=f"Driftline {runtime.name}",
+        version=driftline.__version__,
+        lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY_OFF,
     )
     app.state.runtime = runtime
 

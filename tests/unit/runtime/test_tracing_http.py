@@ -116,3 +116,29 @@ async def test_an_answer_that_skips_the_router_can_name_its_span() -> None:
     (span,) = exporter.get_finished_spans()
     assert span.name == "POST /v1/models/{name}/predict"
     assert span.attributes["url.path"] == "/v1/models/m1/predict"
+
+
+async def test_fastapi_adds_no_span_of_its_own_under_a_process_wide_provider(monkeypatch) -> None:
+    """A process-wide OpenTelemetry provider (auto-instrumentation sets one) does not make
+    FastAPI trace requests itself: the runtime's span is the only one. A bare FastAPI app
+    under the same provider does (so this test sees the difference it guards)."""
+    from fastapi import FastAPI
+    from opentelemetry import trace
+
+    global_provider, global_spans = memory_provider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: global_provider)
+    bare = FastAPI()
+
+    @bare.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    async def get(app: FastAPI, path: str) -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.get(path)).status_code == 200
+
+    await get(build_http_app(_runtime(None)), "/healthz")
+    assert global_spans.get_finished_spans() == ()
+    await get(bare, "/ping")
+    assert "GET /ping" in [span.name for span in global_spans.get_finished_spans()]
