@@ -13,6 +13,7 @@ from driftline.deployment.jobs import background_jobs
 from driftline.deployment.models.cache import ModelCache
 from driftline.deployment.operations import operations_router
 from driftline.deployment.prediction_log.unsent import UnsentRows
+from driftline.deployment.prediction_log.write_metrics import write_metrics
 from driftline.deployment.prediction_log.writer import PredictionLogWriter
 from driftline.deployment.serving.batch_metrics import batch_metrics
 from driftline.deployment.serving.batchers import Batchers
@@ -40,7 +41,7 @@ def dependencies(runtime: ServiceRuntime) -> DeploymentDeps:
         cache=cache,
         settings=section,
         mirror=mirror,
-        log_writer=PredictionLogWriter(unsent),
+        log_writer=PredictionLogWriter(unsent, write_metrics(runtime.metrics.registry)),
         batchers=Batchers(batch_metrics(runtime.metrics.registry)),
         predict_pool=predict_executor(section.predict_threads),
     )

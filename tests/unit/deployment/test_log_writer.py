@@ -12,10 +12,12 @@ from typing import Any
 
 import orjson
 import pytest
+from prometheus_client import CollectorRegistry
 
 from driftline.deployment.models.predictor import Predicted
 from driftline.deployment.prediction_log.insert import append_document, append_sql, features_json
 from driftline.deployment.prediction_log.unsent import UnsentRows
+from driftline.deployment.prediction_log.write_metrics import write_metrics
 from driftline.deployment.prediction_log.writer import PredictionLogWriter, WriterStoppedError
 from driftline.deployment.serving.served_rows import ServedRows
 from driftline_contracts.events.monitoring import PredictionRow
@@ -208,6 +210,36 @@ async def test_a_failed_write_fails_every_request_in_it_and_the_job_goes_on() ->
     await asyncio.sleep(0.6)  # reconnected
     await writer.append(units, served("c"))  # type: ignore[arg-type]
     assert db.request_ids() == [ids(served("b")), ids(served("c"))]
+    job.cancel()
+
+
+async def test_each_committed_write_reports_how_long_it_took_and_its_requests() -> None:
+    """On /metrics: a write held for 50 ms shows at least that long; three requests that
+    arrived meanwhile share the next write; a failed write is not counted."""
+    registry = CollectorRegistry()
+    db = Database()
+    writer = PredictionLogWriter(UnsentRows(rows=100), write_metrics(registry))
+    units = Units(db)
+    job = asyncio.create_task(writer.run(Engine(db)))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    db.open.clear()
+    first = asyncio.create_task(writer.append(units, served("a")))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    others = [asyncio.create_task(writer.append(units, served(t))) for t in "bcd"]  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    db.open.set()
+    await asyncio.gather(first, *others)
+
+    def value(name: str) -> float | None:
+        return registry.get_sample_value(f"driftline_deployment_prediction_log_write_{name}")
+
+    assert (value("requests_count"), value("requests_sum")) == (2, 4)
+    assert value("seconds_count") == 2
+    assert (value("seconds_sum") or 0) >= 0.05, "the first write waited for the database"
+    db.broken = True
+    with pytest.raises(ConnectionError):
+        await writer.append(units, served("e"))  # type: ignore[arg-type]
+    assert value("seconds_count") == 2
     job.cancel()
 
 

@@ -14,6 +14,7 @@ as event lines, so the batch job sends them without reading them back or writing
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from itertools import chain
 from operator import attrgetter, itemgetter
@@ -25,6 +26,7 @@ from driftline.deployment.prediction_log.events import served_lines
 from driftline.deployment.prediction_log.insert import append_document, append_sql, features_json
 from driftline.deployment.prediction_log.postgres import PostgresPredictionLog
 from driftline.deployment.prediction_log.unsent import PendingBatch, UnsentRows
+from driftline.deployment.prediction_log.write_metrics import Unobserved, WriteObserver
 from driftline.deployment.serving.served_rows import ServedRows
 from driftline.runtime.logging import get_logger
 from driftline.runtime.uow import UnitOfWorkFactory
@@ -40,8 +42,11 @@ class WriterStoppedError(RuntimeError):
 class PredictionLogWriter:
     """Appends served rows to the prediction log, batching requests that arrive together."""
 
-    def __init__(self, unsent: UnsentRows | None = None) -> None:
+    def __init__(
+        self, unsent: UnsentRows | None = None, observer: WriteObserver | None = None
+    ) -> None:
         self.unsent = unsent if unsent is not None else UnsentRows()
+        self._observer = observer if observer is not None else Unobserved()
         self._pending: Waiting = []
         self._wake = asyncio.Event()
         self._running = False
@@ -104,6 +109,7 @@ class PredictionLogWriter:
     async def _write(self, raw: Any, statement: str, batch: Waiting) -> None:
         """One INSERT for every waiting request, its successful rows under their version's
         open batch; then answer the requests and keep the committed rows for sending."""
+        started = time.perf_counter()
         served = [s for s, _ in batch]
         now = datetime.now(UTC)
         plans = [self._plan(s, now) for s in served]
@@ -122,6 +128,7 @@ class PredictionLogWriter:
         for _, done in batch:
             if not done.done():
                 done.set_result(None)
+        self._observer.written(time.perf_counter() - started, len(batch))
         for b in used:
             b.registered = True
         if _inserted(status) == sum(len(s) for s in served):
