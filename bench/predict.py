@@ -41,10 +41,11 @@ import joblib
 import numpy as np
 import psutil
 import skops.io as sio
+import uvloop
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
-from bench import predict_mlserver, predict_onnx
+from bench import predict_budget, predict_floor, predict_mlserver, predict_onnx
 from bench.driftline_side import publish_signed, publisher_headers, settings_for
 from bench.predict_aims import aims_table
 from bench.predict_batching import AIM as BATCHING_AIM
@@ -153,10 +154,12 @@ def _wait_ready(url: str, model: str = MODEL, timeout_s: float = 90) -> None:
 @contextlib.contextmanager
 def driftline(
     folder: Path, model: Any
-) -> Iterator[tuple[dict[str, str], tuple[psutil.Process, list[psutil.Process]], dict[str, str]]]:
+) -> Iterator[
+    tuple[dict[str, str], tuple[psutil.Process, list[psutil.Process]], dict[str, str], StackInfo]
+]:
     """Five deployment processes on a fresh local stack (log on, log without waiting for the
-    WAL flush, log off, the Kafka log; log on for the micro-batched model): their predict URLs
-    and the stack's PostgreSQL server."""
+    WAL flush, log off, the Kafka log; log on for the micro-batched model): their predict URLs,
+    the stack's PostgreSQL server and brokers, the publisher's headers and the stack."""
     stack = LocalStack(folder / "stack")
     info = stack.up()
     processes = []
@@ -189,7 +192,7 @@ def driftline(
         auth = publisher_headers(info)  # the services run with auth on, as in production
         served = {label: url + predict for label, url in zip(labels, urls[:4], strict=True)}
         served[DRIFTLINE_BATCHED] = f"{urls[4]}/v1/models/{BATCHED_MODEL}/predict"
-        yield served, (database, broker), auth
+        yield served, (database, broker), auth, info
     finally:
         stop_services(stack, processes)
         stack.down()
@@ -349,7 +352,7 @@ def report(quick: bool) -> list[str]:
                     predict_mlserver.serving(folder / f"mlserver-{config}", bare, config)
                 )
                 targets[label] = (url, body["v2"])
-            urls, (database, broker), auth = servers.enter_context(driftline(folder, model))
+            urls, (database, broker), auth, info = servers.enter_context(driftline(folder, model))
             for label, url in urls.items():
                 targets[label] = (url, body["instances"])
 
@@ -358,6 +361,12 @@ def report(quick: bool) -> list[str]:
                 time.sleep(7.0 if name in logged else 0.2)
 
             found = measure_servers(targets, rounds, seconds, settle, database, auth, broker)
+            budget = uvloop.run(
+                predict_budget.measure(
+                    predict_floor.build_app(str(named)), info, MODEL, body["instances"][1], auth,
+                    rounds=2 if quick else 5, requests=2000 if quick else 8000,
+                )
+            )  # fmt: skip
     lines = [
         f"`wrk` (one thread, {CONNECTIONS} connections, closed loop, {seconds:.0f} s per run) in "
         f"its own process; {rounds} rounds, servers interleaved, medians over rounds. Model: "
@@ -398,4 +407,5 @@ def report(quick: bool) -> list[str]:
     ]
     for size in SIZES:
         lines += table(found, floor_s, size, onnx_s)
-    return [*lines, *verdicts(found)]
+    floor_cpu_s = statistics.median(load.cpu_s for load in found[STARLETTE][1])
+    return [*lines, *verdicts(found), "", *predict_budget.budget_lines(*budget, floor_cpu_s)]
