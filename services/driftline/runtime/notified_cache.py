@@ -7,7 +7,9 @@ commits, to every replica. Each process keeps one connection that ``LISTEN``\\ s
 that connection is known to be alive (pinged every ``ping_s``); otherwise every read goes to
 PostgreSQL, as without a cache. A load that raced with a notification is not kept
 (generation check), so a reader never caches a value older than a committed change it was
-told about.
+told about. Readers that miss the same key together share one load (under load, a change
+would otherwise send every request in flight to PostgreSQL at once); a reader arriving after
+a notification never joins a load that started before it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class NotifiedCache(Generic[K, V]):
         self._max_entries = max_entries
         self._generation = 0
         self._live = False
+        self._loading: dict[tuple[K, int], asyncio.Task[V]] = {}
 
     @property
     def live(self) -> bool:
@@ -59,12 +62,29 @@ class NotifiedCache(Generic[K, V]):
         return self._live
 
     async def get(self, key: K, load: Callable[[K], Awaitable[V]]) -> V:
-        """The cached value of ``key``, or ``load(key)`` (kept if nothing changed since)."""
-        if self._live:
-            found = self._entries.get(key)
-            if found is not None:
-                return found
-        generation = self._generation
+        """The cached value of ``key``, or ``load(key)`` (kept if nothing changed since); while
+        live, concurrent misses of ``key`` in one generation share one load."""
+        if not self._live:
+            return await load(key)
+        found = self._entries.get(key)
+        if found is not None:
+            return found
+        flight = (key, self._generation)
+        task = self._loading.get(flight)
+        if task is None:
+            task = asyncio.ensure_future(self._load(key, load, self._generation))
+            self._loading[flight] = task
+            task.add_done_callback(lambda done: self._landed(flight, done))
+        return await asyncio.shield(task)  # a cancelled reader leaves the load to the others
+
+    def _landed(self, flight: tuple[K, int], task: asyncio.Task[V]) -> None:
+        """The load is over: later misses load afresh; its error is taken even when every
+        reader of it was cancelled (so it is not reported as never retrieved)."""
+        self._loading.pop(flight, None)
+        if not task.cancelled():
+            task.exception()
+
+    async def _load(self, key: K, load: Callable[[K], Awaitable[V]], generation: int) -> V:
         loaded = await load(key)
         if self._live and generation == self._generation and self._keep(loaded):
             if len(self._entries) >= self._max_entries:

@@ -17,9 +17,10 @@ class Loader:
 
     async def __call__(self, key: str) -> str:
         self.loads += 1
+        number = self.loads  # which load this is, whatever starts while it waits
         if self.gate is not None:
             await self.gate.wait()
-        return f"{key}#{self.loads}"
+        return f"{key}#{number}"
 
 
 async def test_without_a_listener_every_read_loads() -> None:
@@ -77,3 +78,67 @@ async def test_the_cache_never_grows_past_its_bound() -> None:
         await cache.get(key, load)
     assert await cache.get("c", load) == "c#3"  # kept after the clear that made room
     assert await cache.get("a", load) == "a#4"  # dropped to make room
+
+
+async def test_readers_missing_together_share_one_load() -> None:
+    cache, load = NotifiedCache[str, str](), Loader()
+    cache.set_live(True)
+    load.gate = asyncio.Event()
+    readers = [asyncio.create_task(cache.get("m", load)) for _ in range(16)]
+    await asyncio.sleep(0.01)
+    load.gate.set()
+    assert set(await asyncio.gather(*readers)) == {"m#1"}
+    assert load.loads == 1
+    assert await cache.get("m", load) == "m#1", "kept"
+    assert await cache.get("other", load) == "other#2", "another key loads on its own"
+
+
+async def test_a_reader_after_a_change_does_not_join_the_load_from_before_it() -> None:
+    cache, load = NotifiedCache[str, str](), Loader()
+    cache.set_live(True)
+    load.gate = asyncio.Event()
+    before = asyncio.create_task(cache.get("m", load))
+    await asyncio.sleep(0)
+    cache.invalidate()  # the change commits while the old state is being read
+    after = asyncio.create_task(cache.get("m", load))
+    await asyncio.sleep(0)
+    load.gate.set()
+    assert (await before, await after) == ("m#1", "m#2")
+    assert await cache.get("m", load) == "m#2", "only the load after the change is kept"
+    assert load.loads == 2
+
+
+async def test_a_cancelled_reader_leaves_the_shared_load_to_the_others() -> None:
+    cache, load = NotifiedCache[str, str](), Loader()
+    cache.set_live(True)
+    load.gate = asyncio.Event()
+    first = asyncio.create_task(cache.get("m", load))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.get("m", load))
+    await asyncio.sleep(0)
+    first.cancel()
+    load.gate.set()
+    assert await second == "m#1"
+    assert first.cancelled()
+    assert load.loads == 1
+
+
+async def test_a_failed_load_fails_its_readers_and_the_next_miss_loads_again() -> None:
+    cache = NotifiedCache[str, str]()
+    cache.set_live(True)
+    gate, calls = asyncio.Event(), []
+
+    async def broken(key: str) -> str:
+        calls.append(key)
+        await gate.wait()
+        if len(calls) == 1:
+            raise ConnectionError("database away")
+        return f"{key}#ok"
+
+    readers = [asyncio.create_task(cache.get("m", broken)) for _ in range(3)]
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*readers, return_exceptions=True)
+    assert [type(r) for r in results] == [ConnectionError] * 3
+    assert await cache.get("m", broken) == "m#ok"
+    assert calls == ["m", "m"]
