@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.prediction_log.compactor import compact_forever
+from driftline.deployment.prediction_log.retention import PRUNE_EVERY_S, RetentionPass
 from driftline.deployment.prediction_log.sender import log_predictions_forever
 from driftline.deployment.rollout.canary import judge_canaries_forever
 from driftline.deployment.rollout.metrics import refresh_forever, rollout_gauges
 from driftline.deployment.scoring.stream import score_stream_forever
 from driftline.deployment.serving.routing_cache import listen_for_changes
 from driftline.deployment.shadow.mirror import mirror_forever
+from driftline.runtime.background import BackgroundJob
+from driftline.runtime.retry import RetryPolicy
 from driftline.runtime.service import ServiceRuntime
 
 Job = Callable[[], Awaitable[None]]
 
 
 def background_jobs(runtime: ServiceRuntime) -> list[Job]:
-    """Heap freeze, routing listener, log writer and batch sender, canary judge, shadow mirror,
+    """Routing listener, log writer, batch sender and retention, canary judge, shadow mirror,
     rollout gauges, and stream scoring when it is on (each task is named after its job)."""
     deps: DeploymentDeps = runtime.deps
 
@@ -46,6 +50,13 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
     async def compact_prediction_log() -> None:
         await compact_forever(runtime.units, runtime.store, runtime.settings.kafka, deps.settings)
 
+    async def prune_prediction_log() -> None:
+        retention = RetentionPass(runtime.units, timedelta(days=deps.settings.log_retention_days))
+        policy = RetryPolicy("database", initial_s=1.0, max_s=60.0)
+        job = BackgroundJob("prediction-log-retention", retention.step, policy,
+                            idle_s=PRUNE_EVERY_S, metrics=runtime.metrics)  # fmt: skip
+        await job.run_forever()
+
     async def judge_canaries() -> None:
         await judge_canaries_forever(runtime.units, deps.settings, runtime.metrics)
 
@@ -64,6 +75,7 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         follow_routing_changes,
         write_prediction_log,
         send_prediction_batches,
+        prune_prediction_log,
         judge_canaries,
         score_shadow_copies,
         show_rollouts,

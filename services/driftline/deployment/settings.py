@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from driftline.runtime.settings import RuntimeSettings, ServiceSection
 
@@ -88,6 +88,14 @@ class DeploymentSection(ServiceSection):
         "sending them failed) are read back from PostgreSQL and sent; younger ones are sent "
         "from the memory of the process that served them.",
     )
+    log_retention_days: float = Field(
+        30.0,
+        ge=1,
+        description="Logged predictions and shadow answers older than this are deleted from "
+        "PostgreSQL once sent (hourly, a few thousand rows per statement); feedback for them is "
+        "then refused as unknown. Longer than CANARY_STEP_TIMEOUT_S. Monitoring's windows and "
+        "training's production rows keep their own retention.",
+    )
     log_max_rows_per_event: int = Field(
         5000,
         ge=1,
@@ -126,6 +134,17 @@ class DeploymentSection(ServiceSection):
     batch_chunk_rows: int = Field(
         10_000, ge=1, description="Rows a batch-scoring job predicts at a time."
     )
+
+    @model_validator(mode="after")
+    def _log_outlives_a_canary_step(self) -> DeploymentSection:
+        """A step is judged on the rows logged during it: they must still be there."""
+        if self.log_retention_days * 86_400 <= self.canary_step_timeout_s:
+            raise ValueError(
+                f"log_retention_days ({self.log_retention_days:g} days) must be longer than "
+                f"canary_step_timeout_s ({self.canary_step_timeout_s:g} s): a canary step is "
+                "judged on the predictions logged during it"
+            )
+        return self
 
 
 class DeploymentSettings(RuntimeSettings):
