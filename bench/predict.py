@@ -408,4 +408,4 @@ def report(quick: bool) -> list[str]:
     for size in SIZES:
         lines += table(found, floor_s, size, onnx_s)
     floor_cpu_s = statistics.median(load.cpu_s for load in found[STARLETTE][1])
-    return [*lines, *verdicts(found), "", *predict_budget.budget_lines(*budget, floor_cpu_s)]
+    return [*lines, *verdicts(found), *predict_budget.budget_lines(*budget, floor_cpu_s)]

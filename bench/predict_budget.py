@@ -210,6 +210,11 @@ def budget_lines(
     lines = [
         "#### Where a 1-row request's CPU goes (in one process, no HTTP server)",
         "",
+        "The floor's app and deployment's app (built in the benchmark's process on the suite's "
+        "stack, log off and on) take the same 1-row request on an in-memory ASGI transport, "
+        f"{IN_FLIGHT} at a time, rounds interleaved; CPU is that process's "
+        "(`bench/predict_budget.py`).",
+        "",
         "| app | CPU µs/request (median) | range | over the floor app |",
         "|---|---:|---:|---:|",
     ]
