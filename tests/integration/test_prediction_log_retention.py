@@ -4,7 +4,6 @@ until it reaches rows served after the cutoff."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,13 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, select
 
-from driftline.deployment.app import definition as deployment_definition
 from driftline.deployment.prediction_log.retention import RetentionPass, prune_chunk, prune_sql
 from driftline.deployment.tables import open_prediction_batches, predictions, shadow_predictions
-from driftline.runtime.migrations import migrate
-from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.runtime.service import ServiceRuntime
 from driftline.stack import StackInfo
-from tests.integration.kafka_helpers import settings_from
+from tests.integration.deployment_schema import migrated_deployment_schema
 
 NOW = datetime.now(UTC)
 OLD, RECENT = NOW - timedelta(days=40), NOW - timedelta(days=2)
@@ -27,14 +24,8 @@ OLD, RECENT = NOW - timedelta(days=40), NOW - timedelta(days=2)
 @pytest.fixture
 async def schema(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
     """Deployment's tables in a schema of their own, migrated and empty."""
-    migrations = deployment_definition().migrations
-    runtime = ServiceRuntime(
-        ServiceDefinition(name="retention_" + uuid.uuid4().hex[:8], migrations=migrations),
-        settings_from(local_stack.env()),
-    )
-    await migrate(runtime.engine, runtime.schema, migrations)
-    yield runtime
-    await runtime.engine.dispose()
+    async with migrated_deployment_schema(local_stack, "retention_") as runtime:
+        yield runtime
 
 
 def row(

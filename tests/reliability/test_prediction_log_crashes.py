@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +20,6 @@ import orjson
 import pytest
 from sqlalchemy import delete
 
-from driftline.deployment.app import definition as deployment_definition
 from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.models.cache import ModelCache
 from driftline.deployment.prediction_log.columnar import encode_record
@@ -30,13 +28,12 @@ from driftline.deployment.serving.answer import serve
 from driftline.deployment.serving.served_rows import ServedRows
 from driftline.deployment.settings import DeploymentSection
 from driftline.deployment.tables import prediction_log_offsets
-from driftline.runtime.migrations import migrate
-from driftline.runtime.service import ServiceDefinition, ServiceRuntime
+from driftline.runtime.service import ServiceRuntime
 from driftline.runtime.storage import StoredObject
 from driftline.runtime.storage.local import LocalArtifactStore
 from driftline.runtime.tables import outbox
 from driftline.stack import StackInfo
-from tests.integration.kafka_helpers import settings_from
+from tests.integration.deployment_schema import migrated_deployment_schema
 from tests.reliability.crashes import FaultPlan, InjectedCrash
 from tests.reliability.figures import Figures
 from tests.reliability.prediction_log_harness import CrashingStore, Life, MemoryLog, account
@@ -56,14 +53,8 @@ POINTS = (
 @pytest.fixture(scope="module")
 async def deployment_schema(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
     """Deployment's schema under a name of its own, migrated; nothing started."""
-    migrations = deployment_definition().migrations
-    runtime = ServiceRuntime(
-        ServiceDefinition(name="rel12_" + uuid.uuid4().hex[:8], migrations=migrations),
-        settings_from(local_stack.env()),
-    )
-    await migrate(runtime.engine, runtime.schema, migrations)
-    yield runtime
-    await runtime.engine.dispose()
+    async with migrated_deployment_schema(local_stack, "rel12_") as runtime:
+        yield runtime
 
 
 @pytest.fixture
