@@ -91,7 +91,10 @@ class DeploymentSection(ServiceSection):
     log_retention_days: float = Field(
         30.0,
         ge=1,
-        description="Logged predictions and shadow answers older than this are deleted from "
+        le=36_500,
+        allow_inf_nan=False,
+        description="Logged predictions and shadow answers (1 to 36,500 days) older than this "
+        "are deleted from "
         "PostgreSQL once sent (hourly, a few thousand rows per statement); feedback for them is "
         "then refused as unknown. Longer than CANARY_STEP_TIMEOUT_S. Monitoring's windows and "
         "training's production rows keep their own retention.",
