@@ -76,8 +76,8 @@ async def read_stream_copies(kafka: KafkaSettings, timeout_s: float = 30.0) -> d
         client_id="driftline-audit-verify", enable_auto_commit=False, **aiokafka_kwargs(kafka)
     )
     copies: dict[int, Digest] = {}
-    await consumer.start()
-    try:
+    try:  # a consumer whose start was cut off is closed as well
+        await consumer.start()
         async with asyncio.timeout(timeout_s):
             await consumer.topics()  # fetches metadata
             partitions = consumer.partitions_for_topic(TOPIC) or set()

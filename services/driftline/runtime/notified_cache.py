@@ -136,7 +136,8 @@ async def _listen(
             try:
                 while True:  # a heartbeat, not a retry: a lost connection ends it
                     await asyncio.sleep(ping_s)
-                    await asyncio.wait_for(raw.fetchval("SELECT 1"), ping_s * 5)
+                    async with asyncio.timeout(ping_s * 5):
+                        await raw.fetchval("SELECT 1")
             finally:
                 cache.set_live(False)
                 if not raw.is_closed():

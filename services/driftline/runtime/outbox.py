@@ -122,7 +122,8 @@ class OutboxRelay:
                 return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+                async with asyncio.timeout(self._settings.poll_interval_s):
+                    await self._wake.wait()
 
     async def _publish_step(self) -> int:
         published = await self.publish_pending()
@@ -133,7 +134,8 @@ class OutboxRelay:
     async def _rest(self, seconds: float) -> None:
         """Back off, but no longer than until :meth:`stop`."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
 
     def _failed(self, state: RetryCallState) -> None:
         exc = failure_of(state)

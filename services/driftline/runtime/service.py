@@ -32,6 +32,7 @@ from driftline.runtime.outbox import OutboxRelay
 from driftline.runtime.producer import KafkaPublisher
 from driftline.runtime.retry import RetryPolicy, is_failure
 from driftline.runtime.settings import RuntimeSettings
+from driftline.runtime.stop_watch import cancel_until_done, watch_stop
 from driftline.runtime.storage import ArtifactStore, build_artifact_store
 from driftline.runtime.tracing import ServiceTracer, otlp_provider
 from driftline.runtime.tracing import shutdown as shutdown_tracing
@@ -148,6 +149,7 @@ class ServiceRuntime:
         self.startup_error: str | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
+        self._stop_stage = "not stopping"
 
     async def _until_ok(
         self,
@@ -161,7 +163,8 @@ class ServiceRuntime:
 
         async def attempt() -> None:
             try:
-                await asyncio.wait_for(action(), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await action()
             except Exception as exc:
                 failure = (
                     f"no answer within {timeout_s:g} s"
@@ -216,24 +219,35 @@ class ServiceRuntime:
     async def stop(self) -> None:
         """Within the grace period: finish in-flight events and background work (each job
         decides what finishing means; cancellation is the request), publish what the outbox
-        holds; then close everything."""
+        holds; then close everything. A stop outliving the grace period logs what it waits on."""
         log.info("service stopping", events_in_flight=self.metrics.events_in_flight())
         deadline = time.monotonic() + self.section.graceful_timeout_s
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(
-            self.broker.stop(), asyncio.gather(*self._background, return_exceptions=True)
+        watch = asyncio.create_task(
+            watch_stop(lambda: self._stop_stage, deadline), name=f"{self.name}-stop-watch"
         )
+        try:
+            await self._stop_within(deadline)
+        finally:
+            watch.cancel()
+        log.info("service stopped")
+
+    async def _stop_within(self, deadline: float) -> None:
+        self._stop_stage = "consumers and background jobs"
+        await asyncio.gather(self.broker.stop(), cancel_until_done(self._background, deadline))
         if self._relay_task is not None:
+            self._stop_stage = "outbox relay"
             self.relay.stop()
             try:
-                await asyncio.wait_for(self._relay_task, max(1.0, deadline - time.monotonic()))
+                async with asyncio.timeout(max(1.0, deadline - time.monotonic())):
+                    await self._relay_task
             except TimeoutError:
                 log.warning("outbox not drained within the grace period; the next start will")
+        self._stop_stage = "kafka producer"
         await self.publisher.stop()
+        self._stop_stage = "database connections"
         await self.engine.dispose()
+        self._stop_stage = "tracing"
         await asyncio.to_thread(shutdown_tracing, self._own_tracer_provider)  # flushes spans
-        log.info("service stopped")
 
     async def readiness(self, timeout_s: float = 3.0) -> dict[str, str | None]:
         """Each dependency → None when it answers, else the reason it does not."""
@@ -245,7 +259,8 @@ class ServiceRuntime:
 
         async def run(check: Callable[[], Awaitable[Any]]) -> str | None:
             try:
-                await asyncio.wait_for(check(), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await check()
             except Exception as exc:
                 return repr(exc) if str(exc) else type(exc).__name__
             return None

@@ -202,7 +202,8 @@ class TrainingPool:
             )
             future = asyncio.get_running_loop().run_in_executor(executor, run, *args)
             try:
-                output = await asyncio.wait_for(future, timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    output = await future
             except TimeoutError:
                 message = f"{what} took longer than {timeout_s:g} s"
                 return RunOutput(failure=("timeout", message, None))

@@ -1,10 +1,17 @@
-"""Streaming scoring, pure parts: parsing records, grouping, refusals, response records."""
+"""Streaming scoring: parsing records, grouping, refusals, response records, and the consumer's
+life (a stop while it joins its group closes it)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from types import SimpleNamespace
+from typing import ClassVar
+
+import pytest
 
 from driftline.deployment.errors import FeatureError, UnknownModelError
+from driftline.deployment.scoring import stream
 from driftline.deployment.scoring.stream_messages import (
     answer,
     bad_rows,
@@ -16,7 +23,9 @@ from driftline.deployment.scoring.stream_messages import (
 )
 from driftline.deployment.serving.features import feature_problems
 from driftline.deployment.serving.schemas import PredictionOut
+from driftline.deployment.settings import DeploymentSection
 from driftline.runtime.deadletter import RawRecord
+from driftline.runtime.settings import KafkaSettings
 
 
 def _record(value: object, offset: int = 0) -> RawRecord:
@@ -80,3 +89,42 @@ def test_responses_carry_the_request_id_and_either_the_answer_or_the_reason() ->
         "no model",
         None,
     )
+
+
+class JoiningConsumer:
+    """An ``AIOKafkaConsumer`` stand-in whose start waits for its partitions forever."""
+
+    made: ClassVar[list[JoiningConsumer]] = []
+    joining: ClassVar[asyncio.Event]
+
+    def __init__(self, *topics: str, **config: object) -> None:
+        self.stopped = False
+        JoiningConsumer.made.append(self)
+
+    async def start(self) -> None:
+        JoiningConsumer.joining.set()
+        await asyncio.Event().wait()  # aiokafka's start waits until the group assigns
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_a_stop_while_the_consumer_joins_its_group_closes_the_consumer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cut off in ``start``, the consumer was left open: a group member nobody polled,
+    holding its partitions' requests, until its session ran out."""
+    monkeypatch.setattr(stream, "AIOKafkaConsumer", JoiningConsumer)
+    runtime = SimpleNamespace(
+        name="deployment",
+        deps=SimpleNamespace(settings=DeploymentSection()),
+        settings=SimpleNamespace(kafka=KafkaSettings()),
+    )
+    JoiningConsumer.joining = asyncio.Event()
+    consuming = asyncio.create_task(stream._consume(runtime))  # type: ignore[arg-type]
+    await JoiningConsumer.joining.wait()
+    (consumer,) = JoiningConsumer.made
+    consuming.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await consuming
+    assert consumer.stopped

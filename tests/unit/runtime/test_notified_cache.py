@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from driftline.runtime.notified_cache import NotifiedCache
+import pytest
+
+from driftline.runtime.notified_cache import NotifiedCache, listen_for_changes
 
 
 class Loader:
@@ -142,3 +144,70 @@ async def test_a_failed_load_fails_its_readers_and_the_next_miss_loads_again() -
     assert [type(r) for r in results] == [ConnectionError] * 3
     assert await cache.get("m", broken) == "m#ok"
     assert calls == ["m", "m"]
+
+
+class PingedConnection:
+    """An asyncpg connection stand-in whose ``SELECT 1`` pings the test completes by hand."""
+
+    def __init__(self) -> None:
+        self.pinging = asyncio.Event()
+        self.ping: asyncio.Future[int] | None = None
+        self.listening = False
+
+    async def add_listener(self, channel: str, callback: object) -> None:
+        self.listening = True
+
+    async def remove_listener(self, channel: str, callback: object) -> None:
+        self.listening = False
+
+    def is_closed(self) -> bool:
+        return False
+
+    def fetchval(self, query: str) -> asyncio.Future[int]:
+        self.ping = asyncio.get_running_loop().create_future()
+        self.pinging.set()
+        return self.ping
+
+
+class OneConnectionEngine:
+    """``engine.connect()`` handing out one ``PingedConnection`` (what the listener uses)."""
+
+    def __init__(self, raw: PingedConnection) -> None:
+        self.raw = raw
+
+    def connect(self) -> OneConnectionEngine:
+        return self
+
+    async def __aenter__(self) -> OneConnectionEngine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def get_raw_connection(self) -> OneConnectionEngine:
+        return self
+
+    @property
+    def driver_connection(self) -> PingedConnection:
+        return self.raw
+
+
+async def test_the_listener_stops_when_cancelled_as_its_ping_answers() -> None:
+    """The stop of a service cancels its listener once. A cancellation arriving in the same
+    turn of the loop as a ping's answer was dropped by Python 3.11's ``asyncio.wait_for``: the
+    listener pinged on forever and the service's stop never returned."""
+    raw = PingedConnection()
+    cache: NotifiedCache[str, str] = NotifiedCache(max_entries=4)
+    listener = asyncio.create_task(
+        listen_for_changes(OneConnectionEngine(raw), "changes", cache, ping_s=0.01)  # type: ignore[arg-type]
+    )
+    await raw.pinging.wait()
+    assert cache.live
+    assert raw.ping is not None
+    raw.ping.set_result(1)  # the answer and the stop, in one turn of the loop
+    listener.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(2.0):
+            await listener
+    assert not cache.live
+    assert not raw.listening

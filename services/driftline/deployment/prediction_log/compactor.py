@@ -86,8 +86,8 @@ async def compact_forever(
         auto_offset_reset="earliest", **aiokafka_kwargs(kafka),
     )  # fmt: skip
     buffers: dict[int, PartitionBuffer] = {}
-    await consumer.start()
-    try:
+    try:  # a consumer whose start was cut off is closed as well
+        await consumer.start()
         consumer.subscribe([PREDICTION_LOG], listener=_Resume(consumer, units, buffers))
         while True:
             polled = await consumer.getmany(timeout_ms=500, max_records=10_000)

@@ -136,4 +136,5 @@ class UnsentRows:
     async def wait(self, timeout_s: float) -> None:
         """Until a batch closes (or a write into a closed one ends), or ``timeout_s`` passed."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._full.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._full.wait()

@@ -190,8 +190,8 @@ async def _consume(runtime: ServiceRuntime) -> None:
         **aiokafka_kwargs(runtime.settings.kafka),
     )
     section = runtime.deps.settings
-    await consumer.start()
-    try:
+    try:  # a stop while joining the group (start waits for partitions) still leaves it
+        await consumer.start()
         while True:
             polled = await consumer.getmany(timeout_ms=500, max_records=section.stream_max_batch)
             records = [RawRecord.from_consumer_record(r) for rs in polled.values() for r in rs]
