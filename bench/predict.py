@@ -267,7 +267,9 @@ def measure_servers(
 
 
 def table(
-    found: dict[str, dict[int, list[Load]]], floor_s: dict[str, float], size: int,
+    found: dict[str, dict[int, list[Load]]],
+    floor_s: dict[str, float],
+    size: int,
     onnx_s: dict[str, dict[str, float]] | None = None,
 ) -> list[str]:
     """One batch size: req/s, rows/s, p50, p99 per server (medians over rounds)."""

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 
+from driftline.runtime.background import BackgroundJob
 from driftline.runtime.broker import attach, build_broker
 from driftline.runtime.consumer import EventProcessor, Subscription
 from driftline.runtime.db import (
@@ -29,6 +31,8 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.migrations import migrate
 from driftline.runtime.outbox import OutboxRelay
+from driftline.runtime.outbox_retention import PRUNE_EVERY_S as OUTBOX_PRUNE_EVERY_S
+from driftline.runtime.outbox_retention import OutboxRetention
 from driftline.runtime.producer import KafkaPublisher
 from driftline.runtime.retry import RetryPolicy, is_failure
 from driftline.runtime.settings import RuntimeSettings
@@ -205,9 +209,9 @@ class ServiceRuntime:
         await self._until_ok("kafka-producer", self.publisher.start)  # cleans up after itself
         await self._until_ok("kafka-consumers", self.broker.start, self.broker.stop)
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
+        jobs = [self.prune_outbox, *self.definition.background(self), *self.process_jobs]
         self._background = [
-            asyncio.create_task(_awaited(job), name=f"{self.name}-{job.__name__}")
-            for job in [*self.definition.background(self), *self.process_jobs]
+            asyncio.create_task(_awaited(job), name=f"{self.name}-{job.__name__}") for job in jobs
         ]
         self.started.set()
         if self.origin.disabled:
@@ -215,6 +219,15 @@ class ServiceRuntime:
                         "neither signed nor checked; anyone who can write to a topic can make "
                         "a spec current or approve a model")  # fmt: skip
         log.info("service started", subscriptions=[p.consumer for p in self.processors])
+
+    async def prune_outbox(self) -> None:
+        """Delete published outbox rows past their retention, hourly (``outbox_retention``)."""
+        retention = timedelta(days=self.settings.outbox.retention_days)
+        step = OutboxRetention(self.engine, retention).step
+        policy = RetryPolicy("database", initial_s=1.0, max_s=60.0)
+        job = BackgroundJob("outbox-retention", step, policy, idle_s=OUTBOX_PRUNE_EVERY_S,
+                            metrics=self.metrics)  # fmt: skip
+        await job.run_forever()
 
     async def stop(self) -> None:
         """Within the grace period: finish in-flight events and background work (each job
@@ -229,6 +242,7 @@ class ServiceRuntime:
             await self._stop_within(deadline)
         finally:
             watch.cancel()
+            await asyncio.wait({watch})  # ended, not just asked to (nothing is left running)
         log.info("service stopped")
 
     async def _stop_within(self, deadline: float) -> None:

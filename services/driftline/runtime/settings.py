@@ -128,11 +128,19 @@ class RetrySettings(BaseModel):
 
 
 class OutboxSettings(BaseModel):
-    """Outbox relay pacing."""
+    """Outbox relay pacing and retention."""
 
     poll_interval_s: float = Field(0.5, gt=0, description="Idle poll interval of the relay.")
     batch_size: int = Field(100, ge=1, description="Rows published per relay transaction.")
     audit_topic_copy: bool = Field(True, description="Also append every event to the audit topic.")
+    retention_days: float = Field(
+        7.0,
+        gt=0,
+        le=36_500,
+        allow_inf_nan=False,
+        description="Published outbox rows older than this many days are deleted (hourly); "
+        "an unpublished row is kept until the relay publishes it.",
+    )
 
 
 class OpenLineageSettings(BaseModel):

@@ -70,7 +70,8 @@ async def watch_stop(
 async def cancel_until_done(
     tasks: list[asyncio.Task[None]], deadline: float, *, every_s: float = 1.0
 ) -> None:
-    """Cancel ``tasks`` and wait for them; past ``deadline`` (``time.monotonic()``), cancel
+    """Cancel ``tasks`` and wait for them; from ``every_s`` past ``deadline``
+    (``time.monotonic()``; a job cutting its own work off at the deadline goes first), cancel
     the ones still running again every ``every_s``: library code that swallows one
     cancellation (an ``except CancelledError`` around a cleanup) must not keep a job, and
     the stop, alive. Their exceptions are retrieved, not raised."""
@@ -78,7 +79,7 @@ async def cancel_until_done(
         task.cancel()
     pending = set(tasks)
     while pending:
-        wait_s = max(every_s, deadline - time.monotonic())
+        wait_s = max(every_s, deadline + every_s - time.monotonic())
         done, pending = await asyncio.wait(pending, timeout=wait_s)
         for task in done:
             if not task.cancelled():
