@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from driftline.deployment.deps import DeploymentDeps
 from driftline.deployment.prediction_log.compactor import compact_forever
+from driftline.deployment.prediction_log.object_retention import PRUNE_EVERY_S as OBJECTS_EVERY_S
+from driftline.deployment.prediction_log.object_retention import ObjectRetention
 from driftline.deployment.prediction_log.retention import PRUNE_EVERY_S, RetentionPass
 from driftline.deployment.prediction_log.sender import log_predictions_forever
 from driftline.deployment.rollout.canary import judge_canaries_forever
@@ -22,8 +24,9 @@ Job = Callable[[], Awaitable[None]]
 
 
 def background_jobs(runtime: ServiceRuntime) -> list[Job]:
-    """Routing listener, log writer, batch sender and retention, canary judge, shadow mirror,
-    rollout gauges, and stream scoring when it is on (each task is named after its job)."""
+    """Routing listener, log writer, batch sender and retention (rows and objects), canary
+    judge, shadow mirror, rollout gauges, and stream scoring when it is on (each task is
+    named after its job)."""
     deps: DeploymentDeps = runtime.deps
 
     async def follow_routing_changes() -> None:
@@ -57,6 +60,14 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
                             idle_s=PRUNE_EVERY_S, metrics=runtime.metrics)  # fmt: skip
         await job.run_forever()
 
+    async def prune_prediction_objects() -> None:
+        retention = timedelta(days=deps.settings.log_object_retention_days)
+        policy = RetryPolicy("s3", initial_s=1.0, max_s=60.0)
+        job = BackgroundJob("prediction-object-retention", ObjectRetention(runtime.store,
+                            retention).step, policy, idle_s=OBJECTS_EVERY_S,
+                            metrics=runtime.metrics)  # fmt: skip
+        await job.run_forever()
+
     async def judge_canaries() -> None:
         await judge_canaries_forever(runtime.units, deps.settings, runtime.metrics)
 
@@ -80,6 +91,8 @@ def background_jobs(runtime: ServiceRuntime) -> list[Job]:
         score_shadow_copies,
         show_rollouts,
     ]
+    if deps.settings.log_object_retention_days:
+        jobs.append(prune_prediction_objects)
     if deps.settings.log_sink == "kafka":
         jobs += [produce_prediction_log, compact_prediction_log]
     return [*jobs, score_request_stream] if deps.settings.stream_scoring else jobs

@@ -99,6 +99,18 @@ class DeploymentSection(ServiceSection):
         "then refused as unknown. Longer than CANARY_STEP_TIMEOUT_S. Monitoring's windows and "
         "training's production rows keep their own retention.",
     )
+    log_object_retention_days: float = Field(
+        120.0,
+        ge=0,
+        le=36_500,
+        allow_inf_nan=False,
+        description="Prediction log objects in the store (the Parquet objects under "
+        "prediction-log/ and the JSON-lines batches under predictions/<model>/v<version>/) "
+        "last written more than this many days ago are deleted (hourly); 0 keeps them (a "
+        "bucket lifecycle rule's job then). At least a day, longer than "
+        "CANARY_STEP_TIMEOUT_S; keep it above training's PRODUCTION_RETENTION_DAYS (90), "
+        "whose labelled rows read their features from these objects.",
+    )
     log_max_rows_per_event: int = Field(
         5000,
         ge=1,
@@ -146,6 +158,17 @@ class DeploymentSection(ServiceSection):
                 f"log_retention_days ({self.log_retention_days:g} days) must be longer than "
                 f"canary_step_timeout_s ({self.canary_step_timeout_s:g} s): a canary step is "
                 "judged on the predictions logged during it"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _objects_outlive_a_canary_step(self) -> DeploymentSection:
+        """Objects are kept at least a day and longer than a canary step, or kept for good."""
+        days = self.log_object_retention_days
+        if days and (days < 1 or days * 86_400 <= self.canary_step_timeout_s):
+            raise ValueError(
+                f"log_object_retention_days ({days:g}) must be 0 (keep) or at least 1 day "
+                f"and longer than canary_step_timeout_s ({self.canary_step_timeout_s:g} s)"
             )
         return self
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,27 @@ async def test_factory_builds_local_store_with_prefix(tmp_path: Path) -> None:
     stored = await store.put_bytes("x.bin", b"1")
     assert stored.uri == f"file://{tmp_path}/team-a/x.bin"
     assert (tmp_path / "team-a" / "x.bin").read_bytes() == b"1"
+
+
+async def test_keys_older_than_a_time_and_their_deletion(store: LocalArtifactStore) -> None:
+    for key in ("log/a.bin", "log/b.bin", "log/new.bin", "other/c.bin"):
+        await store.put_bytes(key, b"x")
+    for key in ("log/a.bin", "log/b.bin", "other/c.bin"):
+        os.utime(store.root / key, (1_000_000_000, 1_000_000_000))  # 2001
+    cutoff = datetime(2020, 1, 1, tzinfo=UTC)
+    old = await store.keys_older_than("log", cutoff)
+    assert old == ["log/a.bin", "log/b.bin"]
+    await store.delete_keys([*old, "log/never-was.bin"])  # a missing key is no error
+    assert await store.keys("log") == ["log/new.bin"]
+    assert await store.keys("other") == ["other/c.bin"]
+    await store.delete_keys([])
+
+
+@pytest.mark.parametrize("key", ["../escape.bin", "a/../../escape.bin", "/etc/passwd", "a//b"])
+async def test_deleting_outside_the_root_is_refused(
+    store: LocalArtifactStore, tmp_path: Path, key: str
+) -> None:
+    (tmp_path / "escape.bin").write_bytes(b"keep me")
+    with pytest.raises(UriNotAllowed):
+        await store.delete_keys(["fine.bin", key])
+    assert (tmp_path / "escape.bin").read_bytes() == b"keep me"

@@ -6,7 +6,8 @@ import asyncio
 import hashlib
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -88,6 +89,31 @@ class LocalArtifactStore:
             return sorted(p.relative_to(base).as_posix() for p in files)
 
         return await _io(self.uri_for(prefix.rstrip("/")), listed)
+
+    async def keys_older_than(self, prefix: str, before: datetime) -> list[str]:
+        """Keys of the files under ``prefix`` last modified before ``before``."""
+        base = self.root / self.policy.prefix
+        folder = base / check_key(prefix.rstrip("/"))
+        cutoff = before.timestamp()
+
+        def listed() -> list[str]:
+            files = (p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+            old = (p for p in files if p.stat().st_mtime < cutoff)
+            return sorted(p.relative_to(base).as_posix() for p in old)
+
+        return await _io(self.uri_for(prefix.rstrip("/")), listed)
+
+    async def delete_keys(self, keys: Sequence[str]) -> None:
+        """Remove the files at ``keys`` (confined to the root like every write)."""
+        if not keys:
+            return
+        paths = [self._path(self.uri_for(key), write=True) for key in keys]
+
+        def deleted() -> None:
+            for path in paths:
+                path.unlink(missing_ok=True)
+
+        await _io(self.uri_for(keys[0]), deleted, reading=False)
 
     async def exists(self, uri: str) -> bool:
         """Whether a file lives at ``uri``."""

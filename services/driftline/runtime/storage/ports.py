@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -60,6 +62,15 @@ class ArtifactStore(Protocol):
 
     async def keys(self, prefix: str) -> list[str]:
         """The keys (relative to the configured prefix) of every object under ``prefix``."""
+        ...
+
+    async def keys_older_than(self, prefix: str, before: datetime) -> list[str]:
+        """The keys under ``prefix`` of objects last written before ``before``."""
+        ...
+
+    async def delete_keys(self, keys: Sequence[str]) -> None:
+        """Delete the objects at ``keys`` (relative to the configured prefix); a key with no
+        object is no error."""
         ...
 
     async def ping(self) -> None:

@@ -6,13 +6,15 @@ import asyncio
 import hashlib
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import certifi
 import urllib3
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 
 from driftline.runtime.settings import StorageSettings
 from driftline.runtime.storage.errors import ObjectNotFound, StorageError
@@ -30,6 +32,8 @@ from driftline.runtime.storage.uris import UriPolicy, check_key
 T = TypeVar("T")
 SHA256_META = "sha256"  # stored as x-amz-meta-sha256
 BUCKET_TAKEN = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
+DELETE_BATCH = 1000
+"""Keys per multi-object delete request: S3's limit."""
 
 
 def minio_client(
@@ -161,6 +165,38 @@ class S3ArtifactStore:
             return sorted(o.object_name[len(self.policy.prefix) :] for o in found)
 
         return await self._call(f"s3://{bucket}/{full}", listed)
+
+    async def keys_older_than(self, prefix: str, before: datetime) -> list[str]:
+        """Keys under ``prefix`` whose objects were last modified before ``before``."""
+        full, bucket = self.policy.prefix + check_key(prefix.rstrip("/")) + "/", self.policy.bucket
+
+        def listed() -> list[str]:
+            found = self._client.list_objects(bucket, prefix=full, recursive=True)
+            return sorted(
+                o.object_name[len(self.policy.prefix) :]
+                for o in found
+                if o.last_modified is not None and o.last_modified < before
+            )
+
+        return await self._call(f"s3://{bucket}/{full}", listed)
+
+    async def delete_keys(self, keys: Sequence[str]) -> None:
+        """Delete ``keys``, up to 1,000 per request (S3's multi-object delete)."""
+        if not keys:
+            return
+        bucket = self.policy.bucket
+        names = [self.policy.prefix + check_key(key) for key in keys]
+
+        def deleted() -> None:
+            for start in range(0, len(names), DELETE_BATCH):
+                batch = [DeleteObject(name) for name in names[start : start + DELETE_BATCH]]
+                failures = list(self._client.remove_objects(bucket, batch))
+                if failures:
+                    first = failures[0]
+                    raise StorageError(f"{len(failures)} objects not deleted from "
+                                       f"s3://{bucket}: {first.name}: {first.message}")  # fmt: skip
+
+        await self._call(f"s3://{bucket}/{self.policy.prefix}", deleted)
 
     async def exists(self, uri: str) -> bool:
         """Whether the object exists (HEAD)."""
