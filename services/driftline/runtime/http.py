@@ -27,6 +27,7 @@ from driftline.runtime.http_metrics import CountedRequests
 from driftline.runtime.json_numbers import printable
 from driftline.runtime.limits import BodyLimit
 from driftline.runtime.service import ServiceRuntime
+from driftline.runtime.stop_watch import cancel_and_wait
 from driftline.runtime.tracing import name_request_span, parent_of
 
 if TYPE_CHECKING:  # FastAPI 0.165+ (the pinned one); older versions take the argument as extra
@@ -51,9 +52,7 @@ def build_http_app(runtime: ServiceRuntime) -> FastAPI:
         starting = asyncio.create_task(runtime.start(), name=f"{runtime.name}-start")
         yield
         if not starting.done():
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starting
+            await cancel_and_wait(starting)
         await runtime.stop()
 
     app = FastAPI(

@@ -86,3 +86,13 @@ async def cancel_until_done(
                 task.exception()  # retrieved: a job's last failure was logged by the job
         for task in pending:
             task.cancel()
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and return once it has ended. Unlike ``task.cancel()`` followed by
+    ``await task`` with the cancellation error suppressed, a cancellation of the caller while it
+    waits is not swallowed. The task's own failure, if any, is retrieved, not raised."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()

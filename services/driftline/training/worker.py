@@ -23,6 +23,7 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.openlineage import LineageEmitter
 from driftline.runtime.retry import RetryPolicy, failure_kind, failure_of, is_failure
+from driftline.runtime.stop_watch import cancel_and_wait
 from driftline.runtime.storage import ArtifactStore
 from driftline.runtime.storage.errors import StorageError
 from driftline.runtime.uow import UnitOfWorkFactory
@@ -296,6 +297,4 @@ class TrainingWorker:
         try:
             yield lease
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)

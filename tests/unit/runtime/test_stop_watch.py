@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
 from driftline.runtime.stop_watch import (
+    cancel_and_wait,
     cancel_until_done,
     running_tasks,
     suspended_at,
@@ -105,3 +108,52 @@ async def test_a_failed_job_does_not_stop_the_others_being_waited_for() -> None:
         await cancel_until_done([failing, waiting], time.monotonic() + 1.0)
     assert isinstance(failing.exception(), RuntimeError)
     assert waiting.cancelled()
+
+
+async def _slow_to_stop(stopping: asyncio.Event) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        stopping.set()
+        await asyncio.sleep(0.05)  # its cleanup takes a moment
+
+
+async def test_cancel_and_wait_never_swallows_the_callers_own_cancellation() -> None:
+    stopping = asyncio.Event()
+    helper = asyncio.create_task(_slow_to_stop(stopping))
+    await asyncio.sleep(0)
+
+    async def stopper() -> str:
+        await cancel_and_wait(helper)
+        await asyncio.sleep(10)  # with the cancellation swallowed, this would run on
+        return "carried on"
+
+    caller = asyncio.create_task(stopper())
+    await stopping.wait()
+    caller.cancel()  # e.g. the stop's own deadline
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(2.0):
+            await caller
+    await asyncio.wait({helper})
+    assert helper.cancelled()
+
+
+async def test_cancel_and_wait_returns_once_the_task_has_ended() -> None:
+    stopping = asyncio.Event()
+    helper = asyncio.create_task(_slow_to_stop(stopping))
+    await asyncio.sleep(0)
+    await cancel_and_wait(helper)
+    assert helper.done()
+
+
+def test_service_code_never_suppresses_a_cancellation() -> None:
+    """``suppress(CancelledError)`` around an await also swallows the caller's own
+    cancellation: a stop then never reaches the task that was asked to end."""
+    services = Path(__file__).parents[3] / "services" / "driftline"
+    found = [
+        f"{path.relative_to(services)}:{number}"
+        for path in sorted(services.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "suppress(asyncio.CancelledError)" in line or "suppress(CancelledError)" in line
+    ]
+    assert found == []
