@@ -4,16 +4,10 @@ written before the cutoff go; batch scoring's outputs, other keys and newer obje
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from driftline.deployment.prediction_log.object_retention import ObjectRetention
-from driftline.runtime.storage import build_artifact_store
 from driftline.runtime.storage.ports import ArtifactStore
-from driftline.stack.info import StackInfo
-from tests.integration.test_s3_store import storage_settings
 
 OLD_LOG = [
     "prediction-log/model=churn/version=3/date=2026-01-02/p0-000000000000-000000000099.parquet",
@@ -29,15 +23,6 @@ OLD_OTHERS = [
 NEW_LOG = (
     "prediction-log/model=churn/version=4/date=2026-01-04/p1-000000000000-000000000009.parquet"
 )
-
-
-@pytest.fixture
-async def store(local_stack: StackInfo) -> ArtifactStore:
-    """A store on the stack's bucket, under a prefix of its own."""
-    settings = storage_settings(local_stack.env(), prefix=f"tests/{uuid.uuid4().hex}/")
-    store = build_artifact_store(settings)
-    await store.ensure_bucket()
-    return store
 
 
 async def test_log_objects_written_before_the_cutoff_go_and_nothing_else(

@@ -8,13 +8,12 @@ import os
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from driftline.runtime.settings import RuntimeSettings, StorageSettings
+from driftline.runtime.settings import StorageSettings
 from driftline.runtime.storage import (
     IntegrityError,
     ObjectNotFound,
@@ -23,28 +22,9 @@ from driftline.runtime.storage import (
     build_artifact_store,
 )
 from driftline.runtime.storage.ports import ArtifactStore
-from driftline.stack.info import StackInfo
 from driftline.stack.s3 import rclone_bin
 
 MB = 1 << 20
-
-
-def storage_settings(env: dict[str, str], **overrides: object) -> StorageSettings:
-    """StorageSettings read from ``DRIFTLINE_*`` variables, the way a service reads them."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
-        settings = RuntimeSettings(_env_file=None)  # type: ignore[call-arg]
-    return settings.storage.model_copy(update=overrides)
-
-
-@pytest.fixture
-async def store(local_stack: StackInfo) -> ArtifactStore:
-    """A store on the stack's bucket, writing under a prefix of its own."""
-    settings = storage_settings(local_stack.env(), prefix=f"tests/{uuid.uuid4().hex}")
-    store = build_artifact_store(settings)
-    await store.ensure_bucket()
-    return store
 
 
 async def test_ping_and_round_trip(store: ArtifactStore) -> None:
