@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +30,17 @@ from driftline.runtime.logging import get_logger
 from driftline.runtime.metrics import Metrics
 from driftline.runtime.migrations import migrate
 from driftline.runtime.outbox import OutboxRelay
-from driftline.runtime.outbox_retention import PRUNE_EVERY_S as OUTBOX_PRUNE_EVERY_S
-from driftline.runtime.outbox_retention import OutboxRetention
 from driftline.runtime.producer import KafkaPublisher
 from driftline.runtime.retry import RetryPolicy, is_failure
 from driftline.runtime.settings import RuntimeSettings
 from driftline.runtime.stop_watch import cancel_until_done, watch_stop
 from driftline.runtime.storage import ArtifactStore, build_artifact_store
+from driftline.runtime.table_retention import (
+    PRUNE_EVERY_S,
+    TableRetention,
+    inbox_retention,
+    outbox_retention,
+)
 from driftline.runtime.tracing import ServiceTracer, otlp_provider
 from driftline.runtime.tracing import shutdown as shutdown_tracing
 from driftline.runtime.uow import UnitOfWorkFactory
@@ -210,6 +213,8 @@ class ServiceRuntime:
         await self._until_ok("kafka-consumers", self.broker.start, self.broker.stop)
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox")
         jobs = [self.prune_outbox, *self.definition.background(self), *self.process_jobs]
+        if self.settings.inbox.retention_days:
+            jobs.append(self.prune_inbox)
         self._background = [
             asyncio.create_task(_awaited(job), name=f"{self.name}-{job.__name__}") for job in jobs
         ]
@@ -221,12 +226,17 @@ class ServiceRuntime:
         log.info("service started", subscriptions=[p.consumer for p in self.processors])
 
     async def prune_outbox(self) -> None:
-        """Delete published outbox rows past their retention, hourly (``outbox_retention``)."""
-        retention = timedelta(days=self.settings.outbox.retention_days)
-        step = OutboxRetention(self.engine, retention).step
+        """Delete published outbox rows past their retention, hourly (``table_retention``)."""
+        await self._prune(outbox_retention(self.engine, self.settings.outbox.retention_days))
+
+    async def prune_inbox(self) -> None:
+        """Delete inbox rows past ``inbox.retention_days``, hourly (only when it is set)."""
+        await self._prune(inbox_retention(self.engine, self.settings.inbox.retention_days))
+
+    async def _prune(self, retention: TableRetention) -> None:
         policy = RetryPolicy("database", initial_s=1.0, max_s=60.0)
-        job = BackgroundJob("outbox-retention", step, policy, idle_s=OUTBOX_PRUNE_EVERY_S,
-                            metrics=self.metrics)  # fmt: skip
+        job = BackgroundJob(f"{retention.table}-retention", retention.step, policy,
+                            idle_s=PRUNE_EVERY_S, metrics=self.metrics)  # fmt: skip
         await job.run_forever()
 
     async def stop(self) -> None:

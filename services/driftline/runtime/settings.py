@@ -143,6 +143,21 @@ class OutboxSettings(BaseModel):
     )
 
 
+class InboxSettings(BaseModel):
+    """Inbox retention (off by default: the inbox is what makes a replayed event harmless)."""
+
+    retention_days: float = Field(
+        0.0,
+        ge=0,
+        le=36_500,
+        allow_inf_nan=False,
+        description="Inbox rows handled more than this many days ago are deleted (hourly); 0 "
+        "(default) keeps them. Set it above the topics' retention.ms: an event a topic can "
+        "still deliver must still be found here, or a consumer starting from the beginning "
+        "would apply it again.",
+    )
+
+
 class OpenLineageSettings(BaseModel):
     """Where validation and training send OpenLineage run events."""
 
@@ -307,6 +322,7 @@ class RuntimeSettings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
     openlineage: OpenLineageSettings = Field(default_factory=OpenLineageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     trainers: TrainerSettings = Field(default_factory=TrainerSettings)

@@ -1,6 +1,7 @@
-"""Retention of the outbox, on a real database: rows published before the cutoff go, a chunk
-per statement; an unpublished row stays whatever its age, and recent rows stay. Every
-service runs the job beside its other background work."""
+"""Retention of the runtime's tables, on a real database. Outbox: rows published before the
+cutoff go, a chunk per statement; an unpublished row stays whatever its age, and recent rows
+stay. Inbox (when its retention is set): rows handled before the cutoff go. Every service
+runs the outbox's job beside its other background work, and the inbox's only when asked."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from driftline.deployment.app import definition as deployment_definition
-from driftline.runtime.outbox_retention import OutboxRetention
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
-from driftline.runtime.tables import outbox
+from driftline.runtime.table_retention import inbox_retention, outbox_retention
+from driftline.runtime.tables import inbox, outbox
 from driftline.stack import StackInfo
 from tests.integration.deployment_schema import migrated_deployment_schema
 from tests.integration.kafka_helpers import settings_from
@@ -27,7 +28,7 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 async def schema(local_stack: StackInfo) -> AsyncIterator[ServiceRuntime]:
     """A service schema of its own, migrated (its outbox empty)."""
-    async with migrated_deployment_schema(local_stack, "outbox_retention_") as runtime:
+    async with migrated_deployment_schema(local_stack, "table_retention_") as runtime:
         yield runtime
 
 
@@ -59,7 +60,8 @@ async def test_published_rows_past_the_retention_go_and_every_other_row_stays(
     async with schema.engine.begin() as conn:
         await conn.execute(insert(outbox), rows)
 
-    retention = OutboxRetention(schema.engine, timedelta(days=7), chunk=3)
+    retention = outbox_retention(schema.engine, 7)
+    retention.chunk = 3
     steps = 1
     while await retention.step():
         steps += 1
@@ -73,16 +75,52 @@ async def test_published_rows_past_the_retention_go_and_every_other_row_stays(
     assert len(await kept(schema)) == 4
 
 
-async def test_every_service_runs_the_retention_job_and_stops_it(local_stack: StackInfo) -> None:
+async def test_inbox_rows_handled_before_the_cutoff_go(schema: ServiceRuntime) -> None:
+    def handled(event: str, at: datetime) -> dict[str, Any]:
+        return {
+            "consumer": "svc.on_thing", "event_id": event, "event_type": "t", "topic": "t",
+            "partition": 0, "offset": 1, "handled_at": at, "payload_sha256": None,
+        }  # fmt: skip
+
+    old = NOW - timedelta(days=40)
+    rows = [handled(f"old-{i}", old) for i in range(5)] + [handled("recent", NOW)]
+    async with schema.engine.begin() as conn:
+        await conn.execute(insert(inbox), rows)
+
+    retention = inbox_retention(schema.engine, 30)
+    retention.chunk = 2
+    steps = 1
+    while await retention.step():
+        steps += 1
+
+    assert steps == 3  # 2 + 2 + 1
+    async with schema.engine.connect() as conn:
+        left = (await conn.execute(select(inbox.c.event_id))).scalars().all()
+    assert left == ["recent"]
+
+
+async def _running_jobs(local_stack: StackInfo, env: dict[str, str]) -> set[str]:
+    """The names of a started service's tasks (the service is stopped again)."""
     migrations = deployment_definition().migrations
-    name = "outbox_job_" + uuid.uuid4().hex[:8]
+    name = "table_jobs_" + uuid.uuid4().hex[:8]
     runtime = ServiceRuntime(
-        ServiceDefinition(name=name, migrations=migrations), settings_from(local_stack.env())
+        ServiceDefinition(name=name, migrations=migrations),
+        settings_from({**local_stack.env(), **env}),
     )
     await runtime.start()
     try:
-        names = {task.get_name() for task in asyncio.all_tasks() if not task.done()}
-        assert f"{name}-prune_outbox" in names
+        names = {t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(name)}
     finally:
         await runtime.stop()
     assert not any(t.get_name().startswith(f"{name}-") for t in asyncio.all_tasks())
+    return {n.removeprefix(f"{name}-") for n in names}
+
+
+async def test_every_service_prunes_its_outbox_and_its_inbox_only_when_asked(
+    local_stack: StackInfo,
+) -> None:
+    default = await _running_jobs(local_stack, {})
+    assert "prune_outbox" in default
+    assert "prune_inbox" not in default
+    asked = await _running_jobs(local_stack, {"DRIFTLINE_INBOX__RETENTION_DAYS": "14"})
+    assert {"prune_outbox", "prune_inbox"} <= asked
