@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from driftline.deployment.app import definition as deployment_definition
 from driftline.runtime.service import ServiceDefinition, ServiceRuntime
-from driftline.runtime.table_retention import inbox_retention, outbox_retention
+from driftline.runtime.table_retention import TableRetention, inbox_retention, outbox_retention
 from driftline.runtime.tables import inbox, outbox
 from driftline.stack import StackInfo
 from tests.integration.deployment_schema import migrated_deployment_schema
@@ -40,6 +40,18 @@ def event(name: str, created: datetime, published: datetime | None) -> dict[str,
     }  # fmt: skip
 
 
+async def passed(
+    schema: ServiceRuntime, table: Table, rows: list[dict[str, Any]], retention: TableRetention
+) -> int:
+    """Insert ``rows`` into ``table``, run one pass of ``retention``; its statements."""
+    async with schema.engine.begin() as conn:
+        await conn.execute(insert(table), rows)
+    steps = 1
+    while await retention.step():
+        steps += 1
+    return steps
+
+
 async def kept(runtime: ServiceRuntime) -> list[str]:
     async with runtime.engine.connect() as conn:
         found = await conn.execute(select(outbox.c.event_type).order_by(outbox.c.seq))
@@ -57,16 +69,9 @@ async def test_published_rows_past_the_retention_go_and_every_other_row_stays(
         event("recent-unpublished", NOW, None),
         event("created-old-published-recently", old, NOW - timedelta(days=2)),
     ]
-    async with schema.engine.begin() as conn:
-        await conn.execute(insert(outbox), rows)
-
     retention = outbox_retention(schema.engine, 7)
     retention.chunk = 3
-    steps = 1
-    while await retention.step():
-        steps += 1
-
-    assert steps == 3  # 3 + 3 + 1 of the 7 old published rows
+    assert await passed(schema, outbox, rows, retention) == 3  # 3 + 3 + 1 old published rows
     assert await kept(schema) == [
         "old-unpublished", "recent-published", "recent-unpublished",
         "created-old-published-recently",
@@ -84,16 +89,9 @@ async def test_inbox_rows_handled_before_the_cutoff_go(schema: ServiceRuntime) -
 
     old = NOW - timedelta(days=40)
     rows = [handled(f"old-{i}", old) for i in range(5)] + [handled("recent", NOW)]
-    async with schema.engine.begin() as conn:
-        await conn.execute(insert(inbox), rows)
-
     retention = inbox_retention(schema.engine, 30)
     retention.chunk = 2
-    steps = 1
-    while await retention.step():
-        steps += 1
-
-    assert steps == 3  # 2 + 2 + 1
+    assert await passed(schema, inbox, rows, retention) == 3  # 2 + 2 + 1
     async with schema.engine.connect() as conn:
         left = (await conn.execute(select(inbox.c.event_id))).scalars().all()
     assert left == ["recent"]
