@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from driftline.audit.core import GENESIS, AuditEntry
@@ -136,8 +137,8 @@ class PostgresAuditLog:
         stmt = select(audit_log).where(audit_log.c.type.in_(types))
         if since:
             stmt = stmt.where(audit_log.c.time >= since)
-        stmt = stmt.order_by(audit_log.c.subject, audit_log.c.seq.desc()).distinct(
-            audit_log.c.subject
+        stmt = stmt.order_by(audit_log.c.subject, audit_log.c.seq.desc()).ext(
+            distinct_on(audit_log.c.subject)
         )
         return [_entry(r) for r in await self._session.execute(stmt)]
 
