@@ -81,24 +81,20 @@ class LocalArtifactStore:
 
     async def keys(self, prefix: str) -> list[str]:
         """Keys of the files under ``prefix``, relative to the store's prefix."""
-        base = self.root / self.policy.prefix
-        folder = base / check_key(prefix.rstrip("/"))
-
-        def listed() -> list[str]:
-            files = (p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-            return sorted(p.relative_to(base).as_posix() for p in files)
-
-        return await _io(self.uri_for(prefix.rstrip("/")), listed)
+        return await self._listed(prefix, None)
 
     async def keys_older_than(self, prefix: str, before: datetime) -> list[str]:
         """Keys of the files under ``prefix`` last modified before ``before``."""
+        return await self._listed(prefix, before)
+
+    async def _listed(self, prefix: str, before: datetime | None) -> list[str]:
         base = self.root / self.policy.prefix
         folder = base / check_key(prefix.rstrip("/"))
-        cutoff = before.timestamp()
+        cutoff = None if before is None else before.timestamp()
 
         def listed() -> list[str]:
             files = (p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-            old = (p for p in files if p.stat().st_mtime < cutoff)
+            old = (p for p in files if cutoff is None or p.stat().st_mtime < cutoff)
             return sorted(p.relative_to(base).as_posix() for p in old)
 
         return await _io(self.uri_for(prefix.rstrip("/")), listed)

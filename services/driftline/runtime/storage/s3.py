@@ -158,25 +158,19 @@ class S3ArtifactStore:
 
     async def keys(self, prefix: str) -> list[str]:
         """Keys under ``prefix`` in the configured bucket, relative to the store's prefix."""
-        full, bucket = self.policy.prefix + check_key(prefix.rstrip("/")) + "/", self.policy.bucket
-
-        def listed() -> list[str]:
-            found = self._client.list_objects(bucket, prefix=full, recursive=True)
-            return sorted(o.object_name[len(self.policy.prefix) :] for o in found)
-
-        return await self._call(f"s3://{bucket}/{full}", listed)
+        return await self._listed(prefix, None)
 
     async def keys_older_than(self, prefix: str, before: datetime) -> list[str]:
         """Keys under ``prefix`` whose objects were last modified before ``before``."""
+        return await self._listed(prefix, before)
+
+    async def _listed(self, prefix: str, before: datetime | None) -> list[str]:
         full, bucket = self.policy.prefix + check_key(prefix.rstrip("/")) + "/", self.policy.bucket
 
         def listed() -> list[str]:
             found = self._client.list_objects(bucket, prefix=full, recursive=True)
-            return sorted(
-                o.object_name[len(self.policy.prefix) :]
-                for o in found
-                if o.last_modified is not None and o.last_modified < before
-            )
+            old = (o for o in found if before is None or (o.last_modified or before) < before)
+            return sorted(o.object_name[len(self.policy.prefix) :] for o in old)
 
         return await self._call(f"s3://{bucket}/{full}", listed)
 
