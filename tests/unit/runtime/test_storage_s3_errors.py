@@ -1,6 +1,9 @@
-"""S3 failure classification: outages are transient, missing keys are not found, rest fails."""
+"""S3 failure classification: outages are transient, missing keys are not found, rest fails;
+keys with path tricks are refused before any request."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 import urllib3
@@ -8,7 +11,12 @@ from minio.error import InvalidResponseError, S3Error, ServerError
 from urllib3 import exceptions as u3
 
 from driftline.runtime.errors import is_transient
-from driftline.runtime.storage import ObjectNotFound, StorageError, StoreUnavailable
+from driftline.runtime.storage import (
+    ObjectNotFound,
+    StorageError,
+    StoreUnavailable,
+    UriNotAllowed,
+)
 from driftline.runtime.storage.s3 import S3ArtifactStore
 from driftline.runtime.storage.s3_errors import classify
 from driftline.runtime.storage.uris import UriPolicy
@@ -90,3 +98,21 @@ async def test_rclone_missing_key_quirk_is_object_not_found() -> None:
     with pytest.raises(ObjectNotFound):
         await store.get_bytes(uri)
     assert not await store.exists(uri)
+
+
+class _NoCallsClient:
+    """A client that fails the test if any request is made."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"no request expected, got {name}")
+
+
+@pytest.mark.parametrize("key", ["../escape.bin", "a/../../escape.bin", "/etc/passwd", "a//b"])
+async def test_deleting_or_listing_a_key_with_path_tricks_is_refused_before_any_request(
+    key: str,
+) -> None:
+    store = S3ArtifactStore(_NoCallsClient(), UriPolicy("s3", "driftline", "tenant/"))  # type: ignore[arg-type]
+    with pytest.raises(UriNotAllowed):
+        await store.delete_keys(["fine.bin", key])
+    with pytest.raises(UriNotAllowed):
+        await store.keys_older_than(key, datetime.now(UTC))
